@@ -1,0 +1,17 @@
+//! The browser entry point: hydrates the HTML the server rendered.
+//!
+//! Deliberately nothing else lives here. Credentials, cluster clients and the catalog engine are
+//! server-only (`server` crate) and must never enter this crate's dependency tree;
+//! `scripts/check-wasm-deps.sh` enforces that in CI.
+
+/// Called by the generated JS glue once the wasm module is loaded.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Event handlers are attached now. Mark it, so automation (and people debugging with
+    // devtools) can tell a hydrated page from a server-rendered one.
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}

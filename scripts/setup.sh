@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --test, testing) Greenroom needs. Idempotent: a second run
+# only checks, and takes a few seconds.
+#
+#   scripts/setup.sh          # build + run needs
+#   scripts/setup.sh --test   # also Chromium and the Playwright packages
+#
+# What it may install (each only if missing):
+# - Debian packages rustc-web cargo-web rust-web-src rust-web-llvm lld-22, when rustup has no
+#   wasm32-unknown-unknown std (see env.sh); chromium with --test.
+# - wasm-bindgen-cli, at exactly the version of the wasm-bindgen crate in Cargo.lock.
+# - end2end/node_modules (npm ci): Playwright and npm's binaryen (wasm-opt 132).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf 'setup: %s\n' "$*"; }
+
+. ./env.sh
+
+# --- Debian packages -------------------------------------------------------------------------
+apt_missing=()
+if [ "$GREENROOM_TOOLCHAIN" = debian ]; then
+  for p in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
+    dpkg -s "$p" >/dev/null 2>&1 || apt_missing+=("$p")
+  done
+fi
+if [ "$want_test" = 1 ] && ! [ -x /usr/bin/chromium ]; then
+  apt_missing+=(chromium)
+fi
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${apt_missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${apt_missing[@]}"
+else
+  say "Debian packages: nothing missing (toolchain: $GREENROOM_TOOLCHAIN)"
+fi
+
+# --- wasm-bindgen-cli, same version as the crate -----------------------------------------------
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$wb_version" ]; then
+  say "installing wasm-bindgen-cli $wb_version (found: ${have:-none}); takes ~3 min once"
+  # Not --locked: its lock pins a yanked webpki-roots (see README, Toolchain).
+  cargo install wasm-bindgen-cli --version "$wb_version"
+else
+  say "wasm-bindgen-cli $wb_version: present"
+fi
+
+# --- npm packages (Playwright, wasm-opt) --------------------------------------------------------
+if ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
+  say "installing end2end npm packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+else
+  say "end2end npm packages: present"
+fi
+# npm rewrites its lock copy in node_modules in its own format; keep ours to compare next time.
+cp end2end/package-lock.json end2end/node_modules/.package-lock.json
+
+wasm_opt=$(wasm-opt --version 2>/dev/null || true)
+case "$wasm_opt" in
+  *"version 132"*) ;;
+  *) echo "setup: expected npm's wasm-opt 132 first on PATH, got '${wasm_opt:-none}'" >&2; exit 1 ;;
+esac
+say "ready"
