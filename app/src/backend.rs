@@ -1,0 +1,34 @@
+//! The seam between server functions and the server-side domain.
+//!
+//! Server functions in this crate are thin adapters: they read a [`BackendHandle`] from the
+//! Leptos context (the `server` crate provides it with `leptos_routes_with_context`), call one
+//! plain method, and map its error. The implementation, with its configuration and any
+//! credentials, lives in the `server` crate and never reaches the browser bundle.
+
+use leptos::prelude::*;
+
+use crate::wire::PortalInfo;
+
+/// What server functions may ask of the server.
+#[cfg(feature = "ssr")]
+pub trait Backend: Send + Sync + 'static {
+    /// The portal's `app.*` settings for the page chrome.
+    fn portal_info(&self) -> PortalInfo;
+}
+
+/// The handle the `server` crate puts into the Leptos context.
+#[cfg(feature = "ssr")]
+pub type BackendHandle = std::sync::Arc<dyn Backend>;
+
+#[cfg(feature = "ssr")]
+fn backend() -> Result<BackendHandle, ServerFnError> {
+    use_context::<BackendHandle>()
+        .ok_or_else(|| ServerFnError::new("the server did not provide a Backend context"))
+}
+
+/// Title and base URL of this portal, for the header and page titles.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_portal_info() -> Result<PortalInfo, ServerFnError> {
+    Ok(backend()?.portal_info())
+}

@@ -1,0 +1,73 @@
+//! Greenroom's user interface: the HTML shell, the router, pages, shared components, wire types
+//! and the `#[server]` functions the browser calls.
+//!
+//! This crate is compiled twice: with `ssr` into the server binary and with `hydrate` into the
+//! browser bundle. It therefore owns no server-side logic itself; under `ssr` it only declares
+//! [`backend::Backend`], the seam through which server functions reach the `server` crate.
+
+pub mod backend;
+pub mod components;
+pub mod pages;
+pub mod wire;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{ParentRoute, Redirect, Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{
+    catalog::CatalogPage,
+    entity::{EntityPage, KubernetesTab, OverviewTab},
+    not_found::NotFound,
+};
+
+/// The name of the wasm/JS/CSS bundle under `/pkg/` (cargo-leptos `name`).
+pub const BUNDLE_NAME: &str = "greenroom";
+
+/// The HTML document around [`App`], rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: the same tree is rendered by the server and hydrated in the browser.
+///
+/// Routes render `Async`: the server waits for the page's resources (portal title, entity data;
+/// all served from memory) and sends complete HTML, so pages work without JavaScript and the
+/// HTTP status (404) is known before headers are sent. Slow data (live cluster state) is loaded
+/// by the browser after hydration instead of holding up the page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="greenroom" href=format!("/pkg/{BUNDLE_NAME}.css")/>
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Redirect path="/catalog"/> }/>
+                    <Route path=path!("/catalog") ssr=SsrMode::Async view=CatalogPage/>
+                    <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
+                        <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
+                        <Route path=path!("kubernetes") ssr=SsrMode::Async view=KubernetesTab/>
+                    </ParentRoute>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

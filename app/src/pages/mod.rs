@@ -1,0 +1,5 @@
+//! One file per page.
+
+pub mod catalog;
+pub mod entity;
+pub mod not_found;

@@ -1,0 +1,94 @@
+//! HTTP wiring: the axum router that serves the Leptos app, server functions, static assets,
+//! health endpoints and (later) the Backstage-compatible REST APIs; plus the serve loop with
+//! graceful shutdown.
+//!
+//! Domain logic does not live here: handlers call plain functions of other modules.
+
+mod health;
+
+use std::sync::Arc;
+
+use app::backend::BackendHandle;
+use axum::{extract::FromRef, Router};
+use axum::{response::Redirect, routing::get};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+
+/// Shared state of the router.
+#[derive(Clone)]
+pub struct AppState {
+    /// Leptos' options (site root, bundle name).
+    pub leptos: LeptosOptions,
+    /// What server functions can reach.
+    pub backend: BackendHandle,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Leptos options for a site root and bind address.
+pub fn leptos_options(site_root: &std::path::Path, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(Arc::<str>::from(app::BUNDLE_NAME))
+        .site_root(Arc::<str>::from(site_root.to_string_lossy().as_ref()))
+        .site_pkg_dir(Arc::<str>::from("pkg"))
+        .site_addr(addr)
+        .build()
+}
+
+/// The complete router.
+pub fn router(state: AppState) -> Router {
+    // `/` is answered here with a real HTTP redirect (the client router still knows it too).
+    let routes = generate_route_list_with_exclusions(app::App, Some(vec!["/".to_string()]));
+    let backend = state.backend.clone();
+    let context = move || provide_context(backend.clone());
+    let shell_options = state.leptos.clone();
+    Router::new()
+        .merge(health::routes())
+        .route("/", get(|| async { Redirect::temporary("/catalog") }))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(shell_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Resolves when SIGINT (Ctrl-C) or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received SIGINT, shutting down"),
+        () = term => tracing::info!("received SIGTERM, shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

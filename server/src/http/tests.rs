@@ -1,0 +1,179 @@
+//! Router behaviour through `router(state).oneshot(request)`: real axum, real Leptos SSR.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use axum::body::Body;
+use http::{Request, StatusCode};
+use tower::ServiceExt;
+
+use super::*;
+use crate::backend::PortalBackend;
+use crate::settings::{AppSettings, BackendSettings, Listen, Settings};
+
+/// One site root for all tests of this process, written once (tests run concurrently).
+fn site_root() -> PathBuf {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("greenroom-http-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pkg")).expect("mkdir");
+        std::fs::write(dir.join("pkg/greenroom.css"), "body{}").expect("write css");
+        dir
+    })
+    .clone()
+}
+
+fn state(title: &str) -> AppState {
+    let settings = Settings {
+        app: AppSettings {
+            title: title.into(),
+            base_url: "http://localhost:7007".into(),
+        },
+        backend: BackendSettings {
+            base_url: "http://localhost:7007".into(),
+            listen: Listen {
+                host: "127.0.0.1".into(),
+                port: 7007,
+            },
+        },
+    };
+    let addr: SocketAddr = "127.0.0.1:7007".parse().expect("addr");
+    AppState {
+        leptos: leptos_options(&site_root(), addr),
+        backend: Arc::new(PortalBackend::new(&settings)),
+    }
+}
+
+/// All tests share one multi-threaded runtime and one router, built once, as in the server.
+/// (Building routers — `generate_route_list` — while other threads render pages can stall those
+/// renders; the server builds its router once before it accepts connections.)
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+        })
+        .block_on(future)
+}
+
+fn app() -> axum::Router {
+    static ROUTER: std::sync::OnceLock<axum::Router> = std::sync::OnceLock::new();
+    ROUTER.get_or_init(|| router(state("Acme Portal"))).clone()
+}
+
+async fn get(path: &str) -> (StatusCode, http::HeaderMap, String) {
+    let res = app()
+        .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+#[test]
+fn backstage_health_endpoints_answer_ok() {
+    block_on(async {
+        for path in [
+            "/.backstage/health/v1/readiness",
+            "/.backstage/health/v1/liveness",
+            "/healthz",
+        ] {
+            let (status, headers, body) = get(path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(headers["content-type"], "application/json", "{path}");
+            let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(json, serde_json::json!({ "status": "ok" }), "{path}");
+        }
+    })
+}
+
+#[test]
+fn unknown_path_is_a_real_404_page() {
+    block_on(async {
+        let (status, _, body) = get("/no/such/page").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("Page not found"), "{body}");
+        assert!(
+            body.contains("Acme Portal"),
+            "the 404 page keeps the chrome: {body}"
+        );
+    })
+}
+
+#[test]
+fn catalog_page_is_server_rendered_with_the_configured_title() {
+    block_on(async {
+        let (status, _, body) = get("/catalog").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("<h1>Catalog</h1>"), "{body}");
+        assert!(
+            body.contains("<title>Catalog | Acme Portal</title>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("/pkg/greenroom.js"),
+            "hydration script missing: {body}"
+        );
+    })
+}
+
+#[test]
+fn root_redirects_to_the_catalog() {
+    block_on(async {
+        let (status, headers, _) = get("/").await;
+        assert!(status.is_redirection(), "{status}");
+        assert_eq!(headers["location"], "/catalog");
+    })
+}
+
+#[test]
+fn entity_page_tabs_are_sub_paths() {
+    block_on(async {
+        let (status, _, body) = get("/catalog/default/component/example1/kubernetes").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("<h1>example1</h1>"), "{body}");
+        assert!(
+            body.contains(r#"href="/catalog/default/component/example1/kubernetes""#),
+            "{body}"
+        );
+        assert!(
+            body.contains(r#"href="/catalog/default/component/example1""#),
+            "{body}"
+        );
+    })
+}
+
+#[test]
+fn static_assets_are_served_from_the_site_root() {
+    block_on(async {
+        let (status, _, body) = get("/pkg/greenroom.css").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "body{}");
+    })
+}
+
+#[test]
+fn responses_are_compressed_when_asked() {
+    block_on(async {
+        let res = app()
+            .oneshot(
+                Request::get("/catalog")
+                    .header("accept-encoding", "gzip")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(res.headers()["content-encoding"], "gzip");
+    })
+}

@@ -1,0 +1,18 @@
+//! The server side of Greenroom, as a library so the `greenroom` binary, its integration tests
+//! and the benchmarks share one implementation.
+//!
+//! - [`cli`]: command-line definitions.
+//! - [`config`]: Backstage app-config loading (files, includes, substitution, env overrides).
+//! - [`settings`]: the typed keys Greenroom reads from that config.
+//! - [`http`]: the axum router and serve loop.
+//! - [`backend`]: what server functions can reach ([`app::backend::Backend`]).
+//! - [`site`]: where the built wasm/JS/CSS assets are.
+//! - [`telemetry`]: logging.
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod settings;
+pub mod site;
+pub mod telemetry;

@@ -1,0 +1,213 @@
+//! Typed settings read from the merged app-config: the keys Greenroom uses, their defaults and
+//! their validation. Every problem is collected (not just the first), each naming its key and
+//! the file it came from, so `greenroom validate` can print them all at once.
+//!
+//! Keys owned here: `app.title`, `app.baseUrl`, `backend.baseUrl`, `backend.listen`.
+
+use crate::config::{Config, ConfigError};
+
+/// `app.title` when unset.
+pub const DEFAULT_TITLE: &str = "Greenroom";
+/// `backend.listen.host` when unset (Backstage listens on all interfaces; we default to loopback
+/// so a first run exposes nothing).
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// `backend.listen.port` when unset (Backstage's backend port).
+pub const DEFAULT_PORT: u16 = 7007;
+
+/// Everything the server needs from configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `app.*`
+    pub app: AppSettings,
+    /// `backend.*`
+    pub backend: BackendSettings,
+}
+
+/// `app.*` keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppSettings {
+    /// `app.title`: the portal's name in the header and page titles. Default "Greenroom".
+    pub title: String,
+    /// `app.baseUrl` (required): the URL users reach the portal at, e.g. `http://localhost:7007`.
+    pub base_url: String,
+}
+
+/// `backend.*` keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendSettings {
+    /// `backend.baseUrl` (required): the URL the APIs are reached at. Greenroom serves UI and
+    /// APIs from one process, so this is usually equal to `app.baseUrl`.
+    pub base_url: String,
+    /// `backend.listen`: where to bind.
+    pub listen: Listen,
+}
+
+/// `backend.listen`: either `{host, port}` or a string `"<port>"` / `"<host>:<port>"`, as in
+/// Backstage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listen {
+    /// `backend.listen.host`: interface to bind; default 127.0.0.1; empty = all interfaces.
+    pub host: String,
+    /// `backend.listen.port`: TCP port; default 7007; 0 picks a free port.
+    pub port: u16,
+}
+
+impl Listen {
+    /// `host:port` as accepted by `TcpListener::bind` (IPv6 literals bracketed).
+    pub fn bind_address(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The config layer rejected the key (missing, wrong type, unset variable, ...).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The value has the right type but is not acceptable.
+    #[error("invalid value for config key '{key}' in '{source_name}': {reason}")]
+    Invalid {
+        /// Full dotted key.
+        key: String,
+        /// File (or environment variable) the value came from.
+        source_name: String,
+        /// Why the value was rejected, naming the value.
+        reason: String,
+    },
+}
+
+/// Reads and checks every setting; returns all problems found.
+pub fn read(config: &Config) -> Result<Settings, Vec<SettingsError>> {
+    let mut errors = Vec::new();
+    let title = ok_or_push(config.get_optional_string("app.title"), &mut errors)
+        .flatten()
+        .unwrap_or_else(|| DEFAULT_TITLE.to_string());
+    let app_base_url = read_base_url(config, "app.baseUrl", &mut errors);
+    let backend_base_url = read_base_url(config, "backend.baseUrl", &mut errors);
+    let listen = read_listen(config, &mut errors);
+    match (app_base_url, backend_base_url, listen) {
+        (Some(app_url), Some(backend_url), Some(listen)) if errors.is_empty() => Ok(Settings {
+            app: AppSettings {
+                title,
+                base_url: app_url,
+            },
+            backend: BackendSettings {
+                base_url: backend_url,
+                listen,
+            },
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn ok_or_push<T, E: Into<SettingsError>>(
+    r: Result<T, E>,
+    errors: &mut Vec<SettingsError>,
+) -> Option<T> {
+    r.map_err(|e| errors.push(e.into())).ok()
+}
+
+fn invalid(config: &Config, key: &str, reason: String) -> SettingsError {
+    SettingsError::Invalid {
+        key: config.full_key(key),
+        source_name: config.source_of(key).unwrap_or_else(|| "<unknown>".into()),
+        reason,
+    }
+}
+
+/// A required absolute http(s) URL; trailing slashes are dropped as Backstage does.
+fn read_base_url(config: &Config, key: &str, errors: &mut Vec<SettingsError>) -> Option<String> {
+    let value = ok_or_push(config.get_string(key), errors)?;
+    let trimmed = value.trim_end_matches('/');
+    match trimmed.parse::<http::Uri>() {
+        Ok(uri)
+            if matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some() =>
+        {
+            Some(trimmed.to_string())
+        }
+        _ => {
+            errors.push(invalid(
+                config,
+                key,
+                format!(
+                    "'{value}' is not an absolute http(s) URL (example: http://localhost:7007)"
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn read_listen(config: &Config, errors: &mut Vec<SettingsError>) -> Option<Listen> {
+    const KEY: &str = "backend.listen";
+    let default = Listen {
+        host: DEFAULT_HOST.into(),
+        port: DEFAULT_PORT,
+    };
+    let raw = match config.get_optional_value(KEY) {
+        None => return Some(default),
+        Some(raw) => raw,
+    };
+    if let serde_json::Value::String(s) = &raw {
+        return match parse_listen_string(s) {
+            Some(listen) => Some(listen),
+            None => {
+                errors.push(invalid(
+                    config,
+                    KEY,
+                    format!(
+                        "unable to parse listen address '{s}', expected <port> or <host>:<port>"
+                    ),
+                ));
+                None
+            }
+        };
+    }
+    if !raw.is_object() {
+        // Let the config layer produce its standard "invalid type" message.
+        ok_or_push(config.get_optional_config(KEY), errors);
+        return None;
+    }
+    let host = ok_or_push(config.get_optional_string("backend.listen.host"), errors)?
+        .map(|h| {
+            if h.is_empty() {
+                "0.0.0.0".to_string()
+            } else {
+                h
+            }
+        })
+        .unwrap_or(default.host);
+    let port = match ok_or_push(config.get_optional_number("backend.listen.port"), errors)? {
+        None => default.port,
+        Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => n as u16,
+        Some(n) => {
+            errors.push(invalid(
+                config,
+                "backend.listen.port",
+                format!("{n} is not a TCP port (a whole number from 0 to 65535)"),
+            ));
+            return None;
+        }
+    };
+    Some(Listen { host, port })
+}
+
+fn parse_listen_string(s: &str) -> Option<Listen> {
+    let (host, port) = match s.rsplit_once(':') {
+        Some((host, port)) => (host.trim_start_matches('[').trim_end_matches(']'), port),
+        None => (DEFAULT_HOST, s),
+    };
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    Some(Listen {
+        host: host.to_string(),
+        port: port.trim().parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

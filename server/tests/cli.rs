@@ -1,0 +1,293 @@
+//! The `greenroom` binary as users and CI run it: exit codes, messages, default files, serving
+//! and graceful shutdown.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenroom"));
+    // Tests must not depend on the developer's environment.
+    cmd.env_remove("RUST_LOG")
+        .env_remove("GREENROOM_SITE_ROOT")
+        .env_remove("LEPTOS_SITE_ROOT");
+    cmd
+}
+
+/// A fresh directory for one test.
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("greenroom-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write file");
+    path
+}
+
+/// Runs to completion; a command still running after 60 s is killed and fails the test.
+fn run(cmd: &mut Command) -> (Output, String, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn greenroom");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "greenroom {:?} still running after 60 s",
+                cmd.get_args().collect::<Vec<_>>()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("collect output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+const VALID: &str =
+    "app:\n  baseUrl: http://localhost:7007\nbackend:\n  baseUrl: http://localhost:7007\n";
+
+#[test]
+fn validate_names_the_file_and_key_of_a_non_numeric_port() {
+    let dir = workdir("port");
+    let file = write(
+        &dir,
+        "bad-port.yaml",
+        "app:\n  baseUrl: http://localhost:7007\nbackend:\n  baseUrl: http://localhost:7007\n  listen:\n    port: seven\n",
+    );
+    let (out, _, stderr) = run(bin().arg("validate").arg("--config").arg(&file));
+    assert!(!out.status.success());
+    assert!(stderr.contains("backend.listen.port"), "{stderr}");
+    assert!(stderr.contains("bad-port.yaml"), "{stderr}");
+}
+
+#[test]
+fn validate_accepts_a_valid_config_and_lists_the_files() {
+    let dir = workdir("valid");
+    let file = write(&dir, "app-config.yaml", VALID);
+    let (out, stdout, stderr) = run(bin().arg("validate").arg("--config").arg(&file));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("configuration OK"), "{stdout}");
+    assert!(stdout.contains(&file.display().to_string()), "{stdout}");
+}
+
+#[test]
+fn validate_reports_every_problem_not_just_the_first() {
+    let dir = workdir("many");
+    let file = write(
+        &dir,
+        "c.yaml",
+        "app:\n  baseUrl: not a url\nbackend:\n  listen: nonsense\n",
+    );
+    let (out, _, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(!out.status.success());
+    assert!(stderr.contains("app.baseUrl"), "{stderr}");
+    assert!(stderr.contains("backend.baseUrl"), "{stderr}");
+    assert!(stderr.contains("backend.listen"), "{stderr}");
+    assert!(stderr.contains("3 problem(s)"), "{stderr}");
+}
+
+#[test]
+fn unset_variable_in_a_required_key_is_an_error_naming_the_variable() {
+    let dir = workdir("unset-required");
+    let file = write(
+        &dir,
+        "c.yaml",
+        "app:\n  baseUrl: ${GREENROOM_TEST_UNSET_URL}\nbackend:\n  baseUrl: http://localhost:7007\n",
+    );
+    let (out, _, stderr) = run(bin()
+        .env_remove("GREENROOM_TEST_UNSET_URL")
+        .arg("validate")
+        .arg("--config")
+        .arg(&file));
+    assert!(!out.status.success());
+    assert!(stderr.contains("GREENROOM_TEST_UNSET_URL"), "{stderr}");
+    assert!(stderr.contains("app.baseUrl"), "{stderr}");
+}
+
+#[test]
+fn unset_variable_in_an_optional_key_is_a_warning() {
+    let dir = workdir("unset-optional");
+    let file = write(
+        &dir,
+        "c.yaml",
+        &format!("{VALID}organization:\n  name: ${{GREENROOM_TEST_UNSET_ORG}}\n"),
+    );
+    let (out, stdout, stderr) = run(bin()
+        .env_remove("GREENROOM_TEST_UNSET_ORG")
+        .arg("validate")
+        .arg("--config")
+        .arg(&file));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("warning:"), "{stderr}");
+    assert!(stderr.contains("GREENROOM_TEST_UNSET_ORG"), "{stderr}");
+    assert!(stdout.contains("1 warning(s)"), "{stdout}");
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let dir = workdir("missing");
+    let (out, _, stderr) = run(bin()
+        .arg("validate")
+        .arg("--config")
+        .arg(dir.join("nope.yaml")));
+    assert!(!out.status.success());
+    assert!(stderr.contains("nope.yaml"), "{stderr}");
+}
+
+#[test]
+fn default_files_are_app_config_then_local_from_the_working_dir() {
+    let dir = workdir("defaults");
+    write(
+        &dir,
+        "app-config.yaml",
+        "app:\n  baseUrl: http://a.example\nbackend:\n  baseUrl: http://a.example\n",
+    );
+    write(
+        &dir,
+        "app-config.local.yaml",
+        "app:\n  baseUrl: not a url\n",
+    );
+    let (out, _, stderr) = run(bin().current_dir(&dir).arg("validate"));
+    // The local file wins, so its broken value is the one checked.
+    assert!(!out.status.success());
+    assert!(stderr.contains("app-config.local.yaml"), "{stderr}");
+    assert!(stderr.contains("'not a url'"), "{stderr}");
+
+    std::fs::remove_file(dir.join("app-config.local.yaml")).expect("rm");
+    let (out, stdout, stderr) = run(bin().current_dir(&dir).arg("validate"));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("app-config.yaml"), "{stdout}");
+}
+
+#[test]
+fn app_config_env_overrides_reach_the_settings() {
+    let dir = workdir("envoverride");
+    let file = write(&dir, "c.yaml", VALID);
+    let (out, _, stderr) = run(bin()
+        .env("APP_CONFIG_backend_listen_port", "\"eighty\"")
+        .arg("validate")
+        .arg("--config")
+        .arg(&file));
+    assert!(!out.status.success());
+    assert!(stderr.contains("backend.listen.port"), "{stderr}");
+    assert!(
+        stderr.contains("APP_CONFIG_backend_listen_port"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_is_available_on_every_command() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["validate", "--help"],
+    ] {
+        let (out, stdout, _) = run(bin().args(&args));
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout.contains("--log-format"), "{args:?}: {stdout}");
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_without_site_assets_and_says_where_it_looked() {
+    let dir = workdir("nosite");
+    let file = write(&dir, "c.yaml", &format!("{VALID}  listen:\n    port: 0\n"));
+    let (out, _, stderr) = run(bin()
+        .current_dir(&dir)
+        .env("GREENROOM_SITE_ROOT", dir.join("nothing-here"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&file));
+    assert!(!out.status.success());
+    assert!(stderr.contains("pkg/greenroom.js"), "{stderr}");
+    assert!(stderr.contains("nothing-here"), "{stderr}");
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
+    let dir = workdir("serve");
+    std::fs::create_dir_all(dir.join("site/pkg")).expect("mkdir");
+    write(&dir, "site/pkg/greenroom.js", "// bundle");
+    let file = write(
+        &dir,
+        "c.yaml",
+        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n"),
+    );
+    let mut child = bin()
+        .env("GREENROOM_SITE_ROOT", dir.join("site"))
+        .env("RUST_LOG", "info")
+        .args(["--log-format", "json", "serve", "--config"])
+        .arg(&file)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        assert!(Instant::now() < deadline, "server did not log its address");
+        let line = lines
+            .next()
+            .expect("server exited early")
+            .expect("read line");
+        let json: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if let Some(addr) = json.get("addr").and_then(|a| a.as_str()) {
+            break addr.to_string();
+        }
+    };
+    let health = http_get(&addr, "/.backstage/health/v1/liveness");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit status after SIGTERM: {exit}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");
+}
