@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The developer entry point. The README's two commands are `scripts/dev.sh run` and
+# `scripts/dev.sh test`; both install what they need first (scripts/setup.sh, idempotent).
+#
+#   scripts/dev.sh run [serve options]   set up, build release, serve on http://127.0.0.1:7007
+#   scripts/dev.sh test                  set up, build release once, run every test, print a summary
+#   scripts/dev.sh build [--release]     set up and build (site + binary)
+#   scripts/dev.sh e2e                   Playwright against the already-built release binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+
+e2e_port=${GREENROOM_E2E_PORT:-7107}
+
+# Starts the built release binary on the e2e config, runs Playwright, stops the server with
+# SIGTERM and checks that it shut down cleanly. Prints "playwright: N passed, M failed".
+run_e2e() {
+  . ./env.sh
+  local log=target/e2e-server.log results=end2end/test-results/results.json
+  rm -f "$results"
+  GREENROOM_E2E_PORT=$e2e_port target/release/greenroom serve --config end2end/app-config.e2e.yaml \
+    >"$log" 2>&1 &
+  local pid=$!
+  # shellcheck disable=SC2064
+  trap "kill $pid 2>/dev/null || true" EXIT
+  local rc=0
+  (cd end2end && GREENROOM_E2E_URL="http://127.0.0.1:$e2e_port" PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/results.json \
+    npx playwright test --reporter=list,json "$@") || rc=$?
+  kill -TERM "$pid" 2>/dev/null || true
+  local server_rc=0
+  wait "$pid" || server_rc=$?
+  trap - EXIT
+  if [ "$server_rc" != 0 ]; then
+    echo "e2e: the server exited with status $server_rc after SIGTERM (expected a clean shutdown); its log:" >&2
+    tail -n 40 "$log" >&2
+    rc=1
+  fi
+  if [ -f "$results" ]; then
+    node -e '
+      const s = require(process.argv[1]).stats;
+      console.log(`playwright: ${s.expected + s.flaky} passed, ${s.unexpected} failed, ${s.skipped} skipped`);
+    ' "$root/$results" | tee target/e2e-summary.txt
+  else
+    echo "playwright: 0 passed, 1 failed (no results file: Playwright did not run)" | tee target/e2e-summary.txt
+    rc=1
+  fi
+  return "$rc"
+}
+
+case "$cmd" in
+  run)
+    scripts/setup.sh
+    scripts/build.sh --release
+    exec target/release/greenroom serve "$@"
+    ;;
+  build)
+    scripts/setup.sh
+    scripts/build.sh "$@"
+    ;;
+  e2e)
+    run_e2e "$@"
+    ;;
+  test)
+    scripts/setup.sh --test
+    scripts/build.sh --release
+    . ./env.sh
+    failures=0
+    mkdir -p target
+
+    echo "== check: the wasm bundle's dependency tree holds no server-only crate"
+    checks_passed=0 checks_failed=0
+    if scripts/check-wasm-deps.sh; then checks_passed=1; else checks_failed=1; failures=1; fi
+
+    echo "== cargo test (release profile: reuses the artefacts built above)"
+    set +e
+    cargo test --release -p server -p app --features app/ssr 2>&1 | tee target/cargo-test.log
+    cargo_rc=${PIPESTATUS[0]}
+    set -e
+    [ "$cargo_rc" = 0 ] || failures=1
+    cargo_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' target/cargo-test.log)
+    cargo_failed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s + 0 }' target/cargo-test.log)
+    if [ "$cargo_rc" != 0 ] && [ "$cargo_failed" = 0 ]; then cargo_failed=1; fi
+
+    echo "== Playwright (Debian Chromium) against the release binary and release wasm"
+    run_e2e || failures=1
+    read -r _ pw_passed _ pw_failed _ < <(tr -d ',' < target/e2e-summary.txt)
+
+    echo
+    echo "== summary"
+    echo "checks: $checks_passed passed, $checks_failed failed"
+    echo "cargo: $cargo_passed passed, $cargo_failed failed"
+    echo "playwright: $pw_passed passed, $pw_failed failed"
+    echo "$((checks_passed + cargo_passed + pw_passed)) passed, $((checks_failed + cargo_failed + pw_failed)) failed"
+    exit "$failures"
+    ;;
+  *)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
