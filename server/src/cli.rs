@@ -15,8 +15,10 @@ pub struct Cli {
     #[arg(long, value_enum, global = true, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// What to do; `serve` when omitted (so `cargo leptos watch`, which starts the binary
+    /// without arguments, serves the portal).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The sub-commands.
@@ -63,7 +65,7 @@ mod tests {
         ])
         .expect("valid command line");
         match cli.command {
-            Command::Validate(args) => {
+            Some(Command::Validate(args)) => {
                 assert_eq!(
                     args.config,
                     [PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
@@ -84,8 +86,9 @@ mod tests {
     }
 
     #[test]
-    fn a_subcommand_is_required() {
-        assert!(Cli::try_parse_from(["greenroom"]).is_err());
+    fn no_subcommand_means_serve_with_default_files() {
+        let cli = Cli::try_parse_from(["greenroom"]).expect("valid");
+        assert!(cli.command.is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The server side of Greenroom, as a library so the `greenroom` binary, its integration tests
 //! and the benchmarks share one implementation.
 //!
+//! - [`catalog`]: the software catalog (ingestion, validation, relations, queries).
 //! - [`cli`]: command-line definitions.
 //! - [`config`]: Backstage app-config loading (files, includes, substitution, env overrides).
 //! - [`settings`]: the typed keys Greenroom reads from that config.
@@ -10,6 +11,7 @@
 //! - [`telemetry`]: logging.
 
 pub mod backend;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod http;

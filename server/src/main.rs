@@ -5,15 +5,18 @@ use std::{collections::HashMap, path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
 
+use server::catalog::location::HttpUrlReader;
+use server::catalog::store::CatalogStore;
 use server::cli::{Cli, Command, ConfigArgs};
-use server::{backend, config, http, settings, site, telemetry};
+use server::{backend, catalog, config, http, settings, site, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Validate(args) => validate(&args),
-        Command::Serve(args) => serve(&args),
+        Some(Command::Validate(args)) => validate(&args),
+        Some(Command::Serve(args)) => serve(&args),
+        None => serve(&ConfigArgs { config: Vec::new() }),
     }
 }
 
@@ -28,6 +31,7 @@ fn environment() -> HashMap<String, String> {
 /// Everything loading produced: settings when valid, and every message to show.
 struct Loaded {
     settings: Option<settings::Settings>,
+    catalog: Option<catalog::config::CatalogConfig>,
     files: Vec<PathBuf>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -43,18 +47,30 @@ fn load(args: &ConfigArgs) -> Loaded {
     match config::load(&options) {
         Err(errors) => Loaded {
             settings: None,
+            catalog: None,
             files: Vec::new(),
             warnings: Vec::new(),
             errors: errors.iter().map(ToString::to_string).collect(),
         },
         Ok(loaded) => {
             let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
-            let (settings, errors) = match settings::read(&loaded.config) {
+            let (settings, mut errors) = match settings::read(&loaded.config) {
                 Ok(s) => (Some(s), Vec::new()),
-                Err(errs) => (None, errs.iter().map(ToString::to_string).collect()),
+                Err(errs) => (
+                    None,
+                    errs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                ),
+            };
+            let catalog = match catalog::config::read(&loaded.config, &options.cwd) {
+                Ok(c) => Some(c),
+                Err(errs) => {
+                    errors.extend(errs.iter().map(ToString::to_string));
+                    None
+                }
             };
             Loaded {
                 settings,
+                catalog,
                 files: loaded.files,
                 warnings,
                 errors,
@@ -79,7 +95,34 @@ fn validate(args: &ConfigArgs) -> ExitCode {
     for e in &loaded.errors {
         eprintln!("error: {e}");
     }
-    if loaded.errors.is_empty() {
+    let mut catalog_errors = 0;
+    if let Some(config) = &loaded.catalog {
+        let snapshot = catalog::reload::load(config, &HttpUrlReader);
+        for w in &snapshot.warnings {
+            eprintln!("warning: catalog: {w}");
+        }
+        for e in &snapshot.errors {
+            eprintln!("error: catalog: {e}");
+        }
+        catalog_errors = snapshot.errors.len();
+        println!(
+            "catalog: {} entities from {} location(s), {} error(s), {} warning(s)",
+            snapshot.entities.len(),
+            config.locations.len(),
+            snapshot.errors.len(),
+            snapshot.warnings.len()
+        );
+    }
+    if !loaded.errors.is_empty() {
+        eprintln!(
+            "{} problem(s) found in the configuration",
+            loaded.errors.len()
+        );
+    }
+    if catalog_errors > 0 {
+        eprintln!("{catalog_errors} problem(s) found in the catalog");
+    }
+    if loaded.errors.is_empty() && catalog_errors == 0 {
         println!(
             "configuration OK ({} warning(s); files: {})",
             loaded.warnings.len(),
@@ -87,10 +130,6 @@ fn validate(args: &ConfigArgs) -> ExitCode {
         );
         ExitCode::SUCCESS
     } else {
-        eprintln!(
-            "{} problem(s) found in the configuration",
-            loaded.errors.len()
-        );
         ExitCode::FAILURE
     }
 }
@@ -100,7 +139,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let Some(settings) = loaded.settings else {
+    let (Some(settings), Some(catalog_config)) = (loaded.settings, loaded.catalog) else {
         for e in &loaded.errors {
             tracing::error!("{e}");
         }
@@ -136,11 +175,17 @@ fn serve(args: &ConfigArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run_server(settings, site_root, loaded.files))
+    runtime.block_on(run_server(
+        settings,
+        catalog_config,
+        site_root,
+        loaded.files,
+    ))
 }
 
 async fn run_server(
     settings: settings::Settings,
+    catalog_config: catalog::config::CatalogConfig,
     site_root: PathBuf,
     files: Vec<PathBuf>,
 ) -> ExitCode {
@@ -159,9 +204,29 @@ async fn run_server(
             return ExitCode::FAILURE;
         }
     };
+    // The first load happens before serving, so the first page already shows the catalog.
+    let catalog_config = Arc::new(catalog_config);
+    let url_reader: Arc<dyn catalog::location::UrlReader> = Arc::new(HttpUrlReader);
+    let first = {
+        let (config, reader) = (Arc::clone(&catalog_config), Arc::clone(&url_reader));
+        tokio::task::spawn_blocking(move || catalog::reload::load(&config, reader.as_ref())).await
+    };
+    let store = match first {
+        Ok(snapshot) => Arc::new(CatalogStore::new(snapshot)),
+        Err(e) => {
+            eprintln!("greenroom: cannot load the catalog: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(catalog::reload::watch(
+        Arc::clone(&store),
+        catalog_config,
+        url_reader,
+    ));
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
-        backend: Arc::new(backend::PortalBackend::new(&settings)),
+        backend: Arc::new(backend::PortalBackend::new(&settings, Arc::clone(&store))),
+        catalog: store,
     };
     tracing::info!(
         %addr,

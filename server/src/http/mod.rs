@@ -4,6 +4,7 @@
 //!
 //! Domain logic does not live here: handlers call plain functions of other modules.
 
+mod catalog_api;
 mod health;
 
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// What server functions can reach.
     pub backend: BackendHandle,
+    /// The catalog, for the REST API.
+    pub catalog: Arc<crate::catalog::store::CatalogStore>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -40,7 +43,7 @@ pub fn leptos_options(site_root: &std::path::Path, addr: std::net::SocketAddr) -
         .build()
 }
 
-/// The complete router.
+/// The complete router. Build it once (route generation renders the app), then serve it.
 pub fn router(state: AppState) -> Router {
     // `/` is answered here with a real HTTP redirect (the client router still knows it too).
     let routes = generate_route_list_with_exclusions(app::App, Some(vec!["/".to_string()]));
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos.clone();
     Router::new()
         .merge(health::routes())
+        .merge(catalog_api::routes(Arc::clone(&state.catalog)))
         .route("/", get(|| async { Redirect::temporary("/catalog") }))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(shell_options.clone())
@@ -92,3 +96,5 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_catalog;

@@ -8,6 +8,7 @@ use tower::ServiceExt;
 
 use super::*;
 use crate::backend::PortalBackend;
+use crate::catalog::store::CatalogStore;
 use crate::settings::{AppSettings, BackendSettings, Listen, Settings};
 
 /// One site root for all tests of this process, written once (tests run concurrently).
@@ -20,6 +21,41 @@ fn site_root() -> PathBuf {
         dir
     })
     .clone()
+}
+
+/// The repository's bundled example catalog (`catalog/all.yaml`), every kind allowed.
+pub(crate) fn bundled_catalog() -> crate::catalog::store::Snapshot {
+    use crate::catalog::config::CatalogConfig;
+    use crate::catalog::location::{LocationSpec, LocationType};
+    use crate::catalog::rules::Rule;
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../catalog/all.yaml");
+    let config = CatalogConfig {
+        locations: vec![LocationSpec {
+            kind: LocationType::File,
+            target: all
+                .canonicalize()
+                .expect("catalog/all.yaml")
+                .display()
+                .to_string(),
+            rules: Vec::new(),
+            optional: false,
+        }],
+        rules: vec![Rule {
+            allow: [
+                "Component",
+                "System",
+                "API",
+                "Resource",
+                "Location",
+                "Domain",
+                "Group",
+                "User",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }],
+    };
+    crate::catalog::reload::load(&config, &crate::catalog::location::HttpUrlReader)
 }
 
 fn state(title: &str) -> AppState {
@@ -37,16 +73,18 @@ fn state(title: &str) -> AppState {
         },
     };
     let addr: SocketAddr = "127.0.0.1:7007".parse().expect("addr");
+    let catalog = Arc::new(CatalogStore::new(bundled_catalog()));
     AppState {
         leptos: leptos_options(&site_root(), addr),
-        backend: Arc::new(PortalBackend::new(&settings)),
+        backend: Arc::new(PortalBackend::new(&settings, Arc::clone(&catalog))),
+        catalog,
     }
 }
 
 /// All tests share one multi-threaded runtime and one router, built once, as in the server.
 /// (Building routers — `generate_route_list` — while other threads render pages can stall those
 /// renders; the server builds its router once before it accepts connections.)
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     RUNTIME
         .get_or_init(|| {
@@ -58,7 +96,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-fn app() -> axum::Router {
+pub(crate) fn app() -> axum::Router {
     static ROUTER: std::sync::OnceLock<axum::Router> = std::sync::OnceLock::new();
     ROUTER.get_or_init(|| router(state("Acme Portal"))).clone()
 }

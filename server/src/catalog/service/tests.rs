@@ -1,0 +1,130 @@
+//! Cursor encoding and the by-query rules that differ from a plain list.
+
+use super::*;
+use crate::catalog::location::IngestResult;
+use crate::catalog::store::{build, Snapshot};
+use crate::catalog::SourcedEntity;
+
+#[test]
+fn base64_matches_known_vectors_and_round_trips() {
+    assert_eq!(base64_encode(b"hello"), "aGVsbG8=");
+    assert_eq!(base64_encode(b"hi!"), "aGkh");
+    assert_eq!(base64_encode(b"h"), "aA==");
+    assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+    assert_eq!(base64_decode("not base64!"), None);
+}
+
+#[test]
+fn cursor_round_trips_and_rejects_garbage() {
+    let c = Cursor {
+        filter: vec!["kind=component".into()],
+        order_fields: vec!["metadata.name,desc".into()],
+        full_text_term: Some("pay".into()),
+        full_text_fields: Some(vec!["metadata.name".into()]),
+        offset: 40,
+    };
+    assert_eq!(Cursor::decode(&c.encode()), Ok(c));
+    assert!(Cursor::decode("%%%").is_err());
+    assert!(Cursor::decode(&base64_encode(b"[1,2]")).is_err());
+}
+
+fn snapshot(entities: Vec<serde_json::Value>) -> Snapshot {
+    let entities = entities
+        .into_iter()
+        .map(|entity| SourcedEntity {
+            entity,
+            location: "file:/x.yaml".into(),
+            origin_location: "file:/x.yaml".into(),
+        })
+        .collect();
+    build(
+        IngestResult {
+            entities,
+            problems: Vec::new(),
+            files: Vec::new(),
+        },
+        Vec::new(),
+    )
+}
+
+fn component(name: &str, title: Option<&str>) -> serde_json::Value {
+    let mut e = serde_json::json!({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": { "name": name },
+        "spec": { "type": "service", "lifecycle": "production", "owner": "team-a" }
+    });
+    if let Some(t) = title {
+        e["metadata"]["title"] = serde_json::json!(t);
+    }
+    e
+}
+
+#[test]
+fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
+    let snap = snapshot(vec![
+        component("c", Some("Charlie")),
+        component("a", Some("Alpha")),
+        component("b", None),
+        component("d", Some("Delta")),
+    ]);
+    let first = Cursor {
+        order_fields: vec!["metadata.title,desc".into()],
+        ..Cursor::default()
+    };
+    let page = query_entities(&snap, &first, 2, &["metadata.name".into()]).expect("valid");
+    assert_eq!(page.total_items, 3, "b has no title");
+    let names: Vec<_> = page
+        .items
+        .iter()
+        .map(|e| {
+            e["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(names, ["d", "c"]);
+    assert!(page.prev_cursor.is_none());
+    let next = Cursor::decode(page.next_cursor.as_deref().expect("more")).expect("cursor");
+    let page2 = query_entities(&snap, &next, 2, &[]).expect("valid");
+    assert_eq!(page2.items.len(), 1);
+    assert_eq!(page2.items[0]["metadata"]["name"], "a");
+    assert!(page2.next_cursor.is_none());
+    let prev = Cursor::decode(page2.prev_cursor.as_deref().expect("prev")).expect("cursor");
+    assert_eq!(prev.offset, 0);
+}
+
+#[test]
+fn full_text_searches_the_sort_field_by_default() {
+    let snap = snapshot(vec![
+        component("alpha-svc", Some("Billing")),
+        component("beta-svc", Some("Payments")),
+    ]);
+    let c = Cursor {
+        order_fields: vec!["metadata.title,asc".into()],
+        full_text_term: Some("  PAY ".into()),
+        ..Cursor::default()
+    };
+    let page = query_entities(&snap, &c, 10, &[]).expect("valid");
+    assert_eq!(page.total_items, 1);
+    assert_eq!(page.items[0]["metadata"]["name"], "beta-svc");
+}
+
+#[test]
+fn invalid_order_field_is_an_input_error() {
+    let snap = snapshot(vec![component("a", None)]);
+    let c = Cursor {
+        order_fields: vec!["metadata.name,sideways".into()],
+        ..Cursor::default()
+    };
+    assert!(query_entities(&snap, &c, 10, &[]).is_err());
+}
+
+#[test]
+fn validate_reports_backstage_messages() {
+    let bad = serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "bad name"}, "spec": {"type": "service", "lifecycle": "x", "owner": "y"}});
+    let errors = validate(&bad);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("metadata.name"), "{errors:?}");
+    assert!(validate(&component("good", None)).is_empty());
+}

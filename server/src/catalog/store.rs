@@ -1,0 +1,292 @@
+//! The catalog's in-memory state: an immutable [`Snapshot`] built from one ingestion run, and
+//! the [`CatalogStore`] that swaps snapshots atomically, so a reader never sees a half-updated
+//! catalog.
+//!
+//! Building a snapshot is where Backstage's stitching happens: validation, default namespace,
+//! `managed-by-location` annotations, uid/etag, duplicate detection (first location wins),
+//! relations in both directions, and the search keys used by queries.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use serde_json::{json, Map, Value};
+
+use crate::catalog::location::IngestResult;
+use crate::catalog::query::search::SearchKeys;
+use crate::catalog::refs::{entity_ref_of, EntityRef};
+use crate::catalog::relations::derive_all;
+use crate::catalog::validate::validate_entity;
+use crate::catalog::Problem;
+
+/// Annotation naming the location an entity was read from.
+pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
+/// Annotation naming the root location an entity was reached from.
+pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
+
+/// One entity as served.
+#[derive(Debug)]
+pub struct StoredEntity {
+    /// The entity as the REST API returns it (with uid, etag, relations).
+    pub entity: Value,
+    /// Canonical ref, lower-case `kind:namespace/name`.
+    pub entity_ref: String,
+    /// The ref as written (original casing).
+    pub parts: EntityRef,
+    /// Flattened, lower-cased keys for filtering and ordering.
+    pub keys: SearchKeys,
+}
+
+/// A configured root location, as `GET /api/catalog/locations` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationEntry {
+    /// Stable id (a UUID derived from type and target).
+    pub id: String,
+    /// `file` or `url`.
+    pub location_type: String,
+    /// Absolute path or URL.
+    pub target: String,
+}
+
+/// An immutable view of the whole catalog.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Entities sorted by canonical ref.
+    pub entities: Vec<StoredEntity>,
+    by_ref: HashMap<String, usize>,
+    by_uid: HashMap<String, usize>,
+    /// Errors: files or entities that could not be loaded.
+    pub errors: Vec<Problem>,
+    /// Warnings: loaded, but something is off (e.g. a relation to a missing entity).
+    pub warnings: Vec<Problem>,
+    /// The configured root locations.
+    pub locations: Vec<LocationEntry>,
+    /// Every local file the catalog was read from (watched for changes).
+    pub files: Vec<PathBuf>,
+}
+
+impl Snapshot {
+    /// The entity with canonical ref `entity_ref` (case-insensitive).
+    pub fn get(&self, entity_ref: &str) -> Option<&StoredEntity> {
+        self.by_ref
+            .get(&entity_ref.to_lowercase())
+            .map(|&i| &self.entities[i])
+    }
+
+    /// The entity with `metadata.uid` = `uid`.
+    pub fn get_by_uid(&self, uid: &str) -> Option<&StoredEntity> {
+        self.by_uid.get(uid).map(|&i| &self.entities[i])
+    }
+
+    /// Whether an entity with this canonical ref exists.
+    pub fn contains(&self, entity_ref: &str) -> bool {
+        self.by_ref.contains_key(&entity_ref.to_lowercase())
+    }
+}
+
+/// Builds a snapshot from an ingestion result.
+pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
+    let mut errors = ingest.problems;
+    let mut accepted: Vec<(String, EntityRef, Value)> = Vec::with_capacity(ingest.entities.len());
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(ingest.entities.len());
+    for sourced in ingest.entities {
+        let mut entity = sourced.entity;
+        let field_errors = validate_entity(&entity);
+        let parsed = entity_ref_of(&entity);
+        if !field_errors.is_empty() {
+            let entity_ref = parsed.as_ref().map(EntityRef::canonical);
+            errors.extend(field_errors.into_iter().map(|fe| Problem {
+                location: sourced.location.clone(),
+                entity_ref: entity_ref.clone(),
+                field: (!fe.field.is_empty()).then_some(fe.field),
+                reason: fe.reason,
+            }));
+            continue;
+        }
+        let Some(parts) = parsed else {
+            errors.push(Problem {
+                location: sourced.location.clone(),
+                entity_ref: None,
+                field: None,
+                reason: "entity has no kind or metadata.name".into(),
+            });
+            continue;
+        };
+        let canonical = parts.canonical();
+        if let Some(&first) = index.get(&canonical) {
+            let first_location = accepted[first]
+                .2
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(MANAGED_BY_LOCATION))
+                .and_then(Value::as_str)
+                .unwrap_or("another location")
+                .to_string();
+            errors.push(Problem {
+                location: sourced.location.clone(),
+                entity_ref: Some(canonical),
+                field: None,
+                reason: format!("conflicting entity ref: already provided by {first_location}; the first one is kept"),
+            });
+            continue;
+        }
+        stamp(
+            &mut entity,
+            &parts,
+            &sourced.location,
+            &sourced.origin_location,
+        );
+        index.insert(canonical.clone(), accepted.len());
+        accepted.push((canonical, parts, entity));
+    }
+
+    accepted.sort_by(|a, b| a.0.cmp(&b.0));
+    let relations = {
+        let refs: Vec<&Value> = accepted.iter().map(|(_, _, e)| e).collect();
+        derive_all(&refs)
+    };
+    let by_ref: HashMap<String, usize> = accepted
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _, _))| (r.clone(), i))
+        .collect();
+    let mut warnings = Vec::new();
+    let mut entities = Vec::with_capacity(accepted.len());
+    for ((canonical, parts, mut entity), rels) in accepted.into_iter().zip(relations) {
+        for rel in &rels {
+            if !by_ref.contains_key(&rel.target_ref) {
+                warnings.push(Problem {
+                    location: managed_by(&entity),
+                    entity_ref: Some(canonical.clone()),
+                    field: None,
+                    reason: format!(
+                        "relation {} points at {}, which is not in the catalog",
+                        rel.relation_type, rel.target_ref
+                    ),
+                });
+            }
+        }
+        if let Some(obj) = entity.as_object_mut() {
+            obj.insert(
+                "relations".into(),
+                serde_json::to_value(&rels).unwrap_or(Value::Array(Vec::new())),
+            );
+        }
+        let keys = SearchKeys::new(&entity);
+        entities.push(StoredEntity {
+            entity,
+            entity_ref: canonical,
+            parts,
+            keys,
+        });
+    }
+    let by_uid = entities
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            e.entity
+                .pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .map(|u| (u.to_string(), i))
+        })
+        .collect();
+    Snapshot {
+        entities,
+        by_ref,
+        by_uid,
+        errors,
+        warnings,
+        locations,
+        files: ingest.files,
+    }
+}
+
+fn managed_by(entity: &Value) -> String {
+    entity
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(MANAGED_BY_LOCATION))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Adds what Backstage's stored entities carry: default namespace, managed-by annotations,
+/// a stable uid (derived from the ref, so it survives restarts) and an etag (derived from the
+/// content, so it changes when the entity does).
+fn stamp(entity: &mut Value, parts: &EntityRef, location: &str, origin: &str) {
+    let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    metadata
+        .entry("namespace")
+        .or_insert_with(|| json!(parts.namespace));
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(a) = annotations.as_object_mut() {
+        a.entry(MANAGED_BY_LOCATION)
+            .or_insert_with(|| json!(location));
+        a.entry(MANAGED_BY_ORIGIN_LOCATION)
+            .or_insert_with(|| json!(origin));
+    }
+    metadata.remove("uid");
+    metadata.remove("etag");
+    let etag = sha1_hex(entity.to_string().as_bytes());
+    if let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.insert("uid".into(), json!(uuid_from(&parts.canonical())));
+        metadata.insert("etag".into(), json!(etag));
+    }
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    sha1_smol::Sha1::from(bytes).digest().to_string()
+}
+
+/// A UUID-formatted (version 5 style) id derived from `seed`.
+pub fn uuid_from(seed: &str) -> String {
+    let d = sha1_smol::Sha1::from(seed.as_bytes()).digest().bytes();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// The current snapshot, swapped atomically on reload.
+#[derive(Debug, Default)]
+pub struct CatalogStore {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+impl CatalogStore {
+    /// A store serving `snapshot`.
+    pub fn new(snapshot: Snapshot) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(snapshot)),
+        }
+    }
+
+    /// The current snapshot; holding it keeps it alive even if a reload replaces it.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the snapshot.
+    pub fn replace(&self, snapshot: Snapshot) {
+        let new = Arc::new(snapshot);
+        match self.current.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+    }
+}

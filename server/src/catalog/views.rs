@@ -1,0 +1,346 @@
+//! What the UI shows, computed from a [`Snapshot`]: the catalog list page with its facets, the
+//! entity page, and the problems list. Plain functions over the snapshot: the server functions
+//! call these, and unit tests call them directly.
+
+use std::collections::BTreeMap;
+
+use app::wire::{
+    ApiDefinition, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, EntityRow,
+    ExternalLink, FacetValues, ProblemView, RelationGroup,
+};
+use serde_json::Value;
+
+use crate::catalog::refs::parse_ref;
+use crate::catalog::store::{Snapshot, StoredEntity};
+
+/// Rows per page of the catalog list.
+pub const PAGE_SIZE: usize = 25;
+
+/// The `/catalog/:namespace/:kind/:name` path of a canonical ref.
+pub fn entity_href(entity_ref: &str) -> String {
+    let (kind, rest) = entity_ref.split_once(':').unwrap_or(("", entity_ref));
+    let (namespace, name) = rest.split_once('/').unwrap_or(("default", rest));
+    format!("/catalog/{namespace}/{kind}/{name}")
+}
+
+/// A link to the entity `entity_ref` (canonical), labelled relative to `context_namespace`.
+pub fn link_to(snapshot: &Snapshot, entity_ref: &str, context_namespace: &str) -> EntityLink {
+    let target = snapshot.get(entity_ref);
+    let label = match target {
+        Some(e) => {
+            let title = e.entity.pointer("/metadata/title").and_then(Value::as_str);
+            match title {
+                Some(t) => t.to_string(),
+                None if e.parts.namespace.eq_ignore_ascii_case(context_namespace) => {
+                    e.parts.name.clone()
+                }
+                None => format!("{}/{}", e.parts.namespace, e.parts.name),
+            }
+        }
+        None => entity_ref.to_string(),
+    };
+    EntityLink {
+        entity_ref: entity_ref.to_string(),
+        label,
+        href: entity_href(entity_ref),
+        exists: target.is_some(),
+    }
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+fn first_relation(e: &StoredEntity, relation: &str) -> Option<String> {
+    let key = format!("relations.{}", relation.to_lowercase());
+    let first = e.keys.values(&key).next().map(str::to_string);
+    first
+}
+
+fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
+    let ns = &e.parts.namespace;
+    EntityRow {
+        link: EntityLink {
+            entity_ref: e.entity_ref.clone(),
+            label: e.parts.name.clone(),
+            href: entity_href(&e.entity_ref),
+            exists: true,
+        },
+        title: str_at(&e.entity, "/metadata/title").map(str::to_string),
+        kind: e.parts.kind.clone(),
+        entity_type: str_at(&e.entity, "/spec/type").map(str::to_string),
+        owner: first_relation(e, "ownedBy").map(|r| link_to(snapshot, &r, ns)),
+        lifecycle: str_at(&e.entity, "/spec/lifecycle").map(str::to_string),
+        system: first_relation(e, "partOf")
+            .filter(|r| r.starts_with("system:"))
+            .map(|r| link_to(snapshot, &r, ns)),
+        description: str_at(&e.entity, "/metadata/description").map(str::to_string),
+        tags: e
+            .entity
+            .pointer("/metadata/tags")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The filter dimensions of the list, in facet order.
+const DIMENSIONS: usize = 6;
+
+/// Which filters `e` passes, one bit per dimension (kind, type, owner, lifecycle, tag,
+/// namespace), plus whether it matches the free text.
+fn passes(e: &StoredEntity, f: &CatalogFilters, text: &str) -> ([bool; DIMENSIONS], bool) {
+    let eq = |key: &str, want: &str| {
+        want.is_empty() || e.keys.values(key).any(|v| v == want.to_lowercase())
+    };
+    let dims = [
+        f.kind.is_empty() || e.parts.kind.eq_ignore_ascii_case(&f.kind),
+        eq("spec.type", &f.entity_type),
+        eq("relations.ownedby", &f.owner),
+        eq("spec.lifecycle", &f.lifecycle),
+        eq("metadata.tags", &f.tag),
+        f.namespace.is_empty() || e.parts.namespace.eq_ignore_ascii_case(&f.namespace),
+    ];
+    let text_ok = text.is_empty()
+        || [
+            "metadata.name",
+            "metadata.title",
+            "metadata.description",
+            "metadata.tags",
+            "relations.ownedby",
+            "spec.type",
+        ]
+        .iter()
+        .any(|k| e.keys.values(k).any(|v| v.contains(text)));
+    (dims, text_ok)
+}
+
+fn facet_values(e: &StoredEntity, dim: usize) -> Vec<String> {
+    match dim {
+        0 => vec![e.parts.kind.to_lowercase()],
+        1 => e.keys.values("spec.type").map(str::to_string).collect(),
+        2 => e
+            .keys
+            .values("relations.ownedby")
+            .map(str::to_string)
+            .collect(),
+        3 => e
+            .keys
+            .values("spec.lifecycle")
+            .map(str::to_string)
+            .collect(),
+        4 => e.keys.values("metadata.tags").map(str::to_string).collect(),
+        _ => vec![e.parts.namespace.to_lowercase()],
+    }
+}
+
+/// One page of the catalog list, with facet counts: kinds are counted over the whole catalog
+/// (matching the text search); every other filter's options over the entities that pass every
+/// *other* filter, so the counts say what choosing an option yields.
+pub fn catalog_list(snapshot: &Snapshot, filters: &CatalogFilters) -> CatalogListPage {
+    let text = filters.text.trim().to_lowercase();
+    let mut counts: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); DIMENSIONS];
+    let mut matching: Vec<&StoredEntity> = Vec::new();
+    for e in &snapshot.entities {
+        let (dims, text_ok) = passes(e, filters, &text);
+        if !text_ok {
+            continue;
+        }
+        let failed = dims.iter().filter(|ok| !**ok).count();
+        if failed == 0 {
+            matching.push(e);
+        }
+        for (d, count) in counts.iter_mut().enumerate() {
+            if d == 0 || failed == 0 || (failed == 1 && !dims[d]) {
+                for v in facet_values(e, d) {
+                    *count.entry(v).or_default() += 1;
+                }
+            }
+        }
+    }
+    let total = matching.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = filters.page.clamp(1, pages);
+    let rows = matching
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|e| row(snapshot, e))
+        .collect();
+    let mut facets = counts.into_iter().map(|c| FacetValues {
+        values: c.into_iter().collect(),
+    });
+    let mut next = || facets.next().unwrap_or_default();
+    CatalogListPage {
+        rows,
+        total,
+        page,
+        page_size: PAGE_SIZE,
+        kinds: next(),
+        types: next(),
+        owners: next(),
+        lifecycles: next(),
+        tags: next(),
+        namespaces: next(),
+        problem_count: snapshot.errors.len() + snapshot.warnings.len(),
+    }
+}
+
+/// The entity page for `kind:namespace/name` (case-insensitive), or `None`.
+pub fn entity_detail(
+    snapshot: &Snapshot,
+    namespace: &str,
+    kind: &str,
+    name: &str,
+) -> Option<EntityDetail> {
+    let canonical = format!("{kind}:{namespace}/{name}").to_lowercase();
+    let e = snapshot.get(&canonical)?;
+    let v = &e.entity;
+    let ns = e.parts.namespace.as_str();
+    let system = first_relation(e, "partOf").filter(|r| r.starts_with("system:"));
+    let domain = if e.parts.kind.eq_ignore_ascii_case("system") {
+        first_relation(e, "partOf").filter(|r| r.starts_with("domain:"))
+    } else {
+        system
+            .as_deref()
+            .and_then(|s| snapshot.get(s))
+            .and_then(|s| first_relation(s, "partOf"))
+            .filter(|r| r.starts_with("domain:"))
+    };
+    let mut groups: BTreeMap<String, Vec<EntityLink>> = BTreeMap::new();
+    if let Some(rels) = v.get("relations").and_then(Value::as_array) {
+        for r in rels {
+            if let (Some(t), Some(target)) = (
+                r.get("type").and_then(Value::as_str),
+                r.get("targetRef").and_then(Value::as_str),
+            ) {
+                groups
+                    .entry(t.to_string())
+                    .or_default()
+                    .push(link_to(snapshot, target, ns));
+            }
+        }
+    }
+    let pairs = |pointer: &str| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = v
+            .pointer(pointer)
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, val)| {
+                        (
+                            k.clone(),
+                            val.as_str().map_or_else(|| val.to_string(), str::to_string),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    };
+    let annotations = pairs("/metadata/annotations");
+    let has_kubernetes_annotation = annotations.iter().any(|(k, _)| {
+        k == "backstage.io/kubernetes-id" || k == "backstage.io/kubernetes-label-selector"
+    });
+    let definition = if e.parts.kind.eq_ignore_ascii_case("api") {
+        v.pointer("/spec/definition").map(|d| ApiDefinition {
+            api_type: str_at(v, "/spec/type").unwrap_or("unknown").to_string(),
+            text: d.as_str().map_or_else(
+                || serde_json::to_string_pretty(d).unwrap_or_default(),
+                str::to_string,
+            ),
+        })
+    } else {
+        None
+    };
+    Some(EntityDetail {
+        link: EntityLink {
+            entity_ref: e.entity_ref.clone(),
+            label: e.parts.name.clone(),
+            href: entity_href(&e.entity_ref),
+            exists: true,
+        },
+        kind: e.parts.kind.clone(),
+        namespace: e.parts.namespace.clone(),
+        name: e.parts.name.clone(),
+        title: str_at(v, "/metadata/title").map(str::to_string),
+        description: str_at(v, "/metadata/description").map(str::to_string),
+        entity_type: str_at(v, "/spec/type").map(str::to_string),
+        lifecycle: str_at(v, "/spec/lifecycle").map(str::to_string),
+        owner: first_relation(e, "ownedBy").map(|r| link_to(snapshot, &r, ns)),
+        system: system.map(|s| link_to(snapshot, &s, ns)),
+        domain: domain.map(|d| link_to(snapshot, &d, ns)),
+        tags: v
+            .pointer("/metadata/tags")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        links: v
+            .pointer("/metadata/links")
+            .and_then(Value::as_array)
+            .map(|links| {
+                links
+                    .iter()
+                    .filter_map(|l| {
+                        let url = l.get("url")?.as_str()?.to_string();
+                        Some(ExternalLink {
+                            title: l
+                                .get("title")
+                                .and_then(Value::as_str)
+                                .unwrap_or(&url)
+                                .to_string(),
+                            icon: l.get("icon").and_then(Value::as_str).map(str::to_string),
+                            url,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        labels: pairs("/metadata/labels"),
+        annotations,
+        relations: groups
+            .into_iter()
+            .map(|(relation_type, targets)| RelationGroup {
+                relation_type,
+                targets,
+            })
+            .collect(),
+        definition,
+        has_kubernetes_annotation,
+    })
+}
+
+/// Every problem, errors first.
+pub fn problems(snapshot: &Snapshot) -> Vec<ProblemView> {
+    let view = |p: &crate::catalog::Problem, is_error: bool| ProblemView {
+        location: p.location.clone(),
+        entity_ref: p.entity_ref.clone(),
+        field: p.field.clone(),
+        reason: p.reason.clone(),
+        is_error,
+    };
+    snapshot
+        .errors
+        .iter()
+        .map(|p| view(p, true))
+        .chain(snapshot.warnings.iter().map(|p| view(p, false)))
+        .collect()
+}
+
+/// Parses a ref typed by a user (e.g. an owner filter) into canonical form, if valid.
+pub fn canonical_ref(input: &str, default_kind: &str) -> Option<String> {
+    parse_ref(input, Some(default_kind), "default")
+        .ok()
+        .map(|r| r.canonical())
+}

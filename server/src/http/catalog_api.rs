@@ -1,0 +1,403 @@
+//! Backstage's catalog REST API under `/api/catalog`, with Backstage's paths, parameters, JSON
+//! shapes and error format, so `@backstage/catalog-client`, scripts and the Terraform provider
+//! work unchanged. Handlers parse and shape only; the queries are `catalog::service` functions,
+//! the same ones the UI's server functions use.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Bytes,
+    extract::{OriginalUri, Path, RawQuery, State},
+    http::{Method, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde_json::{json, Value};
+
+use crate::catalog::query::{parse_fields, parse_filters, parse_order, QueryError};
+use crate::catalog::service::{self, Cursor, DEFAULT_QUERY_LIMIT};
+use crate::catalog::store::CatalogStore;
+
+/// A Backstage-shaped error response.
+pub struct ApiError {
+    status: StatusCode,
+    name: &'static str,
+    message: String,
+    method: Method,
+    url: String,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        name: &'static str,
+        message: impl Into<String>,
+        method: &Method,
+        uri: &OriginalUri,
+    ) -> Self {
+        Self {
+            status,
+            name,
+            message: message.into(),
+            method: method.clone(),
+            url: uri.0.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": { "name": self.name, "message": self.message },
+            "request": { "method": self.method.as_str(), "url": self.url },
+            "response": { "statusCode": self.status.as_u16() },
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Query parameters in order, repeated keys kept.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(raw: Option<String>) -> Self {
+        Params(
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    fn one(&self, key: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Per-request context for error responses.
+struct Req {
+    method: Method,
+    uri: OriginalUri,
+}
+
+impl Req {
+    fn input(&self, message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InputError",
+            message,
+            &self.method,
+            &self.uri,
+        )
+    }
+    fn not_found(&self, message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NotFoundError",
+            message,
+            &self.method,
+            &self.uri,
+        )
+    }
+    fn query(&self, e: QueryError) -> ApiError {
+        self.input(e.to_string())
+    }
+}
+
+fn number(req: &Req, params: &Params, key: &str) -> Result<Option<usize>, ApiError> {
+    match params.one(key) {
+        None => Ok(None),
+        Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| {
+            req.input(format!(
+                "Invalid {key} query, must be a non-negative integer"
+            ))
+        }),
+    }
+}
+
+/// The `/api/catalog` routes (mergeable into a router of any state).
+pub fn routes<S: Clone + Send + Sync + 'static>(store: Arc<CatalogStore>) -> Router<S> {
+    Router::new()
+        .route("/api/catalog/entities", get(list_entities))
+        .route(
+            "/api/catalog/entities/by-query",
+            get(query_get).post(query_post),
+        )
+        .route("/api/catalog/entities/by-refs", post(by_refs))
+        .route(
+            "/api/catalog/entities/by-name/{kind}/{namespace}/{name}",
+            get(by_name),
+        )
+        .route("/api/catalog/entities/by-uid/{uid}", get(by_uid))
+        .route("/api/catalog/entity-facets", get(entity_facets))
+        .route("/api/catalog/locations", get(locations))
+        .route("/api/catalog/locations/{id}", get(location))
+        .route("/api/catalog/validate-entity", post(validate_entity))
+        .with_state(store)
+}
+
+async fn list_entities(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let params = Params::parse(q);
+    let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
+    let fields = parse_fields(&params.all("fields")).map_err(|e| req.query(e))?;
+    let order = parse_order(&params.all("order")).map_err(|e| req.query(e))?;
+    let offset = number(&req, &params, "offset")?.unwrap_or(0);
+    let limit = number(&req, &params, "limit")?;
+    let snapshot = store.snapshot();
+    Ok(Json(Value::Array(service::list_entities(
+        &snapshot,
+        filter.as_ref(),
+        &order,
+        &fields,
+        offset,
+        limit,
+    ))))
+}
+
+fn cursor_from(req: &Req, params: &Params, body: &Value) -> Result<Cursor, ApiError> {
+    let body_str = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    if let Some(c) = params.one("cursor").or_else(|| body_str("cursor")) {
+        return Cursor::decode(&c).map_err(|e| req.input(e));
+    }
+    let list = |k: &str| -> Vec<String> {
+        let mut v = params.all(k);
+        match body.get(k) {
+            Some(Value::String(s)) => v.push(s.clone()),
+            Some(Value::Array(a)) => {
+                v.extend(a.iter().filter_map(Value::as_str).map(str::to_string))
+            }
+            _ => {}
+        }
+        v
+    };
+    let text_fields = list("fullTextFilterFields");
+    Ok(Cursor {
+        filter: list("filter"),
+        order_fields: list("orderField"),
+        full_text_term: params
+            .one("fullTextFilterTerm")
+            .or_else(|| body_str("fullTextFilterTerm")),
+        full_text_fields: (!text_fields.is_empty()).then(|| {
+            text_fields
+                .iter()
+                .flat_map(|f| f.split(','))
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect()
+        }),
+        offset: params
+            .one("offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+fn run_query(
+    store: &CatalogStore,
+    req: &Req,
+    params: &Params,
+    body: &Value,
+) -> Result<Json<Value>, ApiError> {
+    let cursor = cursor_from(req, params, body)?;
+    let limit = match number(req, params, "limit")? {
+        Some(l) => l,
+        None => body
+            .get("limit")
+            .and_then(Value::as_u64)
+            .map_or(DEFAULT_QUERY_LIMIT, |l| l as usize),
+    };
+    let mut field_params = params.all("fields");
+    if let Some(Value::Array(a)) = body.get("fields") {
+        field_params.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+    }
+    let fields = parse_fields(&field_params).map_err(|e| req.query(e))?;
+    let snapshot = store.snapshot();
+    let page =
+        service::query_entities(&snapshot, &cursor, limit, &fields).map_err(|e| req.query(e))?;
+    let mut page_info = serde_json::Map::new();
+    if let Some(c) = page.next_cursor {
+        page_info.insert("nextCursor".into(), json!(c));
+    }
+    if let Some(c) = page.prev_cursor {
+        page_info.insert("prevCursor".into(), json!(c));
+    }
+    Ok(Json(
+        json!({ "items": page.items, "totalItems": page.total_items, "pageInfo": page_info }),
+    ))
+}
+
+async fn query_get(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    run_query(&store, &req, &Params::parse(q), &Value::Null)
+}
+
+fn json_body(req: &Req, body: &Bytes) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| req.input(format!("Malformed JSON request body: {e}")))
+}
+
+async fn query_post(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let body = json_body(&req, &body)?;
+    run_query(&store, &req, &Params::parse(q), &body)
+}
+
+async fn by_refs(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let params = Params::parse(q);
+    let body = json_body(&req, &body)?;
+    let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
+        return Err(req.input("Malformed request body: entityRefs must be an array of strings"));
+    };
+    let refs: Vec<String> = refs
+        .iter()
+        .map(|r| r.as_str().unwrap_or_default().to_string())
+        .collect();
+    let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
+    let mut field_params = params.all("fields");
+    if let Some(Value::Array(a)) = body.get("fields") {
+        field_params.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+    }
+    let fields = parse_fields(&field_params).map_err(|e| req.query(e))?;
+    let snapshot = store.snapshot();
+    Ok(Json(
+        json!({ "items": service::entities_by_refs(&snapshot, &refs, filter.as_ref(), &fields) }),
+    ))
+}
+
+async fn by_name(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let snapshot = store.snapshot();
+    match snapshot.get(&format!("{kind}:{namespace}/{name}")) {
+        Some(e) => Ok(Json(e.entity.clone())),
+        None => Err(req.not_found(format!(
+            "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
+        ))),
+    }
+}
+
+async fn by_uid(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    Path(uid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let snapshot = store.snapshot();
+    match snapshot.get_by_uid(&uid) {
+        Some(e) => Ok(Json(e.entity.clone())),
+        None => Err(req.not_found(format!("No entity with uid {uid}"))),
+    }
+}
+
+async fn entity_facets(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let params = Params::parse(q);
+    let facets = params.all("facet");
+    if facets.is_empty() {
+        return Err(req.input("Missing facet parameter"));
+    }
+    let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
+    let snapshot = store.snapshot();
+    Ok(Json(service::facets(&snapshot, &facets, filter.as_ref())))
+}
+
+fn location_json(l: &crate::catalog::store::LocationEntry) -> Value {
+    json!({ "id": l.id, "type": l.location_type, "target": l.target })
+}
+
+async fn locations(State(store): State<Arc<CatalogStore>>) -> Json<Value> {
+    let snapshot = store.snapshot();
+    Json(Value::Array(
+        snapshot
+            .locations
+            .iter()
+            .map(|l| json!({ "data": location_json(l) }))
+            .collect(),
+    ))
+}
+
+async fn location(
+    State(store): State<Arc<CatalogStore>>,
+    method: Method,
+    uri: OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    let snapshot = store.snapshot();
+    match snapshot.locations.iter().find(|l| l.id == id) {
+        Some(l) => Ok(Json(location_json(l))),
+        None => Err(req.not_found(format!("Found no location with ID {id}"))),
+    }
+}
+
+async fn validate_entity(
+    method: Method,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req = Req { method, uri };
+    let body = json_body(&req, &body)?;
+    let (Some(entity), Some(_location)) = (
+        body.get("entity"),
+        body.get("location").and_then(Value::as_str),
+    ) else {
+        return Err(
+            req.input("Malformed request body: expected {entity: object, location: string}")
+        );
+    };
+    let errors = service::validate(entity);
+    if errors.is_empty() {
+        Ok(StatusCode::OK.into_response())
+    } else {
+        let errors: Vec<Value> = errors
+            .into_iter()
+            .map(|m| json!({ "name": "InputError", "message": m }))
+            .collect();
+        Ok((StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response())
+    }
+}
