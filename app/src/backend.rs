@@ -3,17 +3,24 @@
 //! Server functions in this crate are thin adapters: they read a [`BackendHandle`] from the
 //! Leptos context (the `server` crate provides it with `leptos_routes_with_context`), call one
 //! plain method, and map its error. The implementation, with its configuration and any
-//! credentials, lives in the `server` crate and never reaches the browser bundle.
+//! credentials, lives in the `server` crate and never reaches the browser bundle. The REST API
+//! calls the same functions as these server functions.
 
 use leptos::prelude::*;
 
-use crate::wire::PortalInfo;
+use crate::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView};
 
 /// What server functions may ask of the server.
 #[cfg(feature = "ssr")]
 pub trait Backend: Send + Sync + 'static {
     /// The portal's `app.*` settings for the page chrome.
     fn portal_info(&self) -> PortalInfo;
+    /// One page of the catalog list.
+    fn catalog_list(&self, filters: &CatalogFilters) -> CatalogListPage;
+    /// The entity page data; `None` when there is no such entity.
+    fn entity(&self, namespace: &str, kind: &str, name: &str) -> Option<EntityDetail>;
+    /// Every current catalog problem (errors first).
+    fn catalog_problems(&self) -> Vec<ProblemView>;
 }
 
 /// The handle the `server` crate puts into the Leptos context.
@@ -31,4 +38,29 @@ fn backend() -> Result<BackendHandle, ServerFnError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn get_portal_info() -> Result<PortalInfo, ServerFnError> {
     Ok(backend()?.portal_info())
+}
+
+/// One page of the catalog list for `filters`.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn list_catalog(filters: CatalogFilters) -> Result<CatalogListPage, ServerFnError> {
+    Ok(backend()?.catalog_list(&filters))
+}
+
+/// The entity `kind:namespace/name` (case-insensitive), or `None`.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_entity(
+    namespace: String,
+    kind: String,
+    name: String,
+) -> Result<Option<EntityDetail>, ServerFnError> {
+    Ok(backend()?.entity(&namespace, &kind, &name))
+}
+
+/// Every catalog problem.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn list_catalog_problems() -> Result<Vec<ProblemView>, ServerFnError> {
+    Ok(backend()?.catalog_problems())
 }

@@ -5,6 +5,8 @@
 //! browser bundle. It therefore owns no server-side logic itself; under `ssr` it only declares
 //! [`backend::Backend`], the seam through which server functions reach the `server` crate.
 
+#![recursion_limit = "256"]
+
 pub mod backend;
 pub mod components;
 pub mod pages;
@@ -22,6 +24,7 @@ use crate::pages::{
     catalog::CatalogPage,
     entity::{EntityPage, KubernetesTab, OverviewTab},
     not_found::NotFound,
+    problems::ProblemsPage,
 };
 
 /// The name of the wasm/JS/CSS bundle under `/pkg/` (cargo-leptos `name`).
@@ -62,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Redirect path="/catalog"/> }/>
                     <Route path=path!("/catalog") ssr=SsrMode::Async view=CatalogPage/>
+                    <Route path=path!("/catalog-problems") ssr=SsrMode::Async view=ProblemsPage/>
                     <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
                         <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
                         <Route path=path!("kubernetes") ssr=SsrMode::Async view=KubernetesTab/>

@@ -13,3 +13,181 @@ pub struct PortalInfo {
     /// `app.baseUrl`: the public URL of the portal, used for absolute links.
     pub base_url: String,
 }
+
+/// Filters of the catalog list, as they appear in its URL (`/catalog?kind=component&...`).
+/// Empty strings mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogFilters {
+    /// `kind`; the page defaults to `component` when the parameter is absent.
+    pub kind: String,
+    /// `type` (spec.type).
+    pub entity_type: String,
+    /// `owner` (a canonical ref such as `group:default/team-a`).
+    pub owner: String,
+    /// `lifecycle`.
+    pub lifecycle: String,
+    /// `tag`.
+    pub tag: String,
+    /// `namespace`.
+    pub namespace: String,
+    /// `q`: free text, matched against name, title, description, tags and owner.
+    pub text: String,
+    /// `page`, from 1.
+    pub page: usize,
+}
+
+/// A link to another entity (or to where it would be if it existed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityLink {
+    /// Canonical ref, e.g. `group:default/team-a`.
+    pub entity_ref: String,
+    /// Short label: the name, or `kind:name` / `namespace/name` when needed to be unambiguous.
+    pub label: String,
+    /// `/catalog/:namespace/:kind/:name`.
+    pub href: String,
+    /// False for a dangling reference (the target is not in the catalog).
+    pub exists: bool,
+}
+
+/// One row of the catalog list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityRow {
+    /// Link to the entity itself.
+    pub link: EntityLink,
+    /// `metadata.title`.
+    pub title: Option<String>,
+    /// `kind` as written.
+    pub kind: String,
+    /// `spec.type`.
+    pub entity_type: Option<String>,
+    /// `spec.owner`.
+    pub owner: Option<EntityLink>,
+    /// `spec.lifecycle`.
+    pub lifecycle: Option<String>,
+    /// `spec.system`.
+    pub system: Option<EntityLink>,
+    /// `metadata.description`.
+    pub description: Option<String>,
+    /// `metadata.tags`.
+    pub tags: Vec<String>,
+}
+
+/// Values a filter can take, with how many entities have each.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetValues {
+    /// `(value, count)`, sorted by value.
+    pub values: Vec<(String, usize)>,
+}
+
+/// One page of the catalog list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogListPage {
+    /// The rows of this page.
+    pub rows: Vec<EntityRow>,
+    /// Matching entities in total.
+    pub total: usize,
+    /// Current page, from 1.
+    pub page: usize,
+    /// Rows per page.
+    pub page_size: usize,
+    /// Options for the kind filter (counted over the whole catalog).
+    pub kinds: FacetValues,
+    /// Options for the other filters (counted within the selected kind).
+    pub types: FacetValues,
+    /// Owners.
+    pub owners: FacetValues,
+    /// Lifecycles.
+    pub lifecycles: FacetValues,
+    /// Tags.
+    pub tags: FacetValues,
+    /// Namespaces.
+    pub namespaces: FacetValues,
+    /// Number of catalog problems (invalid files or entities), for a banner linking to them.
+    pub problem_count: usize,
+}
+
+/// A `metadata.links` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalLink {
+    /// `url`.
+    pub url: String,
+    /// `title`, or the URL.
+    pub title: String,
+    /// `icon` (Backstage icon id such as `dashboard`, `docs`, `github`), if any.
+    pub icon: Option<String>,
+}
+
+/// Relations of one type, e.g. all `ownerOf` targets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationGroup {
+    /// Relation type as Backstage names it (`ownedBy`, `hasPart`, ...).
+    pub relation_type: String,
+    /// The targets.
+    pub targets: Vec<EntityLink>,
+}
+
+/// An API's definition text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiDefinition {
+    /// `spec.type`: openapi, asyncapi, graphql, grpc, ...
+    pub api_type: String,
+    /// `spec.definition`, as text.
+    pub text: String,
+}
+
+/// Everything the entity page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityDetail {
+    /// The entity itself.
+    pub link: EntityLink,
+    /// `kind` as written.
+    pub kind: String,
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.title`.
+    pub title: Option<String>,
+    /// `metadata.description`.
+    pub description: Option<String>,
+    /// `spec.type`.
+    pub entity_type: Option<String>,
+    /// `spec.lifecycle`.
+    pub lifecycle: Option<String>,
+    /// `spec.owner`.
+    pub owner: Option<EntityLink>,
+    /// `spec.system`.
+    pub system: Option<EntityLink>,
+    /// The system's domain (Components/APIs/Resources) or `spec.domain` (Systems).
+    pub domain: Option<EntityLink>,
+    /// `metadata.tags`.
+    pub tags: Vec<String>,
+    /// `metadata.links`.
+    pub links: Vec<ExternalLink>,
+    /// `metadata.labels`, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// `metadata.annotations`, sorted by key.
+    pub annotations: Vec<(String, String)>,
+    /// Relations grouped by type.
+    pub relations: Vec<RelationGroup>,
+    /// API definition, for `kind: API`.
+    pub definition: Option<ApiDefinition>,
+    /// Whether the entity carries `backstage.io/kubernetes-id` or `-label-selector`.
+    pub has_kubernetes_annotation: bool,
+}
+
+/// A catalog problem as shown on the problems page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemView {
+    /// `file:/abs/path` or `url:...`.
+    pub location: String,
+    /// The entity, when known.
+    pub entity_ref: Option<String>,
+    /// The field, when known.
+    pub field: Option<String>,
+    /// The reason.
+    pub reason: String,
+    /// Error (the entity or file was not loaded) or warning (loaded, but e.g. a relation
+    /// points at a missing entity).
+    pub is_error: bool,
+}

@@ -53,6 +53,7 @@ pub fn Layout(
             <nav id="sidebar" class="sidebar" aria-label="Main" hidden=move || !nav_open.get()>
                 <ul>
                     <li><NavLink href="/catalog" label="Catalog"/></li>
+                    <li><NavLink href="/catalog-problems" label="Catalog problems"/></li>
                 </ul>
             </nav>
             <main class="content">{children()}</main>

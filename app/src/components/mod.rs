@@ -1,4 +1,6 @@
 //! Small presentational components shared by the pages.
 
+pub mod entity_link;
+pub mod error_panel;
 pub mod layout;
 pub mod tabs;

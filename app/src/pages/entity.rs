@@ -1,78 +1,228 @@
-//! `/catalog/:namespace/:kind/:name[/tab]`: an entity page with a tab bar whose tabs are
-//! sub-paths (Backstage's URL scheme).
+//! `/catalog/:namespace/:kind/:name[/tab]`: an entity page. The header and tab bar come from
+//! the parent route; tabs are sub-paths (Backstage's URL scheme) rendered in the outlet, and read
+//! the entity from context rather than fetching it again.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Outlet, hooks::use_params_map};
 
+use crate::backend::get_entity;
+use crate::components::entity_link::EntityLinkView;
+use crate::components::error_panel::ErrorPanel;
 use crate::components::tabs::{Tab, TabBar};
+use crate::pages::not_found::NotFound;
+use crate::wire::{EntityDetail, ExternalLink};
 
-/// The route parameters of an entity page, as typed in the URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct EntityParams {
-    namespace: String,
-    kind: String,
-    name: String,
-}
-
-impl EntityParams {
-    fn base_path(&self) -> String {
-        format!("/catalog/{}/{}/{}", self.namespace, self.kind, self.name)
-    }
-}
-
-fn use_entity_params() -> Memo<EntityParams> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params.with(|p| EntityParams {
-            namespace: p.get("namespace").unwrap_or_default(),
-            kind: p.get("kind").unwrap_or_default(),
-            name: p.get("name").unwrap_or_default(),
-        })
-    })
-}
+/// The loaded entity, shared with the tabs.
+#[derive(Clone, Copy)]
+struct CurrentEntity(Resource<Result<Option<EntityDetail>, ServerFnError>>);
 
 /// Header and tab bar of an entity page; the selected tab renders in the outlet.
 #[component]
 pub fn EntityPage() -> impl IntoView {
-    let params = use_entity_params();
+    let params = use_params_map();
+    let key = Memo::new(move |_| {
+        params.with(|p| {
+            (
+                p.get("namespace").unwrap_or_default(),
+                p.get("kind").unwrap_or_default(),
+                p.get("name").unwrap_or_default(),
+            )
+        })
+    });
+    let entity = Resource::new(
+        move || key.get(),
+        |(ns, kind, name)| get_entity(ns, kind, name),
+    );
+    provide_context(CurrentEntity(entity));
     view! {
-        {move || {
-            let p = params.get();
-            let base = p.base_path();
-            let tabs = vec![
-                Tab { label: "Overview", href: base.clone() },
-                Tab { label: "Kubernetes", href: format!("{base}/kubernetes") },
-            ];
-            view! {
-                <Title text=p.name.clone()/>
-                <header class="entity-header">
-                    <p class="entity-kind">{p.kind.clone()} " · " {p.namespace.clone()}</p>
-                    <h1>{p.name.clone()}</h1>
-                </header>
-                <TabBar label="Entity sections" tabs/>
-            }
-        }}
-        <section class="tab-panel">
-            <Outlet/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match entity.await {
+                    Ok(Some(e)) => view! { <EntityHeader entity=e/> <section class="tab-panel"><Outlet/></section> }.into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(err) => view! { <ErrorPanel title="The entity could not be loaded" message=err.to_string()/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EntityHeader(entity: EntityDetail) -> impl IntoView {
+    let base = entity.link.href.clone();
+    let tabs = vec![
+        Tab {
+            label: "Overview",
+            href: base.clone(),
+        },
+        Tab {
+            label: "Kubernetes",
+            href: format!("{base}/kubernetes"),
+        },
+    ];
+    let heading = entity.title.clone().unwrap_or_else(|| entity.name.clone());
+    let kind_line = match &entity.entity_type {
+        Some(t) => format!("{} — {t}", entity.kind),
+        None => entity.kind.clone(),
+    };
+    view! {
+        <Title text=heading.clone()/>
+        <header class="entity-header">
+            <p class="entity-kind">{kind_line}</p>
+            <h1>{heading}</h1>
+            <dl class="entity-facts">
+                {entity.owner.clone().map(|o| view! { <div><dt>"Owner"</dt><dd><EntityLinkView link=o/></dd></div> })}
+                {entity.lifecycle.clone().map(|l| view! { <div><dt>"Lifecycle"</dt><dd>{l}</dd></div> })}
+                <div><dt>"Namespace"</dt><dd>{entity.namespace.clone()}</dd></div>
+            </dl>
+        </header>
+        <TabBar label="Entity sections" tabs/>
+    }
+}
+
+/// Runs `render` with the loaded entity (the parent only renders tabs once it has one).
+fn with_entity<V: IntoView + 'static>(
+    render: impl Fn(EntityDetail) -> V + Send + Sync + 'static,
+) -> impl IntoView {
+    let CurrentEntity(entity) = expect_context::<CurrentEntity>();
+    move || entity.get().and_then(Result::ok).flatten().map(&render)
+}
+
+/// The Overview tab: about card, relations, API definition, labels and annotations.
+#[component]
+pub fn OverviewTab() -> impl IntoView {
+    with_entity(|e| view! { <Overview entity=e/> })
+}
+
+#[component]
+fn Overview(entity: EntityDetail) -> impl IntoView {
+    let EntityDetail {
+        description,
+        owner,
+        system,
+        domain,
+        lifecycle,
+        entity_type,
+        tags,
+        links,
+        labels,
+        annotations,
+        relations,
+        definition,
+        ..
+    } = entity;
+    view! {
+        <h2 class="visually-hidden">"Overview"</h2>
+        <div class="cards">
+            <section class="card about" aria-labelledby="about-title">
+                <h3 id="about-title">"About"</h3>
+                <p class="description">{description.unwrap_or_else(|| "No description.".into())}</p>
+                <dl class="about-grid">
+                    <div><dt>"Owner"</dt><dd>{owner.map(|o| view! { <EntityLinkView link=o/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div>
+                    <div><dt>"System"</dt><dd>{system.map(|s| view! { <EntityLinkView link=s/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div>
+                    <div><dt>"Domain"</dt><dd>{domain.map(|d| view! { <EntityLinkView link=d/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div>
+                    <div><dt>"Type"</dt><dd>{entity_type.unwrap_or_else(|| "—".into())}</dd></div>
+                    <div><dt>"Lifecycle"</dt><dd>{lifecycle.unwrap_or_else(|| "—".into())}</dd></div>
+                    <div class="wide"><dt>"Tags"</dt><dd>
+                        <ul class="tags">{tags.into_iter().map(|t| view! { <li class="tag">{t}</li> }).collect_view()}</ul>
+                    </dd></div>
+                </dl>
+                {(!links.is_empty()).then(|| view! {
+                    <h4>"Links"</h4>
+                    <ul class="links">{links.into_iter().map(|l| view! { <li><ExternalLinkView link=l/></li> }).collect_view()}</ul>
+                })}
+            </section>
+            <section class="card" aria-labelledby="relations-title">
+                <h3 id="relations-title">"Relations"</h3>
+                {if relations.is_empty() {
+                    view! { <p class="muted">"No relations."</p> }.into_any()
+                } else {
+                    view! {
+                        <dl class="relations">
+                            {relations.into_iter().map(|g| view! {
+                                <div>
+                                    <dt>{g.relation_type}</dt>
+                                    <dd><ul>{g.targets.into_iter().map(|t| view! { <li><EntityLinkView link=t/></li> }).collect_view()}</ul></dd>
+                                </div>
+                            }).collect_view()}
+                        </dl>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+        {definition.map(|d| view! {
+            <section class="card definition" aria-labelledby="definition-title">
+                <h3 id="definition-title">{format!("Definition ({})", d.api_type)}</h3>
+                <pre><code>{d.text}</code></pre>
+            </section>
+        })}
+        <section class="card" aria-labelledby="metadata-title">
+            <h3 id="metadata-title">"Labels and annotations"</h3>
+            <KeyValueTable caption="Labels" rows=labels/>
+            <KeyValueTable caption="Annotations" rows=annotations/>
         </section>
     }
 }
 
-/// The Overview tab.
 #[component]
-pub fn OverviewTab() -> impl IntoView {
+fn KeyValueTable(caption: &'static str, rows: Vec<(String, String)>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{format!("No {}.", caption.to_lowercase())}</p> }
+            .into_any();
+    }
     view! {
-        <h2>"Overview"</h2>
-        <p class="empty-state">"Entity details appear here once the catalog is loaded."</p>
+        <table class="kv">
+            <caption>{caption}</caption>
+            <tbody>
+                {rows.into_iter().map(|(k, v)| view! { <tr><th scope="row"><code>{k}</code></th><td>{v}</td></tr> }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn ExternalLinkView(link: ExternalLink) -> impl IntoView {
+    let glyph = match link.icon.as_deref() {
+        Some("dashboard") => "▦",
+        Some("docs") | Some("doc") => "§",
+        Some("github") | Some("git") => "⎇",
+        Some("chat") => "✉",
+        Some("alert") => "⚠",
+        Some("email") => "@",
+        Some("web") => "⌂",
+        Some("catalog") => "☰",
+        _ => "↗",
+    };
+    view! {
+        <a href=link.url rel="noopener noreferrer" target="_blank">
+            <span class="link-icon" aria-hidden="true">{glyph}</span>
+            {link.title}
+        </a>
     }
 }
 
 /// The Kubernetes tab.
 #[component]
 pub fn KubernetesTab() -> impl IntoView {
-    view! {
-        <h2>"Kubernetes"</h2>
-        <p class="empty-state">"Workloads appear here once clusters are configured."</p>
-    }
+    with_entity(|e| {
+        if e.has_kubernetes_annotation {
+            view! {
+                <h2>"Kubernetes"</h2>
+                <p class="empty-state">"Workloads appear here once clusters are configured (kubernetes.clusterLocatorMethods)."</p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <h2>"Kubernetes"</h2>
+                <div class="empty-state">
+                    <p>"This entity has no Kubernetes annotation. Add one of these to its catalog file:"</p>
+                    <pre><code>{"metadata:\n  annotations:\n    backstage.io/kubernetes-id: <the value of the backstage.io/kubernetes-id label on your Deployment and its pod template>\n    backstage.io/kubernetes-namespace: <namespace>   # optional"}</code></pre>
+                    <pre><code>{"metadata:\n  annotations:\n    backstage.io/kubernetes-label-selector: 'app=my-app,component=front-end'"}</code></pre>
+                </div>
+            }
+            .into_any()
+        }
+    })
 }

@@ -3,3 +3,4 @@
 pub mod catalog;
 pub mod entity;
 pub mod not_found;
+pub mod problems;
