@@ -4,8 +4,10 @@ import { defineConfig } from '@playwright/test';
  * Playwright drives Debian's Chromium (/usr/bin/chromium); browser downloads are not possible
  * on our machines, so `npx playwright install` is never needed.
  *
- * The server under test is started by the caller: `scripts/dev.sh test` starts the built release
- * binary, `cargo leptos end-to-end` starts its own build. GREENROOM_E2E_URL overrides the address.
+ * The server under test is started by the caller: `scripts/dev.sh e2e|test` starts the built
+ * release binary (app-config.yaml + app-config.e2e.yaml, port 7107), `cargo leptos end-to-end`
+ * starts its own build on app-config.yaml (port 7007, the default here). GREENROOM_E2E_URL
+ * overrides the address.
  */
 const baseURL = process.env.GREENROOM_E2E_URL ?? 'http://127.0.0.1:7007';
 

@@ -21,7 +21,7 @@ run_e2e() {
   . ./env.sh
   local log=target/e2e-server.log results=end2end/test-results/results.json
   rm -f "$results"
-  GREENROOM_E2E_PORT=$e2e_port target/release/greenroom serve --config end2end/app-config.e2e.yaml \
+  GREENROOM_E2E_PORT=$e2e_port target/release/greenroom serve --config app-config.yaml --config end2end/app-config.e2e.yaml \
     >"$log" 2>&1 &
   local pid=$!
   # shellcheck disable=SC2064

@@ -20,6 +20,6 @@ export class Shell {
   }
 
   navLink(name: string): Locator {
-    return this.sidebar.getByRole('link', { name });
+    return this.sidebar.getByRole('link', { name, exact: true });
   }
 }

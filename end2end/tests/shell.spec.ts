@@ -18,8 +18,8 @@ test('the page is server-rendered: content and title are there without JavaScrip
   const response = await page.goto('/catalog');
   expect(response?.status()).toBe(200);
   await expect(page.getByRole('heading', { level: 1, name: 'Catalog' })).toBeVisible();
-  await expect(page).toHaveTitle('Catalog | Greenroom E2E');
-  await expect(new Shell(page).brand).toHaveText('Greenroom E2E');
+  await expect(page).toHaveTitle('Catalog | Greenroom');
+  await expect(new Shell(page).brand).toHaveText('Greenroom');
   await context.close();
 });
 
@@ -74,7 +74,7 @@ test('links navigate on the client, without reloading the document', async ({ pa
   await entity.shell.navLink('Catalog').click();
   await expect(page).toHaveURL(/\/catalog$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Catalog' })).toBeVisible();
-  await expect(page).toHaveTitle('Catalog | Greenroom E2E');
+  await expect(page).toHaveTitle('Catalog | Greenroom');
 
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   expect(documentLoads).toEqual([]);
@@ -85,7 +85,7 @@ test('an unknown address shows a 404 page with status 404', async ({ page }) => 
   const response = await page.goto('/no/such/page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
-  await expect(page).toHaveTitle('Page not found | Greenroom E2E');
+  await expect(page).toHaveTitle('Page not found | Greenroom');
 });
 
 test('the root address leads to the catalog', async ({ page }) => {
