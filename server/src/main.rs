@@ -227,6 +227,7 @@ async fn run_server(
         leptos: http::leptos_options(&site_root, addr),
         backend: Arc::new(backend::PortalBackend::new(&settings, Arc::clone(&store))),
         catalog: store,
+        static_tokens: Arc::new(settings.backend.static_tokens.clone()),
     };
     tracing::info!(
         %addr,

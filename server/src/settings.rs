@@ -2,7 +2,8 @@
 //! their validation. Every problem is collected (not just the first), each naming its key and
 //! the file it came from, so `greenroom validate` can print them all at once.
 //!
-//! Keys owned here: `app.title`, `app.baseUrl`, `backend.baseUrl`, `backend.listen`.
+//! Keys owned here: `app.title`, `app.baseUrl`, `backend.baseUrl`, `backend.listen`,
+//! `backend.auth.externalAccess`.
 
 use crate::config::{Config, ConfigError};
 
@@ -40,6 +41,28 @@ pub struct BackendSettings {
     pub base_url: String,
     /// `backend.listen`: where to bind.
     pub listen: Listen,
+    /// `backend.auth.externalAccess` entries of `type: static`: when any is configured, the REST
+    /// APIs (`/api/catalog/...`) require one of these as a Bearer token. The UI keeps working
+    /// through server functions, which never leave the process's trust boundary.
+    pub static_tokens: Vec<StaticToken>,
+}
+
+/// A static external-access token (Backstage's `type: static`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticToken {
+    /// `options.token`.
+    pub token: String,
+    /// `options.subject`: who uses it (for logs).
+    pub subject: String,
+}
+
+impl std::fmt::Debug for StaticToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("StaticToken")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `backend.listen`: either `{host, port}` or a string `"<port>"` / `"<host>:<port>"`, as in
@@ -90,6 +113,7 @@ pub fn read(config: &Config) -> Result<Settings, Vec<SettingsError>> {
     let app_base_url = read_base_url(config, "app.baseUrl", &mut errors);
     let backend_base_url = read_base_url(config, "backend.baseUrl", &mut errors);
     let listen = read_listen(config, &mut errors);
+    let static_tokens = read_external_access(config, &mut errors);
     match (app_base_url, backend_base_url, listen) {
         (Some(app_url), Some(backend_url), Some(listen)) if errors.is_empty() => Ok(Settings {
             app: AppSettings {
@@ -99,10 +123,57 @@ pub fn read(config: &Config) -> Result<Settings, Vec<SettingsError>> {
             backend: BackendSettings {
                 base_url: backend_url,
                 listen,
+                static_tokens,
             },
         }),
         _ => Err(errors),
     }
+}
+
+/// `backend.auth.externalAccess`: `type: static` entries with `options.token` (at least 8
+/// characters, no whitespace, as Backstage requires) and `options.subject`. Other types
+/// (`legacy`, `jwks`) are not supported yet and are reported, rather than silently leaving the
+/// API open or closed.
+fn read_external_access(config: &Config, errors: &mut Vec<SettingsError>) -> Vec<StaticToken> {
+    let Some(entries) = ok_or_push(
+        config.get_optional_config_array("backend.auth.externalAccess"),
+        errors,
+    )
+    .flatten() else {
+        return Vec::new();
+    };
+    let mut tokens = Vec::new();
+    for entry in entries {
+        match ok_or_push(entry.get_string("type"), errors).as_deref() {
+            Some("static") => {}
+            Some(other) => {
+                errors.push(invalid(
+                    &entry,
+                    "type",
+                    format!(
+                        "external access type '{other}' is not supported yet (supported: static)"
+                    ),
+                ));
+                continue;
+            }
+            None => continue,
+        }
+        let token = ok_or_push(entry.get_string("options.token"), errors);
+        let subject = ok_or_push(entry.get_string("options.subject"), errors);
+        if let (Some(token), Some(subject)) = (token, subject) {
+            if token.len() < 8 || token.chars().any(char::is_whitespace) {
+                errors.push(invalid(
+                    &entry,
+                    "options.token",
+                    "a static token must be at least 8 characters long and contain no whitespace"
+                        .into(),
+                ));
+            } else {
+                tokens.push(StaticToken { token, subject });
+            }
+        }
+    }
+    tokens
 }
 
 fn ok_or_push<T, E: Into<SettingsError>>(

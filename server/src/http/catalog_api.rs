@@ -125,7 +125,10 @@ fn number(req: &Req, params: &Params, key: &str) -> Result<Option<usize>, ApiErr
 }
 
 /// The `/api/catalog` routes (mergeable into a router of any state).
-pub fn routes<S: Clone + Send + Sync + 'static>(store: Arc<CatalogStore>) -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(
+    store: Arc<CatalogStore>,
+    tokens: Arc<Vec<crate::settings::StaticToken>>,
+) -> Router<S> {
     Router::new()
         .route("/api/catalog/entities", get(list_entities))
         .route(
@@ -142,6 +145,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>(store: Arc<CatalogStore>) -> Rou
         .route("/api/catalog/locations", get(locations))
         .route("/api/catalog/locations/{id}", get(location))
         .route("/api/catalog/validate-entity", post(validate_entity))
+        .route_layer(axum::middleware::from_fn_with_state(
+            tokens,
+            super::auth::require_static_token,
+        ))
         .with_state(store)
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Domain logic does not live here: handlers call plain functions of other modules.
 
+mod auth;
 mod catalog_api;
 mod health;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub backend: BackendHandle,
     /// The catalog, for the REST API.
     pub catalog: Arc<crate::catalog::store::CatalogStore>,
+    /// `backend.auth.externalAccess` static tokens guarding the REST APIs.
+    pub static_tokens: Arc<Vec<crate::settings::StaticToken>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -52,7 +55,10 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos.clone();
     Router::new()
         .merge(health::routes())
-        .merge(catalog_api::routes(Arc::clone(&state.catalog)))
+        .merge(catalog_api::routes(
+            Arc::clone(&state.catalog),
+            Arc::clone(&state.static_tokens),
+        ))
         .route("/", get(|| async { Redirect::temporary("/catalog") }))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(shell_options.clone())

@@ -66,6 +66,7 @@ fn state(title: &str) -> AppState {
         },
         backend: BackendSettings {
             base_url: "http://localhost:7007".into(),
+            static_tokens: Vec::new(),
             listen: Listen {
                 host: "127.0.0.1".into(),
                 port: 7007,
@@ -78,6 +79,7 @@ fn state(title: &str) -> AppState {
         leptos: leptos_options(&site_root(), addr),
         backend: Arc::new(PortalBackend::new(&settings, Arc::clone(&catalog))),
         catalog,
+        static_tokens: Arc::new(Vec::new()),
     }
 }
 

@@ -181,3 +181,38 @@ fn create_app_default_config_is_accepted() {
     assert_eq!(s.backend.base_url, "http://localhost:7007");
     assert_eq!(s.backend.listen.port, 7007);
 }
+
+#[test]
+fn external_access_static_tokens_are_read_and_checked() {
+    let yaml = format!(
+        "{URLS}  auth:\n    externalAccess:\n      - type: static\n        options:\n          token: ${{CI_TOKEN}}\n          subject: ci\n"
+    );
+    let s = settings_from("tokens", &yaml, &[("CI_TOKEN", "0123456789abcdef")]).expect("valid");
+    assert_eq!(
+        s.backend.static_tokens,
+        vec![StaticToken {
+            token: "0123456789abcdef".into(),
+            subject: "ci".into()
+        }]
+    );
+    assert!(
+        !format!("{:?}", s.backend.static_tokens).contains("0123456789abcdef"),
+        "Debug must not print the token"
+    );
+
+    let err =
+        settings_from("tokens-short", &yaml, &[("CI_TOKEN", "short")]).expect_err("too short");
+    assert!(
+        err[0].contains("backend.auth.externalAccess[0].options.token")
+            && err[0].contains("at least 8"),
+        "{err:?}"
+    );
+
+    let err =
+        settings_from("tokens-unset", &yaml, &[]).expect_err("unset variable in a required key");
+    assert!(err[0].contains("CI_TOKEN"), "{err:?}");
+
+    let jwks = format!("{URLS}  auth:\n    externalAccess:\n      - type: jwks\n        options:\n          url: https://x\n");
+    let err = settings_from("tokens-jwks", &jwks, &[]).expect_err("unsupported");
+    assert!(err[0].contains("'jwks' is not supported yet"), "{err:?}");
+}

@@ -290,3 +290,6 @@ impl CatalogStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

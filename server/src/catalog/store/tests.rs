@@ -1,0 +1,211 @@
+//! The whole pipeline (ingest → validate → stitch) on real catalogs nobody here wrote.
+
+use std::path::PathBuf;
+
+use crate::catalog::config::CatalogConfig;
+use crate::catalog::location::{HttpUrlReader, LocationSpec, LocationType};
+use crate::catalog::reload::load;
+use crate::catalog::rules::{default_rules, Rule};
+
+fn fixtures() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    loop {
+        let candidate = dir.join("shared/fixtures");
+        if candidate.is_dir() {
+            return candidate;
+        }
+        assert!(
+            dir.pop(),
+            "no shared/fixtures above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+    }
+}
+
+fn file(path: PathBuf, rules: Vec<Rule>) -> LocationSpec {
+    LocationSpec {
+        kind: LocationType::File,
+        target: path.display().to_string(),
+        rules,
+        optional: false,
+    }
+}
+
+fn rule(kinds: &[&str]) -> Rule {
+    Rule {
+        allow: kinds.iter().map(|k| k.to_string()).collect(),
+    }
+}
+
+#[test]
+fn backstage_examples_yield_exactly_the_expected_refs() {
+    let f = fixtures();
+    let every_kind = rule(&[
+        "Component",
+        "API",
+        "Location",
+        "Resource",
+        "System",
+        "Domain",
+        "Group",
+        "User",
+        "AiResource",
+        "Template",
+    ]);
+    let config = CatalogConfig {
+        locations: vec![
+            file(f.join("backstage-examples/all.yaml"), Vec::new()),
+            file(f.join("backstage-examples/acme-corp.yaml"), Vec::new()),
+        ],
+        rules: vec![every_kind],
+    };
+    let snapshot = load(&config, &HttpUrlReader);
+    let mut refs: Vec<&str> = snapshot
+        .entities
+        .iter()
+        .map(|e| e.entity_ref.as_str())
+        .filter(|r| !r.starts_with("location:default/generated-"))
+        .collect();
+    refs.sort_unstable();
+    let expected_text =
+        std::fs::read_to_string(f.join("expected-entity-refs.txt")).expect("expected refs");
+    let expected: Vec<&str> = expected_text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(refs, expected);
+    let generated = snapshot
+        .entities
+        .iter()
+        .filter(|e| e.entity_ref.starts_with("location:default/generated-"))
+        .count();
+    assert_eq!(
+        generated, 2,
+        "one generated Location per configured location"
+    );
+
+    // The three remote `$text` definitions cannot be fetched here: reported, entities kept.
+    assert_eq!(snapshot.errors.len(), 3, "{:#?}", snapshot.errors);
+    assert!(snapshot
+        .errors
+        .iter()
+        .all(|p| p.field.as_deref() == Some("spec.definition")));
+    // Dangling references are kept as relations and flagged as warnings.
+    let order = snapshot
+        .get("component:default/playback-order")
+        .expect("playback-order");
+    assert!(order.entity["relations"]
+        .as_array()
+        .expect("relations")
+        .iter()
+        .any(|r| r["targetRef"] == "group:default/guest"));
+    assert!(snapshot
+        .warnings
+        .iter()
+        .any(|w| w.reason.contains("group:default/guest")));
+    // team-e names boxoffice as parent; boxoffice does not list it, yet both directions exist.
+    let boxoffice = snapshot.get("group:default/boxoffice").expect("boxoffice");
+    assert!(boxoffice.entity["relations"]
+        .as_array()
+        .expect("relations")
+        .iter()
+        .any(|r| r["type"] == "parentOf" && r["targetRef"] == "group:default/team-e"));
+}
+
+#[test]
+fn invalid_example_is_reported_with_its_field_and_the_rest_is_served() {
+    let f = fixtures();
+    let config = CatalogConfig {
+        locations: vec![
+            file(
+                f.join("backstage-examples-invalid/components/invalid-component.yaml"),
+                Vec::new(),
+            ),
+            file(f.join("create-app-examples/entities.yaml"), Vec::new()),
+        ],
+        rules: default_rules(),
+    };
+    let snapshot = load(&config, &HttpUrlReader);
+    let name_error = snapshot
+        .errors
+        .iter()
+        .find(|p| p.field.as_deref() == Some("metadata.name"))
+        .expect("name error");
+    assert!(
+        name_error.location.ends_with("invalid-component.yaml"),
+        "{name_error:?}"
+    );
+    assert!(snapshot
+        .entities
+        .iter()
+        .any(|e| e.entity_ref == "component:default/example-website"));
+}
+
+#[test]
+fn create_app_examples_ingest_under_create_app_rules() {
+    let f = fixtures().join("create-app-examples");
+    let config = CatalogConfig {
+        locations: vec![
+            file(f.join("entities.yaml"), Vec::new()),
+            file(f.join("template/template.yaml"), vec![rule(&["Template"])]),
+            file(f.join("org.yaml"), vec![rule(&["User", "Group"])]),
+        ],
+        rules: vec![rule(&[
+            "Component",
+            "System",
+            "API",
+            "Resource",
+            "Location",
+        ])],
+    };
+    let snapshot = load(&config, &HttpUrlReader);
+    assert!(snapshot.errors.is_empty(), "{:#?}", snapshot.errors);
+    let kinds: std::collections::BTreeSet<&str> = snapshot
+        .entities
+        .iter()
+        .map(|e| e.parts.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "API",
+            "Component",
+            "Group",
+            "Location",
+            "System",
+            "Template",
+            "User"
+        ]
+        .into_iter()
+        .collect()
+    );
+}
+
+#[test]
+fn a_duplicate_ref_is_a_conflict_and_the_first_location_wins() {
+    let dir = std::env::temp_dir().join(format!("greenroom-dup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let entity = |desc: &str| {
+        format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: Twin\n  description: {desc}\nspec:\n  type: service\n  lifecycle: x\n  owner: y\n")
+    };
+    std::fs::write(dir.join("a.yaml"), entity("first")).expect("write");
+    std::fs::write(dir.join("b.yaml"), entity("second").replace("Twin", "twin")).expect("write");
+    let config = CatalogConfig {
+        locations: vec![
+            file(dir.join("a.yaml"), Vec::new()),
+            file(dir.join("b.yaml"), Vec::new()),
+        ],
+        rules: default_rules(),
+    };
+    let snapshot = load(&config, &HttpUrlReader);
+    let twin = snapshot.get("component:default/twin").expect("twin");
+    assert_eq!(twin.entity["metadata"]["description"], "first");
+    let conflict = snapshot
+        .errors
+        .iter()
+        .find(|p| p.reason.contains("conflicting entity ref"))
+        .expect("conflict");
+    assert!(conflict.location.ends_with("b.yaml"));
+    assert!(conflict.reason.contains("a.yaml"), "{conflict:?}");
+}
