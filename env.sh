@@ -30,11 +30,12 @@ if [ "$GREENROOM_TOOLCHAIN" = debian ]; then
   esac
   export RUSTC_BOOTSTRAP=1
   export GREENROOM_WASM_CARGO_ARGS="-Zbuild-std=std,panic_abort"
-  # The same flag for `cargo leptos build|watch|end-to-end`.
-  export LEPTOS_LIB_CARGO_ARGS="$GREENROOM_WASM_CARGO_ARGS"
 else
   export GREENROOM_WASM_CARGO_ARGS=""
 fi
+# `cargo leptos <build|watch|end-to-end> $GREENROOM_LEPTOS_ARGS` passes the wasm flags to
+# cargo-leptos (it has no environment variable for them).
+export GREENROOM_LEPTOS_ARGS="${GREENROOM_WASM_CARGO_ARGS:+--lib-cargo-args=$GREENROOM_WASM_CARGO_ARGS}"
 # Read at compile time by leptos; keep it identical for every build so nothing rebuilds.
 export LEPTOS_OUTPUT_NAME=greenroom
 unset _gr_ws

@@ -28,7 +28,7 @@ pub fn link_to(snapshot: &Snapshot, entity_ref: &str, context_namespace: &str) -
     let target = snapshot.get(entity_ref);
     let label = match target {
         Some(e) => {
-            let title = e.entity.pointer("/metadata/title").and_then(Value::as_str);
+            let title = e.title.as_deref();
             match title {
                 Some(t) => t.to_string(),
                 None if e.parts.namespace.eq_ignore_ascii_case(context_namespace) => {
@@ -58,6 +58,7 @@ fn first_relation(e: &StoredEntity, relation: &str) -> Option<String> {
 }
 
 fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
+    let v = e.value();
     let ns = &e.parts.namespace;
     EntityRow {
         link: EntityLink {
@@ -66,17 +67,16 @@ fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
             href: entity_href(&e.entity_ref),
             exists: true,
         },
-        title: str_at(&e.entity, "/metadata/title").map(str::to_string),
+        title: str_at(&v, "/metadata/title").map(str::to_string),
         kind: e.parts.kind.clone(),
-        entity_type: str_at(&e.entity, "/spec/type").map(str::to_string),
+        entity_type: str_at(&v, "/spec/type").map(str::to_string),
         owner: first_relation(e, "ownedBy").map(|r| link_to(snapshot, &r, ns)),
-        lifecycle: str_at(&e.entity, "/spec/lifecycle").map(str::to_string),
+        lifecycle: str_at(&v, "/spec/lifecycle").map(str::to_string),
         system: first_relation(e, "partOf")
             .filter(|r| r.starts_with("system:"))
             .map(|r| link_to(snapshot, &r, ns)),
-        description: str_at(&e.entity, "/metadata/description").map(str::to_string),
-        tags: e
-            .entity
+        description: str_at(&v, "/metadata/description").map(str::to_string),
+        tags: v
             .pointer("/metadata/tags")
             .and_then(Value::as_array)
             .map(|t| {
@@ -200,7 +200,8 @@ pub fn entity_detail(
 ) -> Option<EntityDetail> {
     let canonical = format!("{kind}:{namespace}/{name}").to_lowercase();
     let e = snapshot.get(&canonical)?;
-    let v = &e.entity;
+    let parsed = e.value();
+    let v = &parsed;
     let ns = e.parts.namespace.as_str();
     let system = first_relation(e, "partOf").filter(|r| r.starts_with("system:"));
     let domain = if e.parts.kind.eq_ignore_ascii_case("system") {

@@ -57,6 +57,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A 200 response whose body is already JSON text.
+fn raw_json(body: String) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
 /// Query parameters in order, repeated keys kept.
 struct Params(Vec<(String, String)>);
 
@@ -157,7 +166,7 @@ async fn list_entities(
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let params = Params::parse(q);
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
@@ -166,14 +175,8 @@ async fn list_entities(
     let offset = number(&req, &params, "offset")?.unwrap_or(0);
     let limit = number(&req, &params, "limit")?;
     let snapshot = store.snapshot();
-    Ok(Json(Value::Array(service::list_entities(
-        &snapshot,
-        filter.as_ref(),
-        &order,
-        &fields,
-        offset,
-        limit,
-    ))))
+    let items = service::list_entities(&snapshot, filter.as_ref(), &order, &fields, offset, limit);
+    Ok(raw_json(service::json_array(&items)))
 }
 
 fn cursor_from(req: &Req, params: &Params, body: &Value) -> Result<Cursor, ApiError> {
@@ -219,7 +222,7 @@ fn run_query(
     req: &Req,
     params: &Params,
     body: &Value,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let cursor = cursor_from(req, params, body)?;
     let limit = match number(req, params, "limit")? {
         Some(l) => l,
@@ -243,9 +246,12 @@ fn run_query(
     if let Some(c) = page.prev_cursor {
         page_info.insert("prevCursor".into(), json!(c));
     }
-    Ok(Json(
-        json!({ "items": page.items, "totalItems": page.total_items, "pageInfo": page_info }),
-    ))
+    Ok(raw_json(format!(
+        r#"{{"items":{},"totalItems":{},"pageInfo":{}}}"#,
+        service::json_array(&page.items),
+        page.total_items,
+        Value::Object(page_info)
+    )))
 }
 
 async fn query_get(
@@ -253,7 +259,7 @@ async fn query_get(
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     run_query(&store, &req, &Params::parse(q), &Value::Null)
 }
@@ -271,7 +277,7 @@ async fn query_post(
     uri: OriginalUri,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let body = json_body(&req, &body)?;
     run_query(&store, &req, &Params::parse(q), &body)
@@ -283,7 +289,7 @@ async fn by_refs(
     uri: OriginalUri,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let params = Params::parse(q);
     let body = json_body(&req, &body)?;
@@ -301,9 +307,11 @@ async fn by_refs(
     }
     let fields = parse_fields(&field_params).map_err(|e| req.query(e))?;
     let snapshot = store.snapshot();
-    Ok(Json(
-        json!({ "items": service::entities_by_refs(&snapshot, &refs, filter.as_ref(), &fields) }),
-    ))
+    let items = service::entities_by_refs(&snapshot, &refs, filter.as_ref(), &fields);
+    Ok(raw_json(format!(
+        r#"{{"items":{}}}"#,
+        service::json_array(&items)
+    )))
 }
 
 async fn by_name(
@@ -311,11 +319,11 @@ async fn by_name(
     method: Method,
     uri: OriginalUri,
     Path((kind, namespace, name)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let snapshot = store.snapshot();
     match snapshot.get(&format!("{kind}:{namespace}/{name}")) {
-        Some(e) => Ok(Json(e.entity.clone())),
+        Some(e) => Ok(raw_json(e.json.to_string())),
         None => Err(req.not_found(format!(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
         ))),
@@ -327,11 +335,11 @@ async fn by_uid(
     method: Method,
     uri: OriginalUri,
     Path(uid): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let snapshot = store.snapshot();
     match snapshot.get_by_uid(&uid) {
-        Some(e) => Ok(Json(e.entity.clone())),
+        Some(e) => Ok(raw_json(e.json.to_string())),
         None => Err(req.not_found(format!("No entity with uid {uid}"))),
     }
 }

@@ -5,7 +5,7 @@
 //! Domain logic does not live here: handlers call plain functions of other modules.
 
 mod auth;
-mod catalog_api;
+pub mod catalog_api;
 mod health;
 
 use std::sync::Arc;

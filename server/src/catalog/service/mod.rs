@@ -2,6 +2,7 @@
 //! `/entities/by-query`, `/entities/by-refs`, `/entity-facets` and `/validate-entity`. The REST
 //! handlers only parse parameters and shape responses; tests call these directly.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -19,33 +20,53 @@ use crate::catalog::validate::validate_entity;
 /// Page size of `by-query` when no `limit` is given (Backstage's default).
 pub const DEFAULT_QUERY_LIMIT: usize = 200;
 
-fn matching<'a>(
+fn matching<'a, 'f>(
     snapshot: &'a Snapshot,
-    filter: Option<&'a EntityFilter>,
-) -> impl Iterator<Item = &'a StoredEntity> {
+    filter: Option<&'f EntityFilter>,
+) -> impl Iterator<Item = &'a StoredEntity> + 'f
+where
+    'a: 'f,
+{
     snapshot
         .entities
         .iter()
         .filter(move |e| filter.is_none_or(|f| f.matches(&e.keys)))
 }
 
-fn shaped(e: &StoredEntity, fields: &[String]) -> Value {
+/// An entity as response JSON text: the stored text itself, or a projection of it.
+fn shaped<'a>(e: &'a StoredEntity, fields: &[String]) -> Cow<'a, str> {
     if fields.is_empty() {
-        e.entity.clone()
+        Cow::Borrowed(&e.json)
     } else {
-        project(&e.entity, fields)
+        Cow::Owned(project(&e.value(), fields).to_string())
     }
 }
 
-/// `GET /entities`: filtered, ordered (canonical ref by default), then `offset`/`limit`.
-pub fn list_entities(
-    snapshot: &Snapshot,
+/// `[a,b,...]` from JSON texts.
+pub fn json_array<S: AsRef<str>>(items: &[S]) -> String {
+    let mut out =
+        String::with_capacity(items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>() + 2);
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(item.as_ref());
+    }
+    out.push(']');
+    out
+}
+
+/// `GET /entities`: filtered, ordered (canonical ref by default), then `offset`/`limit`; each
+/// item is JSON text.
+pub fn list_entities<'a>(
+    snapshot: &'a Snapshot,
     filter: Option<&EntityFilter>,
     order: &[OrderField],
     fields: &[String],
     offset: usize,
     limit: Option<usize>,
-) -> Vec<Value> {
+) -> Vec<Cow<'a, str>> {
     let mut found: Vec<&StoredEntity> = matching(snapshot, filter).collect();
     if !order.is_empty() {
         found.sort_by(|a, b| compare(&a.keys, &b.keys, order));
@@ -93,9 +114,9 @@ impl Cursor {
 
 /// A by-query page.
 #[derive(Debug, PartialEq)]
-pub struct QueryPage {
-    /// The entities (projected).
-    pub items: Vec<Value>,
+pub struct QueryPage<'a> {
+    /// The entities (projected), as JSON text.
+    pub items: Vec<Cow<'a, str>>,
     /// Matching entities in total.
     pub total_items: usize,
     /// Cursor of the next page, if any.
@@ -107,12 +128,12 @@ pub struct QueryPage {
 /// `GET|POST /entities/by-query`. With an order field, entities without a value for it are not
 /// returned (as in Backstage); the full-text term defaults to searching the sort field (else
 /// `metadata.uid`).
-pub fn query_entities(
-    snapshot: &Snapshot,
+pub fn query_entities<'a>(
+    snapshot: &'a Snapshot,
     cursor: &Cursor,
     limit: usize,
     fields: &[String],
-) -> Result<QueryPage, QueryError> {
+) -> Result<QueryPage<'a>, QueryError> {
     let filter = parse_filters(&cursor.filter)?;
     let order = parse_order_fields(&cursor.order_fields)?;
     let sort_field = order.first();
@@ -122,22 +143,32 @@ pub fn query_entities(
         .filter(|f| !f.is_empty())
         .unwrap_or_else(|| default_full_text_fields(sort_field.map(|o| o.field.as_str())));
     let term = cursor.full_text_term.as_deref().unwrap_or("").trim();
-    let mut found: Vec<&StoredEntity> = matching(snapshot, filter.as_ref())
-        .filter(|e| sort_field.is_none_or(|o| has_sort_value(&e.keys, &o.field)))
-        .filter(|e| full_text_matches(&e.keys, term, &text_fields))
-        .collect();
-    found.sort_by(|a, b| {
-        compare(
-            &a.keys,
-            &b.keys,
-            sort_field.map(std::slice::from_ref).unwrap_or(&[]),
-        )
+    // Everything but the position identifies the result; later pages reuse it.
+    let key = Cursor {
+        offset: 0,
+        ..cursor.clone()
+    }
+    .encode();
+    let result = snapshot.query_cache.get_or_compute(&key, || {
+        let mut found: Vec<(u32, &StoredEntity)> = snapshot
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| filter.as_ref().is_none_or(|f| f.matches(&e.keys)))
+            .filter(|(_, e)| sort_field.is_none_or(|o| has_sort_value(&e.keys, &o.field)))
+            .filter(|(_, e)| full_text_matches(&e.keys, term, &text_fields))
+            .map(|(i, e)| (i as u32, e))
+            .collect();
+        let order = sort_field.map(std::slice::from_ref).unwrap_or(&[]);
+        found.sort_by(|(_, a), (_, b)| compare(&a.keys, &b.keys, order));
+        found.into_iter().map(|(i, _)| i).collect()
     });
-    let total_items = found.len();
+    let total_items = result.len();
     let start = cursor.offset.min(total_items);
-    let items = found[start..]
+    let items = result[start..]
         .iter()
         .take(limit)
+        .filter_map(|&i| snapshot.entities.get(i as usize))
         .map(|e| shaped(e, fields))
         .collect();
     let next_cursor = (start + limit < total_items).then(|| {
@@ -162,17 +193,17 @@ pub fn query_entities(
     })
 }
 
-/// `POST /entities/by-refs`: one item per requested ref, `null` where unknown.
-pub fn entities_by_refs(
-    snapshot: &Snapshot,
+/// `POST /entities/by-refs`: one item (JSON text) per requested ref, `null` where unknown.
+pub fn entities_by_refs<'a>(
+    snapshot: &'a Snapshot,
     refs: &[String],
     filter: Option<&EntityFilter>,
     fields: &[String],
-) -> Vec<Value> {
+) -> Vec<Cow<'a, str>> {
     refs.iter()
         .map(|r| match snapshot.get(r) {
             Some(e) if filter.is_none_or(|f| f.matches(&e.keys)) => shaped(e, fields),
-            _ => Value::Null,
+            _ => Cow::Borrowed("null"),
         })
         .collect()
 }

@@ -95,7 +95,7 @@ fn backstage_examples_yield_exactly_the_expected_refs() {
     let order = snapshot
         .get("component:default/playback-order")
         .expect("playback-order");
-    assert!(order.entity["relations"]
+    assert!(order.value()["relations"]
         .as_array()
         .expect("relations")
         .iter()
@@ -106,7 +106,7 @@ fn backstage_examples_yield_exactly_the_expected_refs() {
         .any(|w| w.reason.contains("group:default/guest")));
     // team-e names boxoffice as parent; boxoffice does not list it, yet both directions exist.
     let boxoffice = snapshot.get("group:default/boxoffice").expect("boxoffice");
-    assert!(boxoffice.entity["relations"]
+    assert!(boxoffice.value()["relations"]
         .as_array()
         .expect("relations")
         .iter()
@@ -200,7 +200,7 @@ fn a_duplicate_ref_is_a_conflict_and_the_first_location_wins() {
     };
     let snapshot = load(&config, &HttpUrlReader);
     let twin = snapshot.get("component:default/twin").expect("twin");
-    assert_eq!(twin.entity["metadata"]["description"], "first");
+    assert_eq!(twin.value()["metadata"]["description"], "first");
     let conflict = snapshot
         .errors
         .iter()
@@ -208,4 +208,32 @@ fn a_duplicate_ref_is_a_conflict_and_the_first_location_wins() {
         .expect("conflict");
     assert!(conflict.location.ends_with("b.yaml"));
     assert!(conflict.reason.contains("a.yaml"), "{conflict:?}");
+}
+
+#[test]
+fn query_cache_computes_once_per_key_and_keeps_the_most_recent() {
+    use crate::catalog::store::QueryCache;
+    let cache = QueryCache::default();
+    let mut calls = 0;
+    let a = cache.get_or_compute("a", || {
+        calls += 1;
+        vec![1, 2]
+    });
+    let again = cache.get_or_compute("a", || {
+        calls += 1;
+        vec![9]
+    });
+    assert_eq!(
+        (calls, a.as_slice(), again.as_slice()),
+        (1, &[1, 2][..], &[1, 2][..])
+    );
+    for i in 0..QueryCache::CAPACITY {
+        cache.get_or_compute(&format!("k{i}"), Vec::new);
+    }
+    let evicted = cache.get_or_compute("a", || vec![3]);
+    assert_eq!(
+        evicted.as_slice(),
+        &[3],
+        "'a' was the least recently used and was evicted"
+    );
 }

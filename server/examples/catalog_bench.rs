@@ -1,0 +1,203 @@
+//! Catalog benchmark: ingest time, memory and REST query latency for synthetic catalogs.
+//!
+//!     . ./env.sh && cargo run --release -p server --example catalog_bench [-- 1000 20000]
+//!
+//! For each size it writes the entities as YAML files (50 per file, reached from one root
+//! Location), loads them through the real pipeline (read, parse, validate, relations, search
+//! keys), then sends requests to the real `/api/catalog` router in-process (no network: this
+//! measures Greenroom's own cost per request). Prints a Markdown table for the README.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use server::catalog::config::CatalogConfig;
+use server::catalog::location::{HttpUrlReader, LocationSpec, LocationType};
+use server::catalog::query::synthetic_entities;
+use server::catalog::reload::load;
+use server::catalog::rules::Rule;
+use server::catalog::store::CatalogStore;
+use tower::ServiceExt;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn write_catalog(n: usize) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("greenroom-bench-{n}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let entities = synthetic_entities(n);
+    let mut targets = Vec::new();
+    for (i, chunk) in entities.chunks(50).enumerate() {
+        let name = format!("part-{i:04}.yaml");
+        let text: Vec<String> = chunk
+            .iter()
+            .map(|e| serde_yaml::to_string(e).expect("yaml"))
+            .collect();
+        std::fs::write(dir.join(&name), text.join("---\n")).expect("write");
+        targets.push(format!("    - ./{name}"));
+    }
+    let root = format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: bench\nspec:\n  targets:\n{}\n",
+        targets.join("\n")
+    );
+    std::fs::write(dir.join("all.yaml"), root).expect("write");
+    dir
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn time_requests(
+    router: &axum::Router,
+    uri: &str,
+    count: usize,
+) -> (Duration, Duration, usize) {
+    let mut times = Vec::with_capacity(count);
+    let mut bytes = 0;
+    for _ in 0..count {
+        let req = axum::http::Request::get(uri)
+            .body(Body::empty())
+            .expect("request");
+        let started = Instant::now();
+        let res = router.clone().oneshot(req).await.expect("infallible");
+        assert!(res.status().is_success(), "{uri}: {}", res.status());
+        bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body")
+            .len();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99), bytes)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 20_000]
+    } else {
+        sizes
+    };
+    println!("| entities | ingest (ms) | RSS growth (MiB) | `GET /entities?filter=kind=component` p50 / p99 (ms) | by-query first page of 20, new query p50 / p99 (ms) | same page again p50 / p99 (ms) | next page via cursor p50 (ms) |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for n in sizes {
+        let dir = write_catalog(n);
+        let config = CatalogConfig {
+            locations: vec![LocationSpec {
+                kind: LocationType::File,
+                target: dir.join("all.yaml").display().to_string(),
+                rules: Vec::new(),
+                optional: false,
+            }],
+            rules: vec![Rule {
+                allow: [
+                    "Component",
+                    "API",
+                    "Location",
+                    "Resource",
+                    "System",
+                    "Domain",
+                    "Group",
+                    "User",
+                ]
+                .map(String::from)
+                .to_vec(),
+            }],
+        };
+        let before = rss_kib();
+        let started = Instant::now();
+        let snapshot = load(&config, &HttpUrlReader);
+        let ingest = started.elapsed();
+        let loaded = snapshot.entities.len();
+        assert!(snapshot.errors.is_empty(), "{:?}", snapshot.errors.first());
+        let store = Arc::new(CatalogStore::new(snapshot));
+        let rss = rss_kib().saturating_sub(before);
+        let router: axum::Router = server::http::catalog_api::routes(store, Arc::new(Vec::new()));
+        let rounds = if n > 5_000 { 50 } else { 200 };
+        let (list50, list99, _) = time_requests(
+            &router,
+            "/api/catalog/entities?filter=kind=component",
+            rounds,
+        )
+        .await;
+        // A new query each time (an extra OR'd filter that matches nothing): filter + sort run.
+        let mut cold = Vec::new();
+        for i in 0..50 {
+            let uri = format!("/api/catalog/entities/by-query?limit=20&orderField=metadata.name,asc&filter=kind=component&filter=metadata.name=absent-{i}");
+            let (t, _, _) = time_requests(&router, &uri, 1).await;
+            cold.push(t);
+        }
+        cold.sort();
+        let (cold50, cold99) = (percentile(&cold, 0.5), percentile(&cold, 0.99));
+        let page_uri = "/api/catalog/entities/by-query?limit=20&orderField=metadata.name,asc&filter=kind=component";
+        let (q50, q99, _) = time_requests(&router, page_uri, 500).await;
+        let first: serde_json::Value = {
+            let res = router
+                .clone()
+                .oneshot(
+                    axum::http::Request::get(page_uri)
+                        .body(Body::empty())
+                        .expect("req"),
+                )
+                .await
+                .expect("ok");
+            serde_json::from_slice(
+                &axum::body::to_bytes(res.into_body(), usize::MAX)
+                    .await
+                    .expect("body"),
+            )
+            .expect("json")
+        };
+        let cursor = first["pageInfo"]["nextCursor"]
+            .as_str()
+            .expect("next cursor")
+            .to_string();
+        let next_uri = format!(
+            "/api/catalog/entities/by-query?limit=20&cursor={}",
+            urlencode(&cursor)
+        );
+        let (c50, _, _) = time_requests(&router, &next_uri, 500).await;
+        println!(
+            "| {loaded} | {} | {:.1} | {} / {} | {} / {} | {} / {} | {} |",
+            ingest.as_millis(),
+            rss as f64 / 1024.0,
+            ms(list50),
+            ms(list99),
+            ms(cold50),
+            ms(cold99),
+            ms(q50),
+            ms(q99),
+            ms(c50)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
