@@ -64,7 +64,7 @@ test('the entity overview shows the about card, relations, labels and annotation
   await expect(about.getByRole('link', { name: 'Payment processing' })).toBeVisible();
   await expect(about.getByRole('link', { name: 'Commerce' })).toBeVisible();
   await expect(about.getByRole('link', { name: 'Runbook' })).toHaveAttribute('href', /^https:\/\//);
-  const relations = page.getByRole('region', { name: 'Relations' });
+  const relations = page.getByRole('region', { name: 'Relations', exact: true });
   await expect(relations.getByRole('link', { name: 'Cart API' })).toHaveAttribute('href', '/catalog/default/api/cart-api');
   const annotations = page.getByRole('table', { name: 'Annotations' });
   await expect(annotations.getByRole('row', { name: /backstage\.io\/kubernetes-id\s+checkout-service/ })).toBeVisible();
@@ -74,11 +74,11 @@ test('relation links navigate to the related entity', async ({ page }) => {
   const entity = new EntityPage(page);
   await entity.goto('default', 'component', 'checkout-service');
   await entity.shell.waitForHydration();
-  await page.getByRole('region', { name: 'Relations' }).getByRole('link', { name: 'Payment processing' }).click();
+  await page.getByRole('region', { name: 'Relations', exact: true }).getByRole('link', { name: 'Payment processing' }).click();
   await expect(page).toHaveURL(/\/catalog\/default\/system\/payment-processing$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Payment processing' })).toBeVisible();
   // The system lists its parts; follow one back to a component.
-  await page.getByRole('region', { name: 'Relations' }).getByRole('link', { name: 'Fraud scoring' }).click();
+  await page.getByRole('region', { name: 'Relations', exact: true }).getByRole('link', { name: 'Fraud scoring' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Fraud scoring' })).toBeVisible();
 });
 
@@ -135,4 +135,17 @@ test('a catalog file added, edited and removed on disk shows up without a restar
     await catalog.goto('?q=live-reload-probe');
     await expect(catalog.summary).toHaveText('No entities match these filters.', { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
+});
+
+test('the relations graph is server-rendered SVG whose nodes link to the related entities', async ({ browser }) => {
+  // Without JavaScript: the graph is part of the server's HTML.
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/catalog/default/component/checkout-service');
+  const graph = page.getByRole('img', { name: 'Relations of Checkout service' });
+  await expect(graph).toBeVisible();
+  await expect(graph.getByRole('link', { name: /Payment processing/ })).toHaveAttribute('href', '/catalog/default/system/payment-processing');
+  await graph.getByRole('link', { name: /Payment processing/ }).click();
+  await expect(page).toHaveURL(/\/catalog\/default\/system\/payment-processing$/);
+  await context.close();
 });

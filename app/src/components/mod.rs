@@ -3,4 +3,5 @@
 pub mod entity_link;
 pub mod error_panel;
 pub mod layout;
+pub mod relations_graph;
 pub mod tabs;

@@ -9,9 +9,10 @@ use leptos_router::{components::Outlet, hooks::use_params_map};
 use crate::backend::get_entity;
 use crate::components::entity_link::EntityLinkView;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::relations_graph::RelationsGraph;
 use crate::components::tabs::{Tab, TabBar};
 use crate::pages::not_found::NotFound;
-use crate::wire::{EntityDetail, ExternalLink};
+use crate::wire::{EntityDetail, EntityLink, ExternalLink};
 
 /// The loaded entity, shared with the tabs.
 #[derive(Clone, Copy)]
@@ -97,6 +98,10 @@ pub fn OverviewTab() -> impl IntoView {
 
 #[component]
 fn Overview(entity: EntityDetail) -> impl IntoView {
+    let graph_center = EntityLink {
+        label: entity.title.clone().unwrap_or_else(|| entity.name.clone()),
+        ..entity.link.clone()
+    };
     let EntityDetail {
         description,
         owner,
@@ -112,6 +117,7 @@ fn Overview(entity: EntityDetail) -> impl IntoView {
         definition,
         ..
     } = entity;
+    let graph_groups = relations.clone();
     view! {
         <h2 class="visually-hidden">"Overview"</h2>
         <div class="cards">
@@ -151,6 +157,12 @@ fn Overview(entity: EntityDetail) -> impl IntoView {
                 }}
             </section>
         </div>
+        {(!graph_groups.is_empty()).then(|| view! {
+            <section class="card" aria-labelledby="graph-title">
+                <h3 id="graph-title">"Relations graph"</h3>
+                <RelationsGraph center=graph_center groups=graph_groups/>
+            </section>
+        })}
         {definition.map(|d| view! {
             <section class="card definition" aria-labelledby="definition-title">
                 <h3 id="definition-title">{format!("Definition ({})", d.api_type)}</h3>

@@ -78,21 +78,28 @@ pub async fn watch(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let now = fingerprint(&files);
-        if now == seen {
+        let before = fingerprint(&files);
+        if before == seen {
             continue;
         }
         tracing::info!("catalog files changed; reloading");
         let (config, reader) = (Arc::clone(&config), Arc::clone(&url_reader));
         match tokio::task::spawn_blocking(move || load(&config, reader.as_ref())).await {
             Ok(snapshot) => {
+                // `before` was taken before reading, so a change made while reading is still
+                // seen as a change next time. If the set of files changed, compare against
+                // nothing once more: the next tick re-reads and settles.
+                seen = if snapshot.files == files {
+                    before
+                } else {
+                    Vec::new()
+                };
                 files = snapshot.files.clone();
                 store.replace(snapshot);
-                seen = fingerprint(&files);
             }
             Err(e) => {
                 tracing::error!(error = %e, "catalog reload failed; keeping the previous catalog");
-                seen = now;
+                seen = before;
             }
         }
     }

@@ -47,6 +47,19 @@ pub fn link_to(snapshot: &Snapshot, entity_ref: &str, context_namespace: &str) -
     }
 }
 
+/// `metadata.tags` as strings.
+fn tags_of(v: &Value) -> Vec<String> {
+    v.pointer("/metadata/tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
@@ -76,16 +89,7 @@ fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
             .filter(|r| r.starts_with("system:"))
             .map(|r| link_to(snapshot, &r, ns)),
         description: str_at(&v, "/metadata/description").map(str::to_string),
-        tags: v
-            .pointer("/metadata/tags")
-            .and_then(Value::as_array)
-            .map(|t| {
-                t.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tags_of(&v),
     }
 }
 
@@ -277,16 +281,7 @@ pub fn entity_detail(
         owner: first_relation(e, "ownedBy").map(|r| link_to(snapshot, &r, ns)),
         system: system.map(|s| link_to(snapshot, &s, ns)),
         domain: domain.map(|d| link_to(snapshot, &d, ns)),
-        tags: v
-            .pointer("/metadata/tags")
-            .and_then(Value::as_array)
-            .map(|t| {
-                t.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tags_of(v),
         links: v
             .pointer("/metadata/links")
             .and_then(Value::as_array)

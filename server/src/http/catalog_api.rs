@@ -217,6 +217,15 @@ fn cursor_from(req: &Req, params: &Params, body: &Value) -> Result<Cursor, ApiEr
     })
 }
 
+/// `fields` from the query string and, for POST bodies, a `fields` array.
+fn fields_from(req: &Req, params: &Params, body: &Value) -> Result<Vec<String>, ApiError> {
+    let mut field_params = params.all("fields");
+    if let Some(Value::Array(a)) = body.get("fields") {
+        field_params.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+    }
+    parse_fields(&field_params).map_err(|e| req.query(e))
+}
+
 fn run_query(
     store: &CatalogStore,
     req: &Req,
@@ -231,11 +240,7 @@ fn run_query(
             .and_then(Value::as_u64)
             .map_or(DEFAULT_QUERY_LIMIT, |l| l as usize),
     };
-    let mut field_params = params.all("fields");
-    if let Some(Value::Array(a)) = body.get("fields") {
-        field_params.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
-    }
-    let fields = parse_fields(&field_params).map_err(|e| req.query(e))?;
+    let fields = fields_from(req, params, body)?;
     let snapshot = store.snapshot();
     let page =
         service::query_entities(&snapshot, &cursor, limit, &fields).map_err(|e| req.query(e))?;
@@ -301,11 +306,7 @@ async fn by_refs(
         .map(|r| r.as_str().unwrap_or_default().to_string())
         .collect();
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
-    let mut field_params = params.all("fields");
-    if let Some(Value::Array(a)) = body.get("fields") {
-        field_params.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
-    }
-    let fields = parse_fields(&field_params).map_err(|e| req.query(e))?;
+    let fields = fields_from(&req, &params, &body)?;
     let snapshot = store.snapshot();
     let items = service::entities_by_refs(&snapshot, &refs, filter.as_ref(), &fields);
     Ok(raw_json(format!(
