@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::catalog::query::order::has_sort_value;
+use crate::catalog::query::order::{has_sort_value, sort_value};
 use crate::catalog::query::search::default_full_text_fields;
 use crate::catalog::query::{
     compare, full_text_matches, parse_filters, parse_order_fields, project, EntityFilter,
-    OrderField, QueryError,
+    OrderField, QueryError, SortOrder,
 };
 use crate::catalog::store::{Snapshot, StoredEntity};
 use crate::catalog::validate::validate_entity;
@@ -159,8 +159,7 @@ pub fn query_entities<'a>(
             .filter(|(_, e)| full_text_matches(&e.keys, term, &text_fields))
             .map(|(i, e)| (i as u32, e))
             .collect();
-        let order = sort_field.map(std::slice::from_ref).unwrap_or(&[]);
-        found.sort_by(|(_, a), (_, b)| compare(&a.keys, &b.keys, order));
+        sort_by_field(&mut found, sort_field);
         found.into_iter().map(|(i, _)| i).collect()
     });
     let total_items = result.len();
@@ -191,6 +190,33 @@ pub fn query_entities<'a>(
         next_cursor,
         prev_cursor,
     })
+}
+
+/// Sorts by one field the way [`compare`] does (missing values last, ties by canonical ref),
+/// looking each entity's value up once instead of on every comparison.
+fn sort_by_field(found: &mut [(u32, &StoredEntity)], field: Option<&OrderField>) {
+    let Some(field) = field else {
+        found.sort_by(|(_, a), (_, b)| a.entity_ref.cmp(&b.entity_ref));
+        return;
+    };
+    let mut keyed: Vec<(Option<&str>, usize)> = found
+        .iter()
+        .enumerate()
+        .map(|(pos, (_, e))| (sort_value(&e.keys, field), pos))
+        .collect();
+    let descending = field.order == SortOrder::Desc;
+    keyed.sort_by(|(va, pa), (vb, pb)| {
+        let by_value = match (va, vb) {
+            (Some(a), Some(b)) if descending => b.cmp(a),
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_value.then_with(|| found[*pa].1.entity_ref.cmp(&found[*pb].1.entity_ref))
+    });
+    let sorted: Vec<(u32, &StoredEntity)> = keyed.into_iter().map(|(_, pos)| found[pos]).collect();
+    found.copy_from_slice(&sorted);
 }
 
 /// `POST /entities/by-refs`: one item (JSON text) per requested ref, `null` where unknown.

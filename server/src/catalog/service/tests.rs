@@ -134,3 +134,41 @@ fn validate_reports_backstage_messages() {
     assert!(errors[0].contains("metadata.name"), "{errors:?}");
     assert!(validate(&component("good", None)).is_empty());
 }
+
+#[test]
+fn paged_order_equals_the_reference_comparator_on_a_mixed_catalog() {
+    use crate::catalog::query::{compare, parse_order_fields, synthetic_entities};
+    let snap = snapshot(synthetic_entities(400));
+    for order in [
+        "metadata.title,asc",
+        "metadata.title,desc",
+        "spec.type,desc",
+        "metadata.name,asc",
+    ] {
+        let cursor = Cursor {
+            order_fields: vec![order.into()],
+            ..Cursor::default()
+        };
+        let page = query_entities(&snap, &cursor, 10_000, &[]).expect("valid");
+        let got: Vec<String> = page
+            .items
+            .iter()
+            .map(|i| {
+                let v: serde_json::Value = serde_json::from_str(i).expect("json");
+                crate::catalog::refs::entity_ref_of(&v)
+                    .expect("ref")
+                    .canonical()
+            })
+            .collect();
+        let fields = parse_order_fields(&[order.to_string()]).expect("order");
+        let mut expected: Vec<&crate::catalog::store::StoredEntity> = snap
+            .entities
+            .iter()
+            .filter(|e| crate::catalog::query::order::has_sort_value(&e.keys, &fields[0].field))
+            .collect();
+        expected.sort_by(|a, b| compare(&a.keys, &b.keys, &fields));
+        let expected: Vec<String> = expected.iter().map(|e| e.entity_ref.clone()).collect();
+        assert!(!got.is_empty(), "{order}");
+        assert_eq!(got, expected, "{order}");
+    }
+}
