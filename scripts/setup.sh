@@ -44,21 +44,28 @@ wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, "");
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$wb_version" ]; then
   say "installing wasm-bindgen-cli $wb_version (found: ${have:-none}); takes ~3 min once"
-  # Not --locked: its lock pins a yanked webpki-roots (see README, Toolchain).
-  cargo install wasm-bindgen-cli --version "$wb_version"
+  # Not --locked: its lock pins a yanked webpki-roots (see README, Toolchain). --force: cargo
+  # skips a crate its records say is installed even when the binary is gone or another version.
+  cargo install --force wasm-bindgen-cli --version "$wb_version"
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$wb_version" ]; then
+    echo "setup: wasm-bindgen $wb_version is not on PATH after installing it (found: ${have:-none}); is ~/.cargo/bin on PATH?" >&2
+    exit 1
+  fi
 else
   say "wasm-bindgen-cli $wb_version: present"
 fi
 
 # --- npm packages (Playwright, wasm-opt) --------------------------------------------------------
-if ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
+stamp=end2end/node_modules/.greenroom-installed-lock
+if ! cmp -s end2end/package-lock.json "$stamp" 2>/dev/null; then
   say "installing end2end npm packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 else
   say "end2end npm packages: present"
 fi
-# npm rewrites its lock copy in node_modules in its own format; keep ours to compare next time.
-cp end2end/package-lock.json end2end/node_modules/.package-lock.json
+# Remember which lock file node_modules was installed from, to skip `npm ci` next time.
+cp end2end/package-lock.json "$stamp"
 
 wasm_opt=$(wasm-opt --version 2>/dev/null || true)
 case "$wasm_opt" in
