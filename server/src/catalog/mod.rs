@@ -21,6 +21,7 @@
 //! reason; a problem never stops the other entities from being served.
 
 pub mod config;
+pub mod index;
 pub mod location;
 pub mod placeholders;
 pub mod query;

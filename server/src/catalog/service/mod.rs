@@ -4,10 +4,12 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::catalog::index::contains;
 use crate::catalog::query::order::{has_sort_value, sort_value};
 use crate::catalog::query::search::default_full_text_fields;
 use crate::catalog::query::{
@@ -150,17 +152,40 @@ pub fn query_entities<'a>(
     }
     .encode();
     let result = snapshot.query_cache.get_or_compute(&key, || {
-        let mut found: Vec<(u32, &StoredEntity)> = snapshot
-            .entities
+        // Entities in result order before filtering: all of them (already sorted by ref), or
+        // those with a value for the sort field in its order (cached per field and direction).
+        let ordered: Arc<Vec<u32>> = match sort_field {
+            None => Arc::new((0..snapshot.entities.len() as u32).collect()),
+            Some(field) => {
+                let order_key = format!("order\u{0}{}\u{0}{}", field.field, field.order.as_str());
+                snapshot.query_cache.get_or_compute(&order_key, || {
+                    let mut found: Vec<(u32, &StoredEntity)> = snapshot
+                        .entities
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| has_sort_value(&e.keys, &field.field))
+                        .map(|(i, e)| (i as u32, e))
+                        .collect();
+                    sort_by_field(&mut found, Some(field));
+                    found.into_iter().map(|(i, _)| i).collect()
+                })
+            }
+        };
+        let matching = snapshot
+            .filter_index
+            .matching(filter.as_ref(), &snapshot.entities);
+        ordered
             .iter()
-            .enumerate()
-            .filter(|(_, e)| filter.as_ref().is_none_or(|f| f.matches(&e.keys)))
-            .filter(|(_, e)| sort_field.is_none_or(|o| has_sort_value(&e.keys, &o.field)))
-            .filter(|(_, e)| full_text_matches(&e.keys, term, &text_fields))
-            .map(|(i, e)| (i as u32, e))
-            .collect();
-        sort_by_field(&mut found, sort_field);
-        found.into_iter().map(|(i, _)| i).collect()
+            .copied()
+            .filter(|&i| contains(&matching, i))
+            .filter(|&i| {
+                term.is_empty()
+                    || snapshot
+                        .entities
+                        .get(i as usize)
+                        .is_some_and(|e| full_text_matches(&e.keys, term, &text_fields))
+            })
+            .collect()
     });
     let total_items = result.len();
     let start = cursor.offset.min(total_items);

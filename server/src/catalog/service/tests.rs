@@ -172,3 +172,43 @@ fn paged_order_equals_the_reference_comparator_on_a_mixed_catalog() {
         assert_eq!(got, expected, "{order}");
     }
 }
+
+#[test]
+fn indexed_filtering_agrees_with_the_reference_matcher() {
+    use crate::catalog::index::contains;
+    use crate::catalog::query::{parse_filters, synthetic_entities};
+    let snap = snapshot(synthetic_entities(300));
+    let cases: &[&[&str]] = &[
+        &["kind=component"],
+        &["kind=component,spec.type=service"],
+        &["kind=api", "kind=domain"],
+        &["metadata.tags"],
+        &["kind=component,spec.lifecycle=production,spec.lifecycle=experimental"],
+        &["relations.ownedby"],
+        &["kind=nothing"],
+        &["KIND=Component,metadata.namespace=default", "kind=group"],
+    ];
+    for params in cases {
+        let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+        let filter = parse_filters(&params).expect("valid");
+        let bits = snap.filter_index.matching(filter.as_ref(), &snap.entities);
+        let indexed: Vec<usize> = (0..snap.entities.len())
+            .filter(|&i| contains(&bits, i as u32))
+            .collect();
+        let reference: Vec<usize> = snap
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| filter.as_ref().is_none_or(|f| f.matches(&e.keys)))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(indexed, reference, "{params:?}");
+    }
+    let none = snap.filter_index.matching(None, &snap.entities);
+    assert_eq!(
+        (0..snap.entities.len())
+            .filter(|&i| contains(&none, i as u32))
+            .count(),
+        snap.entities.len()
+    );
+}

@@ -68,6 +68,8 @@ pub struct Snapshot {
     pub files: Vec<PathBuf>,
     /// Results of recent queries on this snapshot (dropped with it, so never stale).
     pub query_cache: QueryCache,
+    /// Inverted indexes of the filter keys used so far.
+    pub filter_index: crate::catalog::index::FilterIndex,
 }
 
 /// A small most-recently-used cache of query results (entity indexes in result order), so that
@@ -241,6 +243,7 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
         locations,
         files: ingest.files,
         query_cache: QueryCache::default(),
+        filter_index: Default::default(),
     }
 }
 
