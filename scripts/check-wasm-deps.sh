@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ./env.sh
-forbidden='^(server|kube|kube-client|kube-core|kube-runtime|k8s-openapi|aws-sigv4|aws-[a-z-]+|leptos_axum|axum|hyper-rustls|tokio-rustls)$'
+forbidden='^(server|kube|kube-client|kube-core|kube-runtime|k8s-openapi|aws-sigv4|aws-[a-z-]+|leptos_axum|axum|rustls|rustls-native-certs|hyper-rustls|tokio-rustls)$'
 tree=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)
 bad=$(printf '%s\n' "$tree" | grep -E "$forbidden" || true)
 if [ -n "$bad" ]; then

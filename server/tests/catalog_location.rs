@@ -187,7 +187,7 @@ fn backstage_examples_read_exactly_the_expected_entities() {
         "each entity once, plus two generated roots"
     );
 
-    // Only the three remote `$text` definitions fail (https is not fetched); the entities stay.
+    // Only the three remote `$text` definitions fail (no internet here); the entities stay.
     let mut failed: Vec<(String, String)> = result
         .problems
         .iter()
@@ -218,9 +218,11 @@ fn backstage_examples_read_exactly_the_expected_entities() {
         "{:#?}",
         result.problems
     );
-    assert!(result.problems[0]
-        .reason
-        .contains("https locations are not supported yet"));
+    assert!(
+        result.problems[0].reason.contains("cannot connect to"),
+        "{}",
+        result.problems[0].reason
+    );
     let spotify = find(&result, "api:default/spotify");
     assert!(spotify.entity["spec"]["definition"]
         .as_str()
@@ -943,10 +945,13 @@ fn joins_urls_like_the_rfc_3986_examples() {
 }
 
 #[test]
-fn http_reader_refuses_https_and_unreachable_hosts() {
+fn http_reader_refuses_other_schemes_and_unreachable_hosts() {
     assert_eq!(
-        HttpUrlReader.read_url("https://example.com/x.yaml"),
-        Err("https locations are not supported yet (https://example.com/x.yaml)".to_string())
+        HttpUrlReader.read_url("ftp://example.com/x.yaml"),
+        Err(
+            "unsupported URL ftp://example.com/x.yaml (only http:// and https:// are supported)"
+                .to_string()
+        )
     );
     let closed = TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -991,11 +991,66 @@ fn class_matches(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
     None
 }
 
-/// A small blocking HTTP/1.1 client for `http://` URLs on std::net::TcpStream (connect/read
-/// timeouts of 10 s, Content-Length and chunked bodies, 3xx not followed, non-2xx → Err naming
-/// the status), implementing UrlReader. `https://` → Err("https locations are not supported
-/// yet (url)").
+/// A small blocking HTTP/1.1 client for `http://` and `https://` URLs on std::net::TcpStream
+/// (connect/read timeouts of 10 s, Content-Length and chunked bodies, 3xx not followed, non-2xx
+/// → Err naming the status), implementing UrlReader. HTTPS certificates are verified against
+/// the system's trust store (rustls-native-certs: honours `SSL_CERT_FILE` and `SSL_CERT_DIR`,
+/// for private CAs), read when an https URL is fetched.
 pub struct HttpUrlReader;
+
+/// Like [`HttpUrlReader`], but trusting exactly the given root certificates (a private CA).
+pub struct CustomCaUrlReader {
+    tls: std::sync::Arc<rustls::ClientConfig>,
+}
+
+impl CustomCaUrlReader {
+    /// A reader that trusts only `roots`.
+    pub fn new(roots: rustls::RootCertStore) -> Result<Self, String> {
+        Ok(Self {
+            tls: tls_config(roots)?,
+        })
+    }
+}
+
+impl UrlReader for CustomCaUrlReader {
+    fn read_url(&self, url: &str) -> Result<String, String> {
+        http_get(url, || Ok(std::sync::Arc::clone(&self.tls)))
+    }
+}
+
+fn tls_config(
+    roots: rustls::RootCertStore,
+) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
+}
+
+/// The system trust store as a TLS client configuration.
+fn system_tls() -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(format!(
+            "no trusted CA certificates found in the system store (set SSL_CERT_FILE){}",
+            found
+                .errors
+                .first()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    tls_config(roots)
+}
+
+/// A connection that is plain TCP or TLS over TCP.
+trait Connection: Read + Write {}
+impl<T: Read + Write> Connection for T {}
 
 /// Connect, read and write timeout of [`HttpUrlReader`].
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -1006,15 +1061,24 @@ const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 impl UrlReader for HttpUrlReader {
     fn read_url(&self, url: &str) -> Result<String, String> {
-        match url_scheme(url).map(str::to_ascii_lowercase).as_deref() {
-            Some("http") => http_get(url),
-            Some("https") => Err(format!("https locations are not supported yet ({url})")),
-            _ => Err(format!("unsupported URL {url} (only http:// is supported)")),
-        }
+        http_get(url, system_tls)
     }
 }
 
-fn http_get(url: &str) -> Result<String, String> {
+/// GET `url`; `tls` gives the client configuration when the URL is https.
+fn http_get(
+    url: &str,
+    tls: impl FnOnce() -> Result<std::sync::Arc<rustls::ClientConfig>, String>,
+) -> Result<String, String> {
+    let secure = match url_scheme(url).map(str::to_ascii_lowercase).as_deref() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => {
+            return Err(format!(
+                "unsupported URL {url} (only http:// and https:// are supported)"
+            ))
+        }
+    };
     let parts = split_url(url);
     let authority = parts
         .authority
@@ -1023,7 +1087,9 @@ fn http_get(url: &str) -> Result<String, String> {
     if authority.contains('@') {
         return Err(format!("credentials in URLs are not supported ({url})"));
     }
-    let (host, port) = host_port(authority).ok_or_else(|| format!("bad host or port in {url}"))?;
+    let default_port = if secure { 443 } else { 80 };
+    let (host, port) =
+        host_port(authority, default_port).ok_or_else(|| format!("bad host or port in {url}"))?;
     let path = if parts.path.is_empty() {
         "/"
     } else {
@@ -1033,11 +1099,19 @@ fn http_get(url: &str) -> Result<String, String> {
         Some(query) => format!("{path}?{query}"),
         None => path.to_string(),
     };
-    let mut stream =
-        connect(host, port).map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+    let tcp = connect(host, port).map_err(|e| format!("cannot connect to {authority}: {e}"))?;
     let io = |e: std::io::Error| format!("reading {url} failed: {e}");
-    stream.set_read_timeout(Some(HTTP_TIMEOUT)).map_err(io)?;
-    stream.set_write_timeout(Some(HTTP_TIMEOUT)).map_err(io)?;
+    tcp.set_read_timeout(Some(HTTP_TIMEOUT)).map_err(io)?;
+    tcp.set_write_timeout(Some(HTTP_TIMEOUT)).map_err(io)?;
+    let mut stream: Box<dyn Connection> = if secure {
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())
+            .map_err(|e| format!("bad host name in {url}: {e}"))?;
+        let conn = rustls::ClientConnection::new(tls()?, name)
+            .map_err(|e| format!("TLS setup for {url} failed: {e}"))?;
+        Box::new(rustls::StreamOwned::new(conn, tcp))
+    } else {
+        Box::new(tcp)
+    };
     let request = format!(
         "GET {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: greenroom\r\nAccept: */*\r\n\
          Accept-Encoding: identity\r\nConnection: close\r\n\r\n"
@@ -1105,19 +1179,19 @@ fn http_get(url: &str) -> Result<String, String> {
     String::from_utf8(body).map_err(|_| format!("the response from {url} is not UTF-8 text"))
 }
 
-fn host_port(authority: &str) -> Option<(&str, u16)> {
+fn host_port(authority: &str, default_port: u16) -> Option<(&str, u16)> {
     if let Some(rest) = authority.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;
         let port = match after.strip_prefix(':') {
             Some(port) => port.parse().ok()?,
-            None if after.is_empty() => 80,
+            None if after.is_empty() => default_port,
             None => return None,
         };
         return Some((host, port));
     }
     match authority.rsplit_once(':') {
         Some((host, port)) => Some((host, port.parse().ok()?)),
-        None => Some((authority, 80)),
+        None => Some((authority, default_port)),
     }
 }
 
