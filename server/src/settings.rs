@@ -86,26 +86,8 @@ impl Listen {
     }
 }
 
-/// A setting that is present but unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// The config layer rejected the key (missing, wrong type, unset variable, ...).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The value has the right type but is not acceptable.
-    #[error("invalid value for config key '{key}' in '{source_name}': {reason}")]
-    Invalid {
-        /// Full dotted key.
-        key: String,
-        /// File (or environment variable) the value came from.
-        source_name: String,
-        /// Why the value was rejected, naming the value.
-        reason: String,
-    },
-}
-
 /// Reads and checks every setting; returns all problems found.
-pub fn read(config: &Config) -> Result<Settings, Vec<SettingsError>> {
+pub fn read(config: &Config) -> Result<Settings, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let title = ok_or_push(config.get_optional_string("app.title"), &mut errors)
         .flatten()
@@ -134,7 +116,7 @@ pub fn read(config: &Config) -> Result<Settings, Vec<SettingsError>> {
 /// characters, no whitespace, as Backstage requires) and `options.subject`. Other types
 /// (`legacy`, `jwks`) are not supported yet and are reported, rather than silently leaving the
 /// API open or closed.
-fn read_external_access(config: &Config, errors: &mut Vec<SettingsError>) -> Vec<StaticToken> {
+fn read_external_access(config: &Config, errors: &mut Vec<ConfigError>) -> Vec<StaticToken> {
     let Some(entries) = ok_or_push(
         config.get_optional_config_array("backend.auth.externalAccess"),
         errors,
@@ -147,8 +129,7 @@ fn read_external_access(config: &Config, errors: &mut Vec<SettingsError>) -> Vec
         match ok_or_push(entry.get_string("type"), errors).as_deref() {
             Some("static") => {}
             Some(other) => {
-                errors.push(invalid(
-                    &entry,
+                errors.push(entry.invalid_value(
                     "type",
                     format!(
                         "external access type '{other}' is not supported yet (supported: static)"
@@ -162,11 +143,9 @@ fn read_external_access(config: &Config, errors: &mut Vec<SettingsError>) -> Vec
         let subject = ok_or_push(entry.get_string("options.subject"), errors);
         if let (Some(token), Some(subject)) = (token, subject) {
             if token.len() < 8 || token.chars().any(char::is_whitespace) {
-                errors.push(invalid(
-                    &entry,
+                errors.push(entry.invalid_value(
                     "options.token",
-                    "a static token must be at least 8 characters long and contain no whitespace"
-                        .into(),
+                    "a static token must be at least 8 characters long and contain no whitespace",
                 ));
             } else {
                 tokens.push(StaticToken { token, subject });
@@ -176,23 +155,12 @@ fn read_external_access(config: &Config, errors: &mut Vec<SettingsError>) -> Vec
     tokens
 }
 
-fn ok_or_push<T, E: Into<SettingsError>>(
-    r: Result<T, E>,
-    errors: &mut Vec<SettingsError>,
-) -> Option<T> {
-    r.map_err(|e| errors.push(e.into())).ok()
-}
-
-fn invalid(config: &Config, key: &str, reason: String) -> SettingsError {
-    SettingsError::Invalid {
-        key: config.full_key(key),
-        source_name: config.source_of(key).unwrap_or_else(|| "<unknown>".into()),
-        reason,
-    }
+fn ok_or_push<T>(r: Result<T, ConfigError>, errors: &mut Vec<ConfigError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
 }
 
 /// A required absolute http(s) URL; trailing slashes are dropped as Backstage does.
-fn read_base_url(config: &Config, key: &str, errors: &mut Vec<SettingsError>) -> Option<String> {
+fn read_base_url(config: &Config, key: &str, errors: &mut Vec<ConfigError>) -> Option<String> {
     let value = ok_or_push(config.get_string(key), errors)?;
     let trimmed = value.trim_end_matches('/');
     match trimmed.parse::<http::Uri>() {
@@ -202,8 +170,7 @@ fn read_base_url(config: &Config, key: &str, errors: &mut Vec<SettingsError>) ->
             Some(trimmed.to_string())
         }
         _ => {
-            errors.push(invalid(
-                config,
+            errors.push(config.invalid_value(
                 key,
                 format!(
                     "'{value}' is not an absolute http(s) URL (example: http://localhost:7007)"
@@ -214,7 +181,7 @@ fn read_base_url(config: &Config, key: &str, errors: &mut Vec<SettingsError>) ->
     }
 }
 
-fn read_listen(config: &Config, errors: &mut Vec<SettingsError>) -> Option<Listen> {
+fn read_listen(config: &Config, errors: &mut Vec<ConfigError>) -> Option<Listen> {
     const KEY: &str = "backend.listen";
     let default = Listen {
         host: DEFAULT_HOST.into(),
@@ -228,8 +195,7 @@ fn read_listen(config: &Config, errors: &mut Vec<SettingsError>) -> Option<Liste
         return match parse_listen_string(s) {
             Some(listen) => Some(listen),
             None => {
-                errors.push(invalid(
-                    config,
+                errors.push(config.invalid_value(
                     KEY,
                     format!(
                         "unable to parse listen address '{s}', expected <port> or <host>:<port>"
@@ -257,8 +223,7 @@ fn read_listen(config: &Config, errors: &mut Vec<SettingsError>) -> Option<Liste
         None => default.port,
         Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => n as u16,
         Some(n) => {
-            errors.push(invalid(
-                config,
+            errors.push(config.invalid_value(
                 "backend.listen.port",
                 format!("{n} is not a TCP port (a whole number from 0 to 65535)"),
             ));

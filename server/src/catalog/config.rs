@@ -21,32 +21,14 @@ pub struct CatalogConfig {
     pub rules: Vec<Rule>,
 }
 
-/// A `catalog.*` key that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogConfigError {
-    /// The config layer rejected the key (wrong type, missing required value, ...).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// A value has the right type but is not acceptable.
-    #[error("invalid value for config key '{key}' in '{source_name}': {reason}")]
-    Invalid {
-        /// Full dotted key.
-        key: String,
-        /// File (or environment variable) the value came from.
-        source_name: String,
-        /// Why, naming the value.
-        reason: String,
-    },
-}
-
 /// Reads `catalog.locations` and `catalog.rules`; collects every problem.
-pub fn read(config: &Config, cwd: &Path) -> Result<CatalogConfig, Vec<CatalogConfigError>> {
+pub fn read(config: &Config, cwd: &Path) -> Result<CatalogConfig, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let rules = match config.get_optional_config_array("catalog.rules") {
         Ok(Some(items)) => read_rules(&items, &mut errors),
         Ok(None) => default_rules(),
         Err(e) => {
-            errors.push(e.into());
+            errors.push(e);
             Vec::new()
         }
     };
@@ -60,7 +42,7 @@ pub fn read(config: &Config, cwd: &Path) -> Result<CatalogConfig, Vec<CatalogCon
             }
         }
         Ok(None) => {}
-        Err(e) => errors.push(e.into()),
+        Err(e) => errors.push(e),
     }
     if errors.is_empty() {
         Ok(CatalogConfig { locations, rules })
@@ -69,55 +51,40 @@ pub fn read(config: &Config, cwd: &Path) -> Result<CatalogConfig, Vec<CatalogCon
     }
 }
 
-fn invalid(config: &Config, key: &str, reason: String) -> CatalogConfigError {
-    CatalogConfigError::Invalid {
-        key: config.full_key(key),
-        source_name: config.source_of(key).unwrap_or_else(|| "<unknown>".into()),
-        reason,
-    }
-}
-
-fn read_rules(items: &[Config], errors: &mut Vec<CatalogConfigError>) -> Vec<Rule> {
+fn read_rules(items: &[Config], errors: &mut Vec<ConfigError>) -> Vec<Rule> {
     let mut rules = Vec::new();
     for item in items {
         match item.get_optional_string_array("allow") {
             Ok(Some(allow)) => rules.push(Rule { allow }),
-            Ok(None) => errors.push(invalid(
-                item,
-                "allow",
-                "a rule needs an 'allow' list of kinds".into(),
-            )),
-            Err(e) => errors.push(e.into()),
+            Ok(None) => {
+                errors.push(item.invalid_value("allow", "a rule needs an 'allow' list of kinds"))
+            }
+            Err(e) => errors.push(e),
         }
     }
     rules
 }
 
-fn read_location(
-    item: &Config,
-    cwd: &Path,
-    errors: &mut Vec<CatalogConfigError>,
-) -> Option<LocationSpec> {
+fn read_location(item: &Config, cwd: &Path, errors: &mut Vec<ConfigError>) -> Option<LocationSpec> {
     let kind = match item.get_string("type") {
         Ok(t) if t == "file" => LocationType::File,
         Ok(t) if t == "url" => LocationType::Url,
         Ok(t) => {
-            errors.push(invalid(
-                item,
+            errors.push(item.invalid_value(
                 "type",
                 format!("unknown location type '{t}' (expected 'file' or 'url')"),
             ));
             return None;
         }
         Err(e) => {
-            errors.push(e.into());
+            errors.push(e);
             return None;
         }
     };
     let target = match item.get_string("target") {
         Ok(t) => t,
         Err(e) => {
-            errors.push(e.into());
+            errors.push(e);
             return None;
         }
     };
@@ -125,7 +92,7 @@ fn read_location(
         Ok(Some(items)) => read_rules(&items, errors),
         Ok(None) => Vec::new(),
         Err(e) => {
-            errors.push(e.into());
+            errors.push(e);
             Vec::new()
         }
     };
@@ -134,15 +101,13 @@ fn read_location(
         Ok(Some(p)) if p == "required" => false,
         Ok(Some(p)) if p == "optional" => true,
         Ok(Some(p)) => {
-            errors.push(invalid(
-                item,
-                "presence",
-                format!("'{p}' is not 'required' or 'optional'"),
-            ));
+            errors.push(
+                item.invalid_value("presence", format!("'{p}' is not 'required' or 'optional'")),
+            );
             false
         }
         Err(e) => {
-            errors.push(e.into());
+            errors.push(e);
             false
         }
     };

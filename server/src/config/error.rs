@@ -11,6 +11,14 @@ use std::path::PathBuf;
 /// A fatal config problem, at load time or when reading a value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
+    /// A value has the right type but is not acceptable to the code that reads it (a port out
+    /// of range, a URL that is not absolute, ...); built with [`super::Config::invalid_value`].
+    #[error("invalid value for config key '{key}' in '{origin}': {reason}")]
+    InvalidValue {
+        key: String,
+        origin: String,
+        reason: String,
+    },
     /// A value has the wrong type for the getter that read it (`got` is Backstage's type name).
     #[error("invalid type in config for key '{key}' in '{origin}', got {got}, wanted {wanted}")]
     InvalidType {

@@ -118,6 +118,16 @@ impl Config {
         })
     }
 
+    /// An error for the value at `key`: right type, unacceptable value, `reason` naming it.
+    /// The message names the full key and the file (or variable) the value came from.
+    pub fn invalid_value(&self, key: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError::InvalidValue {
+            key: self.full_key(key),
+            origin: self.source_of(key).unwrap_or_else(|| "<unknown>".into()),
+            reason: reason.into(),
+        }
+    }
+
     /// Full dotted key of `key` relative to this view, e.g.
     /// `kubernetes.clusterLocatorMethods[0].clusters[1].url`.
     pub fn full_key(&self, key: &str) -> String {
