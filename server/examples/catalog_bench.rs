@@ -107,20 +107,16 @@ async fn main() {
                 rules: Vec::new(),
                 optional: false,
             }],
-            rules: vec![Rule {
-                allow: [
-                    "Component",
-                    "API",
-                    "Location",
-                    "Resource",
-                    "System",
-                    "Domain",
-                    "Group",
-                    "User",
-                ]
-                .map(String::from)
-                .to_vec(),
-            }],
+            rules: vec![Rule::allowing(&[
+                "Component",
+                "API",
+                "Location",
+                "Resource",
+                "System",
+                "Domain",
+                "Group",
+                "User",
+            ])],
         };
         let before = rss_kib();
         let started = Instant::now();

@@ -74,12 +74,6 @@ impl UrlReader for Offline {
     }
 }
 
-fn rule(kinds: &[&str]) -> Rule {
-    Rule {
-        allow: kinds.iter().map(|k| k.to_string()).collect(),
-    }
-}
-
 fn file(path: &Path, rules: Vec<Rule>) -> LocationSpec {
     LocationSpec {
         kind: LocationType::File,
@@ -167,7 +161,7 @@ fn backstage_examples_read_exactly_the_expected_entities() {
     ];
     let result = run(
         &roots,
-        &[rule(ALL_KINDS)],
+        &[Rule::allowing(ALL_KINDS)],
         &HttpUrlReader,
         DEFAULT_MAX_FILE_BYTES,
     );
@@ -266,7 +260,7 @@ fn generated_root_location_entities_are_named_and_shaped_like_backstages() {
     };
     let result = run(
         &[root],
-        &[rule(ALL_KINDS)],
+        &[Rule::allowing(ALL_KINDS)],
         &Offline,
         DEFAULT_MAX_FILE_BYTES,
     );
@@ -306,11 +300,14 @@ fn create_app_examples_load_under_create_app_rules() {
         file(&dir.join("entities.yaml"), vec![]),
         file(
             &dir.join("template/template.yaml"),
-            vec![rule(&["Template"])],
+            vec![Rule::allowing(&["Template"])],
         ),
-        file(&dir.join("org.yaml"), vec![rule(&["User", "Group"])]),
+        file(
+            &dir.join("org.yaml"),
+            vec![Rule::allowing(&["User", "Group"])],
+        ),
     ];
-    let global = [rule(&[
+    let global = [Rule::allowing(&[
         "Component",
         "System",
         "API",
@@ -335,7 +332,10 @@ fn create_app_examples_load_under_create_app_rules() {
     // Per-location rules do not leak: User is only allowed from org.yaml.
     let result = run(&roots[..1], &global, &Offline, DEFAULT_MAX_FILE_BYTES);
     assert_eq!(result.problems, vec![]);
-    let strict = [file(&dir.join("org.yaml"), vec![rule(&["Group"])])];
+    let strict = [file(
+        &dir.join("org.yaml"),
+        vec![Rule::allowing(&["Group"])],
+    )];
     let result = run(&strict, &global, &Offline, DEFAULT_MAX_FILE_BYTES);
     assert_eq!(
         refs(&result),
@@ -715,7 +715,7 @@ fn roots_rules_presence_and_globs() {
     // A denied Location entity is dropped and its targets are not read.
     let result = run(
         &[file(&shallow, vec![])],
-        &[rule(&["Component"])],
+        &[Rule::allowing(&["Component"])],
         &Offline,
         DEFAULT_MAX_FILE_BYTES,
     );
@@ -747,7 +747,10 @@ fn a_root_listed_by_another_root_keeps_its_own_rules() {
     let tmp = TempDir::new();
     let org = tmp.write("org.yaml", GOOD.replace("Component", "Group"));
     let all = tmp.write("all.yaml", location_yaml("all", &["./org.yaml"]));
-    let roots = [file(&all, vec![]), file(&org, vec![rule(&["Group"])])];
+    let roots = [
+        file(&all, vec![]),
+        file(&org, vec![Rule::allowing(&["Group"])]),
+    ];
     let result = run(&roots, &default_rules(), &Offline, DEFAULT_MAX_FILE_BYTES);
     assert_eq!(result.problems, vec![]);
     let group = find(&result, "group:default/good");

@@ -64,6 +64,17 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// `shared/fixtures` (real catalogs written for Backstage), found by walking up from the crate
+/// directory: the repository is checked out with `shared/` beside it.
+#[cfg(test)]
+pub(crate) fn fixtures_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|d| d.join("shared/fixtures"))
+        .find(|candidate| candidate.is_dir())
+        .unwrap_or_else(|| panic!("no shared/fixtures above {}", env!("CARGO_MANIFEST_DIR")))
+}
+
 /// An entity as read from a location, before validation and relation processing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourcedEntity {

@@ -17,11 +17,18 @@ pub struct Rule {
     pub allow: Vec<String>,
 }
 
+impl Rule {
+    /// A rule allowing `kinds`.
+    pub fn allowing(kinds: &[&str]) -> Rule {
+        Rule {
+            allow: kinds.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+}
+
 /// Backstage's default when `catalog.rules` is unset: allow Component, API, Location.
 pub fn default_rules() -> Vec<Rule> {
-    vec![Rule {
-        allow: vec!["Component".into(), "API".into(), "Location".into()],
-    }]
+    vec![Rule::allowing(&["Component", "API", "Location"])]
 }
 
 /// Whether `kind` may come from a root location given the global rules and that root location's

@@ -122,12 +122,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::tests::env;
 
     fn layer(pairs: &[(&str, &str)]) -> serde_json::Value {
         match read_env_config(&env(pairs)) {

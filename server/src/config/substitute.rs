@@ -104,12 +104,7 @@ fn find_placeholder(s: &str, from: usize) -> Option<(usize, usize, bool)> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::tests::env;
 
     fn ok(input: &str, e: &HashMap<String, String>) -> String {
         substitute(input, e).expect("substitution should succeed")

@@ -40,20 +40,16 @@ pub(crate) fn bundled_catalog() -> crate::catalog::store::Snapshot {
             rules: Vec::new(),
             optional: false,
         }],
-        rules: vec![Rule {
-            allow: [
-                "Component",
-                "System",
-                "API",
-                "Resource",
-                "Location",
-                "Domain",
-                "Group",
-                "User",
-            ]
-            .map(String::from)
-            .to_vec(),
-        }],
+        rules: vec![Rule::allowing(&[
+            "Component",
+            "System",
+            "API",
+            "Resource",
+            "Location",
+            "Domain",
+            "Group",
+            "User",
+        ])],
     };
     crate::catalog::reload::load(&config, &crate::catalog::location::HttpUrlReader)
 }

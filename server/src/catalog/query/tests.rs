@@ -9,21 +9,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::catalog::fixtures_dir;
 use crate::catalog::refs::entity_ref_of;
 use crate::catalog::relations::{derive_all, Relation};
-
-/// `shared/fixtures`, found by walking up from the crate directory.
-fn fixtures_dir() -> PathBuf {
-    let mut dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let candidate = d.join("shared/fixtures");
-        if candidate.is_dir() {
-            return candidate;
-        }
-        dir = d.parent();
-    }
-    panic!("no shared/fixtures above {}", env!("CARGO_MANIFEST_DIR"));
-}
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -3,24 +3,10 @@
 use std::path::PathBuf;
 
 use crate::catalog::config::CatalogConfig;
+use crate::catalog::fixtures_dir;
 use crate::catalog::location::{HttpUrlReader, LocationSpec, LocationType};
 use crate::catalog::reload::load;
 use crate::catalog::rules::{default_rules, Rule};
-
-fn fixtures() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let candidate = dir.join("shared/fixtures");
-        if candidate.is_dir() {
-            return candidate;
-        }
-        assert!(
-            dir.pop(),
-            "no shared/fixtures above {}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-    }
-}
 
 fn file(path: PathBuf, rules: Vec<Rule>) -> LocationSpec {
     LocationSpec {
@@ -31,16 +17,10 @@ fn file(path: PathBuf, rules: Vec<Rule>) -> LocationSpec {
     }
 }
 
-fn rule(kinds: &[&str]) -> Rule {
-    Rule {
-        allow: kinds.iter().map(|k| k.to_string()).collect(),
-    }
-}
-
 #[test]
 fn backstage_examples_yield_exactly_the_expected_refs() {
-    let f = fixtures();
-    let every_kind = rule(&[
+    let f = fixtures_dir();
+    let every_kind = Rule::allowing(&[
         "Component",
         "API",
         "Location",
@@ -115,7 +95,7 @@ fn backstage_examples_yield_exactly_the_expected_refs() {
 
 #[test]
 fn invalid_example_is_reported_with_its_field_and_the_rest_is_served() {
-    let f = fixtures();
+    let f = fixtures_dir();
     let config = CatalogConfig {
         locations: vec![
             file(
@@ -144,14 +124,17 @@ fn invalid_example_is_reported_with_its_field_and_the_rest_is_served() {
 
 #[test]
 fn create_app_examples_ingest_under_create_app_rules() {
-    let f = fixtures().join("create-app-examples");
+    let f = fixtures_dir().join("create-app-examples");
     let config = CatalogConfig {
         locations: vec![
             file(f.join("entities.yaml"), Vec::new()),
-            file(f.join("template/template.yaml"), vec![rule(&["Template"])]),
-            file(f.join("org.yaml"), vec![rule(&["User", "Group"])]),
+            file(
+                f.join("template/template.yaml"),
+                vec![Rule::allowing(&["Template"])],
+            ),
+            file(f.join("org.yaml"), vec![Rule::allowing(&["User", "Group"])]),
         ],
-        rules: vec![rule(&[
+        rules: vec![Rule::allowing(&[
             "Component",
             "System",
             "API",

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::names::*;
 use super::{is_modelled_kind, validate_entity, FieldError};
+use crate::catalog::fixtures_dir;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -981,22 +982,6 @@ fn template_spec_shapes() {
 
 // ---------------------------------------------------------------------------------------------
 // real catalogs
-
-/// `shared/fixtures`, found by walking up from the crate directory.
-fn fixtures_dir() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let candidate = dir.join("shared").join("fixtures");
-        if candidate.is_dir() {
-            return candidate;
-        }
-        assert!(
-            dir.pop(),
-            "no shared/fixtures above {}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-    }
-}
 
 /// Every `.yaml` file under `dir` (sorted), except OpenAPI documents and files under `skip`.
 fn yaml_files(dir: &Path, skip: &[&str], out: &mut Vec<PathBuf>) {
