@@ -30,6 +30,9 @@ pub mod server;
 pub mod store;
 pub mod tls;
 
+#[cfg(test)]
+mod eks_tests;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;

@@ -13,7 +13,7 @@ pub mod sigv4;
 pub mod sts;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use config::{AwsConfig, ConfigError, IamRole, IamUser};
 pub use eks_token::{verify_eks_token, TokenError};

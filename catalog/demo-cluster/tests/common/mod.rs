@@ -1,0 +1,50 @@
+//! Shared set-up for the integration tests: start the simulator on free ports from the bundled
+//! config, frozen, and make kube-rs clients for it from a kubeconfig (as a user would).
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use demo_cluster::{Options, Running, SimConfig};
+
+/// Starts every bundled demo cluster (frozen, HTTPS, free ports).
+pub async fn start() -> Running {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clusters/demo-clusters.yaml");
+    let config = SimConfig::load(&path).expect("bundled config loads");
+    let opts = Options { bookmark_every: std::time::Duration::from_millis(200), ..Options::default() };
+    demo_cluster::start(&config, &opts).await.expect("simulator starts")
+}
+
+/// A kube client for a cluster with a bearer token, verifying TLS against the cluster's CA.
+pub async fn client(running: &Running, cluster: &str, token: &str) -> kube::Client {
+    let c = running.cluster(cluster).expect("cluster exists");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: \"{}\", certificate-authority-data: \"{}\"}}}}]\nusers: [{{name: u, user: {{token: \"{token}\"}}}}]\ncontexts: [{{name: x, context: {{cluster: c, user: u, namespace: default}}}}]\ncurrent-context: x\n",
+        c.url,
+        c.ca_data().expect("TLS is on"),
+    );
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("kubeconfig parses");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.expect("config");
+    kube::Client::try_from(cfg).expect("client")
+}
+
+/// A client for greenroom-demo with its reader token.
+pub async fn reader(running: &Running) -> kube::Client {
+    let token = running.cluster("greenroom-demo").and_then(|c| c.token("greenroom-reader")).expect("reader token").to_string();
+    client(running, "greenroom-demo", &token).await
+}
+
+/// GET a raw path and parse JSON (status errors come back as kube errors).
+pub async fn get_json(client: &kube::Client, path: &str) -> Result<serde_json::Value, kube::Error> {
+    let req = http::Request::get(path).body(Vec::new()).expect("request");
+    let text = client.request_text(req).await?;
+    Ok(serde_json::from_str(&text).expect("JSON body"))
+}
+
+/// The HTTP status of a kube error, if it was an API error.
+pub fn api_code(e: &kube::Error) -> Option<u16> {
+    match e {
+        kube::Error::Api(s) => Some(s.code),
+        _ => None,
+    }
+}
