@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the site (wasm bundle, JS glue, CSS, public assets) and the `greenroom` binary, without
-# needing cargo-leptos. Same outputs and layout as `cargo leptos build`:
-#   target/site/pkg/greenroom.{js,wasm,css}, target/site/favicon.ico, target/<profile>/greenroom
+# Builds the site (wasm bundle, JS glue, CSS, public assets), the `greenroom` binary and the
+# `demo-cluster` simulator, without needing cargo-leptos. Same outputs and layout as
+# `cargo leptos build`:
+#   target/site/pkg/greenroom.{js,wasm,css}, target/site/favicon.ico, target/<profile>/greenroom,
+#   target/<profile>/demo-cluster
 #
 #   scripts/build.sh [--release] [--site-only|--server-only]
 set -euo pipefail
@@ -48,8 +50,8 @@ fi
 
 if [ "$server" = 1 ]; then
   if [ "$release" = 1 ]; then
-    cargo build -p server --bin greenroom --release
+    cargo build -p server --bin greenroom -p demo-cluster --bin demo-cluster --release
   else
-    cargo build -p server --bin greenroom
+    cargo build -p server --bin greenroom -p demo-cluster --bin demo-cluster
   fi
 fi

@@ -2,7 +2,8 @@
 # The developer entry point. The README's two commands are `scripts/dev.sh run` and
 # `scripts/dev.sh test`; both install what they need first (scripts/setup.sh, idempotent).
 #
-#   scripts/dev.sh run [serve options]   set up, build release, serve on http://127.0.0.1:7007
+#   scripts/dev.sh run [serve options]   set up, build release, start the demo clusters, serve on
+#                                        http://127.0.0.1:7007
 #   scripts/dev.sh test                  set up, build release once, run every test, print a summary
 #   scripts/dev.sh build [--release]     set up and build (site + binary)
 #   scripts/dev.sh e2e                   Playwright against the already-built release binary
@@ -14,6 +15,32 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 
 e2e_port=${GREENROOM_E2E_PORT:-7107}
+
+# Starts the demo clusters (catalog/clusters) in the background with the given extra options,
+# waits until they serve, and exports what the portal's config reads (DEMO_*_URL, _CA_DATA,
+# _TOKEN; see target/<state>/env). Sets demo_pid.
+start_demo_cluster() {
+  local state=$1
+  shift
+  rm -f "$state/state.json"
+  target/release/demo-cluster --state-dir "$state" "$@" >"$state.log" 2>&1 &
+  demo_pid=$!
+  local i
+  for i in $(seq 1 100); do
+    [ -f "$state/state.json" ] && break
+    if ! kill -0 "$demo_pid" 2>/dev/null; then
+      echo "demo-cluster failed to start; its log ($state.log):" >&2
+      cat "$state.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  [ -f "$state/state.json" ] || { echo "demo-cluster did not start within 10 s" >&2; return 1; }
+  set -a
+  # shellcheck disable=SC1091
+  . "$state/env"
+  set +a
+}
 
 # Starts the built release binary on the e2e config, runs Playwright, stops the server with
 # SIGTERM and checks that it shut down cleanly. Prints "playwright: N passed, M failed".
@@ -54,7 +81,12 @@ case "$cmd" in
   run)
     scripts/setup.sh
     scripts/build.sh --release
-    exec target/release/greenroom serve "$@"
+    mkdir -p target
+    start_demo_cluster target/demo-cluster
+    # shellcheck disable=SC2064
+    trap "kill $demo_pid 2>/dev/null || true" EXIT INT TERM
+    echo "demo clusters: $(sed -n 's/^  \(.*\) → \(.*\)$/\1 \2/p' target/demo-cluster.log | paste -sd ',' -) (state in target/demo-cluster)"
+    target/release/greenroom serve "$@"
     ;;
   build)
     scripts/setup.sh
@@ -76,7 +108,7 @@ case "$cmd" in
 
     echo "== cargo test (release profile: reuses the artefacts built above)"
     set +e
-    cargo test --release -p server -p app --features app/ssr 2>&1 | tee target/cargo-test.log
+    cargo test --release -p server -p app -p demo-cluster --features app/ssr 2>&1 | tee target/cargo-test.log
     cargo_rc=${PIPESTATUS[0]}
     set -e
     [ "$cargo_rc" = 0 ] || failures=1

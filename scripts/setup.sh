@@ -29,6 +29,10 @@ fi
 if [ "$want_test" = 1 ] && ! [ -x /usr/bin/chromium ]; then
   apt_missing+=(chromium)
 fi
+# kubectl is the independent client the demo-cluster tests compare against.
+if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1; then
+  apt_missing+=(kubectl)
+fi
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${apt_missing[*]}"
   sudo_cmd=()

@@ -19,10 +19,10 @@ struct Cli {
     #[arg(long, default_value = "target/demo-cluster")]
     state_dir: PathBuf,
     /// First port for clusters (then +1 each, then the STS endpoint); 0 = any free port.
-    #[arg(long, default_value_t = 6443)]
+    #[arg(long, default_value_t = 7443)]
     base_port: u16,
     /// Control API port; 0 = any free port.
-    #[arg(long, default_value_t = 6440)]
+    #[arg(long, default_value_t = 7440)]
     control_port: u16,
     /// Serve plain HTTP instead of HTTPS.
     #[arg(long)]
@@ -107,13 +107,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = write_state(&cli.state_dir, &running) {
-        eprintln!("error: cannot write {}: {e}", cli.state_dir.display());
-        return ExitCode::from(1);
-    }
     eprintln!("demo-cluster: control API {}; state in {}", running.control_url, cli.state_dir.display());
     for c in &running.clusters {
         eprintln!("  {} → {}", c.name, c.url);
+    }
+    if let Err(e) = write_state(&cli.state_dir, &running) {
+        eprintln!("error: cannot write {}: {e}", cli.state_dir.display());
+        return ExitCode::from(1);
     }
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
