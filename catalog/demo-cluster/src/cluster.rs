@@ -126,6 +126,8 @@ pub struct Cluster {
     pub fault_epoch: tokio::sync::watch::Sender<u64>,
     /// Request counters.
     pub stats: Stats,
+    /// True while the seed manifests are applied (objects made then are dated in the past).
+    pub(crate) seeding: std::sync::atomic::AtomicBool,
 }
 
 impl Cluster {
@@ -142,6 +144,7 @@ impl Cluster {
             faults: RwLock::new(Faults::default()),
             fault_epoch: tokio::sync::watch::channel(0).0,
             stats: Stats::default(),
+            seeding: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -121,3 +121,62 @@ pub fn placement_of(pod: &Value) -> pods::Placement {
         unschedulable: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::Life;
+
+    fn live_demo() -> Arc<Cluster> {
+        let life = Life { enabled: true, tick: Duration::from_millis(10), restart_every: Duration::ZERO };
+        let c = Cluster::new("greenroom-demo", life, 100_000);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clusters/greenroom-demo");
+        c.seed_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+        c
+    }
+
+    fn restarts(c: &Cluster, id: &str) -> Vec<i64> {
+        c.store
+            .all("pods")
+            .iter()
+            .filter(|p| p["metadata"]["labels"]["backstage.io/kubernetes-id"] == id)
+            .map(|p| p["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap_or(-1))
+            .collect()
+    }
+
+    #[test]
+    fn crashing_containers_restart_as_time_passes() {
+        let c = live_demo();
+        let before = restarts(&c, "checkout-service");
+        let (_, mut rx) = c.store.watch_from(c.store.resource_version()).unwrap_or_else(|e| panic!("{e}"));
+        c.tick();
+        let after = restarts(&c, "checkout-service");
+        assert_eq!(after.len(), before.len());
+        assert!(after.iter().zip(&before).all(|(a, b)| a == &(b + 1)), "{before:?} → {after:?}");
+        // Each change went out to watchers.
+        let mut modified_pods = 0;
+        while let Ok(e) = rx.try_recv() {
+            if e.resource == "pods" && e.kind == crate::store::EventType::Modified {
+                modified_pods += 1;
+            }
+        }
+        assert!(modified_pods >= before.len());
+        // Healthy pods do not restart.
+        assert!(restarts(&c, "storefront-web").iter().all(|r| *r == 0));
+    }
+
+    #[test]
+    fn a_rollout_replaces_the_pods_through_a_new_replicaset() {
+        let c = live_demo();
+        let d = c.store.get("deployments.apps", "storefront", "storefront-web").unwrap_or_else(|| panic!("deployment"));
+        let old: Vec<String> = c.store.all("pods").iter().filter(|p| p["metadata"]["labels"]["backstage.io/kubernetes-id"] == "storefront-web" && p["metadata"]["namespace"] == "storefront").map(|p| str_at(p, &["metadata", "name"]).to_string()).collect();
+        c.rollout_restart(&d);
+        let now: Vec<Arc<Value>> = c.store.all("pods").into_iter().filter(|p| p["metadata"]["labels"]["backstage.io/kubernetes-id"] == "storefront-web" && p["metadata"]["namespace"] == "storefront").collect();
+        assert_eq!(now.len(), 3);
+        assert!(now.iter().all(|p| !old.contains(&str_at(p, &["metadata", "name"]).to_string())));
+        // New pods start as ContainerCreating in a live cluster.
+        assert!(now.iter().all(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"));
+        let sets = c.store.all("replicasets.apps").into_iter().filter(|r| str_at(r, &["metadata", "name"]).starts_with("storefront-web-") && r["metadata"]["namespace"] == "storefront").count();
+        assert_eq!(sets, 2, "old ReplicaSet kept at 0 replicas, as Deployments keep history");
+    }
+}

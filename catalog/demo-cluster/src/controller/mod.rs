@@ -219,6 +219,19 @@ impl Cluster {
             _ => 5,
         };
         docs.sort_by_key(|(_, v)| rank(v));
+        self.seeding.store(true, std::sync::atomic::Ordering::SeqCst);
+        let result = self.seed_sorted(docs);
+        self.seeding.store(false, std::sync::atomic::Ordering::SeqCst);
+        result
+    }
+
+    fn seed_sorted(&self, docs: Vec<(std::path::PathBuf, Value)>) -> Result<usize, ApplyError> {
+        let rank = |v: &Value| match v["kind"].as_str().unwrap_or("") {
+            "Namespace" => 0,
+            "Node" => 1,
+            "CustomResourceDefinition" => 2,
+            _ => 5,
+        };
         let long_ago = self.now() - Duration::from_secs(7 * 24 * 3600);
         let mut n = 0;
         let mut nodes_checked = false;

@@ -144,7 +144,9 @@ impl Cluster {
                     "deployment.kubernetes.io/revision": this_revision,
                 },
                 "ownerReferences": [owner_ref(d)],
-                "creationTimestamp": current.map(|c| c["metadata"]["creationTimestamp"].clone()).unwrap_or_else(|| d["metadata"]["creationTimestamp"].clone()),
+                "creationTimestamp": current.map(|c| c["metadata"]["creationTimestamp"].clone()).unwrap_or_else(|| {
+                    if self.seeding.load(std::sync::atomic::Ordering::SeqCst) { d["metadata"]["creationTimestamp"].clone() } else { json!(rfc3339(self.now())) }
+                }),
             },
             "spec": {"replicas": replicas, "selector": selector, "template": template},
             "status": current.map(|c| c["status"].clone()).unwrap_or_else(|| json!({"replicas": 0})),
