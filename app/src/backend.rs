@@ -21,7 +21,15 @@ pub trait Backend: Send + Sync + 'static {
     fn entity(&self, namespace: &str, kind: &str, name: &str) -> Option<EntityDetail>;
     /// Every current catalog problem (errors first).
     fn catalog_problems(&self) -> Vec<ProblemView>;
+    /// The Kubernetes objects of the entity `kind:namespace/name`, in Backstage's
+    /// `ObjectsByEntityResponse` shape; `Err` when Kubernetes is not configured or the entity is
+    /// unknown. Per-cluster failures are inside the response, not errors.
+    fn kubernetes_objects(&self, entity_ref: String) -> KubernetesFuture;
 }
+
+/// What [`Backend::kubernetes_objects`] returns.
+#[cfg(feature = "ssr")]
+pub type KubernetesFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send>>;
 
 /// The handle the `server` crate puts into the Leptos context.
 #[cfg(feature = "ssr")]
@@ -56,6 +64,21 @@ pub async fn get_entity(
     name: String,
 ) -> Result<Option<EntityDetail>, ServerFnError> {
     Ok(backend()?.entity(&namespace, &kind, &name))
+}
+
+/// The Kubernetes objects of an entity on every cluster it may run on (Backstage's
+/// `ObjectsByEntityResponse`), fetched by the server with the cluster credentials it holds.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_kubernetes_objects(
+    namespace: String,
+    kind: String,
+    name: String,
+) -> Result<serde_json::Value, ServerFnError> {
+    backend()?
+        .kubernetes_objects(format!("{kind}:{namespace}/{name}"))
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// Every catalog problem.

@@ -4,18 +4,19 @@
 
 use std::sync::Arc;
 
-use app::backend::Backend;
+use app::backend::{Backend, KubernetesFuture};
 use app::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView};
 
 use crate::catalog::store::CatalogStore;
 use crate::catalog::views;
+use crate::kubernetes::KubernetesService;
 use crate::settings::Settings;
 
 /// Backend state shared by every request.
-#[derive(Debug)]
 pub struct PortalBackend {
     info: PortalInfo,
     catalog: Arc<CatalogStore>,
+    kubernetes: Option<Arc<KubernetesService>>,
 }
 
 impl PortalBackend {
@@ -27,7 +28,14 @@ impl PortalBackend {
                 base_url: settings.app.base_url.clone(),
             },
             catalog,
+            kubernetes: None,
         }
+    }
+
+    /// With the Kubernetes service (when `kubernetes:` is configured).
+    pub fn with_kubernetes(mut self, kubernetes: Option<Arc<KubernetesService>>) -> Self {
+        self.kubernetes = kubernetes;
+        self
     }
 }
 
@@ -46,5 +54,14 @@ impl Backend for PortalBackend {
 
     fn catalog_problems(&self) -> Vec<ProblemView> {
         views::problems(&self.catalog.snapshot())
+    }
+
+    fn kubernetes_objects(&self, entity_ref: String) -> KubernetesFuture {
+        let service = self.kubernetes.clone();
+        Box::pin(async move {
+            let service = service.ok_or_else(|| "Kubernetes is not configured (no kubernetes: block in app-config)".to_string())?;
+            let response = service.objects_for_ref(&entity_ref, None).await.map_err(|e| e.to_string())?;
+            serde_json::to_value(response).map_err(|e| e.to_string())
+        })
     }
 }

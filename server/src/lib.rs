@@ -5,6 +5,7 @@
 //! - [`cli`]: command-line definitions.
 //! - [`config`]: Backstage app-config loading (files, includes, substitution, env overrides).
 //! - [`settings`]: the typed keys Greenroom reads from that config.
+//! - [`kubernetes`]: clusters, credentials and the entity → workload lookup.
 //! - [`http`]: the axum router and serve loop.
 //! - [`backend`]: what server functions can reach ([`app::backend::Backend`]).
 //! - [`site`]: where the built wasm/JS/CSS assets are.
@@ -15,6 +16,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod kubernetes;
 pub mod settings;
 pub mod site;
 pub mod telemetry;

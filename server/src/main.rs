@@ -8,7 +8,7 @@ use clap::Parser;
 use server::catalog::location::HttpUrlReader;
 use server::catalog::store::CatalogStore;
 use server::cli::{Cli, Command, ConfigArgs};
-use server::{backend, catalog, config, http, settings, site, telemetry};
+use server::{backend, catalog, config, http, kubernetes, settings, site, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,6 +32,8 @@ fn environment() -> HashMap<String, String> {
 struct Loaded {
     settings: Option<settings::Settings>,
     catalog: Option<catalog::config::CatalogConfig>,
+    /// `kubernetes:` (None when absent) and `aws:`.
+    kubernetes: Option<(Option<kubernetes::config::KubernetesConfig>, kubernetes::aws_config::AwsConfig)>,
     files: Vec<PathBuf>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -48,6 +50,7 @@ fn load(args: &ConfigArgs) -> Loaded {
         Err(errors) => Loaded {
             settings: None,
             catalog: None,
+            kubernetes: None,
             files: Vec::new(),
             warnings: Vec::new(),
             errors: errors.iter().map(ToString::to_string).collect(),
@@ -68,9 +71,20 @@ fn load(args: &ConfigArgs) -> Loaded {
                     None
                 }
             };
+            let k8s = kubernetes::config::read(&loaded.config, &options.cwd);
+            let aws = kubernetes::aws_config::read(&loaded.config);
+            let kubernetes = match (k8s, aws) {
+                (Ok(k), Ok(a)) => Some((k, a)),
+                (k, a) => {
+                    errors.extend(k.err().into_iter().flatten().map(|e| e.to_string()));
+                    errors.extend(a.err().into_iter().flatten().map(|e| e.to_string()));
+                    None
+                }
+            };
             Loaded {
                 settings,
                 catalog,
+                kubernetes,
                 files: loaded.files,
                 warnings,
                 errors,
@@ -139,7 +153,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let (Some(settings), Some(catalog_config)) = (loaded.settings, loaded.catalog) else {
+    let (Some(settings), Some(catalog_config), Some(kubernetes)) = (loaded.settings, loaded.catalog, loaded.kubernetes) else {
         for e in &loaded.errors {
             tracing::error!("{e}");
         }
@@ -178,6 +192,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     runtime.block_on(run_server(
         settings,
         catalog_config,
+        kubernetes,
         site_root,
         loaded.files,
     ))
@@ -186,6 +201,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
 async fn run_server(
     settings: settings::Settings,
     catalog_config: catalog::config::CatalogConfig,
+    (kubernetes_config, aws_config): (Option<kubernetes::config::KubernetesConfig>, kubernetes::aws_config::AwsConfig),
     site_root: PathBuf,
     files: Vec<PathBuf>,
 ) -> ExitCode {
@@ -223,11 +239,16 @@ async fn run_server(
         catalog_config,
         url_reader,
     ));
+    let kubernetes = kubernetes_config.map(|k| {
+        let auth = kubernetes::auth::Authenticator::new(aws_config, &environment());
+        Arc::new(kubernetes::KubernetesService::new(k, auth, Arc::clone(&store)))
+    });
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
-        backend: Arc::new(backend::PortalBackend::new(&settings, Arc::clone(&store))),
+        backend: Arc::new(backend::PortalBackend::new(&settings, Arc::clone(&store)).with_kubernetes(kubernetes.clone())),
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
+        kubernetes,
     };
     tracing::info!(
         %addr,

@@ -291,3 +291,25 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");
 }
+
+#[test]
+fn validate_lists_every_kubernetes_and_aws_problem() {
+    let dir = workdir("k8s");
+    let file = write(
+        &dir,
+        "c.yaml",
+        "kubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: ${GREENROOM_TEST_UNSET_URL}\n          name: a\n          authProvider: serviceAccount\n        - url: https://b.example\n          name: a\n          authProvider: serviceAccount\n        - url: https://c.example\n          name: c\n        - url: https://d.example\n          name: d\n          authProvider: magic\n        - url: https://e.example\n          name: e\n          authProvider: aws\n          caFile: ./missing-ca.crt\naws:\n  accounts:\n    - accountId: '123456789012'\n      accessKeyId: AKIAEXAMPLE\n",
+    );
+    let (out, _, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(!out.status.success());
+    for (key, words) in [
+        ("clusters[0].url", "GREENROOM_TEST_UNSET_URL"),
+        ("clusters[1].name", "duplicate cluster name 'a'"),
+        ("clusters[2].authProvider", "no auth provider configured"),
+        ("clusters[3].authProvider", "unknown authProvider 'magic'"),
+        ("clusters[4].caFile", "missing-ca.crt"),
+        ("aws.accounts[0].secretAccessKey", "no secret access key"),
+    ] {
+        assert!(stderr.lines().any(|l| l.contains(key) && l.contains(words)), "expected {key}: {words} in\n{stderr}");
+    }
+}

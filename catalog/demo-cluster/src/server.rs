@@ -56,17 +56,26 @@ async fn run(cluster: Arc<Cluster>, addr: SocketAddr, first: TcpListener, tls: O
                 }
                 let router = router.clone();
                 let acceptor = acceptor.clone();
+                let cluster = cluster.clone();
                 tokio::spawn(async move {
                     let service = hyper_util::service::TowerToHyperService::new(router);
                     let builder = hyper::server::conn::http1::Builder::new();
-                    match acceptor {
-                        Some(a) => {
-                            let Ok(tls) = a.accept(stream).await else { return };
-                            let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                    let serve = async {
+                        match acceptor {
+                            Some(a) => {
+                                let Ok(tls) = a.accept(stream).await else { return };
+                                let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                            }
+                            None => {
+                                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                            }
                         }
-                        None => {
-                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
-                        }
+                    };
+                    // A server that goes down (or starts dropping connections) also drops the
+                    // kept-alive ones.
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = connection_fault(&cluster) => {}
                     }
                 });
             }
@@ -76,6 +85,20 @@ async fn run(cluster: Arc<Cluster>, addr: SocketAddr, first: TcpListener, tls: O
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Resolves when the faults change to ones that end open connections.
+async fn connection_fault(cluster: &Cluster) {
+    let mut epoch = cluster.fault_epoch.subscribe();
+    loop {
+        if epoch.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        let f = cluster.faults();
+        if f.refuse || f.close {
+            return;
         }
     }
 }

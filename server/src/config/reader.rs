@@ -119,11 +119,12 @@ impl Config {
     }
 
     /// An error for the value at `key`: right type, unacceptable value, `reason` naming it.
-    /// The message names the full key and the file (or variable) the value came from.
+    /// The message names the full key and the file (or variable) the value came from — for a
+    /// key that is missing, the file of the object that should hold it.
     pub fn invalid_value(&self, key: &str, reason: impl Into<String>) -> ConfigError {
         ConfigError::InvalidValue {
             key: self.full_key(key),
-            origin: self.source_of(key).unwrap_or_else(|| "<unknown>".into()),
+            origin: self.source_of(key).or_else(|| self.source_of("")).unwrap_or_else(|| "<unknown>".into()),
             reason: reason.into(),
         }
     }

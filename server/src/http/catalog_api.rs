@@ -29,7 +29,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(
+    /// An error with Backstage's `{error: {name, message}, request, response}` body.
+    pub(crate) fn new(
         status: StatusCode,
         name: &'static str,
         message: impl Into<String>,

@@ -7,6 +7,7 @@
 mod auth;
 pub mod catalog_api;
 mod health;
+pub mod kubernetes_api;
 
 use std::sync::Arc;
 
@@ -28,6 +29,9 @@ pub struct AppState {
     pub catalog: Arc<crate::catalog::store::CatalogStore>,
     /// `backend.auth.externalAccess` static tokens guarding the REST APIs.
     pub static_tokens: Arc<Vec<crate::settings::StaticToken>>,
+    /// The Kubernetes service, when `kubernetes:` is configured (else its routes are absent, as
+    /// in Backstage).
+    pub kubernetes: Option<Arc<crate::kubernetes::KubernetesService>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -53,8 +57,13 @@ pub fn router(state: AppState) -> Router {
     let backend = state.backend.clone();
     let context = move || provide_context(backend.clone());
     let shell_options = state.leptos.clone();
+    let kubernetes = match &state.kubernetes {
+        Some(k) => kubernetes_api::routes(Arc::clone(k), Arc::clone(&state.static_tokens)),
+        None => Router::new(),
+    };
     Router::new()
         .merge(health::routes())
+        .merge(kubernetes)
         .merge(catalog_api::routes(
             Arc::clone(&state.catalog),
             Arc::clone(&state.static_tokens),

@@ -76,6 +76,7 @@ fn state(title: &str) -> AppState {
         backend: Arc::new(PortalBackend::new(&settings, Arc::clone(&catalog))),
         catalog,
         static_tokens: Arc::new(Vec::new()),
+        kubernetes: None,
     }
 }
 

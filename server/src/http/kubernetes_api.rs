@@ -1,0 +1,126 @@
+//! Backstage's Kubernetes REST API under `/api/kubernetes`: `GET /clusters`,
+//! `POST /services/:entityName`, `POST /resources/workloads/query`,
+//! `POST /resources/custom/query`, with Backstage's request and response shapes. The entity is
+//! always re-read from the catalog by its ref, never taken from the body. Handlers parse and
+//! shape only; the work is [`crate::kubernetes::KubernetesService`]'s, the same the UI uses.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Bytes,
+    extract::{OriginalUri, State},
+    http::{Method, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde_json::{json, Value};
+
+use super::catalog_api::ApiError;
+use crate::catalog::refs::parse_ref;
+use crate::kubernetes::config::CustomResource;
+use crate::kubernetes::{KubernetesService, LookupError};
+
+/// The `/api/kubernetes` routes.
+pub fn routes<S: Clone + Send + Sync + 'static>(service: Arc<KubernetesService>, tokens: Arc<Vec<crate::settings::StaticToken>>) -> Router<S> {
+    Router::new()
+        .route("/api/kubernetes/clusters", get(clusters))
+        .route("/api/kubernetes/services/{entity_name}", post(services))
+        .route("/api/kubernetes/resources/workloads/query", post(workloads))
+        .route("/api/kubernetes/resources/custom/query", post(custom))
+        .route_layer(axum::middleware::from_fn_with_state(tokens, super::auth::require_static_token))
+        .with_state(service)
+}
+
+type Svc = State<Arc<KubernetesService>>;
+
+fn input(method: &Method, uri: &OriginalUri, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "InputError", message, method, uri)
+}
+
+fn body_json(method: &Method, uri: &OriginalUri, body: &Bytes) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| input(method, uri, format!("request body is not JSON: {e}")))
+}
+
+async fn clusters(State(svc): Svc) -> Json<Value> {
+    Json(json!({ "items": svc.cluster_summaries().await }))
+}
+
+/// The deprecated route the official frontend still calls: `{entity}` names the entity.
+async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) -> Response {
+    let body = match body_json(&method, &uri, &body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let entity = &body["entity"];
+    let (Some(kind), Some(name)) = (entity["kind"].as_str(), entity["metadata"]["name"].as_str()) else {
+        return input(&method, &uri, "entity is a required field (with kind and metadata.name)").into_response();
+    };
+    let ns = entity["metadata"]["namespace"].as_str().unwrap_or("default");
+    let entity_ref = format!("{kind}:{ns}/{name}").to_lowercase();
+    match svc.objects_for_ref(&entity_ref, None).await {
+        Ok(r) => Json(r).into_response(),
+        Err(LookupError::UnknownEntity(r)) => ApiError::new(StatusCode::FORBIDDEN, "NotAllowedError", format!("Entity not found, {r}"), &method, &uri).into_response(),
+    }
+}
+
+/// `entityRef` from the body, checked as Backstage checks it.
+fn entity_ref(method: &Method, uri: &OriginalUri, body: &Value) -> Result<String, ApiError> {
+    let raw = match body.get("entityRef") {
+        None | Some(Value::Null) => return Err(input(method, uri, "entity is a required field")),
+        Some(Value::String(s)) if s.is_empty() => return Err(input(method, uri, "entity is a required field")),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(input(method, uri, "entity query must be a string")),
+    };
+    let parsed = parse_ref(raw, None, "default").map_err(|e| input(method, uri, format!("Invalid entity ref, {e}")))?;
+    Ok(parsed.canonical())
+}
+
+async fn run(svc: &KubernetesService, method: &Method, uri: &OriginalUri, entity_ref: &str, custom: Option<Vec<CustomResource>>) -> Response {
+    match svc.objects_for_ref(entity_ref, custom).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e @ LookupError::UnknownEntity(_)) => input(method, uri, e.to_string()).into_response(),
+    }
+}
+
+async fn workloads(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) -> Response {
+    let body = match body_json(&method, &uri, &body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    match entity_ref(&method, &uri, &body) {
+        Ok(r) => run(&svc, &method, &uri, &r, None).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) -> Response {
+    let body = match body_json(&method, &uri, &body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let r = match entity_ref(&method, &uri, &body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if svc.entity(&r).is_err() {
+        return input(&method, &uri, format!("Entity ref missing, {r}")).into_response();
+    }
+    let list = match body.get("customResources") {
+        None | Some(Value::Null) => return input(&method, &uri, "customResources is a required field").into_response(),
+        Some(Value::Array(a)) if a.is_empty() => return input(&method, &uri, "at least 1 customResource is required").into_response(),
+        Some(Value::Array(a)) => a,
+        Some(_) => return input(&method, &uri, "customResources must be an array").into_response(),
+    };
+    let mut crs = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        match (c["group"].as_str(), c["apiVersion"].as_str(), c["plural"].as_str()) {
+            (Some(g), Some(v), Some(p)) => crs.push(CustomResource { group: g.into(), api_version: v.into(), plural: p.into() }),
+            _ => return input(&method, &uri, format!("customResources[{i}] needs string group, apiVersion and plural")).into_response(),
+        }
+    }
+    run(&svc, &method, &uri, &r, Some(crs)).await
+}

@@ -1,0 +1,94 @@
+//! Credentials for a cluster, one strategy per `authProvider`: `serviceAccount`
+//! ([`service_account`]), `aws` ([`aws`], EKS tokens signed with aws-sigv4, roles assumed through
+//! STS), `localKubectlProxy` (anonymous). Backstage's other providers are recognised and answer
+//! with a clear per-cluster error. Credentials never leave the server: they go into the
+//! `Authorization` header of requests to the cluster and nowhere else.
+
+pub mod aws;
+pub mod service_account;
+pub mod sts;
+
+use std::collections::HashMap;
+
+use super::config::ClusterDetails;
+
+/// What to send to a cluster.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// Nothing (kubectl proxy).
+    Anonymous,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credential::Anonymous => f.write_str("Anonymous"),
+        }
+    }
+}
+
+/// Why no credential could be made for a cluster (shown as that cluster's error).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A provider Backstage has and Greenroom does not implement yet.
+    #[error("authProvider '{0}' is not supported by Greenroom yet (supported: serviceAccount, aws, localKubectlProxy)")]
+    Unsupported(String),
+    /// A provider name nobody knows (catalog clusters are not checked at start).
+    #[error("authProvider '{0}' is unknown")]
+    Unknown(String),
+    /// serviceAccount without a token, outside a pod.
+    #[error("no serviceAccountToken configured for cluster '{0}' and no in-cluster token at {1}")]
+    NoServiceAccountToken(String, String),
+    /// AWS credentials or STS failed.
+    #[error("AWS authentication failed: {0}")]
+    Aws(#[from] aws::AwsError),
+}
+
+/// Makes credentials for clusters; shared by every request (it holds the caches).
+pub struct Authenticator {
+    service_account: service_account::ServiceAccountAuth,
+    aws: aws::AwsAuth,
+}
+
+impl Authenticator {
+    /// From the `aws:` block and the process environment (read once).
+    pub fn new(aws_config: super::aws_config::AwsConfig, env: &HashMap<String, String>) -> Self {
+        Self {
+            service_account: service_account::ServiceAccountAuth::new(service_account::IN_CLUSTER_DIR.into()),
+            aws: aws::AwsAuth::new(aws_config, env),
+        }
+    }
+
+    /// With a different in-cluster secrets directory and AWS parts (for tests and embedding).
+    pub fn with_parts(service_account: service_account::ServiceAccountAuth, aws: aws::AwsAuth) -> Self {
+        Self { service_account, aws }
+    }
+
+    /// The AWS strategy (its counters are useful to callers that measure caching).
+    pub fn aws(&self) -> &aws::AwsAuth {
+        &self.aws
+    }
+
+    /// The in-cluster CA, when the cluster has none configured and the process runs in a pod.
+    pub fn in_cluster_ca(&self, cluster: &ClusterDetails) -> Option<Vec<u8>> {
+        if cluster.auth_provider() == "serviceAccount" && cluster.service_account_token.is_none() {
+            self.service_account.ca()
+        } else {
+            None
+        }
+    }
+
+    /// The credential for a cluster.
+    pub async fn credential(&self, cluster: &ClusterDetails) -> Result<Credential, AuthError> {
+        match cluster.auth_provider() {
+            "serviceAccount" => self.service_account.credential(cluster),
+            "aws" => Ok(Credential::Bearer(self.aws.token(cluster).await?)),
+            "localKubectlProxy" => Ok(Credential::Anonymous),
+            p if super::config::UNSUPPORTED_PROVIDERS.contains(&p) => Err(AuthError::Unsupported(p.to_string())),
+            p => Err(AuthError::Unknown(p.to_string())),
+        }
+    }
+}

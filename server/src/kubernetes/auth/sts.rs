@@ -1,0 +1,142 @@
+//! A small AWS STS client: `AssumeRole` and `GetCallerIdentity` as signed form POSTs (SigV4 by
+//! aws-sigv4), the way AWS SDKs call STS. The endpoint is `https://sts.<region>.amazonaws.com`,
+//! or the SDKs' standard override `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`; extra CAs come
+//! from the standard `AWS_CA_BUNDLE`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+
+use super::aws::{AwsCredentials, AwsError};
+
+type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// The client; cheap to share.
+pub struct StsClient {
+    endpoint: Option<String>,
+    http: Client<Https, Full<Bytes>>,
+    calls: AtomicU64,
+}
+
+fn roots(env: &HashMap<String, String>) -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(bundle) = env.get("AWS_CA_BUNDLE") {
+        match std::fs::read(bundle) {
+            Ok(pem) => match crate::kubernetes::tls::certs_from_pem(&pem) {
+                Ok(certs) => {
+                    for c in certs {
+                        let _ = roots.add(rustls::pki_types::CertificateDer::from(c));
+                    }
+                }
+                Err(e) => tracing::warn!(file = %bundle, error = %e, "AWS_CA_BUNDLE holds no usable certificate"),
+            },
+            Err(e) => tracing::warn!(file = %bundle, error = %e, "cannot read AWS_CA_BUNDLE"),
+        }
+    }
+    roots
+}
+
+/// The value of one XML element (STS answers are flat enough for this).
+pub fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&close)? + start;
+    Some(&xml[start..end])
+}
+
+impl StsClient {
+    /// A client for the environment's endpoint and CA settings.
+    pub fn new(env: &HashMap<String, String>) -> Self {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots(env)).with_no_client_auth())
+            .unwrap_or_else(|_| rustls::ClientConfig::builder().with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth());
+        let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+        let endpoint = env.get("AWS_ENDPOINT_URL_STS").or_else(|| env.get("AWS_ENDPOINT_URL")).filter(|e| !e.is_empty()).map(|e| e.trim_end_matches('/').to_string());
+        Self { endpoint, http: Client::builder(hyper_util::rt::TokioExecutor::new()).build(https), calls: AtomicU64::new(0) }
+    }
+
+    /// How many requests were sent to STS.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn endpoint(&self, region: &str) -> String {
+        self.endpoint.clone().unwrap_or_else(|| {
+            let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+            format!("https://sts.{region}.{suffix}")
+        })
+    }
+
+    /// One signed call; the XML body of a 200 answer.
+    async fn call(&self, creds: &AwsCredentials, region: &str, form: &[(&str, &str)]) -> Result<String, AwsError> {
+        let url = format!("{}/", self.endpoint(region));
+        let uri: http::Uri = url.parse().map_err(|e| AwsError::Sts(format!("bad STS endpoint '{url}': {e}")))?;
+        let host = uri.authority().map(|a| a.as_str().to_string()).unwrap_or_default();
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+        let headers = [("host", host.as_str()), ("content-type", content_type)];
+        let identity = creds.sdk().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name("sts")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| AwsError::Sign(e.to_string()))?
+            .into();
+        let signable = SignableRequest::new("POST", url.as_str(), headers.into_iter(), SignableBody::Bytes(body.as_bytes())).map_err(|e| AwsError::Sign(e.to_string()))?;
+        let (instructions, _) = sign(signable, &params).map_err(|e| AwsError::Sign(e.to_string()))?.into_parts();
+        let mut req = http::Request::post(uri).header("host", &host).header("content-type", content_type);
+        for (k, v) in instructions.headers() {
+            req = req.header(k, v);
+        }
+        let req = req.body(Full::new(Bytes::from(body))).map_err(|e| AwsError::Sts(e.to_string()))?;
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let send = self.http.request(req);
+        let resp = tokio::time::timeout(Duration::from_secs(10), send)
+            .await
+            .map_err(|_| AwsError::Sts(format!("STS at {url} did not answer within 10 s")))?
+            .map_err(|e| AwsError::Sts(format!("cannot reach STS at {url}: {}", crate::kubernetes::errors::chain(&e))))?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.map_err(|e| AwsError::Sts(e.to_string()))?.to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if !status.is_success() {
+            let code = xml_value(&text, "Code").unwrap_or("");
+            let message = xml_value(&text, "Message").unwrap_or("");
+            return Err(AwsError::Sts(format!("STS answered {status}: {code}: {message}")));
+        }
+        Ok(text)
+    }
+
+    /// `AssumeRole`: temporary credentials for `role_arn`.
+    pub async fn assume_role(&self, creds: &AwsCredentials, region: &str, role_arn: &str, session: &str, external_id: Option<&str>) -> Result<AwsCredentials, AwsError> {
+        let mut form = vec![("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", role_arn), ("RoleSessionName", session)];
+        if let Some(x) = external_id {
+            form.push(("ExternalId", x));
+        }
+        let xml = self.call(creds, region, &form).await?;
+        let get = |t: &str| xml_value(&xml, t).map(str::to_string).ok_or_else(|| AwsError::Sts(format!("AssumeRole answer has no {t}")));
+        let expires = xml_value(&xml, "Expiration").and_then(|e| time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339).ok()).map(|d| SystemTime::UNIX_EPOCH + Duration::from_secs(d.unix_timestamp().max(0) as u64));
+        Ok(AwsCredentials { access_key_id: get("AccessKeyId")?, secret_access_key: get("SecretAccessKey")?, session_token: Some(get("SessionToken")?), expires })
+    }
+
+    /// `GetCallerIdentity`: the account id of the credentials.
+    pub async fn caller_account(&self, creds: &AwsCredentials, region: &str) -> Result<String, AwsError> {
+        let xml = self.call(creds, region, &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]).await?;
+        xml_value(&xml, "Account").map(str::to_string).ok_or_else(|| AwsError::Sts("GetCallerIdentity answer has no Account".into()))
+    }
+}

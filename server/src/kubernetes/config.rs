@@ -1,0 +1,503 @@
+//! The `kubernetes:` block of app-config, key for key as Backstage reads it:
+//! `serviceLocatorMethod`, `clusterLocatorMethods` (`config`, `localKubectlProxy`, `catalog`),
+//! `objectTypes`, `customResources`, `apiVersionOverrides`, `clusterLocatorContinueOnError`.
+//! Greenroom adds `kubernetes.fetchTimeoutMs` (per-cluster deadline, default 5000).
+//!
+//! Every problem is collected with its key and file, so `greenroom validate` lists them all.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::lookup::{all_object_types, default_object_types, ObjectType};
+use crate::config::{Config, ConfigError};
+
+/// Auth providers Greenroom implements.
+pub const SUPPORTED_PROVIDERS: &[&str] = &["serviceAccount", "aws", "localKubectlProxy"];
+/// Auth providers Backstage knows that Greenroom does not implement yet (a per-cluster error).
+pub const UNSUPPORTED_PROVIDERS: &[&str] = &["google", "googleServiceAccount", "azure", "aks", "oidc"];
+
+/// Which clusters an entity lives on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceLocator {
+    /// Every cluster.
+    MultiTenant,
+    /// The cluster named by `backstage.io/kubernetes-cluster`, or every cluster without it.
+    SingleTenant,
+    /// The clusters the entity `dependsOn` as `resource:<cluster>`.
+    CatalogRelation,
+}
+
+/// A custom resource to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomResource {
+    /// API group.
+    pub group: String,
+    /// API version.
+    pub api_version: String,
+    /// Plural.
+    pub plural: String,
+}
+
+impl CustomResource {
+    /// As an object type.
+    pub fn object_type(&self) -> ObjectType {
+        ObjectType::custom(&self.group, &self.api_version, &self.plural)
+    }
+}
+
+/// One cluster, from config or from the catalog.
+#[derive(Clone, PartialEq)]
+pub struct ClusterDetails {
+    /// Unique name.
+    pub name: String,
+    /// Display title.
+    pub title: Option<String>,
+    /// API server URL.
+    pub url: String,
+    /// `kubernetes.io/auth-provider` and the rest of authMetadata.
+    pub auth_metadata: BTreeMap<String, String>,
+    /// Static service-account token.
+    pub service_account_token: Option<String>,
+    /// Base64 PEM CA.
+    pub ca_data: Option<String>,
+    /// CA file.
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify TLS (logged as a warning at start).
+    pub skip_tls_verify: bool,
+    /// Do not ask metrics.k8s.io.
+    pub skip_metrics_lookup: bool,
+    /// Dashboard URL.
+    pub dashboard_url: Option<String>,
+    /// Dashboard app.
+    pub dashboard_app: Option<String>,
+    /// Dashboard parameters.
+    pub dashboard_parameters: Option<Value>,
+    /// Custom resources for this cluster.
+    pub custom_resources: Vec<CustomResource>,
+}
+
+impl std::fmt::Debug for ClusterDetails {
+    // Tokens and CA data stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterDetails")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("auth_provider", &self.auth_provider())
+            .field("skip_tls_verify", &self.skip_tls_verify)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClusterDetails {
+    /// The auth provider name.
+    pub fn auth_provider(&self) -> &str {
+        self.auth_metadata.get("kubernetes.io/auth-provider").map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Where clusters come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterLocator {
+    /// Listed in config.
+    Config(Vec<ClusterDetails>),
+    /// `kubectl proxy` on localhost:8001.
+    LocalKubectlProxy,
+    /// Resource entities of `spec.type: kubernetes-cluster`.
+    Catalog {
+        /// Hosts exempt from the public-address rule (`*.example.com` patterns).
+        allowed_hosts: Vec<String>,
+        /// Honour `kubernetes.io/skip-tls-verify`.
+        allow_skip_tls_verify: bool,
+    },
+}
+
+/// The whole `kubernetes:` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KubernetesConfig {
+    /// Service locator.
+    pub service_locator: ServiceLocator,
+    /// Cluster locators, in order.
+    pub locators: Vec<ClusterLocator>,
+    /// Object types to fetch (defaults, or as narrowed/extended by objectTypes), overrides applied.
+    pub object_types: Vec<ObjectType>,
+    /// Global custom resources.
+    pub custom_resources: Vec<CustomResource>,
+    /// Keep going when a locator fails.
+    pub continue_on_error: bool,
+    /// Deadline per cluster.
+    pub timeout: Duration,
+}
+
+/// Reads `kubernetes:`; `Ok(None)` when the block is absent. Relative `caFile`s resolve
+/// against `cwd`.
+pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec<ConfigError>> {
+    let k = match config.get_optional_config("kubernetes") {
+        Ok(Some(k)) => k,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(vec![e]),
+    };
+    let mut errors = Vec::new();
+    let mut service_locator = ServiceLocator::MultiTenant;
+    match k.get_string("serviceLocatorMethod.type") {
+        Ok(t) => match t.as_str() {
+            "multiTenant" => service_locator = ServiceLocator::MultiTenant,
+            "singleTenant" => service_locator = ServiceLocator::SingleTenant,
+            "catalogRelation" => service_locator = ServiceLocator::CatalogRelation,
+            other => errors.push(k.invalid_value("serviceLocatorMethod.type", format!("unsupported service locator method '{other}' (expected multiTenant, singleTenant or catalogRelation)"))),
+        },
+        Err(e) => errors.push(e),
+    }
+    let mut locators = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    match k.get_config_array("clusterLocatorMethods") {
+        Ok(methods) => {
+            for m in &methods {
+                let ty = match m.get_string("type") {
+                    Ok(t) => t,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                match ty.as_str() {
+                    "config" => {
+                        let mut clusters = Vec::new();
+                        match m.get_optional_config_array("clusters") {
+                            Ok(items) => {
+                                for c in items.unwrap_or_default() {
+                                    if let Ok(Some(name)) = c.get_optional_string("name") {
+                                        if names.contains(&name) {
+                                            errors.push(c.invalid_value("name", format!("duplicate cluster name '{name}'")));
+                                            continue;
+                                        }
+                                        names.push(name);
+                                    }
+                                    match read_cluster(&c, cwd) {
+                                        Ok(d) => clusters.push(d),
+                                        Err(mut e) => errors.append(&mut e),
+                                    }
+                                }
+                            }
+                            Err(e) => errors.push(e),
+                        }
+                        locators.push(ClusterLocator::Config(clusters));
+                    }
+                    "localKubectlProxy" => locators.push(ClusterLocator::LocalKubectlProxy),
+                    "catalog" => {
+                        let allowed_hosts = m.get_optional_string_array("dangerouslyAllowClusterUrls").unwrap_or_else(|e| {
+                            errors.push(e);
+                            None
+                        });
+                        let allow_skip = m.get_optional_bool("dangerouslyAllowSkipTLSVerify").unwrap_or_else(|e| {
+                            errors.push(e);
+                            None
+                        });
+                        locators.push(ClusterLocator::Catalog { allowed_hosts: allowed_hosts.unwrap_or_default(), allow_skip_tls_verify: allow_skip.unwrap_or(false) });
+                    }
+                    other => errors.push(m.invalid_value("type", format!("unsupported cluster locator method '{other}' (expected config, localKubectlProxy or catalog)"))),
+                }
+            }
+        }
+        Err(e) => errors.push(e),
+    }
+    let custom_resources = read_custom_resources(&k, "customResources", &mut errors);
+    let mut object_types = match k.get_optional_string_array("objectTypes") {
+        Ok(Some(list)) => {
+            let all = all_object_types();
+            for name in &list {
+                if name != "customresources" && !all.iter().any(|t| &t.object_type == name) {
+                    errors.push(k.invalid_value("objectTypes", format!("unknown object type '{name}' (expected one of {})", all.iter().map(|t| t.object_type.as_str()).collect::<Vec<_>>().join(", "))));
+                }
+            }
+            all.into_iter().filter(|t| list.contains(&t.object_type)).collect()
+        }
+        Ok(None) => default_object_types(),
+        Err(e) => {
+            errors.push(e);
+            default_object_types()
+        }
+    };
+    match k.get_optional_config("apiVersionOverrides") {
+        Ok(Some(o)) => {
+            for key in o.keys() {
+                match o.get_string(&key) {
+                    Ok(v) => {
+                        for t in object_types.iter_mut().filter(|t| t.object_type == key) {
+                            t.api_version = v.clone();
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => errors.push(e),
+    }
+    let continue_on_error = k.get_optional_bool("clusterLocatorContinueOnError").unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let timeout_ms = match k.get_optional_number("fetchTimeoutMs") {
+        Ok(Some(n)) if n > 0.0 => n,
+        Ok(Some(_)) => {
+            errors.push(k.invalid_value("fetchTimeoutMs", "must be a positive number of milliseconds"));
+            5000.0
+        }
+        Ok(None) => 5000.0,
+        Err(e) => {
+            errors.push(e);
+            5000.0
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Some(KubernetesConfig {
+        service_locator,
+        locators,
+        object_types,
+        custom_resources,
+        continue_on_error: continue_on_error.unwrap_or(false),
+        timeout: Duration::from_millis(timeout_ms as u64),
+    }))
+}
+
+fn read_custom_resources(c: &Config, key: &str, errors: &mut Vec<ConfigError>) -> Vec<CustomResource> {
+    let mut out = Vec::new();
+    match c.get_optional_config_array(key) {
+        Ok(Some(items)) => {
+            for item in items {
+                match (item.get_string("group"), item.get_string("apiVersion"), item.get_string("plural")) {
+                    (Ok(group), Ok(api_version), Ok(plural)) => out.push(CustomResource { group, api_version, plural }),
+                    (g, v, p) => errors.extend([g.err(), v.err(), p.err()].into_iter().flatten()),
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => errors.push(e),
+    }
+    out
+}
+
+/// One `clusters[]` entry.
+fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut opt = |key: &str| c.get_optional_string(key).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let name = opt("name");
+    let url = opt("url");
+    let title = opt("title");
+    let auth_provider = opt("authProvider");
+    let service_account_token = opt("serviceAccountToken");
+    let assume_role = opt("assumeRole");
+    let external_id = opt("externalId");
+    let oidc = opt("oidcTokenProvider");
+    let ca_data = opt("caData");
+    let ca_file = opt("caFile");
+    let dashboard_url = opt("dashboardUrl");
+    let dashboard_app = opt("dashboardApp");
+    let mut flag = |key: &str| c.get_optional_bool(key).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let skip_tls_verify = flag("skipTLSVerify").unwrap_or(false);
+    let skip_metrics_lookup = flag("skipMetricsLookup").unwrap_or(false);
+    let dashboard_parameters = c.get_optional_value("dashboardParameters");
+    let mut auth_metadata = BTreeMap::new();
+    match c.get_optional_value("authMetadata") {
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                match v {
+                    Value::String(s) => {
+                        auth_metadata.insert(k, s);
+                    }
+                    other => errors.push(c.invalid_value(&format!("authMetadata.{k}"), format!("expected a string, got {other}"))),
+                }
+            }
+        }
+        Some(other) => errors.push(c.invalid_value("authMetadata", format!("expected an object, got {other}"))),
+        None => {}
+    }
+    let custom_resources = read_custom_resources(c, "customResources", &mut errors);
+    let shown = name.clone().unwrap_or_else(|| "<unnamed>".into());
+    if name.is_none() {
+        errors.push(c.invalid_value("name", "every cluster needs a name"));
+    }
+    match url.as_deref() {
+        None => errors.push(c.invalid_value("url", format!("cluster '{shown}' has no url (is its environment variable set?)"))),
+        Some(u) => {
+            if let Err(why) = check_url(u) {
+                errors.push(c.invalid_value("url", format!("cluster '{shown}': {why}")));
+            }
+        }
+    }
+    let provider = auth_metadata.get("kubernetes.io/auth-provider").cloned().or(auth_provider);
+    match provider.as_deref() {
+        None => errors.push(c.invalid_value(
+            "authProvider",
+            format!("cluster '{shown}' has no auth provider configured; this must be specified via the 'authProvider' or 'authMetadata.kubernetes.io/auth-provider' parameter"),
+        )),
+        Some(p) if SUPPORTED_PROVIDERS.contains(&p) || UNSUPPORTED_PROVIDERS.contains(&p) => {}
+        Some(p) => errors.push(c.invalid_value(
+            "authProvider",
+            format!("cluster '{shown}': unknown authProvider '{p}' (expected one of {}, {})", SUPPORTED_PROVIDERS.join(", "), UNSUPPORTED_PROVIDERS.join(", ")),
+        )),
+    }
+    if provider.as_deref() == Some("oidc") && oidc.is_none() && !auth_metadata.contains_key("kubernetes.io/oidc-token-provider") {
+        errors.push(c.invalid_value("oidcTokenProvider", format!("cluster '{shown}': Must specify a token provider for 'oidc' strategy")));
+    }
+    let ca_file = ca_file.map(|f| if Path::new(&f).is_absolute() { PathBuf::from(f) } else { cwd.join(f) });
+    if let Some(f) = &ca_file {
+        if let Err(e) = std::fs::read(f) {
+            errors.push(c.invalid_value("caFile", format!("cluster '{shown}': cannot read {}: {e}", f.display())));
+        }
+    }
+    if let Some(d) = &ca_data {
+        if let Err(why) = super::tls::pem_certs_from_base64(d) {
+            errors.push(c.invalid_value("caData", format!("cluster '{shown}': {why}")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut meta = BTreeMap::new();
+    if let Some(p) = &provider {
+        meta.insert("kubernetes.io/auth-provider".to_string(), p.clone());
+    }
+    if let Some(r) = assume_role {
+        meta.insert("kubernetes.io/aws-assume-role".to_string(), r);
+    }
+    if let Some(x) = external_id {
+        meta.insert("kubernetes.io/aws-external-id".to_string(), x);
+    }
+    if let Some(o) = oidc {
+        meta.insert("kubernetes.io/oidc-token-provider".to_string(), o);
+    }
+    meta.extend(auth_metadata);
+    Ok(ClusterDetails {
+        name: name.unwrap_or_default(),
+        title,
+        url: url.unwrap_or_default(),
+        auth_metadata: meta,
+        service_account_token,
+        ca_data,
+        ca_file,
+        skip_tls_verify,
+        skip_metrics_lookup,
+        dashboard_url,
+        dashboard_app,
+        dashboard_parameters,
+        custom_resources,
+    })
+}
+
+/// A cluster URL must be http(s) with a host and no credentials.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("https") | Some("http") => {}
+        _ => return Err(format!("'{url}' must start with https:// (or http://)")),
+    }
+    let authority = uri.authority().ok_or_else(|| format!("'{url}' has no host"))?;
+    if authority.as_str().contains('@') {
+        return Err("the URL must not contain credentials".to_string());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg(v: Value) -> Config {
+        Config::from_json_layers(vec![("app-config.yaml".to_string(), v)])
+    }
+
+    fn errors(v: Value) -> Vec<String> {
+        match read(&cfg(v), Path::new("/")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn cluster(extra: Value) -> Value {
+        let mut c = json!({"url": "https://127.0.0.1:6443", "name": "c1", "authProvider": "serviceAccount"});
+        if let (Some(o), Some(e)) = (c.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                if v.is_null() {
+                    o.remove(k);
+                } else {
+                    o.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        c
+    }
+
+    fn with_clusters(clusters: Vec<Value>) -> Value {
+        json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "config", "clusters": clusters}]}})
+    }
+
+    #[test]
+    fn the_seed_blocks_parse() {
+        let aws = json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "config", "clusters": [
+            {"url": "https://XXXXXXXXXXXXXXX.abc.us-east-1.eks.amazonaws.com", "name": "backstage-tutorial-cluster", "authProvider": "aws", "caData": null}]}]}});
+        let k = read(&cfg(aws), Path::new("/")).unwrap_or_else(|e| panic!("{e:?}")).unwrap_or_else(|| panic!("present"));
+        let ClusterLocator::Config(list) = &k.locators[0] else { panic!("config locator") };
+        assert_eq!(list[0].auth_provider(), "aws");
+        assert_eq!(k.object_types.len(), 13);
+        assert_eq!(k.timeout, Duration::from_secs(5));
+        let sa = with_clusters(vec![cluster(json!({"skipTLSVerify": true, "skipMetricsLookup": true, "serviceAccountToken": "t"}))]);
+        let k = read(&cfg(sa), Path::new("/")).unwrap_or_else(|e| panic!("{e:?}")).unwrap_or_else(|| panic!("present"));
+        let ClusterLocator::Config(list) = &k.locators[0] else { panic!("config locator") };
+        assert!(list[0].skip_tls_verify && list[0].skip_metrics_lookup);
+        assert_eq!(list[0].service_account_token.as_deref(), Some("t"));
+        assert!(!format!("{:?}", list[0]).contains("\"t\""), "Debug hides the token");
+        assert_eq!(read(&cfg(json!({})), Path::new("/")).ok(), Some(None));
+    }
+
+    #[test]
+    fn every_config_error_names_its_key() {
+        let one = |extra: Value| errors(with_clusters(vec![cluster(extra)]));
+        let has = |errs: Vec<String>, key: &str, words: &str| {
+            assert!(errs.iter().any(|e| e.contains(key) && e.contains(words)), "expected {key} / {words} in {errs:?}");
+        };
+        has(one(json!({"authProvider": null})), "clusters[0].authProvider", "has no auth provider configured");
+        has(one(json!({"authProvider": "kerberos"})), "clusters[0].authProvider", "unknown authProvider 'kerberos'");
+        has(one(json!({"url": null})), "clusters[0].url", "has no url (is its environment variable set?)");
+        has(one(json!({"url": "ftp://x"})), "clusters[0].url", "must start with https://");
+        has(one(json!({"url": "https://user:pw@host"})), "clusters[0].url", "must not contain credentials");
+        has(one(json!({"caFile": "/nonexistent/ca.crt"})), "clusters[0].caFile", "cannot read /nonexistent/ca.crt");
+        has(one(json!({"caData": "bm90IGEgY2VydA=="})), "clusters[0].caData", "no certificate");
+        has(errors(with_clusters(vec![cluster(json!({})), cluster(json!({}))])), "clusters[1].name", "duplicate cluster name 'c1'");
+        has(errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "http"}, "clusterLocatorMethods": []}})), "serviceLocatorMethod.type", "unsupported service locator method 'http'");
+        has(errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "gke"}]}})), "clusterLocatorMethods[0].type", "unsupported cluster locator method 'gke'");
+        has(errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [], "objectTypes": ["pods", "widgets"]}})), "objectTypes", "unknown object type 'widgets'");
+        has(errors(json!({"kubernetes": {"clusterLocatorMethods": []}})), "serviceLocatorMethod.type", "");
+        // Several problems at once are all reported.
+        assert!(errors(with_clusters(vec![cluster(json!({"url": null, "authProvider": null}))])).len() >= 2);
+        // Unsupported (but known) providers are accepted here and fail per cluster at request time.
+        assert!(one(json!({"authProvider": "google"})).is_empty());
+    }
+
+    #[test]
+    fn object_types_narrow_extend_and_override() {
+        let k = read(&cfg(json!({"kubernetes": {"serviceLocatorMethod": {"type": "singleTenant"}, "clusterLocatorMethods": [],
+            "objectTypes": ["deployments", "pods", "secrets"], "apiVersionOverrides": {"deployments": "v1beta1"},
+            "customResources": [{"group": "argoproj.io", "apiVersion": "v1alpha1", "plural": "rollouts"}], "fetchTimeoutMs": 1500}})), Path::new("/"))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .unwrap_or_else(|| panic!("present"));
+        let names: Vec<&str> = k.object_types.iter().map(|t| t.object_type.as_str()).collect();
+        assert_eq!(names, vec!["secrets", "pods", "deployments"], "Backstage's order, not the config's");
+        assert_eq!(k.object_types[2].api_version, "v1beta1");
+        assert_eq!(k.custom_resources[0].plural, "rollouts");
+        assert_eq!(k.service_locator, ServiceLocator::SingleTenant);
+        assert_eq!(k.timeout, Duration::from_millis(1500));
+    }
+}

@@ -1,0 +1,186 @@
+//! One cluster: a kube-rs client over verified TLS (the cluster's `caData`/`caFile`, or the
+//! in-cluster CA), and the list calls for an entity — one per object type and namespace, paged
+//! with `limit`/`continue`, run concurrently — plus pod metrics from metrics.k8s.io.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::auth::Credential;
+use super::config::ClusterDetails;
+use super::errors;
+use super::lookup::{ObjectType, URI_COMPONENT};
+use super::pod_metrics;
+use super::types::{ClusterAttributes, ClusterObjects, FetchError, FetchResponse};
+
+/// Items per list page.
+pub const PAGE_SIZE: usize = 500;
+const MAX_PAGES: usize = 200;
+
+/// A kube-rs client for a cluster (no credentials inside: they are added per request).
+pub fn connect(details: &ClusterDetails, in_cluster_ca: Option<Vec<u8>>, timeout: Duration) -> Result<kube::Client, String> {
+    let uri: http::Uri = details.url.parse().map_err(|e| format!("bad url '{}': {e}", details.url))?;
+    let mut cfg = kube::Config::new(uri);
+    let mut roots = Vec::new();
+    if let Some(d) = &details.ca_data {
+        roots.extend(super::tls::pem_certs_from_base64(d)?);
+    }
+    if let Some(f) = &details.ca_file {
+        let pem = std::fs::read(f).map_err(|e| format!("cannot read caFile {}: {e}", f.display()))?;
+        roots.extend(super::tls::certs_from_pem(&pem)?);
+    }
+    if roots.is_empty() {
+        if let Some(pem) = in_cluster_ca {
+            roots.extend(super::tls::certs_from_pem(&pem)?);
+        }
+    }
+    if !roots.is_empty() {
+        cfg.root_cert = Some(roots);
+    }
+    cfg.accept_invalid_certs = details.skip_tls_verify;
+    cfg.connect_timeout = Some(timeout);
+    cfg.read_timeout = Some(timeout);
+    kube::Client::try_from(cfg).map_err(|e| errors::chain(&e))
+}
+
+/// The cluster's attributes as the response shows them.
+pub fn attributes(d: &ClusterDetails) -> ClusterAttributes {
+    ClusterAttributes {
+        name: d.name.clone(),
+        title: d.title.clone(),
+        dashboard_url: d.dashboard_url.clone(),
+        dashboard_app: d.dashboard_app.clone(),
+        dashboard_parameters: d.dashboard_parameters.clone(),
+    }
+}
+
+/// The path part of the cluster URL (a proxy prefix like `/k8s/clusters/c-1`), for resourcePath.
+fn base_path(url: &str) -> String {
+    url.parse::<http::Uri>().map(|u| u.path().trim_end_matches('/').to_string()).unwrap_or_default()
+}
+
+/// Lists every page of a collection; returns (list kind, items).
+async fn list_all(client: &kube::Client, credential: &Credential, path: &str, selector: &str) -> Result<(String, Vec<Value>), kube::Error> {
+    let sel = percent_encoding::utf8_percent_encode(selector, URI_COMPONENT).to_string();
+    let mut items = Vec::new();
+    let mut kind = String::new();
+    let mut cont: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut uri = format!("{path}?labelSelector={sel}&limit={PAGE_SIZE}");
+        if let Some(c) = &cont {
+            uri.push_str("&continue=");
+            uri.push_str(&percent_encoding::utf8_percent_encode(c, URI_COMPONENT).to_string());
+        }
+        let mut req = http::Request::get(uri).header(http::header::ACCEPT, "application/json");
+        if let Credential::Bearer(t) = credential {
+            req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = req.body(Vec::new()).map_err(kube::Error::HttpError)?;
+        let mut page: Value = client.request(req).await?;
+        if kind.is_empty() {
+            kind = page["kind"].as_str().unwrap_or("").to_string();
+        }
+        if let Some(a) = page["items"].as_array_mut() {
+            items.append(a);
+        }
+        cont = page["metadata"]["continue"].as_str().filter(|c| !c.is_empty()).map(str::to_string);
+        if cont.is_none() {
+            break;
+        }
+    }
+    Ok((kind, items))
+}
+
+/// What the caller shows of an object: no managedFields; secret values masked.
+fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) -> Value {
+    if let Some(m) = item["metadata"].as_object_mut() {
+        m.remove("managedFields");
+    }
+    let is_secret = object_type.plural == "secrets" && object_type.group.is_empty() || list_kind == "SecretList";
+    if is_secret {
+        for section in ["data", "stringData"] {
+            if let Some(d) = item[section].as_object_mut() {
+                for v in d.values_mut() {
+                    *v = Value::String("***".into());
+                }
+            }
+        }
+    }
+    if object_type.object_type == "customresources" && item.get("kind").is_none() {
+        if let Some(k) = list_kind.strip_suffix("List") {
+            item["kind"] = Value::String(k.to_string());
+        }
+    }
+    item
+}
+
+/// What to fetch.
+pub struct Query<'a> {
+    /// Label selector.
+    pub selector: &'a str,
+    /// Namespaces, or every namespace.
+    pub namespaces: Option<&'a [String]>,
+    /// Object types, custom resources included.
+    pub object_types: &'a [ObjectType],
+}
+
+/// Fetches everything for one cluster (no deadline here; the caller applies it).
+pub async fn fetch(client: &kube::Client, details: &ClusterDetails, credential: &Credential, q: &Query<'_>) -> ClusterObjects {
+    let base = base_path(&details.url);
+    let namespaces: Vec<Option<&str>> = match q.namespaces {
+        Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
+        None => vec![None],
+    };
+    let mut calls = Vec::new();
+    for (i, t) in q.object_types.iter().enumerate() {
+        for ns in &namespaces {
+            let path = t.path(*ns);
+            calls.push(async move { (i, path.clone(), list_all(client, credential, &path, q.selector).await) });
+        }
+    }
+    let results = futures_util::future::join_all(calls).await;
+    let mut resources: Vec<Option<FetchResponse>> = vec![None; q.object_types.len()];
+    let mut errors = Vec::new();
+    for (i, path, r) in results {
+        match r {
+            Ok((kind, items)) => {
+                let t = &q.object_types[i];
+                let slot = resources[i].get_or_insert_with(|| FetchResponse { object_type: t.object_type.clone(), resources: Vec::new() });
+                slot.resources.extend(items.into_iter().map(|it| clean(it, t, &kind)));
+            }
+            Err(e) => match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
+                f @ FetchError::Fetch { .. } => return transport_failure(details, f),
+                s => errors.push(s),
+            },
+        }
+    }
+    let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
+    let mut pod_metrics = Vec::new();
+    let pods: Vec<&Value> = resources.iter().filter(|r| r.object_type == "pods").flat_map(|r| r.resources.iter()).collect();
+    if !details.skip_metrics_lookup && !pods.is_empty() {
+        let mut pod_namespaces: Vec<&str> = pods.iter().filter_map(|p| p["metadata"]["namespace"].as_str()).collect();
+        pod_namespaces.sort_unstable();
+        pod_namespaces.dedup();
+        let metric_calls = pod_namespaces.iter().map(|ns| {
+            let path = format!("/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods", percent_encoding::utf8_percent_encode(ns, URI_COMPONENT));
+            async move { (path.clone(), list_all(client, credential, &path, q.selector).await) }
+        });
+        let mut metrics = Vec::new();
+        for (path, r) in futures_util::future::join_all(metric_calls).await {
+            match r {
+                Ok((_, items)) => metrics.extend(items),
+                Err(e) => match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
+                    f @ FetchError::Fetch { .. } => return transport_failure(details, f),
+                    s => errors.push(s),
+                },
+            }
+        }
+        pod_metrics = pods.iter().map(|p| pod_metrics::pod_status(p, &metrics)).collect();
+    }
+    ClusterObjects { cluster: attributes(details), pod_metrics, resources, errors }
+}
+
+/// A cluster that could not be talked to: one FETCH_ERROR, nothing else (as Backstage).
+pub fn transport_failure(details: &ClusterDetails, error: FetchError) -> ClusterObjects {
+    ClusterObjects { cluster: attributes(details), pod_metrics: Vec::new(), resources: Vec::new(), errors: vec![error] }
+}

@@ -1,0 +1,24 @@
+//! Kubernetes: the heart of the seed article. The backend holds cluster credentials and finds
+//! the objects of a catalog entity by its labels, on every cluster that may run it.
+//!
+//! Roles, named as in Backstage's kubernetes-backend: [`config`] (the `kubernetes:` block) and
+//! [`aws_config`] (the `aws:` block); [`cluster_locator`] (where clusters come from);
+//! [`service_locator`] (which of them an entity lives on); [`auth`] (credentials per provider);
+//! [`lookup`] (selector, namespaces, object types — pure); [`fetcher`] (one cluster);
+//! [`service`] (the fan-out over clusters); [`pod_metrics`]; [`types`] and [`errors`]
+//! (Backstage's response and error shapes). Not here: HTTP routes (`crate::http`) and UI.
+
+pub mod auth;
+pub mod aws_config;
+pub mod cluster_locator;
+pub mod config;
+pub mod errors;
+pub mod fetcher;
+pub mod lookup;
+pub mod pod_metrics;
+pub mod service;
+pub mod service_locator;
+pub mod tls;
+pub mod types;
+
+pub use service::{KubernetesService, LookupError};

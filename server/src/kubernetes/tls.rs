@@ -1,0 +1,47 @@
+//! Certificates for cluster connections: `caData` (base64 of PEM, as kubeconfig and EKS give
+//! it) and `caFile`, turned into the DER roots a client verifies against.
+
+use base64::Engine;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+
+/// DER certificates from PEM text (or one raw DER certificate).
+pub fn certs_from_pem(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let certs: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(bytes)
+        .map(|c| c.map(|c| c.as_ref().to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("the CA is not valid PEM: {e:?}"))?;
+    if !certs.is_empty() {
+        return Ok(certs);
+    }
+    // DER starts with a SEQUENCE tag.
+    if bytes.first() == Some(&0x30) {
+        return Ok(vec![bytes.to_vec()]);
+    }
+    Err("the CA holds no certificate".to_string())
+}
+
+/// DER certificates from `caData` (base64 of PEM).
+pub fn pem_certs_from_base64(data: &str) -> Result<Vec<Vec<u8>>, String> {
+    let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| format!("caData is not base64: {e}"))?;
+    certs_from_pem(&raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_data_must_hold_a_certificate() {
+        assert!(pem_certs_from_base64("not base64!").unwrap_err().contains("not base64"));
+        let empty = base64::engine::general_purpose::STANDARD.encode("hello");
+        assert!(pem_certs_from_base64(&empty).unwrap_err().contains("no certificate"));
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["x".to_string()]).expect("params").self_signed(&key).expect("cert");
+        let data = base64::engine::general_purpose::STANDARD.encode(cert.pem());
+        assert_eq!(pem_certs_from_base64(&data).expect("ok"), vec![cert.der().to_vec()]);
+    }
+}

@@ -1,0 +1,136 @@
+//! Backstage's response shapes for `/api/kubernetes` (`@backstage/plugin-kubernetes-common`):
+//! `ObjectsByEntityResponse`, cluster attributes, fetch responses and errors.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// `{items: [...]}`, one item per cluster that had objects or errors.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ObjectsByEntityResponse {
+    /// Per cluster.
+    pub items: Vec<ClusterObjects>,
+}
+
+/// What one cluster returned.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterObjects {
+    /// The cluster.
+    pub cluster: ClusterAttributes,
+    /// One entry per pod listed (Backstage's `ClientPodStatus`).
+    pub pod_metrics: Vec<Value>,
+    /// One entry per object type that listed successfully.
+    pub resources: Vec<FetchResponse>,
+    /// One entry per failed call, or a single FETCH_ERROR.
+    pub errors: Vec<FetchError>,
+}
+
+/// The cluster as the response names it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterAttributes {
+    /// Name.
+    pub name: String,
+    /// Display title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Dashboard base URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
+    /// Dashboard flavour (standard, rancher, openshift, gke, aks, eks, headlamp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_app: Option<String>,
+    /// Parameters for the dashboard link formatter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_parameters: Option<Value>,
+}
+
+/// The objects of one type.
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchResponse {
+    /// `pods`, `services`, ..., `customresources`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// The raw Kubernetes objects (list items; managedFields removed, secret values masked).
+    pub resources: Vec<Value>,
+}
+
+/// Backstage's `KubernetesFetchError`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum FetchError {
+    /// An HTTP error status from the cluster.
+    Status {
+        /// BAD_REQUEST | UNAUTHORIZED_ERROR | NOT_FOUND | SYSTEM_ERROR | UNKNOWN_ERROR.
+        #[serde(rename = "errorType")]
+        error_type: &'static str,
+        /// The HTTP status.
+        #[serde(rename = "statusCode")]
+        status_code: u16,
+        /// The path that failed (no query).
+        #[serde(rename = "resourcePath")]
+        resource_path: String,
+    },
+    /// The cluster could not be reached (connection, TLS, timeout, auth provider failure).
+    Fetch {
+        /// Always FETCH_ERROR.
+        #[serde(rename = "errorType")]
+        error_type: &'static str,
+        /// What happened, in plain words.
+        message: String,
+    },
+}
+
+impl FetchError {
+    /// An HTTP status error, typed as Backstage types it.
+    pub fn status(code: u16, resource_path: &str) -> Self {
+        let error_type = match code {
+            400 => "BAD_REQUEST",
+            401 => "UNAUTHORIZED_ERROR",
+            404 => "NOT_FOUND",
+            500 => "SYSTEM_ERROR",
+            _ => "UNKNOWN_ERROR",
+        };
+        FetchError::Status { error_type, status_code: code, resource_path: resource_path.to_string() }
+    }
+
+    /// A transport-level error.
+    pub fn fetch(message: impl Into<String>) -> Self {
+        FetchError::Fetch { error_type: "FETCH_ERROR", message: message.into() }
+    }
+}
+
+/// `GET /clusters` item.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSummary {
+    /// Name.
+    pub name: String,
+    /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Dashboard URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
+    /// The auth provider name (the frontend needs it).
+    pub auth_provider: String,
+    /// OIDC token provider, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_token_provider: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_shapes_match_backstage() {
+        let cases = [(400, "BAD_REQUEST"), (401, "UNAUTHORIZED_ERROR"), (403, "UNKNOWN_ERROR"), (404, "NOT_FOUND"), (500, "SYSTEM_ERROR"), (503, "UNKNOWN_ERROR")];
+        for (code, ty) in cases {
+            let v = serde_json::to_value(FetchError::status(code, "/api/v1/pods")).unwrap_or_default();
+            assert_eq!(v, serde_json::json!({"errorType": ty, "statusCode": code, "resourcePath": "/api/v1/pods"}));
+        }
+        let v = serde_json::to_value(FetchError::fetch("connection refused")).unwrap_or_default();
+        assert_eq!(v, serde_json::json!({"errorType": "FETCH_ERROR", "message": "connection refused"}));
+    }
+}
