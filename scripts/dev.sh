@@ -40,6 +40,10 @@ start_demo_cluster() {
   # shellcheck disable=SC1091
   . "$state/env"
   set +a
+  # The portal signs in to the demo's EKS cluster with the fake AWS account, through its STS.
+  export AWS_ACCESS_KEY_ID=$DEMO_AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$DEMO_AWS_SECRET_ACCESS_KEY
+  export AWS_ENDPOINT_URL_STS=$DEMO_STS_URL AWS_CA_BUNDLE=$DEMO_STS_CA_FILE
+  unset AWS_SESSION_TOKEN AWS_PROFILE
 }
 
 # Starts the built release binary on the e2e config, runs Playwright, stops the server with
@@ -48,17 +52,22 @@ run_e2e() {
   . ./env.sh
   local log=target/e2e-server.log results=end2end/test-results/results.json
   rm -f "$results"
-  GREENROOM_E2E_PORT=$e2e_port target/release/greenroom serve --config app-config.yaml --config end2end/app-config.e2e.yaml \
-    >"$log" 2>&1 &
+  mkdir -p target
+  # Frozen demo clusters on their own ports: tests change them only through the control API.
+  start_demo_cluster target/demo-cluster-e2e --frozen --base-port "${GREENROOM_E2E_DEMO_PORT:-17443}" \
+    --control-port "${GREENROOM_E2E_DEMO_CONTROL_PORT:-17440}"
+  GREENROOM_E2E_PORT=$e2e_port target/release/greenroom serve --config app-config.yaml --config app-config.demo.yaml \
+    --config end2end/app-config.e2e.yaml >"$log" 2>&1 &
   local pid=$!
   # shellcheck disable=SC2064
-  trap "kill $pid 2>/dev/null || true" EXIT
+  trap "kill $pid $demo_pid 2>/dev/null || true" EXIT
   local rc=0
   (cd end2end && GREENROOM_E2E_URL="http://127.0.0.1:$e2e_port" PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/results.json \
     npx playwright test --reporter=list,json "$@") || rc=$?
   kill -TERM "$pid" 2>/dev/null || true
   local server_rc=0
   wait "$pid" || server_rc=$?
+  kill "$demo_pid" 2>/dev/null || true
   trap - EXIT
   if [ "$server_rc" != 0 ]; then
     echo "e2e: the server exited with status $server_rc after SIGTERM (expected a clean shutdown); its log:" >&2
@@ -86,7 +95,7 @@ case "$cmd" in
     # shellcheck disable=SC2064
     trap "kill $demo_pid 2>/dev/null || true" EXIT INT TERM
     echo "demo clusters: $(sed -n 's/^  \(.*\) → \(.*\)$/\1 \2/p' target/demo-cluster.log | paste -sd ',' -) (state in target/demo-cluster)"
-    target/release/greenroom serve "$@"
+    target/release/greenroom serve --config app-config.yaml --config app-config.demo.yaml "$@"
     ;;
   build)
     scripts/setup.sh

@@ -42,12 +42,16 @@ fn env_name(cluster: &str) -> String {
     format!("DEMO_{}", cluster.to_uppercase().replace(['-', '.'], "_"))
 }
 
-fn write_state(dir: &std::path::Path, running: &demo_cluster::Running) -> std::io::Result<()> {
+fn write_state(dir: &std::path::Path, running: &demo_cluster::Running, aws_user: Option<&demo_cluster::aws::IamUser>) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut env = String::from("# Written by demo-cluster at start; source it before starting the portal.\n");
     env.push_str(&format!("export DEMO_CONTROL_URL='{}'\n", running.control_url));
     if let Some(u) = &running.sts_url {
         env.push_str(&format!("export DEMO_STS_URL='{u}'\n"));
+    }
+    if let Some(user) = aws_user {
+        // The fake account's keys, for a portal configured with authProvider: aws.
+        env.push_str(&format!("export DEMO_AWS_ACCESS_KEY_ID='{}'\nexport DEMO_AWS_SECRET_ACCESS_KEY='{}'\n", user.access_key_id, user.secret_access_key));
     }
     if let Some(pem) = &running.sts_ca_pem {
         let f = dir.join("sts-ca.crt");
@@ -111,7 +115,8 @@ async fn main() -> ExitCode {
     for c in &running.clusters {
         eprintln!("  {} → {}", c.name, c.url);
     }
-    if let Err(e) = write_state(&cli.state_dir, &running) {
+    let aws_user = config.aws.as_ref().and_then(|a| a.users.first());
+    if let Err(e) = write_state(&cli.state_dir, &running, aws_user) {
         eprintln!("error: cannot write {}: {e}", cli.state_dir.display());
         return ExitCode::from(1);
     }
