@@ -166,3 +166,36 @@ pub fn read(config: &Config) -> Result<AwsConfig, Vec<ConfigError>> {
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg(v: serde_json::Value) -> Config {
+        Config::from_json_layers(vec![("app-config.yaml".to_string(), v)])
+    }
+
+    #[test]
+    fn both_seed_blocks() {
+        // `mainAccount: {roleName, region}` with empty accounts and defaults.
+        let a = read(&cfg(json!({"aws": {"mainAccount": {"roleName": "backstage-tutorial-role", "region": "us-east-1"}, "accounts": null, "accountDefaults": null}}))).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(a.main.role_name.as_deref(), Some("backstage-tutorial-role"));
+        assert_eq!(a.main.region.as_deref(), Some("us-east-1"));
+        assert!(a.main.keys.is_none() && a.accounts.is_empty());
+        // `mainAccount:` empty, one account with static keys.
+        let b = read(&cfg(json!({"aws": {"mainAccount": null, "accounts": [{"accountId": "123456789012", "accessKeyId": "AKIA1", "secretAccessKey": " s3cret ", "region": "us-east-1"}], "accountDefaults": null}}))).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(b.accounts[0].keys.as_ref().map(|k| k.secret_access_key.as_str()), Some("s3cret"));
+        assert!(!format!("{b:?}").contains("s3cret"), "Debug hides secrets");
+        assert_eq!(read(&cfg(json!({}))).ok(), Some(AwsConfig::default()));
+    }
+
+    #[test]
+    fn aws_errors_name_the_account() {
+        let errs = read(&cfg(json!({"aws": {"accounts": [{"accountId": "12", "accessKeyId": "A"}, {"accountId": "123456789012", "accessKeyId": "A"}, {"accountId": "123456789013", "externalId": "x"}]}}))).err().unwrap_or_default();
+        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|e| e.contains("aws.accounts[0].accountId") && e.contains("twelve-digit")), "{text:?}");
+        assert!(text.iter().any(|e| e.contains("aws.accounts[1].secretAccessKey") && e.contains("no secret access key")), "{text:?}");
+        assert!(text.iter().any(|e| e.contains("aws.accounts[2].externalId") && e.contains("no role name")), "{text:?}");
+    }
+}

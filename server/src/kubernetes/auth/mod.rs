@@ -92,3 +92,41 @@ impl Authenticator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn cluster(provider: &str) -> ClusterDetails {
+        ClusterDetails {
+            name: "c".into(),
+            title: None,
+            url: "http://127.0.0.1:8001".into(),
+            auth_metadata: BTreeMap::from([("kubernetes.io/auth-provider".to_string(), provider.to_string())]),
+            service_account_token: None,
+            ca_data: None,
+            ca_file: None,
+            skip_tls_verify: false,
+            skip_metrics_lookup: false,
+            dashboard_url: None,
+            dashboard_app: None,
+            dashboard_parameters: None,
+            custom_resources: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn providers_answer_or_say_why_not() {
+        let auth = Authenticator::with_parts(
+            service_account::ServiceAccountAuth::new("/nonexistent-greenroom-sa".into()),
+            aws::AwsAuth::new(Default::default(), &HashMap::new()),
+        );
+        assert_eq!(auth.credential(&cluster("localKubectlProxy")).await.ok(), Some(Credential::Anonymous));
+        let e = auth.credential(&cluster("google")).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(e, "authProvider 'google' is not supported by Greenroom yet (supported: serviceAccount, aws, localKubectlProxy)");
+        assert!(matches!(auth.credential(&cluster("serviceAccount")).await, Err(AuthError::NoServiceAccountToken(..))));
+        assert!(auth.credential(&cluster("aws")).await.err().map(|e| e.to_string()).unwrap_or_default().contains("no AWS credentials"));
+        assert_eq!(format!("{:?}", Credential::Bearer("secret".into())), "Bearer(<redacted>)");
+    }
+}
