@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 
+use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use crate::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView};
 
 /// What server functions may ask of the server.
@@ -24,12 +25,20 @@ pub trait Backend: Send + Sync + 'static {
     /// The Kubernetes objects of the entity `kind:namespace/name`, in Backstage's
     /// `ObjectsByEntityResponse` shape; `Err` when Kubernetes is not configured or the entity is
     /// unknown. Per-cluster failures are inside the response, not errors.
-    fn kubernetes_objects(&self, entity_ref: String) -> KubernetesFuture;
+    fn kubernetes_objects(&self, entity_ref: String) -> BoxFuture<serde_json::Value>;
+    /// A section of the README shown as in-app help (`kubernetes`), if there is one.
+    fn help(&self, topic: &str) -> Option<String>;
+    /// The Kubernetes tab's view of the entity.
+    fn kubernetes_view(&self, entity_ref: String) -> BoxFuture<KubernetesView>;
+    /// One of the entity's pods, for the pod panel.
+    fn pod_detail(&self, entity_ref: String, pod: PodRef) -> BoxFuture<PodDetail>;
+    /// A container log of one of the entity's pods.
+    fn pod_logs(&self, entity_ref: String, request: LogRequest) -> BoxFuture<PodLogs>;
 }
 
-/// What [`Backend::kubernetes_objects`] returns.
+/// What the asynchronous [`Backend`] methods return (`Err` is a message for the user).
 #[cfg(feature = "ssr")]
-pub type KubernetesFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send>>;
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send>>;
 
 /// The handle the `server` crate puts into the Leptos context.
 #[cfg(feature = "ssr")]
@@ -79,6 +88,34 @@ pub async fn get_kubernetes_objects(
         .kubernetes_objects(format!("{kind}:{namespace}/{name}"))
         .await
         .map_err(ServerFnError::new)
+}
+
+/// The Kubernetes tab's view of `kind:namespace/name`.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_kubernetes_view(namespace: String, kind: String, name: String) -> Result<KubernetesView, ServerFnError> {
+    backend()?.kubernetes_view(format!("{kind}:{namespace}/{name}")).await.map_err(ServerFnError::new)
+}
+
+/// The pod panel's data for a pod of `entity_ref`.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_pod_detail(entity_ref: String, pod: PodRef) -> Result<PodDetail, ServerFnError> {
+    backend()?.pod_detail(entity_ref, pod).await.map_err(ServerFnError::new)
+}
+
+/// A container log of a pod of `entity_ref`.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_pod_logs(entity_ref: String, request: LogRequest) -> Result<PodLogs, ServerFnError> {
+    backend()?.pod_logs(entity_ref, request).await.map_err(ServerFnError::new)
+}
+
+/// In-app help: a section of the README.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_help(topic: String) -> Result<Option<String>, ServerFnError> {
+    Ok(backend()?.help(&topic))
 }
 
 /// Every catalog problem.

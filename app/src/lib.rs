@@ -23,6 +23,7 @@ use crate::components::layout::Layout;
 use crate::pages::{
     catalog::CatalogPage,
     entity::{EntityPage, KubernetesTab, OverviewTab},
+    help::HelpPage,
     not_found::NotFound,
     problems::ProblemsPage,
 };
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Redirect path="/catalog"/> }/>
                     <Route path=path!("/catalog") ssr=SsrMode::Async view=CatalogPage/>
                     <Route path=path!("/catalog-problems") ssr=SsrMode::Async view=ProblemsPage/>
+                    <Route path=path!("/help/:topic") ssr=SsrMode::Async view=HelpPage/>
                     <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
                         <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
                         <Route path=path!("kubernetes") ssr=SsrMode::Async view=KubernetesTab/>

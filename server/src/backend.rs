@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use app::backend::{Backend, KubernetesFuture};
+use app::backend::{Backend, BoxFuture};
+use app::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use app::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView};
 
 use crate::catalog::store::CatalogStore;
@@ -56,12 +57,67 @@ impl Backend for PortalBackend {
         views::problems(&self.catalog.snapshot())
     }
 
-    fn kubernetes_objects(&self, entity_ref: String) -> KubernetesFuture {
+    fn kubernetes_objects(&self, entity_ref: String) -> BoxFuture<serde_json::Value> {
         let service = self.kubernetes.clone();
         Box::pin(async move {
-            let service = service.ok_or_else(|| "Kubernetes is not configured (no kubernetes: block in app-config)".to_string())?;
-            let response = service.objects_for_ref(&entity_ref, None).await.map_err(|e| e.to_string())?;
+            let response = configured(service)?.objects_for_ref(&entity_ref, None).await.map_err(|e| e.to_string())?;
             serde_json::to_value(response).map_err(|e| e.to_string())
         })
+    }
+
+    fn help(&self, topic: &str) -> Option<String> {
+        readme_section(README, match topic {
+            "kubernetes" => "## Kubernetes",
+            _ => return None,
+        })
+    }
+
+    fn kubernetes_view(&self, entity_ref: String) -> BoxFuture<KubernetesView> {
+        let service = self.kubernetes.clone();
+        Box::pin(async move {
+            match service {
+                // Not an error: the tab says how to configure clusters.
+                None => Ok(KubernetesView::default()),
+                Some(s) => s.view(&entity_ref).await.map_err(|e| e.to_string()),
+            }
+        })
+    }
+
+    fn pod_detail(&self, entity_ref: String, pod: PodRef) -> BoxFuture<PodDetail> {
+        let service = self.kubernetes.clone();
+        Box::pin(async move { configured(service)?.pod_detail(&entity_ref, &pod).await })
+    }
+
+    fn pod_logs(&self, entity_ref: String, request: LogRequest) -> BoxFuture<PodLogs> {
+        let service = self.kubernetes.clone();
+        Box::pin(async move { configured(service)?.pod_logs(&entity_ref, &request).await })
+    }
+}
+
+fn configured(service: Option<Arc<KubernetesService>>) -> Result<Arc<KubernetesService>, String> {
+    service.ok_or_else(|| "Kubernetes is not configured (no kubernetes: block in app-config)".to_string())
+}
+
+/// The README, shown as in-app help.
+const README: &str = include_str!("../../README.md");
+
+/// The text of a `## ` section (up to the next `## ` heading).
+fn readme_section(readme: &str, heading: &str) -> Option<String> {
+    let start = readme.find(&format!("\n{heading}\n"))? + 1;
+    let rest = &readme[start..];
+    let end = rest[heading.len()..].find("\n## ").map(|i| i + heading.len() + 1).unwrap_or(rest.len());
+    Some(rest[..end].trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_is_the_readme_section() {
+        let s = readme_section(README, "## Kubernetes").unwrap_or_default();
+        assert!(s.starts_with("## Kubernetes\n"));
+        assert!(s.contains("backstage.io/kubernetes-id"));
+        assert!(!s.contains("\n## Demo cluster"));
     }
 }

@@ -342,3 +342,82 @@ async fn rest_api_shapes_and_entity_checks() {
     let (s, _) = call("POST", "/api/kubernetes/resources/custom/query", json!({"entityRef": "component:default/storefront-web", "customResources": []})).await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test]
+async fn the_tab_view_explains_every_scenario() {
+    let demo = demo().await;
+    let svc = service(&two_clusters(&demo, ""), HashMap::new());
+    let view = |name: &'static str| {
+        let svc = &svc;
+        async move { svc.view(&format!("component:default/{name}")).await.unwrap() }
+    };
+    let eu = |v: &app::wire::kubernetes::KubernetesView| v.clusters.iter().find(|c| c.name == "greenroom-demo").cloned().unwrap();
+    // Healthy: 3 ready pods, service, ingress, config map keys; no errors on greenroom-demo.
+    let v = view("storefront-web").await;
+    let c = eu(&v);
+    assert_eq!((c.pods, c.pods_with_errors), (3, 0));
+    let d = c.workloads.iter().find(|w| w.kind == "Deployment").unwrap();
+    assert_eq!(d.status, "3/3 ready");
+    assert!(d.pods.iter().all(|p| p.containers[0].label == "Running" && p.cpu.is_some()));
+    assert!(c.ingresses[0].routes.iter().any(|(url, _)| url.contains("shop.acme-retail.example")), "{:?}", c.ingresses);
+    assert!(!c.services.is_empty() && !c.config_maps[0].keys.is_empty());
+    assert!(v.errors.iter().all(|e| e.cluster != "greenroom-demo"));
+    // Crash loop, with Backstage's explanation.
+    let v = view("checkout-service").await;
+    let waiting = v.errors.iter().find(|e| e.cluster == "greenroom-demo" && e.error_type == "container-waiting").unwrap();
+    assert!(waiting.fix.as_ref().unwrap().root_cause.contains("has crashed many times"));
+    assert!(v.errors.iter().any(|e| e.error_type == "containers-restarting" && e.fix.as_ref().is_some_and(|f| f.root_cause.contains("non-zero exit code (1)"))));
+    assert_eq!(eu(&v).pods_with_errors, 2);
+    // Image pull, OOM, readiness, False condition, HPA at max (most severe first).
+    let v = view("fraud-scoring").await;
+    assert!(v.errors.iter().any(|e| e.fix.as_ref().is_some_and(|f| f.root_cause.contains("could not be found or Kubernetes does not have permission"))));
+    let v = view("payment-gateway").await;
+    assert!(v.errors.iter().any(|e| e.fix.as_ref().is_some_and(|f| f.root_cause.contains("tried to use more memory"))));
+    let v = view("cart-service").await;
+    assert!(v.errors.iter().any(|e| e.error_type == "readiness-probe-taking-too-long"));
+    let v = view("legacy-checkout").await;
+    assert_eq!(v.errors[0].severity, 6);
+    assert!(eu(&v).workloads[0].pods[0].containers[0].label.contains("Unschedulable"));
+    let v = view("product-catalog").await;
+    assert_eq!(v.errors[0].severity, 8);
+    assert_eq!(v.errors[0].message, "Current number of replicas (4) is equal to the configured max number of replicas (4)");
+    let hpa = eu(&v).workloads[0].hpa.clone().unwrap();
+    assert_eq!((hpa.current, hpa.max), (4, 4));
+    // CronJob → Jobs → pods; standalone Job; bare Pod; StatefulSet; DaemonSet.
+    let v = view("order-events-etl").await;
+    let cj = &eu(&v).workloads[0];
+    assert_eq!(cj.kind, "CronJob");
+    assert!(cj.jobs.len() >= 2 && cj.jobs.iter().all(|j| j.pods.len() == 1 && j.status.starts_with("Complete")));
+    let v = view("warehouse-backfill").await;
+    let job = &eu(&v).workloads[0];
+    assert_eq!((job.kind.as_str(), job.status.as_str(), job.pods.len()), ("Job", "Complete (3/3)", 3));
+    let v = view("sre-toolbox").await;
+    assert_eq!(eu(&v).workloads[0].kind, "Pod");
+    assert_eq!(eu(&view("event-collector").await).workloads[0].kind, "StatefulSet");
+    let ds = eu(&view("log-shipper").await).workloads[0].clone();
+    assert_eq!((ds.kind.as_str(), ds.pods.len()), ("DaemonSet", 3));
+    assert!(ds.pods[0].cpu.as_ref().unwrap().of_limit.unwrap() > 100, "CPU over its limit");
+}
+
+#[tokio::test]
+async fn the_pod_panel_reads_only_the_entitys_pods() {
+    let demo = demo().await;
+    let svc = service(&two_clusters(&demo, ""), HashMap::new());
+    let c = demo.cluster("greenroom-demo").unwrap();
+    let pod_of = |ns: &str, id: &str| c.cluster.store.all("pods").iter().find(|p| p["metadata"]["namespace"] == ns && p["metadata"]["labels"]["backstage.io/kubernetes-id"] == id).map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).unwrap();
+    use app::wire::kubernetes::{LogRequest, PodRef};
+    let checkout = PodRef { cluster: "greenroom-demo".into(), namespace: "payments".into(), name: pod_of("payments", "checkout-service") };
+    let d = svc.pod_detail("component:default/checkout-service", &checkout).await.unwrap();
+    assert!(d.containers[0].state.starts_with("Waiting: CrashLoopBackOff"));
+    assert!(d.containers[0].last_termination.as_deref().unwrap().starts_with("Error, exit code 1"));
+    assert!(d.events.iter().any(|e| e.reason == "BackOff" && e.object.starts_with("Pod ")), "{:?}", d.events);
+    assert!(d.events.iter().any(|e| e.object == "Deployment checkout-service" && e.reason == "ScalingReplicaSet"), "{:?}", d.events);
+    assert!(d.yaml.contains("kind: Pod") && !d.yaml.contains("managedFields"));
+    let logs = svc.pod_logs("component:default/checkout-service", &LogRequest { pod: checkout.clone(), container: None, previous: true, tail_lines: 50 }).await.unwrap();
+    assert!(logs.lines.iter().any(|(ts, l)| l.contains("PAYMENTS_GRPC_ADDR not set") && ts.starts_with("20")));
+    // Another entity's pod is refused, whatever the caller asks for.
+    let err = svc.pod_detail("component:default/storefront-web", &checkout).await.unwrap_err();
+    assert!(err.contains("namespace 'payments' is not one of this entity's namespaces"), "{err}");
+    let err = svc.pod_logs("component:default/fraud-scoring", &LogRequest { pod: checkout, container: None, previous: false, tail_lines: 5 }).await.unwrap_err();
+    assert!(err.contains("does not carry this entity's labels"), "{err}");
+}

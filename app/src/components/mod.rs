@@ -2,6 +2,8 @@
 
 pub mod entity_link;
 pub mod error_panel;
+pub mod gauge;
 pub mod layout;
 pub mod relations_graph;
+pub mod status_chip;
 pub mod tabs;

@@ -218,23 +218,5 @@ fn ExternalLinkView(link: ExternalLink) -> impl IntoView {
 /// The Kubernetes tab.
 #[component]
 pub fn KubernetesTab() -> impl IntoView {
-    with_entity(|e| {
-        if e.has_kubernetes_annotation {
-            view! {
-                <h2>"Kubernetes"</h2>
-                <p class="empty-state">"Workloads appear here once clusters are configured (kubernetes.clusterLocatorMethods)."</p>
-            }
-            .into_any()
-        } else {
-            view! {
-                <h2>"Kubernetes"</h2>
-                <div class="empty-state">
-                    <p>"This entity has no Kubernetes annotation. Add one of these to its catalog file:"</p>
-                    <pre><code>{"metadata:\n  annotations:\n    backstage.io/kubernetes-id: <the value of the backstage.io/kubernetes-id label on your Deployment and its pod template>\n    backstage.io/kubernetes-namespace: <namespace>   # optional"}</code></pre>
-                    <pre><code>{"metadata:\n  annotations:\n    backstage.io/kubernetes-label-selector: 'app=my-app,component=front-end'"}</code></pre>
-                </div>
-            }
-            .into_any()
-        }
-    })
+    with_entity(|e| view! { <crate::pages::kubernetes::KubernetesTabView entity=e/> })
 }

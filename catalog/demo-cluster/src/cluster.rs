@@ -27,6 +27,8 @@ pub struct Faults {
     pub close: bool,
     /// Answer 200 with a body that is not JSON.
     pub malformed: bool,
+    /// Reject every token with 401 (as after a token is revoked).
+    pub unauthorized: bool,
 }
 
 /// How the cluster changes by itself.

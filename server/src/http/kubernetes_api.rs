@@ -124,3 +124,56 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
     }
     run(&svc, &method, &uri, &r, Some(crs)).await
 }
+
+/// Routes for the portal's own UI (not Backstage's API, so not behind its static tokens):
+/// `GET /api/greenroom/kubernetes/logs` downloads a container log of one of an entity's pods.
+pub fn ui_routes<S: Clone + Send + Sync + 'static>(service: Arc<KubernetesService>) -> Router<S> {
+    Router::new().route("/api/greenroom/kubernetes/logs", get(download_logs)).with_state(service)
+}
+
+#[derive(serde::Deserialize)]
+struct LogsQuery {
+    entity: String,
+    cluster: String,
+    namespace: String,
+    pod: String,
+    container: Option<String>,
+    #[serde(default)]
+    previous: bool,
+    tail: Option<u32>,
+}
+
+async fn download_logs(State(svc): Svc, axum::extract::Query(q): axum::extract::Query<LogsQuery>) -> Response {
+    use app::wire::kubernetes::{LogRequest, PodRef};
+    let request = LogRequest {
+        pod: PodRef { cluster: q.cluster, namespace: q.namespace, name: q.pod.clone() },
+        container: q.container.clone().filter(|c| !c.is_empty()),
+        previous: q.previous,
+        tail_lines: q.tail.unwrap_or(10_000),
+    };
+    match svc.pod_logs(&q.entity, &request).await {
+        Ok(logs) => {
+            let mut text = String::new();
+            for (ts, line) in logs.lines {
+                if !ts.is_empty() {
+                    text.push_str(&ts);
+                    text.push(' ');
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            let suffix = if q.previous { "-previous" } else { "" };
+            let file = format!("{}{}{suffix}.log", q.pod, q.container.map(|c| format!("-{c}")).unwrap_or_default());
+            let file: String = file.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                    (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+                ],
+                text,
+            )
+                .into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], e).into_response(),
+    }
+}

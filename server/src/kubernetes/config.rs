@@ -129,6 +129,8 @@ pub struct KubernetesConfig {
     pub continue_on_error: bool,
     /// Deadline per cluster.
     pub timeout: Duration,
+    /// How often the tab refreshes (`kubernetes.frontend.refreshIntervalMs`, default 10 s).
+    pub refresh_interval_ms: u64,
 }
 
 /// Reads `kubernetes:`; `Ok(None)` when the block is absent. Relative `caFile`s resolve
@@ -252,10 +254,23 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
             5000.0
         }
     };
+    let refresh_interval_ms = match k.get_optional_number("frontend.refreshIntervalMs") {
+        Ok(Some(n)) if n >= 1000.0 => n as u64,
+        Ok(Some(_)) => {
+            errors.push(k.invalid_value("frontend.refreshIntervalMs", "must be at least 1000 (milliseconds)"));
+            10_000
+        }
+        Ok(None) => 10_000,
+        Err(e) => {
+            errors.push(e);
+            10_000
+        }
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(Some(KubernetesConfig {
+        refresh_interval_ms,
         service_locator,
         locators,
         object_types,

@@ -91,6 +91,24 @@ async fn list_all(client: &kube::Client, credential: &Credential, path: &str, se
     Ok((kind, items))
 }
 
+fn request(credential: &Credential, path_and_query: &str, accept: &str) -> Result<http::Request<Vec<u8>>, kube::Error> {
+    let mut req = http::Request::get(path_and_query).header(http::header::ACCEPT, accept);
+    if let Credential::Bearer(t) = credential {
+        req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    req.body(Vec::new()).map_err(kube::Error::HttpError)
+}
+
+/// GET one JSON document.
+pub async fn get_json(client: &kube::Client, credential: &Credential, path_and_query: &str) -> Result<Value, kube::Error> {
+    client.request(request(credential, path_and_query, "application/json")?).await
+}
+
+/// GET text (pod logs).
+pub async fn get_text(client: &kube::Client, credential: &Credential, path_and_query: &str) -> Result<String, kube::Error> {
+    client.request_text(request(credential, path_and_query, "text/plain")?).await
+}
+
 /// What the caller shows of an object: no managedFields; secret values masked.
 fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) -> Value {
     if let Some(m) = item["metadata"].as_object_mut() {

@@ -125,6 +125,45 @@ pub fn has_kubernetes_annotations(entity: &Value) -> bool {
     annotation(entity, KUBERNETES_ID).is_some() || annotation(entity, LABEL_SELECTOR).is_some()
 }
 
+/// Whether labels match a label selector string (`=`, `==`, `!=`, `in`, `notin`, `key`,
+/// `!key`). An unparsable selector matches nothing.
+pub fn selector_matches(selector: &str, labels: &serde_json::Map<String, Value>) -> bool {
+    let get = |k: &str| labels.get(k.trim()).and_then(Value::as_str);
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in selector.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&selector[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&selector[start..]);
+    parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).all(|p| {
+        if let Some(k) = p.strip_prefix('!') {
+            return get(k).is_none();
+        }
+        if let Some((k, v)) = p.split_once("!=") {
+            return get(k) != Some(v.trim());
+        }
+        if let Some((k, v)) = p.split_once("==").or_else(|| p.split_once('=')) {
+            return get(k) == Some(v.trim());
+        }
+        let set = |rest: &str| -> Vec<String> { rest.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|x| x.trim().to_string()).collect() };
+        if let Some((k, rest)) = p.split_once(" notin ") {
+            return get(k).is_none_or(|x| !set(rest).iter().any(|v| v == x));
+        }
+        if let Some((k, rest)) = p.split_once(" in ") {
+            return get(k).is_some_and(|x| set(rest).iter().any(|v| v == x));
+        }
+        get(p).is_some()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +198,15 @@ mod tests {
         assert_eq!(types[7].path(Some("ns")), "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers");
         assert_eq!(ObjectType::custom("argoproj.io", "v1alpha1", "rollouts").path(Some("a b")), "/apis/argoproj.io/v1alpha1/namespaces/a%20b/rollouts");
         assert_eq!(all_object_types()[0].plural, "secrets");
+    }
+
+    #[test]
+    fn selectors_match_labels() {
+        let labels = json!({"app": "cart", "tier": "backend"});
+        let l = labels.as_object().cloned().unwrap_or_default();
+        for (sel, want) in [("app=cart,tier=backend", true), ("app==cart", true), ("app=web", false), ("app!=web", true), ("app in (cart, web)", true), ("app notin (cart)", false), ("tier", true), ("!tier", false), ("x", false)] {
+            assert_eq!(selector_matches(sel, &l), want, "{sel}");
+        }
     }
 
     #[test]

@@ -6,19 +6,25 @@
 //! [`service_locator`] (which of them an entity lives on); [`auth`] (credentials per provider);
 //! [`lookup`] (selector, namespaces, object types — pure); [`fetcher`] (one cluster);
 //! [`service`] (the fan-out over clusters); [`pod_metrics`]; [`types`] and [`errors`]
-//! (Backstage's response and error shapes). Not here: HTTP routes (`crate::http`) and UI.
+//! (Backstage's response and error shapes); for the tab, [`view`] (workloads and pods),
+//! [`error_detection`] (Backstage's rules), [`dashboard`] (links) and [`pod_detail`] (the pod
+//! panel and logs). Not here: HTTP routes (`crate::http`) and UI.
 
 pub mod auth;
 pub mod aws_config;
 pub mod cluster_locator;
 pub mod config;
+pub mod dashboard;
+pub mod error_detection;
 pub mod errors;
 pub mod fetcher;
 pub mod lookup;
+pub mod pod_detail;
 pub mod pod_metrics;
 pub mod service;
 pub mod service_locator;
 pub mod tls;
 pub mod types;
+pub mod view;
 
 pub use service::{KubernetesService, LookupError};

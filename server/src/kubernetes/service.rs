@@ -48,6 +48,17 @@ impl KubernetesService {
         &self.auth
     }
 
+    /// The configuration.
+    pub fn config(&self) -> &KubernetesConfig {
+        &self.config
+    }
+
+    /// The Kubernetes tab's view of an entity.
+    pub async fn view(&self, entity_ref: &str) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
+        let objects = self.objects_for_ref(entity_ref, None).await?;
+        Ok(super::view::build(&objects, self.config.refresh_interval_ms, std::time::SystemTime::now()))
+    }
+
     /// Every known cluster.
     pub async fn clusters(&self) -> Vec<ClusterDetails> {
         let snapshot = self.catalog.snapshot();
@@ -81,7 +92,7 @@ impl KubernetesService {
         Ok(self.objects_by_entity(&entity, custom).await)
     }
 
-    fn client(&self, c: &ClusterDetails) -> Result<kube::Client, String> {
+    pub(crate) fn client_for(&self, c: &ClusterDetails) -> Result<kube::Client, String> {
         let fingerprint = format!("{}|{:?}|{:?}|{}", c.url, c.ca_data, c.ca_file, c.skip_tls_verify);
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((f, client)) = clients.get(&c.name) {
@@ -95,7 +106,7 @@ impl KubernetesService {
     }
 
     async fn one_cluster(&self, c: &ClusterDetails, selector: &str, namespaces: Option<&[String]>, types: &[ObjectType]) -> ClusterObjects {
-        let client = match self.client(c) {
+        let client = match self.client_for(c) {
             Ok(client) => client,
             Err(e) => return fetcher::transport_failure(c, FetchError::fetch(format!("cluster '{}': {e}", c.name))),
         };

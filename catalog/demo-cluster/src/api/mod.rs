@@ -110,6 +110,10 @@ async fn handle(State(state): State<Arc<ApiState>>, req: Request) -> Response {
     }
     let route = parse_path(cluster, req.uri().path());
     let public = matches!(route, Some(Route::Version | Route::Health));
+    if faults.unauthorized && !public {
+        cluster.stats.count("unauthorized", "");
+        return status::unauthorized();
+    }
     let user = match state.access.authenticate(req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok())) {
         Ok(u) => Some(u),
         Err(e) if !public => {

@@ -152,6 +152,10 @@ impl Cluster {
             "status": current.map(|c| c["status"].clone()).unwrap_or_else(|| json!({"replicas": 0})),
         });
         let rs = self.store.put(REPLICASETS, rs);
+        if current.is_none() {
+            let at = created_of(&rs).unwrap_or_else(|| self.now());
+            self.record_event(d, "Normal", "ScalingReplicaSet", &format!("Scaled up replica set {rs_name} from 0 to {replicas}"), ("deployment-controller", ""), at, 1, None);
+        }
         self.reconcile_replicaset(&rs);
         self.deployment_status(d);
     }

@@ -191,3 +191,5 @@ pub struct ProblemView {
     /// points at a missing entity).
     pub is_error: bool,
 }
+
+pub mod kubernetes;

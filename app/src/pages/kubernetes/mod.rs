@@ -1,0 +1,154 @@
+//! The Kubernetes tab (`/catalog/:namespace/:kind/:name/kubernetes`): is my service healthy, and
+//! if not, why. Cluster data is loaded by the browser after hydration (so a slow cluster never
+//! holds up the page), refreshed on the configured interval in place (`Transition` keeps the
+//! current data on screen while the next arrives), and the open pod panel lives in the URL
+//! (`?pod=cluster/namespace/name`), so it survives refreshes and can be shared.
+
+mod cluster;
+mod errors;
+mod pod_panel;
+mod pods;
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::backend::get_kubernetes_view;
+use crate::components::error_panel::ErrorPanel;
+use crate::wire::kubernetes::{KubernetesView, PodRef};
+use crate::wire::EntityDetail;
+
+/// "45s", "12m", "5h", "7d".
+pub fn age_text(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// Which entity the tab is about, and where its tab lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TabContext {
+    /// `kind:namespace/name`.
+    pub entity_ref: String,
+    /// `/catalog/ns/kind/name/kubernetes`.
+    pub path: String,
+}
+
+impl TabContext {
+    /// The link that opens a pod's panel.
+    pub fn pod_href(&self, pod: &PodRef) -> String {
+        format!("{}?pod={}", self.path, pod.to_param())
+    }
+}
+
+/// The tab for a loaded entity.
+#[component]
+pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
+    if !entity.has_kubernetes_annotation {
+        return view! { <MissingAnnotation/> }.into_any();
+    }
+    let ctx = TabContext { entity_ref: entity.link.entity_ref.clone(), path: format!("{}/kubernetes", entity.link.href) };
+    let (ns, kind, name) = (entity.namespace.clone(), entity.kind.clone(), entity.name.clone());
+    let data = LocalResource::new(move || get_kubernetes_view(ns.clone(), kind.clone(), name.clone()));
+    let interval = RwSignal::new(10_000u64);
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = data.get() {
+            if v.refresh_interval_ms != interval.get_untracked() && v.refresh_interval_ms > 0 {
+                interval.set(v.refresh_interval_ms);
+            }
+        }
+    });
+    Effect::new(move |_| {
+        let ms = interval.get();
+        if let Ok(handle) = set_interval_with_handle(move || data.refetch(), Duration::from_millis(ms)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let query = use_query_map();
+    let open_pod = Memo::new(move |_| query.with(|q| q.get("pod").and_then(|p| PodRef::from_param(&p))));
+    provide_context(ctx.clone());
+    view! {
+        <h2>"Kubernetes"</h2>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading cluster data…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => view! { <TabBody view=v/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || open_pod.get().map(|pod| view! { <pod_panel::PodPanel pod=pod/> })}
+    }
+    .into_any()
+}
+
+#[component]
+fn TabBody(view: KubernetesView) -> impl IntoView {
+    if !view.configured {
+        return view! {
+            <div class="empty-state">
+                <p>"No Kubernetes clusters are configured. Add a " <code>"kubernetes:"</code> " block to app-config.yaml (see the README's Kubernetes section)."</p>
+            </div>
+        }
+        .into_any();
+    }
+    if view.clusters.is_empty() {
+        return view! {
+            <div class="empty-state" data-testid="no-objects">
+                <p>"No objects with this entity's labels were found on any cluster."</p>
+                <LabelHelp/>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <errors::ErrorReporting errors=view.errors.clone()/>
+        {view.clusters.into_iter().map(|c| view! { <cluster::ClusterSection cluster=c/> }).collect_view()}
+    }
+    .into_any()
+}
+
+/// Why pods might not be found: the label must be on the pod template too.
+#[component]
+fn LabelHelp() -> impl IntoView {
+    view! {
+        <p class="muted">
+            "Objects are matched by the label " <code>"backstage.io/kubernetes-id"</code>
+            " (or the entity's " <code>"backstage.io/kubernetes-label-selector"</code>
+            "). Put the label on the Deployment " <strong>"and"</strong> " on its pod template, or the pods are not found. "
+            <a href="/help/kubernetes">"How Greenroom matches objects"</a>
+        </p>
+    }
+}
+
+/// The state shown for an entity without Kubernetes annotations.
+#[component]
+fn MissingAnnotation() -> impl IntoView {
+    view! {
+        <h2>"Kubernetes"</h2>
+        <div class="empty-state missing-annotation">
+            <p><strong>"Missing annotation."</strong> " This entity has no " <code>"backstage.io/kubernetes-id"</code> " or " <code>"backstage.io/kubernetes-label-selector"</code> " annotation. Add one of these to its catalog file:"</p>
+            <pre><code>{"metadata:\n  annotations:\n    backstage.io/kubernetes-id: my-service\n    backstage.io/kubernetes-namespace: my-namespace   # optional; a comma-separated list works too"}</code></pre>
+            <p>"or, to match by any labels:"</p>
+            <pre><code>{"metadata:\n  annotations:\n    backstage.io/kubernetes-label-selector: 'app=my-app,component=front-end'\n    backstage.io/kubernetes-namespace: my-namespace   # optional"}</code></pre>
+            <LabelHelp/>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        assert_eq!(age_text(5), "5s");
+        assert_eq!(age_text(600), "10m");
+        assert_eq!(age_text(7300), "2h");
+        assert_eq!(age_text(7 * 86_400), "7d");
+    }
+}

@@ -1,0 +1,177 @@
+//! The pod panel (open while the URL has `?pod=cluster/namespace/name`): phase, IP, node,
+//! conditions, containers (image, state, restarts, last termination, probes, usage), logs (tail,
+//! previous container, follow, download), events of the pod and its workload, and the YAML.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::TabContext;
+use crate::backend::{get_pod_detail, get_pod_logs};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::gauge::Gauge;
+use crate::wire::kubernetes::{LogRequest, PodDetail, PodRef};
+
+/// How often a followed log is re-read.
+const FOLLOW_EVERY: Duration = Duration::from_millis(1500);
+
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn PodPanel(pod: PodRef) -> impl IntoView {
+    let ctx = expect_context::<TabContext>();
+    let (er, p) = (ctx.entity_ref.clone(), pod.clone());
+    let detail = LocalResource::new(move || get_pod_detail(er.clone(), p.clone()));
+    let container = RwSignal::new(None::<String>);
+    let previous = RwSignal::new(false);
+    let tail = RwSignal::new(200u32);
+    let follow = RwSignal::new(false);
+    let (er, p) = (ctx.entity_ref.clone(), pod.clone());
+    let logs = LocalResource::new(move || {
+        let request = LogRequest { pod: p.clone(), container: container.get(), previous: previous.get(), tail_lines: tail.get() };
+        get_pod_logs(er.clone(), request)
+    });
+    Effect::new(move |_| {
+        if follow.get() {
+            if let Ok(handle) = set_interval_with_handle(move || logs.refetch(), FOLLOW_EVERY) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+    });
+    // The panel's own data refreshes with the tab's interval.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || detail.refetch(), Duration::from_secs(10)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let download = {
+        let (er, p) = (ctx.entity_ref.clone(), pod.clone());
+        move || {
+            format!(
+                "/api/greenroom/kubernetes/logs?entity={}&cluster={}&namespace={}&pod={}{}{}&tail={}",
+                query_escape(&er),
+                query_escape(&p.cluster),
+                query_escape(&p.namespace),
+                query_escape(&p.name),
+                container.get().map(|c| format!("&container={}", query_escape(&c))).unwrap_or_default(),
+                if previous.get() { "&previous=true" } else { "" },
+                tail.get()
+            )
+        }
+    };
+    let title = format!("Pod {}", pod.name);
+    view! {
+        <aside class="pod-panel" role="dialog" aria-modal="false" aria-labelledby="pod-panel-title" data-pod=pod.name.clone()>
+            <header class="pod-panel-head">
+                <h3 id="pod-panel-title">{title}</h3>
+                <span class="muted">{format!("{} · {}", pod.cluster, pod.namespace)}</span>
+                <a class="close" href=ctx.path.clone() aria-label="Close the pod panel">"×"</a>
+            </header>
+            <Transition fallback=|| view! { <p class="loading">"Loading pod…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <Details detail=d container=container/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The pod could not be read" message=e.to_string()/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <section class="logs-section" aria-labelledby="logs-title">
+                <h4 id="logs-title">"Logs"</h4>
+                <div class="log-controls">
+                    <label>"Lines "
+                        <select on:change=move |ev| tail.set(event_target_value(&ev).parse().unwrap_or(200))>
+                            <option value="100">"100"</option>
+                            <option value="200" selected>"200"</option>
+                            <option value="1000">"1000"</option>
+                            <option value="5000">"5000"</option>
+                        </select>
+                    </label>
+                    <label><input type="checkbox" on:change=move |ev| previous.set(event_target_checked(&ev))/> " Previous container"</label>
+                    <label><input type="checkbox" on:change=move |ev| follow.set(event_target_checked(&ev))/> " Follow"</label>
+                    <a href=download download="">"Download"</a>
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"Loading logs…"</p> }>
+                    {move || Suspend::new(async move {
+                        match logs.await {
+                            Ok(l) if l.lines.is_empty() => view! { <p class="muted">"No log lines."</p> }.into_any(),
+                            Ok(l) => view! {
+                                <pre class="logs" aria-label="Log lines">{l.lines.into_iter().map(|(ts, text)| view! {
+                                    <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
+                                }).collect_view()}</pre>
+                            }.into_any(),
+                            Err(e) => view! { <ErrorPanel title="The log could not be read" message=e.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </aside>
+    }
+}
+
+#[component]
+fn Details(detail: PodDetail, container: RwSignal<Option<String>>) -> impl IntoView {
+    let names: Vec<String> = detail.containers.iter().map(|c| c.name.clone()).collect();
+    view! {
+        <dl class="pod-facts">
+            <div><dt>"Phase"</dt><dd>{detail.phase.clone()}</dd></div>
+            <div><dt>"Pod IP"</dt><dd><code>{detail.pod_ip.clone()}</code></dd></div>
+            <div><dt>"Node"</dt><dd>{detail.node.clone()}</dd></div>
+            {detail.owner.clone().map(|o| view! { <div><dt>"Owner"</dt><dd>{o}</dd></div> })}
+        </dl>
+        <h4>"Conditions"</h4>
+        <table class="k8s conditions">
+            <thead><tr><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Message"</th></tr></thead>
+            <tbody>{detail.conditions.into_iter().map(|c| view! {
+                <tr><td>{c.condition_type}</td><td>{c.status}</td><td>{c.reason.unwrap_or_default()}</td><td>{c.message.unwrap_or_default()}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+        <h4>"Containers"</h4>
+        {(names.len() > 1).then(|| view! {
+            <label class="container-pick">"Logs of container "
+                <select on:change=move |ev| container.set(Some(event_target_value(&ev)))>
+                    {names.iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+        })}
+        {detail.containers.into_iter().map(|c| { let id = c.name.clone(); view! {
+            <div class="container-detail" data-container=id>
+                <p><strong>{c.name}</strong> " " <code>{c.image}</code></p>
+                <p>{c.state}</p>
+                {c.message.map(|m| view! { <p class="muted">{m}</p> })}
+                <p>{format!("Restarts: {}", c.restarts)}
+                    {c.last_termination.map(|t| view! { " · Last termination: " {t} })}</p>
+                <p>{if c.probes.is_empty() { "No probes".to_string() } else { format!("Probes: {}", c.probes.join(", ")) }}</p>
+                <p class="usage">"CPU " <Gauge usage=c.cpu/> " Memory " <Gauge usage=c.memory/></p>
+            </div>
+        } }).collect_view()}
+        <h4>"Events"</h4>
+        {if detail.events.is_empty() {
+            view! { <p class="muted">"No events."</p> }.into_any()
+        } else {
+            view! {
+                <table class="k8s events">
+                    <thead><tr><th scope="col">"Object"</th><th scope="col">"Type"</th><th scope="col">"Reason"</th><th scope="col">"Message"</th><th scope="col">"Count"</th><th scope="col">"Last seen"</th></tr></thead>
+                    <tbody>{detail.events.into_iter().map(|e| {
+                        let class = if e.event_type == "Warning" { "warning" } else { "" };
+                        view! {
+                            <tr class=class>
+                                <td>{e.object}</td><td>{e.event_type}</td><td>{e.reason}</td><td>{e.message}</td><td>{e.count}</td><td>{e.last_seen}</td>
+                            </tr>
+                        }
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any()
+        }}
+        <details class="yaml">
+            <summary>"YAML"</summary>
+            <pre><code>{detail.yaml}</code></pre>
+        </details>
+    }
+}

@@ -1,0 +1,197 @@
+//! One pod of an entity, for the tab's pod panel: details, containers, events of the pod and of
+//! its workload, YAML, metrics, and logs. Every call first checks that the pod belongs to the
+//! entity (on a cluster its locator picks, in its namespaces, matching its selector): the panel
+//! cannot be used to read arbitrary pods.
+
+use app::wire::kubernetes::{ConditionView, ContainerDetail, EventView, LogRequest, PodDetail, PodLogs, PodRef, Usage};
+use serde_json::Value;
+
+use super::auth::Credential;
+use super::config::ClusterDetails;
+use super::lookup::{self, URI_COMPONENT};
+use super::service::KubernetesService;
+use super::{errors, fetcher, service_locator, view};
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, URI_COMPONENT).to_string()
+}
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut cur = v;
+    for p in path {
+        cur = &cur[*p];
+    }
+    cur.as_str().unwrap_or("")
+}
+
+fn api_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(st) => format!("{} ({})", st.message, st.code),
+        other => errors::chain(other),
+    }
+}
+
+impl KubernetesService {
+    /// The cluster, client, credential and pod object, if the pod belongs to the entity.
+    async fn entity_pod(&self, entity_ref: &str, pod: &PodRef) -> Result<(ClusterDetails, kube::Client, Credential, Value), String> {
+        let entity = self.entity(entity_ref).map_err(|e| e.to_string())?;
+        let clusters = service_locator::select(self.config().service_locator, &entity, self.clusters().await);
+        let cluster = clusters.into_iter().find(|c| c.name == pod.cluster).ok_or_else(|| format!("cluster '{}' is not one of this entity's clusters", pod.cluster))?;
+        if let Some(ns) = lookup::namespaces(&entity) {
+            if !ns.contains(&pod.namespace) {
+                return Err(format!("namespace '{}' is not one of this entity's namespaces", pod.namespace));
+            }
+        }
+        let client = self.client_for(&cluster)?;
+        let credential = self.auth().credential(&cluster).await.map_err(|e| e.to_string())?;
+        let path = format!("/api/v1/namespaces/{}/pods/{}", enc(&pod.namespace), enc(&pod.name));
+        let object = fetcher::get_json(&client, &credential, &path).await.map_err(|e| api_error(&e))?;
+        let labels = object["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+        if !lookup::selector_matches(&lookup::label_selector(&entity), &labels) {
+            return Err(format!("pod '{}' does not carry this entity's labels", pod.name));
+        }
+        Ok((cluster, client, credential, object))
+    }
+
+    async fn events_of(&self, client: &kube::Client, credential: &Credential, ns: &str, kind: &str, name: &str) -> Vec<EventView> {
+        let path = format!("/api/v1/namespaces/{}/events?fieldSelector={}", enc(ns), enc(&format!("involvedObject.name={name}")));
+        let Ok(list) = fetcher::get_json(client, credential, &path).await else { return Vec::new() };
+        list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["involvedObject"]["kind"] == kind)
+            .map(|e| EventView {
+                object: format!("{kind} {name}"),
+                event_type: s(e, &["type"]).into(),
+                reason: s(e, &["reason"]).into(),
+                message: s(e, &["message"]).into(),
+                count: e["count"].as_i64().unwrap_or(1),
+                last_seen: e["lastTimestamp"].as_str().or(e["eventTime"].as_str()).unwrap_or("").into(),
+            })
+            .collect()
+    }
+
+    /// The pod panel's data.
+    pub async fn pod_detail(&self, entity_ref: &str, pod: &PodRef) -> Result<PodDetail, String> {
+        let (cluster, client, credential, mut p) = self.entity_pod(entity_ref, pod).await?;
+        let ns = pod.namespace.as_str();
+        // Events: the pod, its owner, and the owner's owner (Pod → ReplicaSet → Deployment).
+        let mut events = self.events_of(&client, &credential, ns, "Pod", &pod.name).await;
+        let mut owner_line = None;
+        if let Some(o) = p["metadata"]["ownerReferences"].as_array().and_then(|r| r.first()).cloned() {
+            let (kind, name) = (s(&o, &["kind"]).to_string(), s(&o, &["name"]).to_string());
+            owner_line = Some(format!("{kind} {name}"));
+            events.extend(self.events_of(&client, &credential, ns, &kind, &name).await);
+            if kind == "ReplicaSet" {
+                let rs = fetcher::get_json(&client, &credential, &format!("/apis/apps/v1/namespaces/{}/replicasets/{}", enc(ns), enc(&name))).await.unwrap_or(Value::Null);
+                if let Some(d) = rs["metadata"]["ownerReferences"].as_array().and_then(|r| r.first()) {
+                    events.extend(self.events_of(&client, &credential, ns, s(d, &["kind"]), s(d, &["name"])).await);
+                }
+            }
+        }
+        events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        let metrics = if cluster.skip_metrics_lookup {
+            Value::Null
+        } else {
+            fetcher::get_json(&client, &credential, &format!("/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods/{}", enc(ns), enc(&pod.name))).await.unwrap_or(Value::Null)
+        };
+        let status_of = |name: &str| p["status"]["containerStatuses"].as_array().and_then(|a| a.iter().find(|c| c["name"] == name)).cloned().unwrap_or(Value::Null);
+        let containers = p["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let name = s(c, &["name"]);
+                let st = status_of(name);
+                let state = if let Some(r) = st["state"]["running"].as_object() {
+                    format!("Running since {}", r.get("startedAt").and_then(Value::as_str).unwrap_or("?"))
+                } else if let Some(w) = st["state"]["waiting"].as_object() {
+                    format!("Waiting: {}", w.get("reason").and_then(Value::as_str).unwrap_or("?"))
+                } else if let Some(t) = st["state"]["terminated"].as_object() {
+                    format!(
+                        "Terminated: {} (exit code {}), {} → {}",
+                        t.get("reason").and_then(Value::as_str).unwrap_or("?"),
+                        t.get("exitCode").and_then(Value::as_i64).unwrap_or(0),
+                        t.get("startedAt").and_then(Value::as_str).unwrap_or("?"),
+                        t.get("finishedAt").and_then(Value::as_str).unwrap_or("?")
+                    )
+                } else {
+                    "Not started".to_string()
+                };
+                let message = st["state"]["waiting"]["message"].as_str().or(st["state"]["terminated"]["message"].as_str()).map(str::to_string);
+                let last = &st["lastState"]["terminated"];
+                let last_termination = last.is_object().then(|| {
+                    format!("{}, exit code {}, at {}", s(last, &["reason"]), last["exitCode"].as_i64().unwrap_or(0), last["finishedAt"].as_str().unwrap_or("?"))
+                });
+                let probes = ["readinessProbe", "livenessProbe", "startupProbe"].iter().filter(|k| c[**k].is_object()).map(|k| k.trim_end_matches("Probe").to_string()).collect();
+                let usage = metrics["containers"].as_array().and_then(|a| a.iter().find(|m| m["name"] == name)).map(|m| &m["usage"]);
+                let triple = |res: &str, parse: fn(&str) -> Option<f64>| -> Option<Value> {
+                    let u = usage?[res].as_str().and_then(parse)?;
+                    let r = &c["resources"];
+                    Some(serde_json::json!({"currentUsage": u, "requestTotal": r["requests"][res].as_str().and_then(parse).unwrap_or(0.0), "limitTotal": r["limits"][res].as_str().and_then(parse).unwrap_or(0.0)}))
+                };
+                let cpu: Option<Usage> = triple("cpu", super::pod_metrics::cores).and_then(|t| view::usage(&t, view::cpu_text));
+                let memory: Option<Usage> = triple("memory", super::pod_metrics::bytes).and_then(|t| view::usage(&t, view::mem_text));
+                ContainerDetail {
+                    name: name.into(),
+                    image: s(c, &["image"]).into(),
+                    state,
+                    message,
+                    restarts: st["restartCount"].as_i64().unwrap_or(0),
+                    last_termination,
+                    probes,
+                    cpu,
+                    memory,
+                }
+            })
+            .collect();
+        let conditions = p["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| ConditionView {
+                condition_type: s(c, &["type"]).into(),
+                status: s(c, &["status"]).into(),
+                reason: c["reason"].as_str().map(str::to_string),
+                message: c["message"].as_str().map(str::to_string),
+            })
+            .collect();
+        if let Some(m) = p["metadata"].as_object_mut() {
+            m.remove("managedFields");
+        }
+        Ok(PodDetail {
+            phase: s(&p, &["status", "phase"]).into(),
+            pod_ip: s(&p, &["status", "podIP"]).into(),
+            node: s(&p, &["spec", "nodeName"]).into(),
+            owner: owner_line,
+            conditions,
+            containers,
+            events,
+            yaml: serde_yaml::to_string(&p).unwrap_or_default(),
+        })
+    }
+
+    /// A container's log, each line split into (timestamp, text).
+    pub async fn pod_logs(&self, entity_ref: &str, req: &LogRequest) -> Result<PodLogs, String> {
+        let (_, client, credential, _) = self.entity_pod(entity_ref, &req.pod).await?;
+        let mut q = format!("timestamps=true&tailLines={}", req.tail_lines.clamp(1, 10_000));
+        if let Some(c) = &req.container {
+            q.push_str(&format!("&container={}", enc(c)));
+        }
+        if req.previous {
+            q.push_str("&previous=true");
+        }
+        let path = format!("/api/v1/namespaces/{}/pods/{}/log?{q}", enc(&req.pod.namespace), enc(&req.pod.name));
+        let text = fetcher::get_text(&client, &credential, &path).await.map_err(|e| api_error(&e))?;
+        Ok(PodLogs {
+            lines: text
+                .lines()
+                .map(|l| match l.split_once(' ') {
+                    Some((ts, rest)) if ts.len() >= 20 && ts.as_bytes().get(4) == Some(&b'-') => (ts.to_string(), rest.to_string()),
+                    _ => (String::new(), l.to_string()),
+                })
+                .collect(),
+        })
+    }
+}
