@@ -125,7 +125,8 @@ fn pod_row(cluster: &str, pod: &Value, metrics: &HashMap<(String, String), &Valu
     let statuses = pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
     let total = pod["spec"]["containers"].as_array().map_or(0, Vec::len);
     let key = (s(pod, &["metadata", "namespace"]).to_string(), s(pod, &["metadata", "name"]).to_string());
-    let m = metrics.get(&key);
+    // A pod without container metrics (not running) shows no usage rather than zero.
+    let m = metrics.get(&key).filter(|m| m["containers"].as_array().is_some_and(|c| !c.is_empty()));
     PodRow {
         cluster: cluster.to_string(),
         name: key.1.clone(),

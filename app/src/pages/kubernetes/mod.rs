@@ -71,17 +71,28 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     let query = use_query_map();
     let open_pod = Memo::new(move |_| query.with(|q| q.get("pod").and_then(|p| PodRef::from_param(&p))));
     provide_context(ctx.clone());
+    // Cluster data exists only in the browser: the server (and hydration) render the placeholder,
+    // and the live part is mounted right after hydration, so the two never disagree.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let loading = || view! { <p class="loading" role="status">"Loading cluster data…"</p> };
     view! {
         <h2>"Kubernetes"</h2>
-        <Transition fallback=|| view! { <p class="loading" role="status">"Loading cluster data…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => view! { <TabBody view=v/> }.into_any(),
-                    Err(e) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e.to_string()/> }.into_any(),
-                }
-            })}
-        </Transition>
-        {move || open_pod.get().map(|pod| view! { <pod_panel::PodPanel pod=pod/> })}
+        {move || if mounted.get() {
+            view! {
+                <Transition fallback=loading>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Ok(v) => view! { <TabBody view=v/> }.into_any(),
+                            Err(e) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                {move || open_pod.get().map(|pod| view! { <pod_panel::PodPanel pod=pod/> })}
+            }.into_any()
+        } else {
+            loading().into_any()
+        }}
     }
     .into_any()
 }

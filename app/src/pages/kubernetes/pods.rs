@@ -83,10 +83,10 @@ pub fn PodsTable(pods: Vec<PodRow>) -> impl IntoView {
                             <tr data-pod=p.name.clone() class={if p.error_count > 0 { "has-errors" } else { "" }}>
                                 <td><a class="pod-link" href=href>{p.name.clone()}</a></td>
                                 <td>{p.phase.clone()}</td>
-                                <td class="chips">{p.containers.into_iter().map(|c| {
+                                <td><span class="chips">{p.containers.into_iter().map(|c| {
                                     let title = format!("container {}", c.name);
                                     view! { <StatusChip label=c.label severity=c.severity title=title/> }
-                                }).collect_view()}</td>
+                                }).collect_view()}</span></td>
                                 <td>{format!("{}/{}", p.ready, p.total)}</td>
                                 <td>{p.restarts}</td>
                                 <td><Gauge usage=p.cpu/></td>

@@ -1,0 +1,123 @@
+import { expect, test } from '@playwright/test';
+import * as path from 'node:path';
+import { control, KubernetesTab } from '../pages/kubernetes-tab';
+
+const screenshots = path.join(__dirname, '..', 'screenshots');
+
+test('a healthy service shows its pods running on each cluster', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('storefront-web');
+  const eu = tab.cluster('greenroom-demo');
+  await expect(eu.getByText('3 pods', { exact: true })).toBeVisible();
+  await expect(eu.getByText('no pods with errors')).toBeVisible();
+  const deployment = tab.workload('greenroom-demo', 'Deployment storefront-web');
+  await expect(deployment.getByText('3/3 ready')).toBeVisible();
+  await expect(tab.podRows(deployment)).toHaveCount(3);
+  await expect(deployment.locator('.chip', { hasText: 'Running' })).toHaveCount(3);
+  await expect(eu.getByRole('link', { name: /shop\.acme-retail\.example/ }).first()).toBeVisible();
+  await expect(tab.podRows(tab.workload('demo-us', 'Deployment storefront-web'))).toHaveCount(2);
+  await expect(page.getByText('No problems detected.')).toBeVisible();
+  await page.screenshot({ path: path.join(screenshots, 'kubernetes-tab-healthy.png'), fullPage: true });
+});
+
+test('a crash loop is explained and its previous logs are one click away', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('checkout-service');
+  await expect(tab.errorReporting.getByText('has crashed many times, it will be exponentially restarted').first()).toBeVisible();
+  const deployment = tab.workload('greenroom-demo', 'Deployment checkout-service');
+  await expect(deployment.locator('.chip', { hasText: 'CrashLoopBackOff' })).toHaveCount(2);
+  await tab.openPod(deployment);
+  await expect(tab.panel.getByText('Waiting: CrashLoopBackOff')).toBeVisible();
+  await tab.panel.getByLabel('Previous container').check();
+  await expect(tab.logs).toContainText('PAYMENTS_GRPC_ADDR not set');
+  await page.screenshot({ path: path.join(screenshots, 'kubernetes-tab-crash-loop.png') });
+});
+
+test('an image that cannot be pulled says so and how to fix it', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('fraud-scoring');
+  await expect(tab.workload('greenroom-demo', 'Deployment fraud-scoring').locator('.chip', { hasText: 'ImagePullBackOff' })).toBeVisible();
+  await expect(tab.errorReporting.getByText('The image either could not be found or Kubernetes does not have permission to pull it').first()).toBeVisible();
+  await expect(tab.errorReporting.getByText('Ensure Kubernetes has permission to pull this image').first()).toBeVisible();
+});
+
+test('OOMKilled restarts are counted and explained', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('payment-gateway');
+  await expect(tab.errorReporting.getByText(/container=payment-gateway restarted \d+ times/)).toBeVisible();
+  await expect(tab.errorReporting.getByText('has crashed because it has tried to use more memory that it has been allocated')).toBeVisible();
+  await tab.openPod(tab.workload('greenroom-demo', 'Deployment payment-gateway'));
+  await expect(tab.panel.getByText(/Last termination: OOMKilled, exit code 137/)).toBeVisible();
+});
+
+test('an autoscaler at its maximum is reported', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('product-catalog');
+  await expect(tab.errorReporting.getByText('Current number of replicas (4) is equal to the configured max number of replicas (4)')).toBeVisible();
+  const deployment = tab.workload('greenroom-demo', 'Deployment product-catalog');
+  await expect(deployment.getByText('at max replicas')).toBeVisible();
+  await expect(tab.podRows(deployment)).toHaveCount(4);
+});
+
+test('an entity without the annotation shows what to add and where to read about labels', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('web-ui-kit');
+  await expect(page.getByText('Missing annotation.')).toBeVisible();
+  await expect(page.getByText('backstage.io/kubernetes-id: my-service')).toBeVisible();
+  await expect(page.getByText("backstage.io/kubernetes-label-selector: 'app=my-app,component=front-end'")).toBeVisible();
+  await page.getByRole('link', { name: 'How Greenroom matches objects' }).click();
+  await expect(page.getByText('From Greenroom\'s README:')).toBeVisible();
+  await expect(page.locator('pre.readme')).toContainText('must be on the workload **and** its pod template');
+});
+
+test('a cluster that rejects the token and one that is down are banners beside a healthy cluster', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await control('PUT', '/clusters/demo-us/faults', { unauthorized: true });
+  await control('PUT', '/clusters/backstage-tutorial-cluster/faults', { refuse: true });
+  try {
+    await tab.goto('storefront-web');
+    await expect(tab.cluster('demo-us').getByRole('alert')).toContainText("rejected Greenroom's credentials (401 Unauthorized)");
+    await expect(tab.cluster('backstage-tutorial-cluster').getByRole('alert')).toContainText('could not be read: connection refused');
+    await expect(tab.podRows(tab.workload('greenroom-demo', 'Deployment storefront-web'))).toHaveCount(3);
+  } finally {
+    await control('PUT', '/clusters/demo-us/faults', {});
+    await control('PUT', '/clusters/backstage-tutorial-cluster/faults', {});
+  }
+});
+
+test('following a log shows a new line as it is written', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('storefront-web');
+  const pod = await tab.openPod(tab.workload('greenroom-demo', 'Deployment storefront-web'));
+  await expect(tab.logs).toBeVisible();
+  await tab.panel.getByLabel('Follow').check();
+  const line = `checkout button clicked ${Date.now()}`;
+  await control('POST', `/clusters/greenroom-demo/pods/storefront/${pod}/log`, { line });
+  await expect(tab.logs).toContainText(line);
+});
+
+test('the open pod panel survives data refreshes and a page reload', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('storefront-web');
+  const pod = await tab.openPod(tab.workload('greenroom-demo', 'Deployment storefront-web'), 1);
+  await expect(page).toHaveURL(new RegExp(`[?&]pod=greenroom-demo/storefront/${pod}$`));
+  // Two refreshes of the tab's data (every 2 s in the e2e config) leave the panel open.
+  for (let i = 0; i < 2; i++) {
+    await page.waitForResponse((r) => r.url().includes('get_kubernetes_view') && r.ok());
+  }
+  await expect(tab.panel.getByRole('heading', { name: `Pod ${pod}` })).toBeVisible();
+  await page.reload();
+  await tab.shell.waitForHydration();
+  await expect(tab.panel.getByRole('heading', { name: `Pod ${pod}` })).toBeVisible();
+  await expect(tab.panel.getByText('Running since')).toBeVisible();
+});
+
+test('bare pods and standalone jobs are listed', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('sre-toolbox');
+  await expect(tab.podRows(tab.workload('greenroom-demo', 'Pod sre-toolbox'))).toHaveCount(1);
+  await tab.goto('warehouse-backfill');
+  const job = tab.workload('greenroom-demo', 'Job warehouse-backfill');
+  await expect(job.getByText('Complete (3/3)')).toBeVisible();
+  await expect(tab.podRows(job)).toHaveCount(3);
+});
