@@ -22,10 +22,6 @@ pub trait Backend: Send + Sync + 'static {
     fn entity(&self, namespace: &str, kind: &str, name: &str) -> Option<EntityDetail>;
     /// Every current catalog problem (errors first).
     fn catalog_problems(&self) -> Vec<ProblemView>;
-    /// The Kubernetes objects of the entity `kind:namespace/name`, in Backstage's
-    /// `ObjectsByEntityResponse` shape; `Err` when Kubernetes is not configured or the entity is
-    /// unknown. Per-cluster failures are inside the response, not errors.
-    fn kubernetes_objects(&self, entity_ref: String) -> BoxFuture<serde_json::Value>;
     /// A section of the README shown as in-app help (`kubernetes`), if there is one.
     fn help(&self, topic: &str) -> Option<String>;
     /// The Kubernetes tab's view of the entity.
@@ -73,21 +69,6 @@ pub async fn get_entity(
     name: String,
 ) -> Result<Option<EntityDetail>, ServerFnError> {
     Ok(backend()?.entity(&namespace, &kind, &name))
-}
-
-/// The Kubernetes objects of an entity on every cluster it may run on (Backstage's
-/// `ObjectsByEntityResponse`), fetched by the server with the cluster credentials it holds.
-#[server]
-#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
-pub async fn get_kubernetes_objects(
-    namespace: String,
-    kind: String,
-    name: String,
-) -> Result<serde_json::Value, ServerFnError> {
-    backend()?
-        .kubernetes_objects(format!("{kind}:{namespace}/{name}"))
-        .await
-        .map_err(ServerFnError::new)
 }
 
 /// The Kubernetes tab's view of `kind:namespace/name`.

@@ -57,14 +57,6 @@ impl Backend for PortalBackend {
         views::problems(&self.catalog.snapshot())
     }
 
-    fn kubernetes_objects(&self, entity_ref: String) -> BoxFuture<serde_json::Value> {
-        let service = self.kubernetes.clone();
-        Box::pin(async move {
-            let response = configured(service)?.objects_for_ref(&entity_ref, None).await.map_err(|e| e.to_string())?;
-            serde_json::to_value(response).map_err(|e| e.to_string())
-        })
-    }
-
     fn help(&self, topic: &str) -> Option<String> {
         readme_section(README, match topic {
             "kubernetes" => "## Kubernetes",
