@@ -34,7 +34,8 @@ pub trait Backend: Send + Sync + 'static {
 
 /// What the asynchronous [`Backend`] methods return (`Err` is a message for the user).
 #[cfg(feature = "ssr")]
-pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send>>;
+pub type BoxFuture<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send>>;
 
 /// The handle the `server` crate puts into the Leptos context.
 #[cfg(feature = "ssr")]
@@ -74,22 +75,38 @@ pub async fn get_entity(
 /// The Kubernetes tab's view of `kind:namespace/name`.
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
-pub async fn get_kubernetes_view(namespace: String, kind: String, name: String) -> Result<KubernetesView, ServerFnError> {
-    backend()?.kubernetes_view(format!("{kind}:{namespace}/{name}")).await.map_err(ServerFnError::new)
+pub async fn get_kubernetes_view(
+    namespace: String,
+    kind: String,
+    name: String,
+) -> Result<KubernetesView, ServerFnError> {
+    backend()?
+        .kubernetes_view(format!("{kind}:{namespace}/{name}"))
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// The pod panel's data for a pod of `entity_ref`.
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn get_pod_detail(entity_ref: String, pod: PodRef) -> Result<PodDetail, ServerFnError> {
-    backend()?.pod_detail(entity_ref, pod).await.map_err(ServerFnError::new)
+    backend()?
+        .pod_detail(entity_ref, pod)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// A container log of a pod of `entity_ref`.
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
-pub async fn get_pod_logs(entity_ref: String, request: LogRequest) -> Result<PodLogs, ServerFnError> {
-    backend()?.pod_logs(entity_ref, request).await.map_err(ServerFnError::new)
+pub async fn get_pod_logs(
+    entity_ref: String,
+    request: LogRequest,
+) -> Result<PodLogs, ServerFnError> {
+    backend()?
+        .pod_logs(entity_ref, request)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// In-app help: a section of the README.

@@ -24,12 +24,21 @@ fn sim_config(n: usize) -> demo_cluster::SimConfig {
             name: format!("bench-{i}"),
             manifests: None,
             port: None,
-            service_accounts: vec![demo_cluster::config::ServiceAccount { name: "reader".into(), namespace: "default".into(), token: Some(format!("bench-token-{i}")), forbid: vec![] }],
+            service_accounts: vec![demo_cluster::config::ServiceAccount {
+                name: "reader".into(),
+                namespace: "default".into(),
+                token: Some(format!("bench-token-{i}")),
+                forbid: vec![],
+            }],
             anonymous: false,
             eks: None,
         })
         .collect();
-    demo_cluster::SimConfig { clusters, aws: None, base: PathBuf::new() }
+    demo_cluster::SimConfig {
+        clusters,
+        aws: None,
+        base: PathBuf::new(),
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -45,12 +54,24 @@ async fn run(running: &demo_cluster::Running, clusters: usize) -> (Duration, Dur
         "bench.yaml".into(),
         json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "fetchTimeoutMs": 30000, "clusterLocatorMethods": [{"type": "config", "clusters": list}]}}),
     )]);
-    let k = server::kubernetes::config::read(&cfg, &PathBuf::from(".")).expect("config").expect("block");
-    let svc = KubernetesService::new(k, Authenticator::new(Default::default(), &HashMap::new()), Arc::new(CatalogStore::new(Snapshot::default())));
+    let k = server::kubernetes::config::read(&cfg, &PathBuf::from("."))
+        .expect("config")
+        .expect("block");
+    let svc = KubernetesService::new(
+        k,
+        Authenticator::new(Default::default(), &HashMap::new()),
+        Arc::new(CatalogStore::new(Snapshot::default())),
+    );
     let entity = json!({"kind": "Component", "metadata": {"name": "bench-app", "annotations": {"backstage.io/kubernetes-id": "bench-app", "backstage.io/kubernetes-namespace": "bench"}}});
     // Warm-up: connections and TLS sessions.
     let first = svc.objects_by_entity(&entity, None).await;
-    let pods: usize = first.items.iter().flat_map(|i| i.resources.iter()).filter(|r| r.object_type == "pods").map(|r| r.resources.len()).sum();
+    let pods: usize = first
+        .items
+        .iter()
+        .flat_map(|i| i.resources.iter())
+        .filter(|r| r.object_type == "pods")
+        .map(|r| r.resources.len())
+        .sum();
     for c in &running.clusters {
         c.cluster.stats.reset();
     }
@@ -59,19 +80,35 @@ async fn run(running: &demo_cluster::Running, clusters: usize) -> (Duration, Dur
         let t = Instant::now();
         let r = svc.objects_by_entity(&entity, None).await;
         times.push(t.elapsed());
-        assert!(r.items.iter().all(|i| i.errors.is_empty()), "errors: {:?}", r.items.iter().map(|i| &i.errors).collect::<Vec<_>>());
+        assert!(
+            r.items.iter().all(|i| i.errors.is_empty()),
+            "errors: {:?}",
+            r.items.iter().map(|i| &i.errors).collect::<Vec<_>>()
+        );
     }
     times.sort();
-    let requests: u64 = running.clusters[..clusters].iter().map(|c| c.cluster.stats.snapshot()["total"].as_u64().unwrap_or(0)).sum();
-    (percentile(&times, 0.5), percentile(&times, 0.99), requests as f64 / RUNS as f64, pods)
+    let requests: u64 = running.clusters[..clusters]
+        .iter()
+        .map(|c| c.cluster.stats.snapshot()["total"].as_u64().unwrap_or(0))
+        .sum();
+    (
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        requests as f64 / RUNS as f64,
+        pods,
+    )
 }
 
 #[tokio::main]
 async fn main() {
-    let running = demo_cluster::start(&sim_config(3), &demo_cluster::Options::default()).await.expect("demo clusters start");
+    let running = demo_cluster::start(&sim_config(3), &demo_cluster::Options::default())
+        .await
+        .expect("demo clusters start");
     let t = Instant::now();
     for c in &running.clusters {
-        c.cluster.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}})).expect("namespace");
+        c.cluster
+            .apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}))
+            .expect("namespace");
         for i in 0..PODS {
             c.cluster
                 .apply(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("bench-app-{i:04}"), "namespace": "bench", "labels": {"backstage.io/kubernetes-id": "bench-app"}},
@@ -79,11 +116,20 @@ async fn main() {
                 .expect("pod");
         }
     }
-    eprintln!("seeded 3 clusters × {PODS} pods in {:.1} s", t.elapsed().as_secs_f64());
-    println!("| clusters | pods returned | lookup p50 | lookup p99 | API-server requests per lookup |");
+    eprintln!(
+        "seeded 3 clusters × {PODS} pods in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "| clusters | pods returned | lookup p50 | lookup p99 | API-server requests per lookup |"
+    );
     println!("| --- | --- | --- | --- | --- |");
     for n in [1, 3] {
         let (p50, p99, reqs, pods) = run(&running, n).await;
-        println!("| {n} | {pods} | {:.1} ms | {:.1} ms | {reqs:.0} |", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+        println!(
+            "| {n} | {pods} | {:.1} ms | {:.1} ms | {reqs:.0} |",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3
+        );
     }
 }

@@ -58,10 +58,13 @@ impl Backend for PortalBackend {
     }
 
     fn help(&self, topic: &str) -> Option<String> {
-        readme_section(README, match topic {
-            "kubernetes" => "## Kubernetes",
-            _ => return None,
-        })
+        readme_section(
+            README,
+            match topic {
+                "kubernetes" => "## Kubernetes",
+                _ => return None,
+            },
+        )
     }
 
     fn kubernetes_view(&self, entity_ref: String) -> BoxFuture<KubernetesView> {
@@ -87,7 +90,9 @@ impl Backend for PortalBackend {
 }
 
 fn configured(service: Option<Arc<KubernetesService>>) -> Result<Arc<KubernetesService>, String> {
-    service.ok_or_else(|| "Kubernetes is not configured (no kubernetes: block in app-config)".to_string())
+    service.ok_or_else(|| {
+        "Kubernetes is not configured (no kubernetes: block in app-config)".to_string()
+    })
 }
 
 /// The README, shown as in-app help.
@@ -97,7 +102,10 @@ const README: &str = include_str!("../../README.md");
 fn readme_section(readme: &str, heading: &str) -> Option<String> {
     let start = readme.find(&format!("\n{heading}\n"))? + 1;
     let rest = &readme[start..];
-    let end = rest[heading.len()..].find("\n## ").map(|i| i + heading.len() + 1).unwrap_or(rest.len());
+    let end = rest[heading.len()..]
+        .find("\n## ")
+        .map(|i| i + heading.len() + 1)
+        .unwrap_or(rest.len());
     Some(rest[..end].trim_end().to_string())
 }
 

@@ -33,7 +33,10 @@ struct Loaded {
     settings: Option<settings::Settings>,
     catalog: Option<catalog::config::CatalogConfig>,
     /// `kubernetes:` (None when absent) and `aws:`.
-    kubernetes: Option<(Option<kubernetes::config::KubernetesConfig>, kubernetes::aws_config::AwsConfig)>,
+    kubernetes: Option<(
+        Option<kubernetes::config::KubernetesConfig>,
+        kubernetes::aws_config::AwsConfig,
+    )>,
     files: Vec<PathBuf>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -153,7 +156,9 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let (Some(settings), Some(catalog_config), Some(kubernetes)) = (loaded.settings, loaded.catalog, loaded.kubernetes) else {
+    let (Some(settings), Some(catalog_config), Some(kubernetes)) =
+        (loaded.settings, loaded.catalog, loaded.kubernetes)
+    else {
         for e in &loaded.errors {
             tracing::error!("{e}");
         }
@@ -201,7 +206,10 @@ fn serve(args: &ConfigArgs) -> ExitCode {
 async fn run_server(
     settings: settings::Settings,
     catalog_config: catalog::config::CatalogConfig,
-    (kubernetes_config, aws_config): (Option<kubernetes::config::KubernetesConfig>, kubernetes::aws_config::AwsConfig),
+    (kubernetes_config, aws_config): (
+        Option<kubernetes::config::KubernetesConfig>,
+        kubernetes::aws_config::AwsConfig,
+    ),
     site_root: PathBuf,
     files: Vec<PathBuf>,
 ) -> ExitCode {
@@ -241,11 +249,18 @@ async fn run_server(
     ));
     let kubernetes = kubernetes_config.map(|k| {
         let auth = kubernetes::auth::Authenticator::new(aws_config, &environment());
-        Arc::new(kubernetes::KubernetesService::new(k, auth, Arc::clone(&store)))
+        Arc::new(kubernetes::KubernetesService::new(
+            k,
+            auth,
+            Arc::clone(&store),
+        ))
     });
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
-        backend: Arc::new(backend::PortalBackend::new(&settings, Arc::clone(&store)).with_kubernetes(kubernetes.clone())),
+        backend: Arc::new(
+            backend::PortalBackend::new(&settings, Arc::clone(&store))
+                .with_kubernetes(kubernetes.clone()),
+        ),
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes,

@@ -310,6 +310,9 @@ fn validate_lists_every_kubernetes_and_aws_problem() {
         ("clusters[4].caFile", "missing-ca.crt"),
         ("aws.accounts[0].secretAccessKey", "no secret access key"),
     ] {
-        assert!(stderr.lines().any(|l| l.contains(key) && l.contains(words)), "expected {key}: {words} in\n{stderr}");
+        assert!(
+            stderr.lines().any(|l| l.contains(key) && l.contains(words)),
+            "expected {key}: {words} in\n{stderr}"
+        );
     }
 }

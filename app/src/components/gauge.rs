@@ -14,7 +14,13 @@ pub fn Gauge(
         return view! { <span class="muted" title="no metrics">"—"</span> }.into_any();
     };
     let pct = u.of_limit.or(u.of_request).unwrap_or(0);
-    let level = if pct >= 100 { "over" } else if pct >= 85 { "high" } else { "ok" };
+    let level = if pct >= 100 {
+        "over"
+    } else if pct >= 85 {
+        "high"
+    } else {
+        "ok"
+    };
     let text = match (u.of_request, u.of_limit) {
         (Some(r), Some(l)) => format!("{r}% of request, {l}% of limit"),
         (Some(r), None) => format!("{r}% of request"),

@@ -260,7 +260,11 @@ impl PodRef {
     pub fn from_param(s: &str) -> Option<Self> {
         let mut it = s.splitn(3, '/');
         let (c, n, p) = (it.next()?, it.next()?, it.next()?);
-        (!c.is_empty() && !n.is_empty() && !p.is_empty()).then(|| Self { cluster: c.into(), namespace: n.into(), name: p.into() })
+        (!c.is_empty() && !n.is_empty() && !p.is_empty()).then(|| Self {
+            cluster: c.into(),
+            namespace: n.into(),
+            name: p.into(),
+        })
     }
 }
 

@@ -66,20 +66,35 @@ pub enum AuthError {
 impl Access {
     /// Authenticates the Authorization header.
     pub fn authenticate(&self, header: Option<&str>) -> Result<User, AuthError> {
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))).map(str::trim) else {
+        let Some(token) = header
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+        else {
             return if self.anonymous && header.is_none() {
-                Ok(User { name: "system:anonymous".into(), forbid: Vec::new() })
+                Ok(User {
+                    name: "system:anonymous".into(),
+                    forbid: Vec::new(),
+                })
             } else {
                 Err(AuthError::Missing)
             };
         };
         if token.starts_with("k8s-aws-v1.") {
             let eks = self.eks.as_ref().ok_or(AuthError::Unknown)?;
-            let p = eks.sts.verify_eks_token(token, &eks.cluster_id, crate::clock::now()).map_err(|e| AuthError::Eks(e.to_string()))?;
+            let p = eks
+                .sts
+                .verify_eks_token(token, &eks.cluster_id, crate::clock::now())
+                .map_err(|e| AuthError::Eks(e.to_string()))?;
             if !eks.map_arns.iter().any(|a| *a == p.canonical_arn) {
                 return Err(AuthError::Unmapped(p.canonical_arn));
             }
-            return Ok(User { name: p.arn, forbid: eks.forbid.clone() });
+            return Ok(User {
+                name: p.arn,
+                forbid: eks.forbid.clone(),
+            });
         }
         // Constant-time comparison: a timing side channel on a demo cluster does not matter
         // much, but the habit does.
@@ -98,12 +113,23 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl User {
     /// Whether the user may `verb` the resource (`pods`, `pods/log`); returns the API server's
     /// Forbidden message when not.
-    pub fn authorize(&self, verb: &str, group: &str, resource: &str, subresource: Option<&str>, namespace: Option<&str>) -> Result<(), String> {
+    pub fn authorize(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<(), String> {
         let full = match subresource {
             Some(s) => format!("{resource}/{s}"),
             None => resource.to_string(),
         };
-        let denied = self.forbid.iter().any(|f| *f == full || (subresource.is_none() && *f == resource) || *f == format!("{full}.{group}"));
+        let denied = self.forbid.iter().any(|f| {
+            *f == full
+                || (subresource.is_none() && *f == resource)
+                || *f == format!("{full}.{group}")
+        });
         if !denied {
             return Ok(());
         }
@@ -122,8 +148,20 @@ mod tests {
     fn access() -> Access {
         Access {
             tokens: vec![
-                TokenEntry { token: "good".into(), user: User { name: "system:serviceaccount:default:reader".into(), forbid: vec![] } },
-                TokenEntry { token: "limited".into(), user: User { name: "system:serviceaccount:default:limited".into(), forbid: vec!["secrets".into(), "pods/log".into()] } },
+                TokenEntry {
+                    token: "good".into(),
+                    user: User {
+                        name: "system:serviceaccount:default:reader".into(),
+                        forbid: vec![],
+                    },
+                },
+                TokenEntry {
+                    token: "limited".into(),
+                    user: User {
+                        name: "system:serviceaccount:default:limited".into(),
+                        forbid: vec!["secrets".into(), "pods/log".into()],
+                    },
+                },
             ],
             anonymous: false,
             eks: None,
@@ -134,17 +172,34 @@ mod tests {
     fn tokens_and_forbidden_resources() {
         let a = access();
         assert!(matches!(a.authenticate(None), Err(AuthError::Missing)));
-        assert!(matches!(a.authenticate(Some("Bearer nope")), Err(AuthError::Unknown)));
-        assert!(matches!(a.authenticate(Some("Basic Zm9vOmJhcg==")), Err(AuthError::Missing)));
-        let good = a.authenticate(Some("Bearer good")).unwrap_or_else(|e| panic!("{e}"));
-        assert!(good.authorize("list", "", "secrets", None, Some("payments")).is_ok());
-        let limited = a.authenticate(Some("Bearer limited")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            a.authenticate(Some("Bearer nope")),
+            Err(AuthError::Unknown)
+        ));
+        assert!(matches!(
+            a.authenticate(Some("Basic Zm9vOmJhcg==")),
+            Err(AuthError::Missing)
+        ));
+        let good = a
+            .authenticate(Some("Bearer good"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(good
+            .authorize("list", "", "secrets", None, Some("payments"))
+            .is_ok());
+        let limited = a
+            .authenticate(Some("Bearer limited"))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             limited.authorize("list", "", "secrets", None, Some("payments")),
             Err("secrets is forbidden: User \"system:serviceaccount:default:limited\" cannot list resource \"secrets\" in API group \"\" in the namespace \"payments\"".into())
         );
-        assert!(limited.authorize("get", "", "pods", Some("log"), Some("x")).is_err());
+        assert!(limited
+            .authorize("get", "", "pods", Some("log"), Some("x"))
+            .is_err());
         assert!(limited.authorize("list", "", "pods", None, None).is_ok());
-        assert!(limited.authorize("list", "", "secrets", None, None).unwrap_err().ends_with("at the cluster scope"));
+        assert!(limited
+            .authorize("list", "", "secrets", None, None)
+            .unwrap_err()
+            .ends_with("at the cluster scope"));
     }
 }

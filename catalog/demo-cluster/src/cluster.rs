@@ -44,7 +44,11 @@ pub struct Life {
 
 impl Default for Life {
     fn default() -> Self {
-        Self { enabled: false, tick: Duration::from_secs(2), restart_every: Duration::from_secs(45) }
+        Self {
+            enabled: false,
+            tick: Duration::from_secs(2),
+            restart_every: Duration::from_secs(45),
+        }
     }
 }
 
@@ -60,20 +64,32 @@ impl Stats {
     pub fn count(&self, verb: &str, resource: &str) {
         self.total.fetch_add(1, Ordering::Relaxed);
         let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        *c.entry((verb.to_string(), resource.to_string())).or_default() += 1;
+        *c.entry((verb.to_string(), resource.to_string()))
+            .or_default() += 1;
     }
 
     /// Every counter, as `{"total": n, "requests": [{verb, resource, count}]}`.
     pub fn snapshot(&self) -> Value {
         let c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut rows: Vec<_> = c.iter().map(|((v, r), n)| serde_json::json!({"verb": v, "resource": r, "count": n})).collect();
-        rows.sort_by_key(|r| (r["verb"].as_str().unwrap_or("").to_string(), r["resource"].as_str().unwrap_or("").to_string()));
+        let mut rows: Vec<_> = c
+            .iter()
+            .map(|((v, r), n)| serde_json::json!({"verb": v, "resource": r, "count": n}))
+            .collect();
+        rows.sort_by_key(|r| {
+            (
+                r["verb"].as_str().unwrap_or("").to_string(),
+                r["resource"].as_str().unwrap_or("").to_string(),
+            )
+        });
         serde_json::json!({"total": self.total.load(Ordering::Relaxed), "requests": rows})
     }
 
     /// Resets every counter.
     pub fn reset(&self) {
-        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.total.store(0, Ordering::Relaxed);
     }
 }
@@ -90,7 +106,9 @@ impl ExtraLogs {
     /// Appends a line now.
     pub fn push(&self, ns: &str, pod: &str, container: &str, line: &str) {
         let mut l = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-        l.entry((ns.into(), pod.into(), container.into())).or_default().push((crate::clock::now(), line.to_string()));
+        l.entry((ns.into(), pod.into(), container.into()))
+            .or_default()
+            .push((crate::clock::now(), line.to_string()));
         drop(l);
         self.added.notify_waiters();
     }
@@ -98,7 +116,9 @@ impl ExtraLogs {
     /// The lines added for a container.
     pub fn get(&self, ns: &str, pod: &str, container: &str) -> Vec<(SystemTime, String)> {
         let l = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-        l.get(&(ns.into(), pod.into(), container.into())).cloned().unwrap_or_default()
+        l.get(&(ns.into(), pod.into(), container.into()))
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -173,12 +193,16 @@ impl Cluster {
 
     /// Finds a type by group, version and plural (as in a URL path).
     pub fn type_by_path(&self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
-        self.types().into_iter().find(|t| t.group == group && t.version == version && t.plural == plural)
+        self.types()
+            .into_iter()
+            .find(|t| t.group == group && t.version == version && t.plural == plural)
     }
 
     /// Finds a type by group and kind (as in a manifest; any served version).
     pub fn type_by_kind(&self, group: &str, kind: &str) -> Option<ResourceType> {
-        self.types().into_iter().find(|t| t.group == group && t.kind == kind && !t.list_only)
+        self.types()
+            .into_iter()
+            .find(|t| t.group == group && t.kind == kind && !t.list_only)
     }
 
     /// Finds a type by its store id (`deployments.apps`).
@@ -188,7 +212,10 @@ impl Cluster {
 
     /// Current fault switches.
     pub fn faults(&self) -> Faults {
-        self.faults.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.faults
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the fault switches.

@@ -119,16 +119,29 @@ impl SimConfig {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-        let mut cfg: SimConfig = serde_yaml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut cfg: SimConfig =
+            serde_yaml::from_str(&text).map_err(|source| ConfigError::Parse {
+                path: shown.clone(),
+                source,
+            })?;
         cfg.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
         for c in &cfg.clusters {
             if !seen.insert(c.name.clone()) {
-                return Err(ConfigError::Duplicate { path: shown, name: c.name.clone() });
+                return Err(ConfigError::Duplicate {
+                    path: shown,
+                    name: c.name.clone(),
+                });
             }
             if c.eks.is_some() && cfg.aws.is_none() {
-                return Err(ConfigError::NoAws { path: shown, name: c.name.clone() });
+                return Err(ConfigError::NoAws {
+                    path: shown,
+                    name: c.name.clone(),
+                });
             }
         }
         Ok(cfg)
@@ -136,6 +149,12 @@ impl SimConfig {
 
     /// A cluster's manifest directory, resolved.
     pub fn manifests(&self, c: &ClusterConfig) -> Option<PathBuf> {
-        c.manifests.as_ref().map(|m| if m.is_absolute() { m.clone() } else { self.base.join(m) })
+        c.manifests.as_ref().map(|m| {
+            if m.is_absolute() {
+                m.clone()
+            } else {
+                self.base.join(m)
+            }
+        })
     }
 }

@@ -36,7 +36,11 @@ fn err(code: StatusCode, message: impl std::fmt::Display) -> Response {
 }
 
 fn find(c: &Control, name: &str) -> Result<Arc<Cluster>, Response> {
-    c.clusters.iter().find(|(k, _)| k.name == name).map(|(k, _)| k.clone()).ok_or_else(|| err(StatusCode::NOT_FOUND, format!("no cluster '{name}'")))
+    c.clusters
+        .iter()
+        .find(|(k, _)| k.name == name)
+        .map(|(k, _)| k.clone())
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("no cluster '{name}'")))
 }
 
 /// The control router.
@@ -46,10 +50,16 @@ pub fn router(control: Arc<Control>) -> Router {
         .route("/clusters/{c}/stats", get(stats).delete(reset_stats))
         .route("/clusters/{c}/faults", get(get_faults).put(put_faults))
         .route("/clusters/{c}/apply", post(apply))
-        .route("/clusters/{c}/objects/{resource}/{ns}/{name}", axum::routing::patch(patch_object).delete(delete_object))
+        .route(
+            "/clusters/{c}/objects/{resource}/{ns}/{name}",
+            axum::routing::patch(patch_object).delete(delete_object),
+        )
         .route("/clusters/{c}/pods/{ns}/{name}/restart", post(restart_pod))
         .route("/clusters/{c}/pods/{ns}/{name}/log", post(add_log))
-        .route("/clusters/{c}/deployments/{ns}/{name}/rollout", post(rollout))
+        .route(
+            "/clusters/{c}/deployments/{ns}/{name}/rollout",
+            post(rollout),
+        )
         .route("/clusters/{c}/compact", post(compact))
         .route("/sts/calls", get(sts_calls))
         .with_state(control)
@@ -118,7 +128,11 @@ async fn apply(State(c): S, Path(name): Path<String>, body: String) -> Response 
 }
 
 fn resource_id(k: &Cluster, resource: &str) -> Option<crate::resources::ResourceType> {
-    k.type_by_id(resource).or_else(|| k.types().into_iter().find(|t| t.plural == resource && !t.list_only))
+    k.type_by_id(resource).or_else(|| {
+        k.types()
+            .into_iter()
+            .find(|t| t.plural == resource && !t.list_only)
+    })
 }
 
 /// RFC 7386 JSON merge patch.
@@ -142,14 +156,25 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-async fn patch_object(State(c): S, Path((name, resource, ns, obj)): Path<(String, String, String, String)>, Json(patch): Json<Value>) -> Response {
+async fn patch_object(
+    State(c): S,
+    Path((name, resource, ns, obj)): Path<(String, String, String, String)>,
+    Json(patch): Json<Value>,
+) -> Response {
     let k = match find(&c, &name) {
         Ok(k) => k,
         Err(e) => return e,
     };
-    let Some(ty) = resource_id(&k, &resource) else { return err(StatusCode::NOT_FOUND, format!("no resource '{resource}'")) };
+    let Some(ty) = resource_id(&k, &resource) else {
+        return err(StatusCode::NOT_FOUND, format!("no resource '{resource}'"));
+    };
     let ns = if ns == "-" { String::new() } else { ns };
-    let Some(current) = k.store.get(&ty.id(), &ns, &obj) else { return err(StatusCode::NOT_FOUND, format!("{resource} {ns}/{obj} not found")) };
+    let Some(current) = k.store.get(&ty.id(), &ns, &obj) else {
+        return err(
+            StatusCode::NOT_FOUND,
+            format!("{resource} {ns}/{obj} not found"),
+        );
+    };
     let mut v = (*current).clone();
     merge_patch(&mut v, &patch);
     if patch.get("status").is_some() || ty.plural == "pods" {
@@ -166,12 +191,17 @@ async fn patch_object(State(c): S, Path((name, resource, ns, obj)): Path<(String
     }
 }
 
-async fn delete_object(State(c): S, Path((name, resource, ns, obj)): Path<(String, String, String, String)>) -> Response {
+async fn delete_object(
+    State(c): S,
+    Path((name, resource, ns, obj)): Path<(String, String, String, String)>,
+) -> Response {
     let k = match find(&c, &name) {
         Ok(k) => k,
         Err(e) => return e,
     };
-    let Some(ty) = resource_id(&k, &resource) else { return err(StatusCode::NOT_FOUND, format!("no resource '{resource}'")) };
+    let Some(ty) = resource_id(&k, &resource) else {
+        return err(StatusCode::NOT_FOUND, format!("no resource '{resource}'"));
+    };
     let ns = if ns == "-" { String::new() } else { ns };
     match k.delete(&ty.id(), &ns, &obj) {
         Some(o) => {
@@ -179,17 +209,28 @@ async fn delete_object(State(c): S, Path((name, resource, ns, obj)): Path<(Strin
             reconcile_owner(&k, &o);
             Json((*o).clone()).into_response()
         }
-        None => err(StatusCode::NOT_FOUND, format!("{resource} {ns}/{obj} not found")),
+        None => err(
+            StatusCode::NOT_FOUND,
+            format!("{resource} {ns}/{obj} not found"),
+        ),
     }
 }
 
 /// After a pod is deleted by hand, its controller makes a new one (as a ReplicaSet would).
 fn reconcile_owner(k: &Cluster, deleted: &Value) {
-    let Some(owner) = deleted["metadata"]["ownerReferences"].as_array().and_then(|r| r.first()) else { return };
+    let Some(owner) = deleted["metadata"]["ownerReferences"]
+        .as_array()
+        .and_then(|r| r.first())
+    else {
+        return;
+    };
     let ns = deleted["metadata"]["namespace"].as_str().unwrap_or("");
     let name = owner["name"].as_str().unwrap_or("");
     let kind = owner["kind"].as_str().unwrap_or("");
-    let Some(ty) = crate::resources::gvk_of(owner).and_then(|(g, _, kd)| k.type_by_kind(&g, &kd)) else { return };
+    let Some(ty) = crate::resources::gvk_of(owner).and_then(|(g, _, kd)| k.type_by_kind(&g, &kd))
+    else {
+        return;
+    };
     if let Some(o) = k.store.get(&ty.id(), ns, name) {
         if kind != "Job" {
             k.reconcile(kind, &o);
@@ -202,15 +243,26 @@ fn reconcile_owner(k: &Cluster, deleted: &Value) {
     }
 }
 
-async fn restart_pod(State(c): S, Path((name, ns, pod)): Path<(String, String, String)>) -> Response {
+async fn restart_pod(
+    State(c): S,
+    Path((name, ns, pod)): Path<(String, String, String)>,
+) -> Response {
     let k = match find(&c, &name) {
         Ok(k) => k,
         Err(e) => return e,
     };
-    let Some(p) = k.store.get("pods", &ns, &pod) else { return err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found")) };
+    let Some(p) = k.store.get("pods", &ns, &pod) else {
+        return err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found"));
+    };
     k.restart(&p);
     k.refresh_owners(&ns);
-    Json(k.store.get("pods", &ns, &pod).map(|p| (*p).clone()).unwrap_or(Value::Null)).into_response()
+    Json(
+        k.store
+            .get("pods", &ns, &pod)
+            .map(|p| (*p).clone())
+            .unwrap_or(Value::Null),
+    )
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -219,12 +271,18 @@ struct LogLine {
     line: String,
 }
 
-async fn add_log(State(c): S, Path((name, ns, pod)): Path<(String, String, String)>, Json(l): Json<LogLine>) -> Response {
+async fn add_log(
+    State(c): S,
+    Path((name, ns, pod)): Path<(String, String, String)>,
+    Json(l): Json<LogLine>,
+) -> Response {
     let k = match find(&c, &name) {
         Ok(k) => k,
         Err(e) => return e,
     };
-    let Some(p) = k.store.get("pods", &ns, &pod) else { return err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found")) };
+    let Some(p) = k.store.get("pods", &ns, &pod) else {
+        return err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found"));
+    };
     let container = match crate::logs::pick_container(&p, l.container.as_deref()) {
         Ok(c) => c,
         Err(e) => return err(StatusCode::BAD_REQUEST, e),
@@ -238,9 +296,20 @@ async fn rollout(State(c): S, Path((name, ns, d)): Path<(String, String, String)
         Ok(k) => k,
         Err(e) => return e,
     };
-    let Some(dep) = k.store.get("deployments.apps", &ns, &d) else { return err(StatusCode::NOT_FOUND, format!("deployment {ns}/{d} not found")) };
+    let Some(dep) = k.store.get("deployments.apps", &ns, &d) else {
+        return err(
+            StatusCode::NOT_FOUND,
+            format!("deployment {ns}/{d} not found"),
+        );
+    };
     k.rollout_restart(&dep);
-    Json(k.store.get("deployments.apps", &ns, &d).map(|p| (*p).clone()).unwrap_or(Value::Null)).into_response()
+    Json(
+        k.store
+            .get("deployments.apps", &ns, &d)
+            .map(|p| (*p).clone())
+            .unwrap_or(Value::Null),
+    )
+    .into_response()
 }
 
 async fn compact(State(c): S, Path(name): Path<String>) -> Response {

@@ -15,9 +15,19 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/backstage-tutorial-role";
 async fn started() -> (crate::Running, Creds) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clusters/demo-clusters.yaml");
     let config = crate::SimConfig::load(&path).expect("bundled config");
-    let user = config.aws.as_ref().and_then(|a| a.users.first()).cloned().expect("a user");
-    let running = crate::start(&config, &crate::Options::default()).await.expect("start");
-    (running, Creds::user(&user.access_key_id, &user.secret_access_key))
+    let user = config
+        .aws
+        .as_ref()
+        .and_then(|a| a.users.first())
+        .cloned()
+        .expect("a user");
+    let running = crate::start(&config, &crate::Options::default())
+        .await
+        .expect("start");
+    (
+        running,
+        Creds::user(&user.access_key_id, &user.secret_access_key),
+    )
 }
 
 async fn pods_with(running: &crate::Running, token: &str) -> Result<usize, kube::Error> {
@@ -28,10 +38,16 @@ async fn pods_with(running: &crate::Running, token: &str) -> Result<usize, kube:
         c.ca_data().expect("tls")
     );
     let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("kubeconfig");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.expect("config");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
     let client = kube::Client::try_from(cfg).expect("client");
     let pods: Api<Pod> = Api::namespaced(client, "backstage");
-    Ok(pods.list(&ListParams::default().labels("backstage.io/kubernetes-id=backstage-app")).await?.items.len())
+    Ok(pods
+        .list(&ListParams::default().labels("backstage.io/kubernetes-id=backstage-app"))
+        .await?
+        .items
+        .len())
 }
 
 fn code(r: Result<usize, kube::Error>) -> Option<u16> {
@@ -46,14 +62,32 @@ async fn eks_tokens_from_the_right_key_pass_and_tampered_ones_fail() {
     let (running, creds) = started().await;
     let now = crate::clock::now();
     let good = token(&creds, CLUSTER, now);
-    assert_eq!(pods_with(&running, &good).await.expect("EKS token accepted"), 2);
-    assert_eq!(code(pods_with(&running, &token(&creds, "some-other-cluster", now)).await), Some(401));
+    assert_eq!(
+        pods_with(&running, &good)
+            .await
+            .expect("EKS token accepted"),
+        2
+    );
+    assert_eq!(
+        code(pods_with(&running, &token(&creds, "some-other-cluster", now)).await),
+        Some(401)
+    );
     let old = now - std::time::Duration::from_secs(16 * 60);
-    assert_eq!(code(pods_with(&running, &token(&creds, CLUSTER, old)).await), Some(401));
+    assert_eq!(
+        code(pods_with(&running, &token(&creds, CLUSTER, old)).await),
+        Some(401)
+    );
     let wrong_secret = Creds::user(&creds.akid, "not-the-secret");
-    assert_eq!(code(pods_with(&running, &token(&wrong_secret, CLUSTER, now)).await), Some(401));
+    assert_eq!(
+        code(pods_with(&running, &token(&wrong_secret, CLUSTER, now)).await),
+        Some(401)
+    );
     // A service-account token of another cluster means nothing here.
-    let sa = running.cluster("greenroom-demo").and_then(|c| c.token("greenroom-reader")).expect("t").to_string();
+    let sa = running
+        .cluster("greenroom-demo")
+        .and_then(|c| c.token("greenroom-reader"))
+        .expect("t")
+        .to_string();
     assert_eq!(code(pods_with(&running, &sa).await), Some(401));
 }
 
@@ -65,13 +99,34 @@ async fn assumed_role_credentials_from_the_fake_sts_are_accepted() {
     let resp = assume_role(&sts, &creds, ROLE, &[], now);
     let temp = creds_from(&resp);
     assert!(temp.akid.starts_with("ASIA"));
-    assert_eq!(pods_with(&running, &token(&temp, CLUSTER, now)).await.expect("role session accepted"), 2);
+    assert_eq!(
+        pods_with(&running, &token(&temp, CLUSTER, now))
+            .await
+            .expect("role session accepted"),
+        2
+    );
     // Without the session token the temporary key is useless.
-    let stripped = Creds { token: None, ..temp };
-    assert_eq!(code(pods_with(&running, &token(&stripped, CLUSTER, now)).await), Some(401));
+    let stripped = Creds {
+        token: None,
+        ..temp
+    };
+    assert_eq!(
+        code(pods_with(&running, &token(&stripped, CLUSTER, now)).await),
+        Some(401)
+    );
     // The role with an external id refuses a caller that does not pass it.
     let partner = "arn:aws:iam::123456789012:role/greenroom-cross-account";
     assert_eq!(assume_role(&sts, &creds, partner, &[], now).status, 403);
-    assert_eq!(assume_role(&sts, &creds, partner, &[("ExternalId", "greenroom-demo-external-id")], now).status, 200);
+    assert_eq!(
+        assume_role(
+            &sts,
+            &creds,
+            partner,
+            &[("ExternalId", "greenroom-demo-external-id")],
+            now
+        )
+        .status,
+        200
+    );
     assert_eq!(sts.calls("AssumeRole"), 3);
 }

@@ -99,12 +99,17 @@ pub struct RunningCluster {
 impl RunningCluster {
     /// The CA as `caData` carries it (base64 of the PEM).
     pub fn ca_data(&self) -> Option<String> {
-        self.ca_pem.as_ref().map(|p| base64::engine::general_purpose::STANDARD.encode(p))
+        self.ca_pem
+            .as_ref()
+            .map(|p| base64::engine::general_purpose::STANDARD.encode(p))
     }
 
     /// The token of a service account.
     pub fn token(&self, account: &str) -> Option<&str> {
-        self.tokens.iter().find(|(a, _)| a == account).map(|(_, t)| t.as_str())
+        self.tokens
+            .iter()
+            .find(|(a, _)| a == account)
+            .map(|(_, t)| t.as_str())
     }
 }
 
@@ -189,9 +194,17 @@ pub async fn start(config: &SimConfig, opts: &Options) -> Result<Running, StartE
     for cc in &config.clusters {
         let cluster = Cluster::new(&cc.name, opts.life.clone(), opts.history);
         if let Some(dir) = config.manifests(cc) {
-            cluster.seed_dir(&dir).map_err(|source| StartError::Seed { cluster: cc.name.clone(), source })?;
+            cluster.seed_dir(&dir).map_err(|source| StartError::Seed {
+                cluster: cc.name.clone(),
+                source,
+            })?;
         } else {
-            cluster.seed(Vec::new()).map_err(|source| StartError::Seed { cluster: cc.name.clone(), source })?;
+            cluster
+                .seed(Vec::new())
+                .map_err(|source| StartError::Seed {
+                    cluster: cc.name.clone(),
+                    source,
+                })?;
         }
         let mut tokens = Vec::new();
         let mut entries = Vec::new();
@@ -200,7 +213,10 @@ pub async fn start(config: &SimConfig, opts: &Options) -> Result<Running, StartE
             tokens.push((sa.name.clone(), token.clone()));
             entries.push(auth::TokenEntry {
                 token,
-                user: auth::User { name: format!("system:serviceaccount:{}:{}", sa.namespace, sa.name), forbid: sa.forbid.clone() },
+                user: auth::User {
+                    name: format!("system:serviceaccount:{}:{}", sa.namespace, sa.name),
+                    forbid: sa.forbid.clone(),
+                },
             });
         }
         let eks = match (&cc.eks, &sts) {
@@ -213,9 +229,21 @@ pub async fn start(config: &SimConfig, opts: &Options) -> Result<Running, StartE
             _ => None,
         };
         let eks_cluster_id = eks.as_ref().map(|e| e.cluster_id.clone());
-        let access = auth::Access { tokens: entries, anonymous: cc.anonymous, eks };
-        let state = Arc::new(api::ApiState { cluster: cluster.clone(), access, bookmark_every: opts.bookmark_every });
-        let tls = if opts.tls { Some(tls::generate(&cc.name)?) } else { None };
+        let access = auth::Access {
+            tokens: entries,
+            anonymous: cc.anonymous,
+            eks,
+        };
+        let state = Arc::new(api::ApiState {
+            cluster: cluster.clone(),
+            access,
+            bookmark_every: opts.bookmark_every,
+        });
+        let tls = if opts.tls {
+            Some(tls::generate(&cc.name)?)
+        } else {
+            None
+        };
         let port = match cc.port {
             Some(p) if p != 0 => p,
             _ => {
@@ -227,9 +255,14 @@ pub async fn start(config: &SimConfig, opts: &Options) -> Result<Running, StartE
             }
         };
         let addr = SocketAddr::new(opts.host, port);
-        let bound = server::serve(cluster.clone(), addr, tls.as_ref().map(|t| t.server_config.clone()), api::router(state))
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
+        let bound = server::serve(
+            cluster.clone(),
+            addr,
+            tls.as_ref().map(|t| t.server_config.clone()),
+            api::router(state),
+        )
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
         let scheme = if opts.tls { "https" } else { "http" };
         tracing::info!(cluster = %cc.name, url = %format!("{scheme}://{bound}"), objects = cluster.store.resource_version(), "cluster serving");
         if opts.life.enabled {
@@ -243,32 +276,64 @@ pub async fn start(config: &SimConfig, opts: &Options) -> Result<Running, StartE
                 }
             });
         }
-        clusters.push(RunningCluster { name: cc.name.clone(), url: format!("{scheme}://{bound}"), ca_pem: tls.map(|t| t.ca_pem), tokens, eks_cluster_id, cluster });
+        clusters.push(RunningCluster {
+            name: cc.name.clone(),
+            url: format!("{scheme}://{bound}"),
+            ca_pem: tls.map(|t| t.ca_pem),
+            tokens,
+            eks_cluster_id,
+            cluster,
+        });
     }
     let (sts_url, sts_ca_pem) = match &sts {
         Some(s) => {
-            let tls = if opts.tls { Some(tls::generate("sts")?) } else { None };
+            let tls = if opts.tls {
+                Some(tls::generate("sts")?)
+            } else {
+                None
+            };
             let holder = Cluster::new("sts", Life::default(), 1);
             let addr = SocketAddr::new(opts.host, if next_port == 0 { 0 } else { next_port });
-            let bound = server::serve(holder, addr, tls.as_ref().map(|t| t.server_config.clone()), sts_router(s.clone()))
-                .await
-                .map_err(|source| StartError::Bind { addr, source })?;
+            let bound = server::serve(
+                holder,
+                addr,
+                tls.as_ref().map(|t| t.server_config.clone()),
+                sts_router(s.clone()),
+            )
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
             let scheme = if opts.tls { "https" } else { "http" };
             (Some(format!("{scheme}://{bound}")), tls.map(|t| t.ca_pem))
         }
         None => (None, None),
     };
-    let control = Arc::new(control::Control { clusters: clusters.iter().map(|c| (c.cluster.clone(), c.url.clone())).collect(), sts: sts.clone() });
+    let control = Arc::new(control::Control {
+        clusters: clusters
+            .iter()
+            .map(|c| (c.cluster.clone(), c.url.clone()))
+            .collect(),
+        sts: sts.clone(),
+    });
     let addr = SocketAddr::new(opts.host, opts.control_port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let control_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let control_addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
     let router = control::router(control);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "control API stopped");
         }
     });
-    Ok(Running { clusters, control_url: format!("http://{control_addr}"), sts_url, sts_ca_pem, sts })
+    Ok(Running {
+        clusters,
+        control_url: format!("http://{control_addr}"),
+        sts_url,
+        sts_ca_pem,
+        sts,
+    })
 }
 
 /// The fake STS over HTTP: every request goes to [`aws::Sts::handle`].
@@ -277,17 +342,32 @@ fn sts_router(sts: Arc<aws::Sts>) -> axum::Router {
         let sts = sts.clone();
         async move {
             let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-            let mut headers: Vec<(String, String)> = parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let mut headers: Vec<(String, String)> = parts
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect();
             if !headers.iter().any(|(k, _)| k == "host") {
                 if let Some(a) = parts.uri.authority() {
                     headers.push(("host".into(), a.to_string()));
                 }
             }
-            let pq = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+            let pq = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into());
             let r = sts.handle(parts.method.as_str(), &pq, &headers, &body, clock::now());
-            let code = http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            axum::response::IntoResponse::into_response((code, [(http::header::CONTENT_TYPE, r.content_type)], r.body))
+            let code = http::StatusCode::from_u16(r.status)
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            axum::response::IntoResponse::into_response((
+                code,
+                [(http::header::CONTENT_TYPE, r.content_type)],
+                r.body,
+            ))
         }
     };
     axum::Router::new().fallback(handler)

@@ -42,16 +42,27 @@ fn env_name(cluster: &str) -> String {
     format!("DEMO_{}", cluster.to_uppercase().replace(['-', '.'], "_"))
 }
 
-fn write_state(dir: &std::path::Path, running: &demo_cluster::Running, aws_user: Option<&demo_cluster::aws::IamUser>) -> std::io::Result<()> {
+fn write_state(
+    dir: &std::path::Path,
+    running: &demo_cluster::Running,
+    aws_user: Option<&demo_cluster::aws::IamUser>,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut env = String::from("# Written by demo-cluster at start; source it before starting the portal.\n");
-    env.push_str(&format!("export DEMO_CONTROL_URL='{}'\n", running.control_url));
+    let mut env =
+        String::from("# Written by demo-cluster at start; source it before starting the portal.\n");
+    env.push_str(&format!(
+        "export DEMO_CONTROL_URL='{}'\n",
+        running.control_url
+    ));
     if let Some(u) = &running.sts_url {
         env.push_str(&format!("export DEMO_STS_URL='{u}'\n"));
     }
     if let Some(user) = aws_user {
         // The fake account's keys, for a portal configured with authProvider: aws.
-        env.push_str(&format!("export DEMO_AWS_ACCESS_KEY_ID='{}'\nexport DEMO_AWS_SECRET_ACCESS_KEY='{}'\n", user.access_key_id, user.secret_access_key));
+        env.push_str(&format!(
+            "export DEMO_AWS_ACCESS_KEY_ID='{}'\nexport DEMO_AWS_SECRET_ACCESS_KEY='{}'\n",
+            user.access_key_id, user.secret_access_key
+        ));
     }
     if let Some(pem) = &running.sts_ca_pem {
         let f = dir.join("sts-ca.crt");
@@ -64,13 +75,19 @@ fn write_state(dir: &std::path::Path, running: &demo_cluster::Running, aws_user:
         if let (Some(pem), Some(data)) = (&c.ca_pem, c.ca_data()) {
             let f = dir.join(format!("{}-ca.crt", c.name));
             std::fs::write(&f, pem)?;
-            env.push_str(&format!("export {p}_CA_FILE='{}'\nexport {p}_CA_DATA='{data}'\n", f.display()));
+            env.push_str(&format!(
+                "export {p}_CA_FILE='{}'\nexport {p}_CA_DATA='{data}'\n",
+                f.display()
+            ));
         }
         if let Some((_, t)) = c.tokens.first() {
             env.push_str(&format!("export {p}_TOKEN='{t}'\n"));
         }
         for (a, t) in &c.tokens {
-            env.push_str(&format!("export {p}_TOKEN_{}='{t}'\n", a.to_uppercase().replace('-', "_")));
+            env.push_str(&format!(
+                "export {p}_TOKEN_{}='{t}'\n",
+                a.to_uppercase().replace('-', "_")
+            ));
         }
     }
     let state = serde_json::to_string_pretty(&running.describe()).unwrap_or_default();
@@ -85,7 +102,9 @@ fn write_state(dir: &std::path::Path, running: &demo_cluster::Running, aws_user:
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let config = match demo_cluster::SimConfig::load(&cli.config) {
@@ -99,7 +118,11 @@ async fn main() -> ExitCode {
         base_port: cli.base_port,
         control_port: cli.control_port,
         tls: !cli.http,
-        life: demo_cluster::Life { enabled: !cli.frozen, restart_every: Duration::from_secs(cli.restart_every), ..Default::default() },
+        life: demo_cluster::Life {
+            enabled: !cli.frozen,
+            restart_every: Duration::from_secs(cli.restart_every),
+            ..Default::default()
+        },
         bookmark_every: Duration::from_secs(cli.bookmark_every.max(1)),
         ..Default::default()
     };
@@ -111,7 +134,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    eprintln!("demo-cluster: control API {}; state in {}", running.control_url, cli.state_dir.display());
+    eprintln!(
+        "demo-cluster: control API {}; state in {}",
+        running.control_url,
+        cli.state_dir.display()
+    );
     for c in &running.clusters {
         eprintln!("  {} → {}", c.name, c.url);
     }

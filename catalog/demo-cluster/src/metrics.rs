@@ -11,7 +11,10 @@ use crate::quantity;
 
 fn request(container: &Value, res: &str) -> Option<f64> {
     let r = &container["resources"];
-    let q = r["requests"].get(res).or_else(|| r["limits"].get(res))?.as_str()?;
+    let q = r["requests"]
+        .get(res)
+        .or_else(|| r["limits"].get(res))?
+        .as_str()?;
     if res == "cpu" {
         quantity::millicores(q)
     } else {
@@ -31,11 +34,24 @@ pub fn usage(pod: &Value, index: usize, now: SystemTime) -> Option<(f64, f64)> {
     let status = &pod["status"]["containerStatuses"][index];
     status["state"]["running"].as_object()?;
     let c = &pod["spec"]["containers"][index];
-    let cpu = hint(pod, "cpu").and_then(quantity::millicores).or_else(|| request(c, "cpu").map(|r| r / 10.0)).unwrap_or(2.0);
-    let mem = hint(pod, "memory").and_then(quantity::bytes).or_else(|| request(c, "memory").map(|r| r / 10.0)).unwrap_or(16.0 * 1048576.0);
+    let cpu = hint(pod, "cpu")
+        .and_then(quantity::millicores)
+        .or_else(|| request(c, "cpu").map(|r| r / 10.0))
+        .unwrap_or(2.0);
+    let mem = hint(pod, "memory")
+        .and_then(quantity::bytes)
+        .or_else(|| request(c, "memory").map(|r| r / 10.0))
+        .unwrap_or(16.0 * 1048576.0);
     let name = pod["metadata"]["name"].as_str().unwrap_or("");
     // Frozen clusters report exact hint values so tests can assert on them.
-    let (wc, wm) = if now == SystemTime::UNIX_EPOCH { (1.0, 1.0) } else { (wobble(name, now), 1.0 + (wobble(&format!("{name}m"), now) - 1.0) / 3.0) };
+    let (wc, wm) = if now == SystemTime::UNIX_EPOCH {
+        (1.0, 1.0)
+    } else {
+        (
+            wobble(name, now),
+            1.0 + (wobble(&format!("{name}m"), now) - 1.0) / 3.0,
+        )
+    };
     Some((cpu * wc, mem * wm))
 }
 
@@ -55,7 +71,12 @@ pub fn cpu_utilisation(pod: &Value, now: SystemTime) -> Option<f64> {
 pub fn avg_cpu_millis(pods: &[std::sync::Arc<Value>], now: SystemTime) -> f64 {
     let v: Vec<f64> = pods
         .iter()
-        .map(|p| (0..p["spec"]["containers"].as_array().map_or(0, Vec::len)).filter_map(|i| usage(p, i, now)).map(|u| u.0).sum())
+        .map(|p| {
+            (0..p["spec"]["containers"].as_array().map_or(0, Vec::len))
+                .filter_map(|i| usage(p, i, now))
+                .map(|u| u.0)
+                .sum()
+        })
         .collect();
     if v.is_empty() {
         0.0

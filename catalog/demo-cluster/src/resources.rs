@@ -51,7 +51,16 @@ impl ResourceType {
         let verbs: &[&str] = if self.list_only {
             &["get", "list"]
         } else {
-            &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            &[
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
         };
         let mut v = json!({
             "name": self.plural,
@@ -77,7 +86,15 @@ fn storage_hash(id: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(&d[..8])
 }
 
-fn rt(group: &str, version: &str, plural: &str, kind: &str, namespaced: bool, short: &[&str], fields: &[&'static str]) -> ResourceType {
+fn rt(
+    group: &str,
+    version: &str,
+    plural: &str,
+    kind: &str,
+    namespaced: bool,
+    short: &[&str],
+    fields: &[&'static str],
+) -> ResourceType {
     ResourceType {
         group: group.into(),
         version: version.into(),
@@ -94,30 +111,184 @@ fn rt(group: &str, version: &str, plural: &str, kind: &str, namespaced: bool, sh
 /// The built-in resource types.
 pub fn builtin() -> Vec<ResourceType> {
     let mut v = vec![
-        rt("", "v1", "namespaces", "Namespace", false, &["ns"], &["status.phase"]),
-        rt("", "v1", "nodes", "Node", false, &["no"], &["spec.unschedulable"]),
-        rt("", "v1", "pods", "Pod", true, &["po"], &["status.phase", "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName", "status.podIP"]),
-        rt("", "v1", "services", "Service", true, &["svc"], &["spec.clusterIP", "spec.type"]),
+        rt(
+            "",
+            "v1",
+            "namespaces",
+            "Namespace",
+            false,
+            &["ns"],
+            &["status.phase"],
+        ),
+        rt(
+            "",
+            "v1",
+            "nodes",
+            "Node",
+            false,
+            &["no"],
+            &["spec.unschedulable"],
+        ),
+        rt(
+            "",
+            "v1",
+            "pods",
+            "Pod",
+            true,
+            &["po"],
+            &[
+                "status.phase",
+                "spec.nodeName",
+                "spec.restartPolicy",
+                "spec.serviceAccountName",
+                "status.podIP",
+            ],
+        ),
+        rt(
+            "",
+            "v1",
+            "services",
+            "Service",
+            true,
+            &["svc"],
+            &["spec.clusterIP", "spec.type"],
+        ),
         rt("", "v1", "configmaps", "ConfigMap", true, &["cm"], &[]),
         rt("", "v1", "secrets", "Secret", true, &[], &["type"]),
-        rt("", "v1", "events", "Event", true, &["ev"], &["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]),
-        rt("", "v1", "limitranges", "LimitRange", true, &["limits"], &[]),
-        rt("", "v1", "resourcequotas", "ResourceQuota", true, &["quota"], &[]),
-        rt("", "v1", "serviceaccounts", "ServiceAccount", true, &["sa"], &[]),
-        rt("apps", "v1", "deployments", "Deployment", true, &["deploy"], &[]),
-        rt("apps", "v1", "replicasets", "ReplicaSet", true, &["rs"], &["status.replicas"]),
-        rt("apps", "v1", "statefulsets", "StatefulSet", true, &["sts"], &["status.successful"]),
+        rt(
+            "",
+            "v1",
+            "events",
+            "Event",
+            true,
+            &["ev"],
+            &[
+                "involvedObject.kind",
+                "involvedObject.namespace",
+                "involvedObject.name",
+                "involvedObject.uid",
+                "involvedObject.apiVersion",
+                "involvedObject.resourceVersion",
+                "involvedObject.fieldPath",
+                "reason",
+                "reportingComponent",
+                "source",
+                "type",
+            ],
+        ),
+        rt(
+            "",
+            "v1",
+            "limitranges",
+            "LimitRange",
+            true,
+            &["limits"],
+            &[],
+        ),
+        rt(
+            "",
+            "v1",
+            "resourcequotas",
+            "ResourceQuota",
+            true,
+            &["quota"],
+            &[],
+        ),
+        rt(
+            "",
+            "v1",
+            "serviceaccounts",
+            "ServiceAccount",
+            true,
+            &["sa"],
+            &[],
+        ),
+        rt(
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            true,
+            &["deploy"],
+            &[],
+        ),
+        rt(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            true,
+            &["rs"],
+            &["status.replicas"],
+        ),
+        rt(
+            "apps",
+            "v1",
+            "statefulsets",
+            "StatefulSet",
+            true,
+            &["sts"],
+            &["status.successful"],
+        ),
         rt("apps", "v1", "daemonsets", "DaemonSet", true, &["ds"], &[]),
-        rt("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, &["hpa"], &[]),
-        rt("batch", "v1", "jobs", "Job", true, &[], &["status.successful"]),
+        rt(
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            "HorizontalPodAutoscaler",
+            true,
+            &["hpa"],
+            &[],
+        ),
+        rt(
+            "batch",
+            "v1",
+            "jobs",
+            "Job",
+            true,
+            &[],
+            &["status.successful"],
+        ),
         rt("batch", "v1", "cronjobs", "CronJob", true, &["cj"], &[]),
-        rt("networking.k8s.io", "v1", "ingresses", "Ingress", true, &["ing"], &[]),
-        rt("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, &["crd", "crds"], &[]),
+        rt(
+            "networking.k8s.io",
+            "v1",
+            "ingresses",
+            "Ingress",
+            true,
+            &["ing"],
+            &[],
+        ),
+        rt(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+            false,
+            &["crd", "crds"],
+            &[],
+        ),
     ];
-    let mut pm = rt("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", true, &[], &[]);
+    let mut pm = rt(
+        "metrics.k8s.io",
+        "v1beta1",
+        "pods",
+        "PodMetrics",
+        true,
+        &[],
+        &[],
+    );
     pm.list_only = true;
     pm.singular = String::new();
-    let mut nm = rt("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", false, &[], &[]);
+    let mut nm = rt(
+        "metrics.k8s.io",
+        "v1beta1",
+        "nodes",
+        "NodeMetrics",
+        false,
+        &[],
+        &[],
+    );
     nm.list_only = true;
     nm.singular = String::new();
     v.push(pm);
@@ -145,13 +316,24 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
             .get("singular")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .unwrap_or_else(|| names.get("kind").and_then(Value::as_str).unwrap_or("").to_lowercase()),
+            .unwrap_or_else(|| {
+                names
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_lowercase()
+            }),
         kind: names.get("kind")?.as_str()?.to_string(),
         namespaced: spec.get("scope").and_then(Value::as_str) != Some("Cluster"),
         short_names: names
             .get("shortNames")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         fields: Vec::new(),
         list_only: false,

@@ -92,11 +92,16 @@ fn valid_key(k: &str) -> bool {
     };
     let name_ok = !name.is_empty()
         && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     let prefix_ok = prefix.is_none_or(|p| {
-        !p.is_empty() && p.len() <= 253 && p.chars().all(|c| c.is_ascii_alphanumeric() || "-.".contains(c))
+        !p.is_empty()
+            && p.len() <= 253
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.".contains(c))
     });
     name_ok && prefix_ok
 }
@@ -104,7 +109,8 @@ fn valid_key(k: &str) -> bool {
 fn valid_value(v: &str) -> bool {
     v.is_empty()
         || (v.len() <= 63
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && v.starts_with(|c: char| c.is_ascii_alphanumeric())
             && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
 }
@@ -156,11 +162,20 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
             .and_then(|l| l.strip_suffix(')'))
             .ok_or_else(|| err("expected a parenthesised list of values"))?;
         if inner.trim().is_empty() {
-            return Err(err("for 'in', 'notin' operators, values set can't be empty"));
+            return Err(err(
+                "for 'in', 'notin' operators, values set can't be empty",
+            ));
         }
-        let values = inner.split(',').map(value_of).collect::<Result<Vec<_>, _>>()?;
+        let values = inner
+            .split(',')
+            .map(value_of)
+            .collect::<Result<Vec<_>, _>>()?;
         let key = key_of(words[0])?;
-        return Ok(if op == "in" { Requirement::In(key, values) } else { Requirement::NotIn(key, values) });
+        return Ok(if op == "in" {
+            Requirement::In(key, values)
+        } else {
+            Requirement::NotIn(key, values)
+        });
     }
     Ok(Requirement::Exists(key_of(part)?))
 }
@@ -193,15 +208,23 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, v, false)
             } else {
-                return Err(SelectorError::Field(format!("invalid selector: '{part}'; can't understand '{part}'")));
+                return Err(SelectorError::Field(format!(
+                    "invalid selector: '{part}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
-            if !["metadata.name", "metadata.namespace"].contains(&field) && !supported.contains(&field) {
+            if !["metadata.name", "metadata.namespace"].contains(&field)
+                && !supported.contains(&field)
+            {
                 return Err(SelectorError::Field(format!(
                     "field label not supported: {field}"
                 )));
             }
-            terms.push(FieldTerm { field: field.to_string(), value: value.trim().to_string(), negated });
+            terms.push(FieldTerm {
+                field: field.to_string(),
+                value: value.trim().to_string(),
+                negated,
+            });
         }
         Ok(Self(terms))
     }
@@ -230,7 +253,8 @@ mod tests {
 
     #[test]
     fn every_operator_against_a_table() {
-        let app = labels(json!({"app": "cart", "tier": "backend", "backstage.io/kubernetes-id": "x"}));
+        let app =
+            labels(json!({"app": "cart", "tier": "backend", "backstage.io/kubernetes-id": "x"}));
         let none = labels(json!({}));
         let cases: &[(&str, bool, bool)] = &[
             // selector, matches `app`, matches `none`
@@ -262,20 +286,34 @@ mod tests {
 
     #[test]
     fn malformed_selectors_are_errors() {
-        for bad in ["app in cart", "app in ()", "-bad=x", "app=(x)", "a b c", "app=x y", "/x=1"] {
-            assert!(LabelSelector::parse(bad).is_err(), "{bad} should be rejected");
+        for bad in [
+            "app in cart",
+            "app in ()",
+            "-bad=x",
+            "app=(x)",
+            "a b c",
+            "app=x y",
+            "/x=1",
+        ] {
+            assert!(
+                LabelSelector::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 
     #[test]
     fn field_selectors() {
-        let pod = json!({"metadata": {"name": "p1", "namespace": "ns"}, "status": {"phase": "Running"}});
+        let pod =
+            json!({"metadata": {"name": "p1", "namespace": "ns"}, "status": {"phase": "Running"}});
         let ok = |s: &str| FieldSelector::parse(s, &["status.phase"]).map(|f| f.matches(&pod));
         assert_eq!(ok("metadata.name=p1"), Ok(true));
         assert_eq!(ok("metadata.name==p2"), Ok(false));
         assert_eq!(ok("status.phase!=Running"), Ok(false));
         assert_eq!(ok("status.phase=Running,metadata.namespace=ns"), Ok(true));
-        assert!(matches!(ok("spec.nodeName=x"), Err(SelectorError::Field(m)) if m.contains("not supported")));
+        assert!(
+            matches!(ok("spec.nodeName=x"), Err(SelectorError::Field(m)) if m.contains("not supported"))
+        );
         assert!(ok("nonsense").is_err());
     }
 }
@@ -286,12 +324,25 @@ pub fn matches_object(selector: &Value, object: &Value) -> bool {
     let mut reqs = Vec::new();
     if let Some(ml) = selector["matchLabels"].as_object() {
         for (k, v) in ml {
-            reqs.push(Requirement::Equals(k.clone(), v.as_str().unwrap_or("").to_string()));
+            reqs.push(Requirement::Equals(
+                k.clone(),
+                v.as_str().unwrap_or("").to_string(),
+            ));
         }
     }
-    for e in selector["matchExpressions"].as_array().into_iter().flatten() {
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let key = e["key"].as_str().unwrap_or("").to_string();
-        let values: Vec<String> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+        let values: Vec<String> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
         reqs.push(match e["operator"].as_str().unwrap_or("") {
             "In" => Requirement::In(key, values),
             "NotIn" => Requirement::NotIn(key, values),

@@ -23,7 +23,13 @@ pub async fn serve(
     Ok(bound)
 }
 
-async fn run(cluster: Arc<Cluster>, addr: SocketAddr, first: TcpListener, tls: Option<Arc<rustls::ServerConfig>>, router: axum::Router) {
+async fn run(
+    cluster: Arc<Cluster>,
+    addr: SocketAddr,
+    first: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    router: axum::Router,
+) {
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut epoch = cluster.fault_epoch.subscribe();
     let mut listener = Some(first);

@@ -121,7 +121,11 @@ impl Store {
         let mut inner = self.lock();
         inner.rv += 1;
         let rv = inner.rv;
-        let old = inner.maps.get(resource).and_then(|m| m.get(&(ns.clone(), name.clone()))).cloned();
+        let old = inner
+            .maps
+            .get(resource)
+            .and_then(|m| m.get(&(ns.clone(), name.clone())))
+            .cloned();
         if !object.get("metadata").is_some_and(Value::is_object) {
             object["metadata"] = json!({});
         }
@@ -156,8 +160,21 @@ impl Store {
         let object = Arc::new(object);
         let map = Arc::make_mut(inner.maps.entry(resource.to_string()).or_default());
         map.insert((ns, name), object.clone());
-        let kind = if old.is_some() { EventType::Modified } else { EventType::Added };
-        self.record(&mut inner, Event { rv, kind, resource: resource.to_string(), object: object.clone(), old });
+        let kind = if old.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.record(
+            &mut inner,
+            Event {
+                rv,
+                kind,
+                resource: resource.to_string(),
+                object: object.clone(),
+                old,
+            },
+        );
         object
     }
 
@@ -165,7 +182,10 @@ impl Store {
     pub fn delete(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
         let mut inner = self.lock();
         let key = (ns.to_string(), name.to_string());
-        let present = inner.maps.get(resource).is_some_and(|m| m.contains_key(&key));
+        let present = inner
+            .maps
+            .get(resource)
+            .is_some_and(|m| m.contains_key(&key));
         if !present {
             return None;
         }
@@ -176,7 +196,16 @@ impl Store {
         let mut last = (*old).clone();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
         let last = Arc::new(last);
-        self.record(&mut inner, Event { rv, kind: EventType::Deleted, resource: resource.to_string(), object: last.clone(), old: Some(old) });
+        self.record(
+            &mut inner,
+            Event {
+                rv,
+                kind: EventType::Deleted,
+                resource: resource.to_string(),
+                object: last.clone(),
+                old: Some(old),
+            },
+        );
         Some(last)
     }
 
@@ -194,13 +223,20 @@ impl Store {
 
     /// One object.
     pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        self.lock().maps.get(resource)?.get(&(ns.to_string(), name.to_string())).cloned()
+        self.lock()
+            .maps
+            .get(resource)?
+            .get(&(ns.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// A consistent snapshot of one resource type and the resourceVersion it is at.
     pub fn list(&self, resource: &str) -> (u64, Arc<ObjectMap>) {
         let inner = self.lock();
-        (inner.rv, inner.maps.get(resource).cloned().unwrap_or_default())
+        (
+            inner.rv,
+            inner.maps.get(resource).cloned().unwrap_or_default(),
+        )
     }
 
     /// Every object of every type (for controllers and the control API).
@@ -211,7 +247,11 @@ impl Store {
     /// Keeps a list snapshot so a `continue` token can page through it later.
     pub fn keep_snapshot(&self, resource: &str, rv: u64, map: Arc<ObjectMap>) {
         let mut inner = self.lock();
-        if inner.snapshots.iter().any(|(r, v, _)| r == resource && *v == rv) {
+        if inner
+            .snapshots
+            .iter()
+            .any(|(r, v, _)| r == resource && *v == rv)
+        {
             return;
         }
         inner.snapshots.push_back((resource.to_string(), rv, map));
@@ -226,27 +266,49 @@ impl Store {
         if rv == inner.rv {
             return Some(inner.maps.get(resource).cloned().unwrap_or_default());
         }
-        inner.snapshots.iter().find(|(r, v, _)| r == resource && *v == rv).map(|(_, _, m)| m.clone())
+        inner
+            .snapshots
+            .iter()
+            .find(|(r, v, _)| r == resource && *v == rv)
+            .map(|(_, _, m)| m.clone())
     }
 
     /// Subscribes to changes after `since`: the retained events newer than it, and a receiver
     /// for what comes next (events already returned may arrive again; skip rv <= last seen).
-    pub fn watch_from(&self, since: u64) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), TooOld> {
+    pub fn watch_from(
+        &self,
+        since: u64,
+    ) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), TooOld> {
         let inner = self.lock();
         let rx = self.tx.subscribe();
         if since < inner.compacted {
-            return Err(TooOld { requested: since, oldest: inner.compacted + 1 });
+            return Err(TooOld {
+                requested: since,
+                oldest: inner.compacted + 1,
+            });
         }
-        let past = inner.history.iter().filter(|e| e.rv > since).cloned().collect();
+        let past = inner
+            .history
+            .iter()
+            .filter(|e| e.rv > since)
+            .cloned()
+            .collect();
         Ok((past, rx))
     }
 
     /// Subscribes and returns a snapshot of one type at the same instant (for a watch without a
     /// resourceVersion, which starts with synthetic ADDED events).
-    pub fn snapshot_and_watch(&self, resource: &str) -> (u64, Arc<ObjectMap>, broadcast::Receiver<Arc<Event>>) {
+    pub fn snapshot_and_watch(
+        &self,
+        resource: &str,
+    ) -> (u64, Arc<ObjectMap>, broadcast::Receiver<Arc<Event>>) {
         let inner = self.lock();
         let rx = self.tx.subscribe();
-        (inner.rv, inner.maps.get(resource).cloned().unwrap_or_default(), rx)
+        (
+            inner.rv,
+            inner.maps.get(resource).cloned().unwrap_or_default(),
+            rx,
+        )
     }
 
     /// Forgets the event history (what etcd compaction does), so older resourceVersions get 410.
@@ -259,14 +321,31 @@ impl Store {
 }
 
 fn resource_has_generation(resource: &str) -> bool {
-    !matches!(resource, "pods" | "events" | "configmaps" | "secrets" | "namespaces" | "nodes" | "services" | "endpoints")
+    !matches!(
+        resource,
+        "pods"
+            | "events"
+            | "configmaps"
+            | "secrets"
+            | "namespaces"
+            | "nodes"
+            | "services"
+            | "endpoints"
+    )
 }
 
 fn uid(cluster: &str, resource: &str, ns: &str, name: &str, n: u64) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(format!("{cluster}/{resource}/{ns}/{name}/{n}").as_bytes());
     let h = hex::encode(&d[..16]);
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// The string at a JSON path, or "".
@@ -293,7 +372,10 @@ mod tests {
     fn stamps_metadata_and_counts_versions() {
         let s = Store::new("c", 10);
         let a = s.put("pods", pod("a"));
-        let rv_a: u64 = a["metadata"]["resourceVersion"].as_str().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let rv_a: u64 = a["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         assert!(rv_a > 0);
         assert_eq!(a["metadata"]["uid"].as_str().map(str::len), Some(36));
         let a2 = s.put("pods", pod("a"));
@@ -311,7 +393,10 @@ mod tests {
         s.delete("pods", "ns", "a");
         assert_eq!(s.snapshot("pods", rv).map(|m| m.len()), Some(1));
         assert_eq!(s.list("pods").1.len(), 1);
-        assert_eq!(s.list("pods").1.keys().next().map(|k| k.1.as_str()), Some("b"));
+        assert_eq!(
+            s.list("pods").1.keys().next().map(|k| k.1.as_str()),
+            Some("b")
+        );
     }
 
     #[test]
@@ -323,7 +408,10 @@ mod tests {
         }
         assert!(s.watch_from(start).is_err());
         let (past, _) = s.watch_from(start + 2).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(past.iter().map(|e| e.rv).collect::<Vec<_>>(), vec![start + 3, start + 4, start + 5]);
+        assert_eq!(
+            past.iter().map(|e| e.rv).collect::<Vec<_>>(),
+            vec![start + 3, start + 4, start + 5]
+        );
         s.compact();
         assert!(s.watch_from(start + 4).is_err());
         assert!(s.watch_from(start + 5).is_ok());

@@ -28,8 +28,14 @@ pub fn generate(cluster: &str) -> Result<ClusterTls, TlsError> {
     let ca_key = rcgen::KeyPair::generate()?;
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign, rcgen::KeyUsagePurpose::DigitalSignature];
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, format!("{cluster}-ca"));
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{cluster}-ca"));
     let ca = ca_params.self_signed(&ca_key)?;
     let key = rcgen::KeyPair::generate()?;
     let mut params = rcgen::CertificateParams::new(vec![
@@ -39,15 +45,26 @@ pub fn generate(cluster: &str) -> Result<ClusterTls, TlsError> {
         "kubernetes.default".to_string(),
         "kubernetes.default.svc".to_string(),
     ])?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "kube-apiserver");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "kube-apiserver");
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature, rcgen::KeyUsagePurpose::KeyEncipherment];
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+    ];
     let cert = params.signed_by(&key, &ca, &ca_key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))?;
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(ClusterTls { ca_pem: ca.pem(), server_config: Arc::new(config) })
+    Ok(ClusterTls {
+        ca_pem: ca.pem(),
+        server_config: Arc::new(config),
+    })
 }

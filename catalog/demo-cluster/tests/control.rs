@@ -24,18 +24,42 @@ async fn apply_patch_delete_through_the_control_api() {
     let client = common::reader(&running).await;
     let pods: Api<Pod> = Api::namespaced(client, "storefront");
     let sel = ListParams::default().labels("backstage.io/kubernetes-id=canary-web");
-    let (code, body) = common::control(&running, "POST", "/clusters/greenroom-demo/apply", DEPLOYMENT).await;
+    let (code, body) = common::control(
+        &running,
+        "POST",
+        "/clusters/greenroom-demo/apply",
+        DEPLOYMENT,
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(pods.list(&sel).await.expect("list").items.len(), 2);
-    let (code, body) = common::control(&running, "PATCH", "/clusters/greenroom-demo/objects/deployments.apps/storefront/canary-web", r#"{"spec":{"replicas":4}}"#).await;
+    let (code, body) = common::control(
+        &running,
+        "PATCH",
+        "/clusters/greenroom-demo/objects/deployments.apps/storefront/canary-web",
+        r#"{"spec":{"replicas":4}}"#,
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(pods.list(&sel).await.expect("list").items.len(), 4);
-    let (code, _) = common::control(&running, "DELETE", "/clusters/greenroom-demo/objects/deployments/storefront/canary-web", "").await;
+    let (code, _) = common::control(
+        &running,
+        "DELETE",
+        "/clusters/greenroom-demo/objects/deployments/storefront/canary-web",
+        "",
+    )
+    .await;
     assert_eq!(code, 200);
-    assert!(pods.list(&sel).await.expect("list").items.is_empty(), "garbage collection removed the ReplicaSet's pods");
+    assert!(
+        pods.list(&sel).await.expect("list").items.is_empty(),
+        "garbage collection removed the ReplicaSet's pods"
+    );
     let (code, body) = common::control(&running, "POST", "/clusters/greenroom-demo/apply", "apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: nowhere}\nspec: {containers: [{name: c, image: busybox}]}\n").await;
     assert_eq!(code, 422);
-    assert!(body.contains("namespaces \\\"nowhere\\\" not found"), "{body}");
+    assert!(
+        body.contains("namespaces \\\"nowhere\\\" not found"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -45,14 +69,30 @@ async fn faults_and_counters_through_the_control_api() {
     assert_eq!(code, 204);
     let pods: Api<Pod> = Api::all(common::reader(&running).await);
     pods.list(&ListParams::default()).await.expect("list");
-    pods.list(&ListParams::default().labels("app=cart")).await.expect("list");
+    pods.list(&ListParams::default().labels("app=cart"))
+        .await
+        .expect("list");
     let (_, stats) = common::control(&running, "GET", "/clusters/greenroom-demo/stats", "").await;
     let v: serde_json::Value = serde_json::from_str(&stats).expect("json");
-    let lists = v["requests"].as_array().expect("rows").iter().find(|r| r["verb"] == "list" && r["resource"] == "pods").map(|r| r["count"].clone());
+    let lists = v["requests"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["verb"] == "list" && r["resource"] == "pods")
+        .map(|r| r["count"].clone());
     assert_eq!(lists, Some(serde_json::json!(2)));
-    let (code, _) = common::control(&running, "PUT", "/clusters/greenroom-demo/faults", r#"{"internalError": true}"#).await;
+    let (code, _) = common::control(
+        &running,
+        "PUT",
+        "/clusters/greenroom-demo/faults",
+        r#"{"internalError": true}"#,
+    )
+    .await;
     assert_eq!(code, 200);
-    assert_eq!(common::api_code(&pods.list(&ListParams::default()).await.expect_err("500")), Some(500));
+    assert_eq!(
+        common::api_code(&pods.list(&ListParams::default()).await.expect_err("500")),
+        Some(500)
+    );
     common::control(&running, "PUT", "/clusters/greenroom-demo/faults", "{}").await;
     assert!(pods.list(&ListParams::default()).await.is_ok());
     let (code, _) = common::control(&running, "PUT", "/clusters/nope/faults", "{}").await;

@@ -124,7 +124,10 @@ impl Config {
     pub fn invalid_value(&self, key: &str, reason: impl Into<String>) -> ConfigError {
         ConfigError::InvalidValue {
             key: self.full_key(key),
-            origin: self.source_of(key).or_else(|| self.source_of("")).unwrap_or_else(|| "<unknown>".into()),
+            origin: self
+                .source_of(key)
+                .or_else(|| self.source_of(""))
+                .unwrap_or_else(|| "<unknown>".into()),
             reason: reason.into(),
         }
     }

@@ -22,13 +22,19 @@ use crate::kubernetes::config::CustomResource;
 use crate::kubernetes::{KubernetesService, LookupError};
 
 /// The `/api/kubernetes` routes.
-pub fn routes<S: Clone + Send + Sync + 'static>(service: Arc<KubernetesService>, tokens: Arc<Vec<crate::settings::StaticToken>>) -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(
+    service: Arc<KubernetesService>,
+    tokens: Arc<Vec<crate::settings::StaticToken>>,
+) -> Router<S> {
     Router::new()
         .route("/api/kubernetes/clusters", get(clusters))
         .route("/api/kubernetes/services/{entity_name}", post(services))
         .route("/api/kubernetes/resources/workloads/query", post(workloads))
         .route("/api/kubernetes/resources/custom/query", post(custom))
-        .route_layer(axum::middleware::from_fn_with_state(tokens, super::auth::require_static_token))
+        .route_layer(axum::middleware::from_fn_with_state(
+            tokens,
+            super::auth::require_static_token,
+        ))
         .with_state(service)
 }
 
@@ -42,7 +48,8 @@ fn body_json(method: &Method, uri: &OriginalUri, body: &Bytes) -> Result<Value, 
     if body.is_empty() {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|e| input(method, uri, format!("request body is not JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| input(method, uri, format!("request body is not JSON: {e}")))
 }
 
 async fn clusters(State(svc): Svc) -> Json<Value> {
@@ -56,14 +63,29 @@ async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes
         Err(e) => return e.into_response(),
     };
     let entity = &body["entity"];
-    let (Some(kind), Some(name)) = (entity["kind"].as_str(), entity["metadata"]["name"].as_str()) else {
-        return input(&method, &uri, "entity is a required field (with kind and metadata.name)").into_response();
+    let (Some(kind), Some(name)) = (entity["kind"].as_str(), entity["metadata"]["name"].as_str())
+    else {
+        return input(
+            &method,
+            &uri,
+            "entity is a required field (with kind and metadata.name)",
+        )
+        .into_response();
     };
-    let ns = entity["metadata"]["namespace"].as_str().unwrap_or("default");
+    let ns = entity["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default");
     let entity_ref = format!("{kind}:{ns}/{name}").to_lowercase();
     match svc.objects_for_ref(&entity_ref, None).await {
         Ok(r) => Json(r).into_response(),
-        Err(LookupError::UnknownEntity(r)) => ApiError::new(StatusCode::FORBIDDEN, "NotAllowedError", format!("Entity not found, {r}"), &method, &uri).into_response(),
+        Err(LookupError::UnknownEntity(r)) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowedError",
+            format!("Entity not found, {r}"),
+            &method,
+            &uri,
+        )
+        .into_response(),
     }
 }
 
@@ -71,15 +93,24 @@ async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes
 fn entity_ref(method: &Method, uri: &OriginalUri, body: &Value) -> Result<String, ApiError> {
     let raw = match body.get("entityRef") {
         None | Some(Value::Null) => return Err(input(method, uri, "entity is a required field")),
-        Some(Value::String(s)) if s.is_empty() => return Err(input(method, uri, "entity is a required field")),
+        Some(Value::String(s)) if s.is_empty() => {
+            return Err(input(method, uri, "entity is a required field"))
+        }
         Some(Value::String(s)) => s,
         Some(_) => return Err(input(method, uri, "entity query must be a string")),
     };
-    let parsed = parse_ref(raw, None, "default").map_err(|e| input(method, uri, format!("Invalid entity ref, {e}")))?;
+    let parsed = parse_ref(raw, None, "default")
+        .map_err(|e| input(method, uri, format!("Invalid entity ref, {e}")))?;
     Ok(parsed.canonical())
 }
 
-async fn run(svc: &KubernetesService, method: &Method, uri: &OriginalUri, entity_ref: &str, custom: Option<Vec<CustomResource>>) -> Response {
+async fn run(
+    svc: &KubernetesService,
+    method: &Method,
+    uri: &OriginalUri,
+    entity_ref: &str,
+    custom: Option<Vec<CustomResource>>,
+) -> Response {
     match svc.objects_for_ref(entity_ref, custom).await {
         Ok(r) => Json(r).into_response(),
         Err(e @ LookupError::UnknownEntity(_)) => input(method, uri, e.to_string()).into_response(),
@@ -110,16 +141,35 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
         return input(&method, &uri, format!("Entity ref missing, {r}")).into_response();
     }
     let list = match body.get("customResources") {
-        None | Some(Value::Null) => return input(&method, &uri, "customResources is a required field").into_response(),
-        Some(Value::Array(a)) if a.is_empty() => return input(&method, &uri, "at least 1 customResource is required").into_response(),
+        None | Some(Value::Null) => {
+            return input(&method, &uri, "customResources is a required field").into_response()
+        }
+        Some(Value::Array(a)) if a.is_empty() => {
+            return input(&method, &uri, "at least 1 customResource is required").into_response()
+        }
         Some(Value::Array(a)) => a,
         Some(_) => return input(&method, &uri, "customResources must be an array").into_response(),
     };
     let mut crs = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        match (c["group"].as_str(), c["apiVersion"].as_str(), c["plural"].as_str()) {
-            (Some(g), Some(v), Some(p)) => crs.push(CustomResource { group: g.into(), api_version: v.into(), plural: p.into() }),
-            _ => return input(&method, &uri, format!("customResources[{i}] needs string group, apiVersion and plural")).into_response(),
+        match (
+            c["group"].as_str(),
+            c["apiVersion"].as_str(),
+            c["plural"].as_str(),
+        ) {
+            (Some(g), Some(v), Some(p)) => crs.push(CustomResource {
+                group: g.into(),
+                api_version: v.into(),
+                plural: p.into(),
+            }),
+            _ => {
+                return input(
+                    &method,
+                    &uri,
+                    format!("customResources[{i}] needs string group, apiVersion and plural"),
+                )
+                .into_response()
+            }
         }
     }
     run(&svc, &method, &uri, &r, Some(crs)).await
@@ -128,7 +178,9 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
 /// Routes for the portal's own UI (not Backstage's API, so not behind its static tokens):
 /// `GET /api/greenroom/kubernetes/logs` downloads a container log of one of an entity's pods.
 pub fn ui_routes<S: Clone + Send + Sync + 'static>(service: Arc<KubernetesService>) -> Router<S> {
-    Router::new().route("/api/greenroom/kubernetes/logs", get(download_logs)).with_state(service)
+    Router::new()
+        .route("/api/greenroom/kubernetes/logs", get(download_logs))
+        .with_state(service)
 }
 
 #[derive(serde::Deserialize)]
@@ -143,10 +195,17 @@ struct LogsQuery {
     tail: Option<u32>,
 }
 
-async fn download_logs(State(svc): Svc, axum::extract::Query(q): axum::extract::Query<LogsQuery>) -> Response {
+async fn download_logs(
+    State(svc): Svc,
+    axum::extract::Query(q): axum::extract::Query<LogsQuery>,
+) -> Response {
     use app::wire::kubernetes::{LogRequest, PodRef};
     let request = LogRequest {
-        pod: PodRef { cluster: q.cluster, namespace: q.namespace, name: q.pod.clone() },
+        pod: PodRef {
+            cluster: q.cluster,
+            namespace: q.namespace,
+            name: q.pod.clone(),
+        },
         container: q.container.clone().filter(|c| !c.is_empty()),
         previous: q.previous,
         tail_lines: q.tail.unwrap_or(10_000),
@@ -163,17 +222,38 @@ async fn download_logs(State(svc): Svc, axum::extract::Query(q): axum::extract::
                 text.push('\n');
             }
             let suffix = if q.previous { "-previous" } else { "" };
-            let file = format!("{}{}{suffix}.log", q.pod, q.container.map(|c| format!("-{c}")).unwrap_or_default());
-            let file: String = file.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+            let file = format!(
+                "{}{}{suffix}.log",
+                q.pod,
+                q.container.map(|c| format!("-{c}")).unwrap_or_default()
+            );
+            let file: String = file
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                .collect();
             (
                 [
-                    (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
-                    (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; charset=utf-8".to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}\""),
+                    ),
                 ],
                 text,
             )
                 .into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], e).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            e,
+        )
+            .into_response(),
     }
 }

@@ -58,7 +58,8 @@ pub fn router(state: AppState) -> Router {
     let context = move || provide_context(backend.clone());
     let shell_options = state.leptos.clone();
     let kubernetes = match &state.kubernetes {
-        Some(k) => kubernetes_api::routes(Arc::clone(k), Arc::clone(&state.static_tokens)).merge(kubernetes_api::ui_routes(Arc::clone(k))),
+        Some(k) => kubernetes_api::routes(Arc::clone(k), Arc::clone(&state.static_tokens))
+            .merge(kubernetes_api::ui_routes(Arc::clone(k))),
         None => Router::new(),
     };
     Router::new()

@@ -19,7 +19,9 @@ pub struct StaticKeys {
 
 impl std::fmt::Debug for StaticKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaticKeys").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+        f.debug_struct("StaticKeys")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -80,12 +82,17 @@ fn keys(c: &Config, owner: &str, errors: &mut Vec<ConfigError>) -> Option<Static
         errors.push(e);
         None
     });
-    let secret = c.get_optional_string("secretAccessKey").unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    let secret = c
+        .get_optional_string("secretAccessKey")
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
     match (id, secret) {
-        (Some(a), Some(s)) => Some(StaticKeys { access_key_id: a.trim().to_string(), secret_access_key: s.trim().to_string() }),
+        (Some(a), Some(s)) => Some(StaticKeys {
+            access_key_id: a.trim().to_string(),
+            secret_access_key: s.trim().to_string(),
+        }),
         (Some(_), None) => {
             errors.push(c.invalid_value("secretAccessKey", format!("{owner} has an access key ID configured, but no secret access key (is its environment variable set?)")));
             None
@@ -111,7 +118,11 @@ pub fn read(config: &Config) -> Result<AwsConfig, Vec<ConfigError>> {
     let mut out = AwsConfig::default();
     match config.get_optional_config("aws.mainAccount") {
         Ok(Some(m)) => {
-            out.main = MainAccount { keys: keys(&m, "the main AWS account", &mut errors), region: opt(&m, "region", &mut errors), role_name: opt(&m, "roleName", &mut errors) };
+            out.main = MainAccount {
+                keys: keys(&m, "the main AWS account", &mut errors),
+                region: opt(&m, "region", &mut errors),
+                role_name: opt(&m, "roleName", &mut errors),
+            };
         }
         Ok(None) => {}
         Err(e) => errors.push(e),
@@ -122,7 +133,10 @@ pub fn read(config: &Config) -> Result<AwsConfig, Vec<ConfigError>> {
                 let account_id = match a.get_string("accountId") {
                     Ok(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id,
                     Ok(id) => {
-                        errors.push(a.invalid_value("accountId", format!("'{id}' is not a twelve-digit AWS account id")));
+                        errors.push(a.invalid_value(
+                            "accountId",
+                            format!("'{id}' is not a twelve-digit AWS account id"),
+                        ));
                         continue;
                     }
                     Err(e) => {
@@ -140,7 +154,10 @@ pub fn read(config: &Config) -> Result<AwsConfig, Vec<ConfigError>> {
                     account_id,
                 };
                 if account.external_id.is_some() && account.role_name.is_none() {
-                    errors.push(a.invalid_value("externalId", format!("{owner} has an external ID configured, but no role name.")));
+                    errors.push(a.invalid_value(
+                        "externalId",
+                        format!("{owner} has an external ID configured, but no role name."),
+                    ));
                 }
                 out.accounts.push(account);
             }
@@ -185,7 +202,13 @@ mod tests {
         assert!(a.main.keys.is_none() && a.accounts.is_empty());
         // `mainAccount:` empty, one account with static keys.
         let b = read(&cfg(json!({"aws": {"mainAccount": null, "accounts": [{"accountId": "123456789012", "accessKeyId": "AKIA1", "secretAccessKey": " s3cret ", "region": "us-east-1"}], "accountDefaults": null}}))).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(b.accounts[0].keys.as_ref().map(|k| k.secret_access_key.as_str()), Some("s3cret"));
+        assert_eq!(
+            b.accounts[0]
+                .keys
+                .as_ref()
+                .map(|k| k.secret_access_key.as_str()),
+            Some("s3cret")
+        );
         assert!(!format!("{b:?}").contains("s3cret"), "Debug hides secrets");
         assert_eq!(read(&cfg(json!({}))).ok(), Some(AwsConfig::default()));
     }
@@ -194,8 +217,21 @@ mod tests {
     fn aws_errors_name_the_account() {
         let errs = read(&cfg(json!({"aws": {"accounts": [{"accountId": "12", "accessKeyId": "A"}, {"accountId": "123456789012", "accessKeyId": "A"}, {"accountId": "123456789013", "externalId": "x"}]}}))).err().unwrap_or_default();
         let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        assert!(text.iter().any(|e| e.contains("aws.accounts[0].accountId") && e.contains("twelve-digit")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("aws.accounts[1].secretAccessKey") && e.contains("no secret access key")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("aws.accounts[2].externalId") && e.contains("no role name")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|e| e.contains("aws.accounts[0].accountId") && e.contains("twelve-digit")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("aws.accounts[1].secretAccessKey")
+                    && e.contains("no secret access key")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("aws.accounts[2].externalId") && e.contains("no role name")),
+            "{text:?}"
+        );
     }
 }

@@ -22,7 +22,10 @@ pub fn local_proxy() -> ClusterDetails {
         name: "local".into(),
         title: None,
         url: "http://127.0.0.1:8001".into(),
-        auth_metadata: BTreeMap::from([("kubernetes.io/auth-provider".to_string(), "localKubectlProxy".to_string())]),
+        auth_metadata: BTreeMap::from([(
+            "kubernetes.io/auth-provider".to_string(),
+            "localKubectlProxy".to_string(),
+        )]),
         service_account_token: None,
         ca_data: None,
         ca_file: None,
@@ -58,7 +61,13 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
-            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80 || s[0] == 0x2001 && s[1] == 0xdb8 || s[0] == 0x64 && s[1] == 0xff9)
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || s[0] == 0x2001 && s[1] == 0xdb8
+                || s[0] == 0x64 && s[1] == 0xff9)
         }
     }
 }
@@ -76,15 +85,26 @@ fn host_allowed(host: &str, patterns: &[String]) -> bool {
 
 /// Checks a catalog cluster's URL (DNS included); the reason when it is refused.
 pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<(), String> {
-    let uri: http::Uri = url.parse().map_err(|_| "Kubernetes cluster API server URL is not a valid URL".to_string())?;
-    let authority = uri.authority().ok_or("Kubernetes cluster API server URL is not a valid URL")?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "Kubernetes cluster API server URL is not a valid URL".to_string())?;
+    let authority = uri
+        .authority()
+        .ok_or("Kubernetes cluster API server URL is not a valid URL")?;
     if authority.as_str().contains('@') {
         return Err("Kubernetes cluster API server URL must not contain credentials".into());
     }
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     match uri.scheme_str() {
         Some("https") | Some("http") => {}
-        _ => return Err("Kubernetes cluster API server URL must use the HTTP or HTTPS scheme".into()),
+        _ => {
+            return Err(
+                "Kubernetes cluster API server URL must use the HTTP or HTTPS scheme".into(),
+            )
+        }
     }
     if host_allowed(host, allowed_hosts) {
         return Ok(());
@@ -93,10 +113,16 @@ pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<()
         return Err("Kubernetes cluster API server URL must use the HTTPS scheme".into());
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return if is_public(ip) { Ok(()) } else { Err("Kubernetes cluster API server URL must not use a non-public IP address".into()) };
+        return if is_public(ip) {
+            Ok(())
+        } else {
+            Err("Kubernetes cluster API server URL must not use a non-public IP address".into())
+        };
     }
     let port = authority.port_u16().unwrap_or(443);
-    let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| format!("Kubernetes cluster API server URL hostname \"{host}\" does not resolve: {e}"))?;
+    let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
+        format!("Kubernetes cluster API server URL hostname \"{host}\" does not resolve: {e}")
+    })?;
     for a in addrs {
         if !is_public(a.ip()) {
             return Err(format!("Kubernetes cluster API server URL hostname \"{host}\" resolves to a non-public address"));
@@ -106,7 +132,10 @@ pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<()
 }
 
 /// Cluster entities of the catalog, before URL checks.
-pub fn catalog_candidates(snapshot: &Snapshot, allow_skip_tls_verify: bool) -> Vec<Result<ClusterDetails, String>> {
+pub fn catalog_candidates(
+    snapshot: &Snapshot,
+    allow_skip_tls_verify: bool,
+) -> Vec<Result<ClusterDetails, String>> {
     let mut out = Vec::new();
     for stored in &snapshot.entities {
         if !stored.entity_ref.starts_with("resource:") {
@@ -119,7 +148,11 @@ pub fn catalog_candidates(snapshot: &Snapshot, allow_skip_tls_verify: bool) -> V
         let ann = &e["metadata"]["annotations"];
         let get = |k: &str| ann[k].as_str().map(str::to_string);
         let name = e["metadata"]["name"].as_str().unwrap_or("").to_string();
-        let (Some(url), Some(ca), Some(provider)) = (get("kubernetes.io/api-server"), get("kubernetes.io/api-server-certificate-authority"), get("kubernetes.io/auth-provider")) else {
+        let (Some(url), Some(ca), Some(provider)) = (
+            get("kubernetes.io/api-server"),
+            get("kubernetes.io/api-server-certificate-authority"),
+            get("kubernetes.io/auth-provider"),
+        ) else {
             continue;
         };
         if provider == "serviceAccount" {
@@ -133,7 +166,9 @@ pub fn catalog_candidates(snapshot: &Snapshot, allow_skip_tls_verify: bool) -> V
             .filter(|(k, _)| k.starts_with("kubernetes.io/"))
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
             .collect();
-        let params = get("kubernetes.io/dashboard-parameters").and_then(|p| serde_json::from_str::<Value>(&p).ok()).filter(Value::is_object);
+        let params = get("kubernetes.io/dashboard-parameters")
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            .filter(Value::is_object);
         out.push(Ok(ClusterDetails {
             name,
             title: e["metadata"]["title"].as_str().map(str::to_string),
@@ -142,8 +177,10 @@ pub fn catalog_candidates(snapshot: &Snapshot, allow_skip_tls_verify: bool) -> V
             service_account_token: None,
             ca_data: (!ca.is_empty()).then_some(ca),
             ca_file: None,
-            skip_tls_verify: allow_skip_tls_verify && get("kubernetes.io/skip-tls-verify").as_deref() == Some("true"),
-            skip_metrics_lookup: get("kubernetes.io/skip-metrics-lookup").as_deref() == Some("true"),
+            skip_tls_verify: allow_skip_tls_verify
+                && get("kubernetes.io/skip-tls-verify").as_deref() == Some("true"),
+            skip_metrics_lookup: get("kubernetes.io/skip-metrics-lookup").as_deref()
+                == Some("true"),
             dashboard_url: get("kubernetes.io/dashboard-url"),
             dashboard_app: get("kubernetes.io/dashboard-app"),
             dashboard_parameters: params,
@@ -161,12 +198,17 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
         match l {
             ClusterLocator::Config(list) => out.extend(list.iter().cloned()),
             ClusterLocator::LocalKubectlProxy => out.push(local_proxy()),
-            ClusterLocator::Catalog { allowed_hosts, allow_skip_tls_verify } => {
+            ClusterLocator::Catalog {
+                allowed_hosts,
+                allow_skip_tls_verify,
+            } => {
                 for c in catalog_candidates(snapshot, *allow_skip_tls_verify) {
                     match c {
                         Ok(c) => match check_catalog_url(&c.url, allowed_hosts).await {
                             Ok(()) => out.push(c),
-                            Err(why) => tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name),
+                            Err(why) => {
+                                tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
+                            }
                         },
                         Err(why) => tracing::warn!("{why}"),
                     }
@@ -191,25 +233,63 @@ mod tests {
 
     #[test]
     fn public_and_private_addresses() {
-        for ip in ["10.0.0.1", "172.16.3.4", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
-            assert!(!is_public(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))), "{ip} is not public");
+        for ip in [
+            "10.0.0.1",
+            "172.16.3.4",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(
+                !is_public(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
+                "{ip} is not public"
+            );
         }
         for ip in ["52.95.110.1", "8.8.8.8", "2600:1f18::1"] {
-            assert!(is_public(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))), "{ip} is public");
+            assert!(
+                is_public(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
+                "{ip} is public"
+            );
         }
     }
 
     #[tokio::test]
     async fn catalog_urls_follow_the_ssrf_rules() {
         let none: Vec<String> = vec![];
-        assert!(check_catalog_url("https://52.95.110.1", &none).await.is_ok());
-        assert_eq!(check_catalog_url("http://52.95.110.1", &none).await, Err("Kubernetes cluster API server URL must use the HTTPS scheme".into()));
-        assert_eq!(check_catalog_url("https://user:pw@52.95.110.1", &none).await, Err("Kubernetes cluster API server URL must not contain credentials".into()));
-        assert_eq!(check_catalog_url("https://10.1.2.3:6443", &none).await, Err("Kubernetes cluster API server URL must not use a non-public IP address".into()));
-        assert!(check_catalog_url("https://localhost:6443", &none).await.unwrap_err().contains("non-public"));
+        assert!(check_catalog_url("https://52.95.110.1", &none)
+            .await
+            .is_ok());
+        assert_eq!(
+            check_catalog_url("http://52.95.110.1", &none).await,
+            Err("Kubernetes cluster API server URL must use the HTTPS scheme".into())
+        );
+        assert_eq!(
+            check_catalog_url("https://user:pw@52.95.110.1", &none).await,
+            Err("Kubernetes cluster API server URL must not contain credentials".into())
+        );
+        assert_eq!(
+            check_catalog_url("https://10.1.2.3:6443", &none).await,
+            Err("Kubernetes cluster API server URL must not use a non-public IP address".into())
+        );
+        assert!(check_catalog_url("https://localhost:6443", &none)
+            .await
+            .unwrap_err()
+            .contains("non-public"));
         let allowed = vec!["localhost".to_string(), "*.internal.example".to_string()];
-        assert!(check_catalog_url("https://localhost:6443", &allowed).await.is_ok());
-        assert!(check_catalog_url("http://api.internal.example", &allowed).await.is_ok());
-        assert!(check_catalog_url("ftp://localhost", &allowed).await.is_err());
+        assert!(check_catalog_url("https://localhost:6443", &allowed)
+            .await
+            .is_ok());
+        assert!(check_catalog_url("http://api.internal.example", &allowed)
+            .await
+            .is_ok());
+        assert!(check_catalog_url("ftp://localhost", &allowed)
+            .await
+            .is_err());
     }
 }

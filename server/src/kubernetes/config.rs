@@ -17,7 +17,8 @@ use crate::config::{Config, ConfigError};
 /// Auth providers Greenroom implements.
 pub const SUPPORTED_PROVIDERS: &[&str] = &["serviceAccount", "aws", "localKubectlProxy"];
 /// Auth providers Backstage knows that Greenroom does not implement yet (a per-cluster error).
-pub const UNSUPPORTED_PROVIDERS: &[&str] = &["google", "googleServiceAccount", "azure", "aks", "oidc"];
+pub const UNSUPPORTED_PROVIDERS: &[&str] =
+    &["google", "googleServiceAccount", "azure", "aks", "oidc"];
 
 /// Which clusters an entity lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +95,10 @@ impl std::fmt::Debug for ClusterDetails {
 impl ClusterDetails {
     /// The auth provider name.
     pub fn auth_provider(&self) -> &str {
-        self.auth_metadata.get("kubernetes.io/auth-provider").map(String::as_str).unwrap_or("")
+        self.auth_metadata
+            .get("kubernetes.io/auth-provider")
+            .map(String::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -211,10 +215,23 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
             let all = all_object_types();
             for name in &list {
                 if name != "customresources" && !all.iter().any(|t| &t.object_type == name) {
-                    errors.push(k.invalid_value("objectTypes", format!("unknown object type '{name}' (expected one of {})", all.iter().map(|t| t.object_type.as_str()).collect::<Vec<_>>().join(", "))));
+                    errors.push(
+                        k.invalid_value(
+                            "objectTypes",
+                            format!(
+                                "unknown object type '{name}' (expected one of {})",
+                                all.iter()
+                                    .map(|t| t.object_type.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ),
+                    );
                 }
             }
-            all.into_iter().filter(|t| list.contains(&t.object_type)).collect()
+            all.into_iter()
+                .filter(|t| list.contains(&t.object_type))
+                .collect()
         }
         Ok(None) => default_object_types(),
         Err(e) => {
@@ -238,14 +255,19 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
         Ok(None) => {}
         Err(e) => errors.push(e),
     }
-    let continue_on_error = k.get_optional_bool("clusterLocatorContinueOnError").unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    let continue_on_error = k
+        .get_optional_bool("clusterLocatorContinueOnError")
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
     let timeout_ms = match k.get_optional_number("fetchTimeoutMs") {
         Ok(Some(n)) if n > 0.0 => n,
         Ok(Some(_)) => {
-            errors.push(k.invalid_value("fetchTimeoutMs", "must be a positive number of milliseconds"));
+            errors.push(k.invalid_value(
+                "fetchTimeoutMs",
+                "must be a positive number of milliseconds",
+            ));
             5000.0
         }
         Ok(None) => 5000.0,
@@ -257,7 +279,10 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
     let refresh_interval_ms = match k.get_optional_number("frontend.refreshIntervalMs") {
         Ok(Some(n)) if n >= 1000.0 => n as u64,
         Ok(Some(_)) => {
-            errors.push(k.invalid_value("frontend.refreshIntervalMs", "must be at least 1000 (milliseconds)"));
+            errors.push(k.invalid_value(
+                "frontend.refreshIntervalMs",
+                "must be at least 1000 (milliseconds)",
+            ));
             10_000
         }
         Ok(None) => 10_000,
@@ -280,13 +305,25 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
     }))
 }
 
-fn read_custom_resources(c: &Config, key: &str, errors: &mut Vec<ConfigError>) -> Vec<CustomResource> {
+fn read_custom_resources(
+    c: &Config,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<CustomResource> {
     let mut out = Vec::new();
     match c.get_optional_config_array(key) {
         Ok(Some(items)) => {
             for item in items {
-                match (item.get_string("group"), item.get_string("apiVersion"), item.get_string("plural")) {
-                    (Ok(group), Ok(api_version), Ok(plural)) => out.push(CustomResource { group, api_version, plural }),
+                match (
+                    item.get_string("group"),
+                    item.get_string("apiVersion"),
+                    item.get_string("plural"),
+                ) {
+                    (Ok(group), Ok(api_version), Ok(plural)) => out.push(CustomResource {
+                        group,
+                        api_version,
+                        plural,
+                    }),
                     (g, v, p) => errors.extend([g.err(), v.err(), p.err()].into_iter().flatten()),
                 }
             }
@@ -300,10 +337,12 @@ fn read_custom_resources(c: &Config, key: &str, errors: &mut Vec<ConfigError>) -
 /// One `clusters[]` entry.
 fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigError>> {
     let mut errors = Vec::new();
-    let mut opt = |key: &str| c.get_optional_string(key).unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    let mut opt = |key: &str| {
+        c.get_optional_string(key).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+    };
     let name = opt("name");
     let url = opt("url");
     let title = opt("title");
@@ -316,10 +355,12 @@ fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigErro
     let ca_file = opt("caFile");
     let dashboard_url = opt("dashboardUrl");
     let dashboard_app = opt("dashboardApp");
-    let mut flag = |key: &str| c.get_optional_bool(key).unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    let mut flag = |key: &str| {
+        c.get_optional_bool(key).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+    };
     let skip_tls_verify = flag("skipTLSVerify").unwrap_or(false);
     let skip_metrics_lookup = flag("skipMetricsLookup").unwrap_or(false);
     let dashboard_parameters = c.get_optional_value("dashboardParameters");
@@ -331,11 +372,16 @@ fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigErro
                     Value::String(s) => {
                         auth_metadata.insert(k, s);
                     }
-                    other => errors.push(c.invalid_value(&format!("authMetadata.{k}"), format!("expected a string, got {other}"))),
+                    other => errors.push(c.invalid_value(
+                        &format!("authMetadata.{k}"),
+                        format!("expected a string, got {other}"),
+                    )),
                 }
             }
         }
-        Some(other) => errors.push(c.invalid_value("authMetadata", format!("expected an object, got {other}"))),
+        Some(other) => {
+            errors.push(c.invalid_value("authMetadata", format!("expected an object, got {other}")))
+        }
         None => {}
     }
     let custom_resources = read_custom_resources(c, "customResources", &mut errors);
@@ -344,14 +390,20 @@ fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigErro
         errors.push(c.invalid_value("name", "every cluster needs a name"));
     }
     match url.as_deref() {
-        None => errors.push(c.invalid_value("url", format!("cluster '{shown}' has no url (is its environment variable set?)"))),
+        None => errors.push(c.invalid_value(
+            "url",
+            format!("cluster '{shown}' has no url (is its environment variable set?)"),
+        )),
         Some(u) => {
             if let Err(why) = check_url(u) {
                 errors.push(c.invalid_value("url", format!("cluster '{shown}': {why}")));
             }
         }
     }
-    let provider = auth_metadata.get("kubernetes.io/auth-provider").cloned().or(auth_provider);
+    let provider = auth_metadata
+        .get("kubernetes.io/auth-provider")
+        .cloned()
+        .or(auth_provider);
     match provider.as_deref() {
         None => errors.push(c.invalid_value(
             "authProvider",
@@ -363,13 +415,28 @@ fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigErro
             format!("cluster '{shown}': unknown authProvider '{p}' (expected one of {}, {})", SUPPORTED_PROVIDERS.join(", "), UNSUPPORTED_PROVIDERS.join(", ")),
         )),
     }
-    if provider.as_deref() == Some("oidc") && oidc.is_none() && !auth_metadata.contains_key("kubernetes.io/oidc-token-provider") {
-        errors.push(c.invalid_value("oidcTokenProvider", format!("cluster '{shown}': Must specify a token provider for 'oidc' strategy")));
+    if provider.as_deref() == Some("oidc")
+        && oidc.is_none()
+        && !auth_metadata.contains_key("kubernetes.io/oidc-token-provider")
+    {
+        errors.push(c.invalid_value(
+            "oidcTokenProvider",
+            format!("cluster '{shown}': Must specify a token provider for 'oidc' strategy"),
+        ));
     }
-    let ca_file = ca_file.map(|f| if Path::new(&f).is_absolute() { PathBuf::from(f) } else { cwd.join(f) });
+    let ca_file = ca_file.map(|f| {
+        if Path::new(&f).is_absolute() {
+            PathBuf::from(f)
+        } else {
+            cwd.join(f)
+        }
+    });
     if let Some(f) = &ca_file {
         if let Err(e) = std::fs::read(f) {
-            errors.push(c.invalid_value("caFile", format!("cluster '{shown}': cannot read {}: {e}", f.display())));
+            errors.push(c.invalid_value(
+                "caFile",
+                format!("cluster '{shown}': cannot read {}: {e}", f.display()),
+            ));
         }
     }
     if let Some(d) = &ca_data {
@@ -413,12 +480,16 @@ fn read_cluster(c: &Config, cwd: &Path) -> Result<ClusterDetails, Vec<ConfigErro
 
 /// A cluster URL must be http(s) with a host and no credentials.
 pub fn check_url(url: &str) -> Result<(), String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
     match uri.scheme_str() {
         Some("https") | Some("http") => {}
         _ => return Err(format!("'{url}' must start with https:// (or http://)")),
     }
-    let authority = uri.authority().ok_or_else(|| format!("'{url}' has no host"))?;
+    let authority = uri
+        .authority()
+        .ok_or_else(|| format!("'{url}' has no host"))?;
     if authority.as_str().contains('@') {
         return Err("the URL must not contain credentials".to_string());
     }
@@ -463,17 +534,30 @@ mod tests {
     fn the_seed_blocks_parse() {
         let aws = json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "config", "clusters": [
             {"url": "https://XXXXXXXXXXXXXXX.abc.us-east-1.eks.amazonaws.com", "name": "backstage-tutorial-cluster", "authProvider": "aws", "caData": null}]}]}});
-        let k = read(&cfg(aws), Path::new("/")).unwrap_or_else(|e| panic!("{e:?}")).unwrap_or_else(|| panic!("present"));
-        let ClusterLocator::Config(list) = &k.locators[0] else { panic!("config locator") };
+        let k = read(&cfg(aws), Path::new("/"))
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .unwrap_or_else(|| panic!("present"));
+        let ClusterLocator::Config(list) = &k.locators[0] else {
+            panic!("config locator")
+        };
         assert_eq!(list[0].auth_provider(), "aws");
         assert_eq!(k.object_types.len(), 13);
         assert_eq!(k.timeout, Duration::from_secs(5));
-        let sa = with_clusters(vec![cluster(json!({"skipTLSVerify": true, "skipMetricsLookup": true, "serviceAccountToken": "t"}))]);
-        let k = read(&cfg(sa), Path::new("/")).unwrap_or_else(|e| panic!("{e:?}")).unwrap_or_else(|| panic!("present"));
-        let ClusterLocator::Config(list) = &k.locators[0] else { panic!("config locator") };
+        let sa = with_clusters(vec![cluster(
+            json!({"skipTLSVerify": true, "skipMetricsLookup": true, "serviceAccountToken": "t"}),
+        )]);
+        let k = read(&cfg(sa), Path::new("/"))
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .unwrap_or_else(|| panic!("present"));
+        let ClusterLocator::Config(list) = &k.locators[0] else {
+            panic!("config locator")
+        };
         assert!(list[0].skip_tls_verify && list[0].skip_metrics_lookup);
         assert_eq!(list[0].service_account_token.as_deref(), Some("t"));
-        assert!(!format!("{:?}", list[0]).contains("\"t\""), "Debug hides the token");
+        assert!(
+            !format!("{:?}", list[0]).contains("\"t\""),
+            "Debug hides the token"
+        );
         assert_eq!(read(&cfg(json!({})), Path::new("/")).ok(), Some(None));
     }
 
@@ -481,22 +565,85 @@ mod tests {
     fn every_config_error_names_its_key() {
         let one = |extra: Value| errors(with_clusters(vec![cluster(extra)]));
         let has = |errs: Vec<String>, key: &str, words: &str| {
-            assert!(errs.iter().any(|e| e.contains(key) && e.contains(words)), "expected {key} / {words} in {errs:?}");
+            assert!(
+                errs.iter().any(|e| e.contains(key) && e.contains(words)),
+                "expected {key} / {words} in {errs:?}"
+            );
         };
-        has(one(json!({"authProvider": null})), "clusters[0].authProvider", "has no auth provider configured");
-        has(one(json!({"authProvider": "kerberos"})), "clusters[0].authProvider", "unknown authProvider 'kerberos'");
-        has(one(json!({"url": null})), "clusters[0].url", "has no url (is its environment variable set?)");
-        has(one(json!({"url": "ftp://x"})), "clusters[0].url", "must start with https://");
-        has(one(json!({"url": "https://user:pw@host"})), "clusters[0].url", "must not contain credentials");
-        has(one(json!({"caFile": "/nonexistent/ca.crt"})), "clusters[0].caFile", "cannot read /nonexistent/ca.crt");
-        has(one(json!({"caData": "bm90IGEgY2VydA=="})), "clusters[0].caData", "no certificate");
-        has(errors(with_clusters(vec![cluster(json!({})), cluster(json!({}))])), "clusters[1].name", "duplicate cluster name 'c1'");
-        has(errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "http"}, "clusterLocatorMethods": []}})), "serviceLocatorMethod.type", "unsupported service locator method 'http'");
-        has(errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "gke"}]}})), "clusterLocatorMethods[0].type", "unsupported cluster locator method 'gke'");
-        has(errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [], "objectTypes": ["pods", "widgets"]}})), "objectTypes", "unknown object type 'widgets'");
-        has(errors(json!({"kubernetes": {"clusterLocatorMethods": []}})), "serviceLocatorMethod.type", "");
+        has(
+            one(json!({"authProvider": null})),
+            "clusters[0].authProvider",
+            "has no auth provider configured",
+        );
+        has(
+            one(json!({"authProvider": "kerberos"})),
+            "clusters[0].authProvider",
+            "unknown authProvider 'kerberos'",
+        );
+        has(
+            one(json!({"url": null})),
+            "clusters[0].url",
+            "has no url (is its environment variable set?)",
+        );
+        has(
+            one(json!({"url": "ftp://x"})),
+            "clusters[0].url",
+            "must start with https://",
+        );
+        has(
+            one(json!({"url": "https://user:pw@host"})),
+            "clusters[0].url",
+            "must not contain credentials",
+        );
+        has(
+            one(json!({"caFile": "/nonexistent/ca.crt"})),
+            "clusters[0].caFile",
+            "cannot read /nonexistent/ca.crt",
+        );
+        has(
+            one(json!({"caData": "bm90IGEgY2VydA=="})),
+            "clusters[0].caData",
+            "no certificate",
+        );
+        has(
+            errors(with_clusters(vec![cluster(json!({})), cluster(json!({}))])),
+            "clusters[1].name",
+            "duplicate cluster name 'c1'",
+        );
+        has(
+            errors(
+                json!({"kubernetes": {"serviceLocatorMethod": {"type": "http"}, "clusterLocatorMethods": []}}),
+            ),
+            "serviceLocatorMethod.type",
+            "unsupported service locator method 'http'",
+        );
+        has(
+            errors(
+                json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "gke"}]}}),
+            ),
+            "clusterLocatorMethods[0].type",
+            "unsupported cluster locator method 'gke'",
+        );
+        has(
+            errors(
+                json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [], "objectTypes": ["pods", "widgets"]}}),
+            ),
+            "objectTypes",
+            "unknown object type 'widgets'",
+        );
+        has(
+            errors(json!({"kubernetes": {"clusterLocatorMethods": []}})),
+            "serviceLocatorMethod.type",
+            "",
+        );
         // Several problems at once are all reported.
-        assert!(errors(with_clusters(vec![cluster(json!({"url": null, "authProvider": null}))])).len() >= 2);
+        assert!(
+            errors(with_clusters(vec![cluster(
+                json!({"url": null, "authProvider": null})
+            )]))
+            .len()
+                >= 2
+        );
         // Unsupported (but known) providers are accepted here and fail per cluster at request time.
         assert!(one(json!({"authProvider": "google"})).is_empty());
     }
@@ -508,8 +655,16 @@ mod tests {
             "customResources": [{"group": "argoproj.io", "apiVersion": "v1alpha1", "plural": "rollouts"}], "fetchTimeoutMs": 1500}})), Path::new("/"))
         .unwrap_or_else(|e| panic!("{e:?}"))
         .unwrap_or_else(|| panic!("present"));
-        let names: Vec<&str> = k.object_types.iter().map(|t| t.object_type.as_str()).collect();
-        assert_eq!(names, vec!["secrets", "pods", "deployments"], "Backstage's order, not the config's");
+        let names: Vec<&str> = k
+            .object_types
+            .iter()
+            .map(|t| t.object_type.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["secrets", "pods", "deployments"],
+            "Backstage's order, not the config's"
+        );
         assert_eq!(k.object_types[2].api_version, "v1beta1");
         assert_eq!(k.custom_resources[0].plural, "rollouts");
         assert_eq!(k.service_locator, ServiceLocator::SingleTenant);

@@ -16,7 +16,16 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     cur.as_str().unwrap_or("")
 }
 
-fn error(severity: u8, cluster: &str, obj: &Value, kind: &str, error_type: &str, message: String, count: i64, fix: Option<ProposedFix>) -> DetectedError {
+fn error(
+    severity: u8,
+    cluster: &str,
+    obj: &Value,
+    kind: &str,
+    error_type: &str,
+    message: String,
+    count: i64,
+    fix: Option<ProposedFix>,
+) -> DetectedError {
     DetectedError {
         severity,
         cluster: cluster.to_string(),
@@ -30,7 +39,13 @@ fn error(severity: u8, cluster: &str, obj: &Value, kind: &str, error_type: &str,
     }
 }
 
-fn fix(root_cause: String, actions: &[&str], docs_url: Option<&str>, look_at: &str, container: Option<&str>) -> Option<ProposedFix> {
+fn fix(
+    root_cause: String,
+    actions: &[&str],
+    docs_url: Option<&str>,
+    look_at: &str,
+    container: Option<&str>,
+) -> Option<ProposedFix> {
     Some(ProposedFix {
         root_cause,
         actions: actions.iter().map(|a| a.to_string()).collect(),
@@ -64,38 +79,94 @@ pub fn waiting_fix(reason: &str, container: &str) -> Option<ProposedFix> {
 }
 
 fn statuses(pod: &Value) -> Vec<&Value> {
-    pod["status"]["containerStatuses"].as_array().map(|a| a.iter().collect()).unwrap_or_default()
+    pod["status"]["containerStatuses"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
 }
 
 /// Errors of one pod.
 pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedError> {
     let mut out = Vec::new();
     let cs = statuses(pod);
-    let spec_container = |name: &str| pod["spec"]["containers"].as_array().and_then(|a| a.iter().find(|c| c["name"] == name));
+    let spec_container = |name: &str| {
+        pod["spec"]["containers"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == name))
+    };
     // Readiness probe taking too long.
-    let now_s = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now_s = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let too_long: Vec<&&Value> = cs
         .iter()
         .filter(|c| c["ready"] != true)
         .filter(|c| {
-            let Some(started) = c["state"]["running"]["startedAt"].as_str().and_then(parse_time) else { return false };
-            let Some(probe) = spec_container(s(c, &["name"])).map(|sc| &sc["readinessProbe"]).filter(|p| p.is_object()) else { return false };
+            let Some(started) = c["state"]["running"]["startedAt"]
+                .as_str()
+                .and_then(parse_time)
+            else {
+                return false;
+            };
+            let Some(probe) = spec_container(s(c, &["name"]))
+                .map(|sc| &sc["readinessProbe"])
+                .filter(|p| p.is_object())
+            else {
+                return false;
+            };
             let n = |k: &str| probe[k].as_i64().unwrap_or(0);
             started + n("initialDelaySeconds") + n("periodSeconds") * n("failureThreshold") < now_s
         })
         .collect();
     if let Some(first) = too_long.first() {
         let name = s(first, &["name"]);
-        let f = fix(format!("The container {name} failed to start properly, but is not crashing"), &["Ensure that the container starts correctly locally", "Check the container's logs looking for error during startup"], None, "events", Some(name));
+        let f = fix(
+            format!("The container {name} failed to start properly, but is not crashing"),
+            &[
+                "Ensure that the container starts correctly locally",
+                "Check the container's logs looking for error during startup",
+            ],
+            None,
+            "events",
+            Some(name),
+        );
         for c in &too_long {
-            out.push(error(4, cluster, pod, "Pod", "readiness-probe-taking-too-long", format!("The container {} failed to start properly, but is not crashing", s(c, &["name"])), 1, f.clone()));
+            out.push(error(
+                4,
+                cluster,
+                pod,
+                "Pod",
+                "readiness-probe-taking-too-long",
+                format!(
+                    "The container {} failed to start properly, but is not crashing",
+                    s(c, &["name"])
+                ),
+                1,
+                f.clone(),
+            ));
         }
     }
     // Containers waiting.
-    let first_waiting = cs.iter().find(|c| c["state"]["waiting"]["reason"].is_string());
-    let waiting_f = first_waiting.and_then(|c| waiting_fix(s(c, &["state", "waiting", "reason"]), s(c, &["name"])));
-    for c in cs.iter().filter(|c| c["state"]["waiting"]["message"].is_string()) {
-        out.push(error(4, cluster, pod, "Pod", "container-waiting", s(c, &["state", "waiting", "message"]).to_string(), 1, waiting_f.clone()));
+    let first_waiting = cs
+        .iter()
+        .find(|c| c["state"]["waiting"]["reason"].is_string());
+    let waiting_f = first_waiting
+        .and_then(|c| waiting_fix(s(c, &["state", "waiting", "reason"]), s(c, &["name"])));
+    for c in cs
+        .iter()
+        .filter(|c| c["state"]["waiting"]["message"].is_string())
+    {
+        out.push(error(
+            4,
+            cluster,
+            pod,
+            "Pod",
+            "container-waiting",
+            s(c, &["state", "waiting", "message"]).to_string(),
+            1,
+            waiting_f.clone(),
+        ));
     }
     // Containers restarting.
     let first_terminated = cs.iter().find(|c| c["lastState"]["terminated"].is_object());
@@ -114,15 +185,29 @@ pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedEr
             _ => None,
         }
     });
-    for c in cs.iter().filter(|c| c["restartCount"].as_i64().unwrap_or(0) > 0) {
+    for c in cs
+        .iter()
+        .filter(|c| c["restartCount"].as_i64().unwrap_or(0) > 0)
+    {
         let n = c["restartCount"].as_i64().unwrap_or(0);
-        out.push(error(4, cluster, pod, "Pod", "containers-restarting", format!("container={} restarted {n} times", s(c, &["name"])), n, restart_f.clone()));
+        out.push(error(
+            4,
+            cluster,
+            pod,
+            "Pod",
+            "containers-restarting",
+            format!("container={} restarted {n} times", s(c, &["name"])),
+            n,
+            restart_f.clone(),
+        ));
     }
     out
 }
 
 fn parse_time(t: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok().map(|d| d.unix_timestamp())
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|d| d.unix_timestamp())
 }
 
 /// Errors of one Deployment: each False condition with a message.
@@ -132,7 +217,18 @@ pub fn deployment_errors(cluster: &str, d: &Value) -> Vec<DetectedError> {
         .into_iter()
         .flatten()
         .filter(|c| c["status"] == "False" && c["message"].is_string())
-        .map(|c| error(6, cluster, d, "Deployment", "condition-message-present", s(c, &["message"]).to_string(), 1, None))
+        .map(|c| {
+            error(
+                6,
+                cluster,
+                d,
+                "Deployment",
+                "condition-message-present",
+                s(c, &["message"]).to_string(),
+                1,
+                None,
+            )
+        })
         .collect()
 }
 
@@ -168,26 +264,50 @@ mod tests {
         assert_eq!(e[0].fix.as_ref().map(|f| f.root_cause.as_str()), Some("The container app has crashed many times, it will be exponentially restarted until it stops crashing"));
         assert_eq!(e[1].message, "container=app restarted 7 times");
         assert_eq!(e[1].occurrence_count, 7);
-        assert_eq!(e[1].fix.as_ref().map(|f| f.root_cause.as_str()), Some("This container has exited with a non-zero exit code (1)"));
+        assert_eq!(
+            e[1].fix.as_ref().map(|f| f.root_cause.as_str()),
+            Some("This container has exited with a non-zero exit code (1)")
+        );
         assert!(e.iter().all(|x| x.severity == 4 && x.kind == "Pod"));
     }
 
     #[test]
     fn oom_image_pull_readiness_deployment_and_hpa() {
         let oom = json!({"metadata": {"name": "p"}, "status": {"containerStatuses": [{"name": "gw", "restartCount": 2, "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}, "state": {"running": {}}}]}});
-        assert!(pod_errors("c", &oom, SystemTime::now())[0].fix.as_ref().is_some_and(|f| f.root_cause.contains("tried to use more memory that it has been allocated")));
+        assert!(pod_errors("c", &oom, SystemTime::now())[0]
+            .fix
+            .as_ref()
+            .is_some_and(|f| f
+                .root_cause
+                .contains("tried to use more memory that it has been allocated")));
         let pull = json!({"metadata": {"name": "p"}, "status": {"containerStatuses": [{"name": "f", "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]}});
-        assert_eq!(pod_errors("c", &pull, SystemTime::now())[0].fix.as_ref().map(|f| f.actions.len()), Some(2));
+        assert_eq!(
+            pod_errors("c", &pull, SystemTime::now())[0]
+                .fix
+                .as_ref()
+                .map(|f| f.actions.len()),
+            Some(2)
+        );
         let unready = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "cart", "readinessProbe": {"initialDelaySeconds": 5, "periodSeconds": 10, "failureThreshold": 3}}]},
             "status": {"containerStatuses": [{"name": "cart", "ready": false, "state": {"running": {"startedAt": "2026-11-24T09:00:00Z"}}}]}});
         let e = pod_errors("c", &unready, at("2026-11-24T10:00:00Z"));
         assert_eq!(e[0].error_type, "readiness-probe-taking-too-long");
-        assert!(pod_errors("c", &unready, at("2026-11-24T09:00:20Z")).is_empty(), "still within delay + period × threshold");
+        assert!(
+            pod_errors("c", &unready, at("2026-11-24T09:00:20Z")).is_empty(),
+            "still within delay + period × threshold"
+        );
         let d = json!({"metadata": {"name": "legacy"}, "status": {"conditions": [{"type": "Available", "status": "False", "message": "Deployment does not have minimum availability."}, {"type": "Progressing", "status": "True", "message": "ok"}]}});
         let e = deployment_errors("c", &d);
         assert_eq!((e.len(), e[0].severity), (1, 6));
         let h = json!({"metadata": {"name": "pc"}, "spec": {"maxReplicas": 4}, "status": {"currentReplicas": 4}});
-        assert_eq!(hpa_errors("c", &h)[0].message, "Current number of replicas (4) is equal to the configured max number of replicas (4)");
-        assert!(hpa_errors("c", &json!({"spec": {"maxReplicas": 4}, "status": {"currentReplicas": 3}})).is_empty());
+        assert_eq!(
+            hpa_errors("c", &h)[0].message,
+            "Current number of replicas (4) is equal to the configured max number of replicas (4)"
+        );
+        assert!(hpa_errors(
+            "c",
+            &json!({"spec": {"maxReplicas": 4}, "status": {"currentReplicas": 3}})
+        )
+        .is_empty());
     }
 }

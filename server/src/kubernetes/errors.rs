@@ -20,17 +20,31 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// A plain-words reason for a transport failure.
 pub fn describe_transport(cluster: &str, url: &str, detail: &str) -> String {
     let lower = detail.to_lowercase();
-    let what = if lower.contains("certificate") || lower.contains("invalidcertificate") || lower.contains("unknownissuer") || lower.contains("tls") && lower.contains("handshake") {
+    let what = if lower.contains("certificate")
+        || lower.contains("invalidcertificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("tls") && lower.contains("handshake")
+    {
         "TLS verification failed"
     } else if lower.contains("connection refused") {
         "connection refused"
-    } else if lower.contains("connection reset") || lower.contains("connection closed") || lower.contains("incomplete message") || lower.contains("unexpected eof") {
+    } else if lower.contains("connection reset")
+        || lower.contains("connection closed")
+        || lower.contains("incomplete message")
+        || lower.contains("unexpected eof")
+    {
         "the connection was closed"
-    } else if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+    } else if lower.contains("dns")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
         "the host name does not resolve"
     } else if lower.contains("timed out") || lower.contains("elapsed") {
         "timed out"
-    } else if lower.contains("expected") || lower.contains("json") || lower.contains("eof while parsing") {
+    } else if lower.contains("expected")
+        || lower.contains("json")
+        || lower.contains("eof while parsing")
+    {
         "the answer is not valid JSON"
     } else {
         "unreachable"
@@ -52,9 +66,22 @@ mod tests {
 
     #[test]
     fn transport_errors_in_plain_words() {
-        assert!(describe_transport("c", "https://x", "error trying to connect: tcp connect error: Connection refused (os error 111)").contains("connection refused"));
-        assert!(describe_transport("c", "https://x", "invalid peer certificate: UnknownIssuer").contains("TLS verification failed"));
-        assert!(describe_transport("c", "https://x", "Error deserializing response: expected value at line 1").contains("not valid JSON"));
+        assert!(describe_transport(
+            "c",
+            "https://x",
+            "error trying to connect: tcp connect error: Connection refused (os error 111)"
+        )
+        .contains("connection refused"));
+        assert!(
+            describe_transport("c", "https://x", "invalid peer certificate: UnknownIssuer")
+                .contains("TLS verification failed")
+        );
+        assert!(describe_transport(
+            "c",
+            "https://x",
+            "Error deserializing response: expected value at line 1"
+        )
+        .contains("not valid JSON"));
         assert!(describe_transport("c", "https://x", "something else").contains("unreachable"));
     }
 }

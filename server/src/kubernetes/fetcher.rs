@@ -18,15 +18,23 @@ pub const PAGE_SIZE: usize = 500;
 const MAX_PAGES: usize = 200;
 
 /// A kube-rs client for a cluster (no credentials inside: they are added per request).
-pub fn connect(details: &ClusterDetails, in_cluster_ca: Option<Vec<u8>>, timeout: Duration) -> Result<kube::Client, String> {
-    let uri: http::Uri = details.url.parse().map_err(|e| format!("bad url '{}': {e}", details.url))?;
+pub fn connect(
+    details: &ClusterDetails,
+    in_cluster_ca: Option<Vec<u8>>,
+    timeout: Duration,
+) -> Result<kube::Client, String> {
+    let uri: http::Uri = details
+        .url
+        .parse()
+        .map_err(|e| format!("bad url '{}': {e}", details.url))?;
     let mut cfg = kube::Config::new(uri);
     let mut roots = Vec::new();
     if let Some(d) = &details.ca_data {
         roots.extend(super::tls::pem_certs_from_base64(d)?);
     }
     if let Some(f) = &details.ca_file {
-        let pem = std::fs::read(f).map_err(|e| format!("cannot read caFile {}: {e}", f.display()))?;
+        let pem =
+            std::fs::read(f).map_err(|e| format!("cannot read caFile {}: {e}", f.display()))?;
         roots.extend(super::tls::certs_from_pem(&pem)?);
     }
     if roots.is_empty() {
@@ -56,11 +64,18 @@ pub fn attributes(d: &ClusterDetails) -> ClusterAttributes {
 
 /// The path part of the cluster URL (a proxy prefix like `/k8s/clusters/c-1`), for resourcePath.
 fn base_path(url: &str) -> String {
-    url.parse::<http::Uri>().map(|u| u.path().trim_end_matches('/').to_string()).unwrap_or_default()
+    url.parse::<http::Uri>()
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default()
 }
 
 /// Lists every page of a collection; returns (list kind, items).
-async fn list_all(client: &kube::Client, credential: &Credential, path: &str, selector: &str) -> Result<(String, Vec<Value>), kube::Error> {
+async fn list_all(
+    client: &kube::Client,
+    credential: &Credential,
+    path: &str,
+    selector: &str,
+) -> Result<(String, Vec<Value>), kube::Error> {
     let sel = percent_encoding::utf8_percent_encode(selector, URI_COMPONENT).to_string();
     let mut items = Vec::new();
     let mut kind = String::new();
@@ -83,7 +98,10 @@ async fn list_all(client: &kube::Client, credential: &Credential, path: &str, se
         if let Some(a) = page["items"].as_array_mut() {
             items.append(a);
         }
-        cont = page["metadata"]["continue"].as_str().filter(|c| !c.is_empty()).map(str::to_string);
+        cont = page["metadata"]["continue"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(str::to_string);
         if cont.is_none() {
             break;
         }
@@ -91,7 +109,11 @@ async fn list_all(client: &kube::Client, credential: &Credential, path: &str, se
     Ok((kind, items))
 }
 
-fn request(credential: &Credential, path_and_query: &str, accept: &str) -> Result<http::Request<Vec<u8>>, kube::Error> {
+fn request(
+    credential: &Credential,
+    path_and_query: &str,
+    accept: &str,
+) -> Result<http::Request<Vec<u8>>, kube::Error> {
     let mut req = http::Request::get(path_and_query).header(http::header::ACCEPT, accept);
     if let Credential::Bearer(t) = credential {
         req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
@@ -100,13 +122,25 @@ fn request(credential: &Credential, path_and_query: &str, accept: &str) -> Resul
 }
 
 /// GET one JSON document.
-pub async fn get_json(client: &kube::Client, credential: &Credential, path_and_query: &str) -> Result<Value, kube::Error> {
-    client.request(request(credential, path_and_query, "application/json")?).await
+pub async fn get_json(
+    client: &kube::Client,
+    credential: &Credential,
+    path_and_query: &str,
+) -> Result<Value, kube::Error> {
+    client
+        .request(request(credential, path_and_query, "application/json")?)
+        .await
 }
 
 /// GET text (pod logs).
-pub async fn get_text(client: &kube::Client, credential: &Credential, path_and_query: &str) -> Result<String, kube::Error> {
-    client.request_text(request(credential, path_and_query, "text/plain")?).await
+pub async fn get_text(
+    client: &kube::Client,
+    credential: &Credential,
+    path_and_query: &str,
+) -> Result<String, kube::Error> {
+    client
+        .request_text(request(credential, path_and_query, "text/plain")?)
+        .await
 }
 
 /// What the caller shows of an object: no managedFields; secret values masked.
@@ -114,7 +148,8 @@ fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) -> Value {
     if let Some(m) = item["metadata"].as_object_mut() {
         m.remove("managedFields");
     }
-    let is_secret = object_type.plural == "secrets" && object_type.group.is_empty() || list_kind == "SecretList";
+    let is_secret = object_type.plural == "secrets" && object_type.group.is_empty()
+        || list_kind == "SecretList";
     if is_secret {
         for section in ["data", "stringData"] {
             if let Some(d) = item[section].as_object_mut() {
@@ -143,7 +178,12 @@ pub struct Query<'a> {
 }
 
 /// Fetches everything for one cluster (no deadline here; the caller applies it).
-pub async fn fetch(client: &kube::Client, details: &ClusterDetails, credential: &Credential, q: &Query<'_>) -> ClusterObjects {
+pub async fn fetch(
+    client: &kube::Client,
+    details: &ClusterDetails,
+    credential: &Credential,
+    q: &Query<'_>,
+) -> ClusterObjects {
     let base = base_path(&details.url);
     let namespaces: Vec<Option<&str>> = match q.namespaces {
         Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
@@ -153,7 +193,13 @@ pub async fn fetch(client: &kube::Client, details: &ClusterDetails, credential: 
     for (i, t) in q.object_types.iter().enumerate() {
         for ns in &namespaces {
             let path = t.path(*ns);
-            calls.push(async move { (i, path.clone(), list_all(client, credential, &path, q.selector).await) });
+            calls.push(async move {
+                (
+                    i,
+                    path.clone(),
+                    list_all(client, credential, &path, q.selector).await,
+                )
+            });
         }
     }
     let results = futures_util::future::join_all(calls).await;
@@ -163,42 +209,81 @@ pub async fn fetch(client: &kube::Client, details: &ClusterDetails, credential: 
         match r {
             Ok((kind, items)) => {
                 let t = &q.object_types[i];
-                let slot = resources[i].get_or_insert_with(|| FetchResponse { object_type: t.object_type.clone(), resources: Vec::new() });
-                slot.resources.extend(items.into_iter().map(|it| clean(it, t, &kind)));
+                let slot = resources[i].get_or_insert_with(|| FetchResponse {
+                    object_type: t.object_type.clone(),
+                    resources: Vec::new(),
+                });
+                slot.resources
+                    .extend(items.into_iter().map(|it| clean(it, t, &kind)));
             }
-            Err(e) => match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
-                f @ FetchError::Fetch { .. } => return transport_failure(details, f),
-                s => errors.push(s),
-            },
+            Err(e) => {
+                match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
+                    f @ FetchError::Fetch { .. } => return transport_failure(details, f),
+                    s => errors.push(s),
+                }
+            }
         }
     }
     let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
     let mut pod_metrics = Vec::new();
-    let pods: Vec<&Value> = resources.iter().filter(|r| r.object_type == "pods").flat_map(|r| r.resources.iter()).collect();
+    let pods: Vec<&Value> = resources
+        .iter()
+        .filter(|r| r.object_type == "pods")
+        .flat_map(|r| r.resources.iter())
+        .collect();
     if !details.skip_metrics_lookup && !pods.is_empty() {
-        let mut pod_namespaces: Vec<&str> = pods.iter().filter_map(|p| p["metadata"]["namespace"].as_str()).collect();
+        let mut pod_namespaces: Vec<&str> = pods
+            .iter()
+            .filter_map(|p| p["metadata"]["namespace"].as_str())
+            .collect();
         pod_namespaces.sort_unstable();
         pod_namespaces.dedup();
         let metric_calls = pod_namespaces.iter().map(|ns| {
-            let path = format!("/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods", percent_encoding::utf8_percent_encode(ns, URI_COMPONENT));
-            async move { (path.clone(), list_all(client, credential, &path, q.selector).await) }
+            let path = format!(
+                "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods",
+                percent_encoding::utf8_percent_encode(ns, URI_COMPONENT)
+            );
+            async move {
+                (
+                    path.clone(),
+                    list_all(client, credential, &path, q.selector).await,
+                )
+            }
         });
         let mut metrics = Vec::new();
         for (path, r) in futures_util::future::join_all(metric_calls).await {
             match r {
                 Ok((_, items)) => metrics.extend(items),
-                Err(e) => match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
+                Err(e) => match errors::from_kube(
+                    &details.name,
+                    &details.url,
+                    &format!("{base}{path}"),
+                    &e,
+                ) {
                     f @ FetchError::Fetch { .. } => return transport_failure(details, f),
                     s => errors.push(s),
                 },
             }
         }
-        pod_metrics = pods.iter().map(|p| pod_metrics::pod_status(p, &metrics)).collect();
+        pod_metrics = pods
+            .iter()
+            .map(|p| pod_metrics::pod_status(p, &metrics))
+            .collect();
     }
-    ClusterObjects { cluster: attributes(details), pod_metrics, resources, errors }
+    ClusterObjects {
+        cluster: attributes(details),
+        pod_metrics,
+        resources,
+        errors,
+    }
 }
 
 /// A cluster that could not be talked to: one FETCH_ERROR, nothing else (as Backstage).
 pub fn transport_failure(details: &ClusterDetails, error: FetchError) -> ClusterObjects {
-    ClusterObjects { cluster: attributes(details), pod_metrics: Vec::new(), resources: Vec::new(), errors: vec![error] }
+    ClusterObjects {
+        cluster: attributes(details),
+        pod_metrics: Vec::new(),
+        resources: Vec::new(),
+        errors: vec![error],
+    }
 }

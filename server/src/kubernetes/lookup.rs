@@ -39,12 +39,20 @@ pub struct ObjectType {
 
 impl ObjectType {
     fn new(group: &str, api_version: &str, plural: &str) -> Self {
-        Self { object_type: plural.to_string(), group: group.to_string(), api_version: api_version.to_string(), plural: plural.to_string() }
+        Self {
+            object_type: plural.to_string(),
+            group: group.to_string(),
+            api_version: api_version.to_string(),
+            plural: plural.to_string(),
+        }
     }
 
     /// A custom resource matcher as an object type.
     pub fn custom(group: &str, api_version: &str, plural: &str) -> Self {
-        Self { object_type: "customresources".to_string(), ..Self::new(group, api_version, plural) }
+        Self {
+            object_type: "customresources".to_string(),
+            ..Self::new(group, api_version, plural)
+        }
     }
 
     /// The collection path, in a namespace or cluster-wide.
@@ -87,13 +95,19 @@ pub fn default_object_types() -> Vec<ObjectType> {
 /// Every object type `objectTypes` may name: the defaults plus secrets and persistent volumes
 /// (opt-in only), in Backstage's order.
 pub fn all_object_types() -> Vec<ObjectType> {
-    let mut all = vec![ObjectType::new("", "v1", "secrets"), ObjectType::new("", "v1", "persistentvolumes"), ObjectType::new("", "v1", "persistentvolumeclaims")];
+    let mut all = vec![
+        ObjectType::new("", "v1", "secrets"),
+        ObjectType::new("", "v1", "persistentvolumes"),
+        ObjectType::new("", "v1", "persistentvolumeclaims"),
+    ];
     all.extend(default_object_types());
     all
 }
 
 fn annotation<'a>(entity: &'a Value, key: &str) -> Option<&'a str> {
-    entity["metadata"]["annotations"][key].as_str().filter(|s| !s.is_empty())
+    entity["metadata"]["annotations"][key]
+        .as_str()
+        .filter(|s| !s.is_empty())
 }
 
 /// The label selector for an entity: the selector annotation verbatim, else
@@ -102,7 +116,9 @@ pub fn label_selector(entity: &Value) -> String {
     if let Some(sel) = annotation(entity, LABEL_SELECTOR) {
         return sel.to_string();
     }
-    let id = annotation(entity, KUBERNETES_ID).or_else(|| entity["metadata"]["name"].as_str()).unwrap_or("");
+    let id = annotation(entity, KUBERNETES_ID)
+        .or_else(|| entity["metadata"]["name"].as_str())
+        .unwrap_or("");
     format!("{KUBERNETES_ID}={id}")
 }
 
@@ -110,7 +126,12 @@ pub fn label_selector(entity: &Value) -> String {
 /// `None` for every namespace.
 pub fn namespaces(entity: &Value) -> Option<Vec<String>> {
     let raw = annotation(entity, NAMESPACE)?;
-    let list: Vec<String> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let list: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
     let mut out: Vec<String> = Vec::new();
     for ns in list {
         if !out.contains(&ns) {
@@ -143,25 +164,36 @@ pub fn selector_matches(selector: &str, labels: &serde_json::Map<String, Value>)
         }
     }
     parts.push(&selector[start..]);
-    parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).all(|p| {
-        if let Some(k) = p.strip_prefix('!') {
-            return get(k).is_none();
-        }
-        if let Some((k, v)) = p.split_once("!=") {
-            return get(k) != Some(v.trim());
-        }
-        if let Some((k, v)) = p.split_once("==").or_else(|| p.split_once('=')) {
-            return get(k) == Some(v.trim());
-        }
-        let set = |rest: &str| -> Vec<String> { rest.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|x| x.trim().to_string()).collect() };
-        if let Some((k, rest)) = p.split_once(" notin ") {
-            return get(k).is_none_or(|x| !set(rest).iter().any(|v| v == x));
-        }
-        if let Some((k, rest)) = p.split_once(" in ") {
-            return get(k).is_some_and(|x| set(rest).iter().any(|v| v == x));
-        }
-        get(p).is_some()
-    })
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .all(|p| {
+            if let Some(k) = p.strip_prefix('!') {
+                return get(k).is_none();
+            }
+            if let Some((k, v)) = p.split_once("!=") {
+                return get(k) != Some(v.trim());
+            }
+            if let Some((k, v)) = p.split_once("==").or_else(|| p.split_once('=')) {
+                return get(k) == Some(v.trim());
+            }
+            let set = |rest: &str| -> Vec<String> {
+                rest.trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split(',')
+                    .map(|x| x.trim().to_string())
+                    .collect()
+            };
+            if let Some((k, rest)) = p.split_once(" notin ") {
+                return get(k).is_none_or(|x| !set(rest).iter().any(|v| v == x));
+            }
+            if let Some((k, rest)) = p.split_once(" in ") {
+                return get(k).is_some_and(|x| set(rest).iter().any(|v| v == x));
+            }
+            get(p).is_some()
+        })
 }
 
 #[cfg(test)]
@@ -175,28 +207,66 @@ mod tests {
 
     #[test]
     fn selector_prefers_the_selector_annotation_then_the_id_then_the_name() {
-        assert_eq!(label_selector(&entity(json!({"backstage.io/kubernetes-id": "backstage-app"}))), "backstage.io/kubernetes-id=backstage-app");
-        assert_eq!(label_selector(&entity(json!({"backstage.io/kubernetes-label-selector": "app=cart,tier=backend", "backstage.io/kubernetes-id": "x"}))), "app=cart,tier=backend");
-        assert_eq!(label_selector(&entity(json!({}))), "backstage.io/kubernetes-id=example1");
-        assert_eq!(label_selector(&entity(json!({"backstage.io/kubernetes-id": ""}))), "backstage.io/kubernetes-id=example1");
+        assert_eq!(
+            label_selector(&entity(
+                json!({"backstage.io/kubernetes-id": "backstage-app"})
+            )),
+            "backstage.io/kubernetes-id=backstage-app"
+        );
+        assert_eq!(
+            label_selector(&entity(
+                json!({"backstage.io/kubernetes-label-selector": "app=cart,tier=backend", "backstage.io/kubernetes-id": "x"})
+            )),
+            "app=cart,tier=backend"
+        );
+        assert_eq!(
+            label_selector(&entity(json!({}))),
+            "backstage.io/kubernetes-id=example1"
+        );
+        assert_eq!(
+            label_selector(&entity(json!({"backstage.io/kubernetes-id": ""}))),
+            "backstage.io/kubernetes-id=example1"
+        );
     }
 
     #[test]
     fn namespaces_one_many_or_all() {
-        assert_eq!(namespaces(&entity(json!({"backstage.io/kubernetes-namespace": "backstage"}))), Some(vec!["backstage".to_string()]));
-        assert_eq!(namespaces(&entity(json!({"backstage.io/kubernetes-namespace": "a, b,,a"}))), Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(
+            namespaces(&entity(
+                json!({"backstage.io/kubernetes-namespace": "backstage"})
+            )),
+            Some(vec!["backstage".to_string()])
+        );
+        assert_eq!(
+            namespaces(&entity(
+                json!({"backstage.io/kubernetes-namespace": "a, b,,a"})
+            )),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
         assert_eq!(namespaces(&entity(json!({}))), None);
-        assert_eq!(namespaces(&entity(json!({"backstage.io/kubernetes-namespace": " , "}))), None);
+        assert_eq!(
+            namespaces(&entity(json!({"backstage.io/kubernetes-namespace": " , "}))),
+            None
+        );
     }
 
     #[test]
     fn paths_as_backstage_builds_them() {
         let types = default_object_types();
         assert_eq!(types.len(), 13);
-        assert_eq!(types[0].path(Some("backstage")), "/api/v1/namespaces/backstage/pods");
+        assert_eq!(
+            types[0].path(Some("backstage")),
+            "/api/v1/namespaces/backstage/pods"
+        );
         assert_eq!(types[5].path(None), "/apis/apps/v1/deployments");
-        assert_eq!(types[7].path(Some("ns")), "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers");
-        assert_eq!(ObjectType::custom("argoproj.io", "v1alpha1", "rollouts").path(Some("a b")), "/apis/argoproj.io/v1alpha1/namespaces/a%20b/rollouts");
+        assert_eq!(
+            types[7].path(Some("ns")),
+            "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers"
+        );
+        assert_eq!(
+            ObjectType::custom("argoproj.io", "v1alpha1", "rollouts").path(Some("a b")),
+            "/apis/argoproj.io/v1alpha1/namespaces/a%20b/rollouts"
+        );
         assert_eq!(all_object_types()[0].plural, "secrets");
     }
 
@@ -204,15 +274,31 @@ mod tests {
     fn selectors_match_labels() {
         let labels = json!({"app": "cart", "tier": "backend"});
         let l = labels.as_object().cloned().unwrap_or_default();
-        for (sel, want) in [("app=cart,tier=backend", true), ("app==cart", true), ("app=web", false), ("app!=web", true), ("app in (cart, web)", true), ("app notin (cart)", false), ("tier", true), ("!tier", false), ("x", false)] {
+        for (sel, want) in [
+            ("app=cart,tier=backend", true),
+            ("app==cart", true),
+            ("app=web", false),
+            ("app!=web", true),
+            ("app in (cart, web)", true),
+            ("app notin (cart)", false),
+            ("tier", true),
+            ("!tier", false),
+            ("x", false),
+        ] {
             assert_eq!(selector_matches(sel, &l), want, "{sel}");
         }
     }
 
     #[test]
     fn annotations_decide_whether_the_tab_applies() {
-        assert!(has_kubernetes_annotations(&entity(json!({"backstage.io/kubernetes-id": "x"}))));
-        assert!(has_kubernetes_annotations(&entity(json!({"backstage.io/kubernetes-label-selector": "a=b"}))));
-        assert!(!has_kubernetes_annotations(&entity(json!({"backstage.io/kubernetes-namespace": "x"}))));
+        assert!(has_kubernetes_annotations(&entity(
+            json!({"backstage.io/kubernetes-id": "x"})
+        )));
+        assert!(has_kubernetes_annotations(&entity(
+            json!({"backstage.io/kubernetes-label-selector": "a=b"})
+        )));
+        assert!(!has_kubernetes_annotations(&entity(
+            json!({"backstage.io/kubernetes-namespace": "x"})
+        )));
     }
 }

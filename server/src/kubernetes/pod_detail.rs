@@ -3,7 +3,9 @@
 //! entity (on a cluster its locator picks, in its namespaces, matching its selector): the panel
 //! cannot be used to read arbitrary pods.
 
-use app::wire::kubernetes::{ConditionView, ContainerDetail, EventView, LogRequest, PodDetail, PodLogs, PodRef, Usage};
+use app::wire::kubernetes::{
+    ConditionView, ContainerDetail, EventView, LogRequest, PodDetail, PodLogs, PodRef, Usage,
+};
 use serde_json::Value;
 
 use super::auth::Credential;
@@ -33,29 +35,77 @@ fn api_error(e: &kube::Error) -> String {
 
 impl KubernetesService {
     /// The cluster, client, credential and pod object, if the pod belongs to the entity.
-    async fn entity_pod(&self, entity_ref: &str, pod: &PodRef) -> Result<(ClusterDetails, kube::Client, Credential, Value), String> {
+    async fn entity_pod(
+        &self,
+        entity_ref: &str,
+        pod: &PodRef,
+    ) -> Result<(ClusterDetails, kube::Client, Credential, Value), String> {
         let entity = self.entity(entity_ref).map_err(|e| e.to_string())?;
-        let clusters = service_locator::select(self.config().service_locator, &entity, self.clusters().await);
-        let cluster = clusters.into_iter().find(|c| c.name == pod.cluster).ok_or_else(|| format!("cluster '{}' is not one of this entity's clusters", pod.cluster))?;
+        let clusters = service_locator::select(
+            self.config().service_locator,
+            &entity,
+            self.clusters().await,
+        );
+        let cluster = clusters
+            .into_iter()
+            .find(|c| c.name == pod.cluster)
+            .ok_or_else(|| {
+                format!(
+                    "cluster '{}' is not one of this entity's clusters",
+                    pod.cluster
+                )
+            })?;
         if let Some(ns) = lookup::namespaces(&entity) {
             if !ns.contains(&pod.namespace) {
-                return Err(format!("namespace '{}' is not one of this entity's namespaces", pod.namespace));
+                return Err(format!(
+                    "namespace '{}' is not one of this entity's namespaces",
+                    pod.namespace
+                ));
             }
         }
         let client = self.client_for(&cluster)?;
-        let credential = self.auth().credential(&cluster).await.map_err(|e| e.to_string())?;
-        let path = format!("/api/v1/namespaces/{}/pods/{}", enc(&pod.namespace), enc(&pod.name));
-        let object = fetcher::get_json(&client, &credential, &path).await.map_err(|e| api_error(&e))?;
-        let labels = object["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+        let credential = self
+            .auth()
+            .credential(&cluster)
+            .await
+            .map_err(|e| e.to_string())?;
+        let path = format!(
+            "/api/v1/namespaces/{}/pods/{}",
+            enc(&pod.namespace),
+            enc(&pod.name)
+        );
+        let object = fetcher::get_json(&client, &credential, &path)
+            .await
+            .map_err(|e| api_error(&e))?;
+        let labels = object["metadata"]["labels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         if !lookup::selector_matches(&lookup::label_selector(&entity), &labels) {
-            return Err(format!("pod '{}' does not carry this entity's labels", pod.name));
+            return Err(format!(
+                "pod '{}' does not carry this entity's labels",
+                pod.name
+            ));
         }
         Ok((cluster, client, credential, object))
     }
 
-    async fn events_of(&self, client: &kube::Client, credential: &Credential, ns: &str, kind: &str, name: &str) -> Vec<EventView> {
-        let path = format!("/api/v1/namespaces/{}/events?fieldSelector={}", enc(ns), enc(&format!("involvedObject.name={name}")));
-        let Ok(list) = fetcher::get_json(client, credential, &path).await else { return Vec::new() };
+    async fn events_of(
+        &self,
+        client: &kube::Client,
+        credential: &Credential,
+        ns: &str,
+        kind: &str,
+        name: &str,
+    ) -> Vec<EventView> {
+        let path = format!(
+            "/api/v1/namespaces/{}/events?fieldSelector={}",
+            enc(ns),
+            enc(&format!("involvedObject.name={name}"))
+        );
+        let Ok(list) = fetcher::get_json(client, credential, &path).await else {
+            return Vec::new();
+        };
         list["items"]
             .as_array()
             .into_iter()
@@ -67,7 +117,11 @@ impl KubernetesService {
                 reason: s(e, &["reason"]).into(),
                 message: s(e, &["message"]).into(),
                 count: e["count"].as_i64().unwrap_or(1),
-                last_seen: e["lastTimestamp"].as_str().or(e["eventTime"].as_str()).unwrap_or("").into(),
+                last_seen: e["lastTimestamp"]
+                    .as_str()
+                    .or(e["eventTime"].as_str())
+                    .unwrap_or("")
+                    .into(),
             })
             .collect()
     }
@@ -77,16 +131,38 @@ impl KubernetesService {
         let (cluster, client, credential, mut p) = self.entity_pod(entity_ref, pod).await?;
         let ns = pod.namespace.as_str();
         // Events: the pod, its owner, and the owner's owner (Pod → ReplicaSet → Deployment).
-        let mut events = self.events_of(&client, &credential, ns, "Pod", &pod.name).await;
+        let mut events = self
+            .events_of(&client, &credential, ns, "Pod", &pod.name)
+            .await;
         let mut owner_line = None;
-        if let Some(o) = p["metadata"]["ownerReferences"].as_array().and_then(|r| r.first()).cloned() {
+        if let Some(o) = p["metadata"]["ownerReferences"]
+            .as_array()
+            .and_then(|r| r.first())
+            .cloned()
+        {
             let (kind, name) = (s(&o, &["kind"]).to_string(), s(&o, &["name"]).to_string());
             owner_line = Some(format!("{kind} {name}"));
             events.extend(self.events_of(&client, &credential, ns, &kind, &name).await);
             if kind == "ReplicaSet" {
-                let rs = fetcher::get_json(&client, &credential, &format!("/apis/apps/v1/namespaces/{}/replicasets/{}", enc(ns), enc(&name))).await.unwrap_or(Value::Null);
-                if let Some(d) = rs["metadata"]["ownerReferences"].as_array().and_then(|r| r.first()) {
-                    events.extend(self.events_of(&client, &credential, ns, s(d, &["kind"]), s(d, &["name"])).await);
+                let rs = fetcher::get_json(
+                    &client,
+                    &credential,
+                    &format!(
+                        "/apis/apps/v1/namespaces/{}/replicasets/{}",
+                        enc(ns),
+                        enc(&name)
+                    ),
+                )
+                .await
+                .unwrap_or(Value::Null);
+                if let Some(d) = rs["metadata"]["ownerReferences"]
+                    .as_array()
+                    .and_then(|r| r.first())
+                {
+                    events.extend(
+                        self.events_of(&client, &credential, ns, s(d, &["kind"]), s(d, &["name"]))
+                            .await,
+                    );
                 }
             }
         }
@@ -94,9 +170,25 @@ impl KubernetesService {
         let metrics = if cluster.skip_metrics_lookup {
             Value::Null
         } else {
-            fetcher::get_json(&client, &credential, &format!("/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods/{}", enc(ns), enc(&pod.name))).await.unwrap_or(Value::Null)
+            fetcher::get_json(
+                &client,
+                &credential,
+                &format!(
+                    "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods/{}",
+                    enc(ns),
+                    enc(&pod.name)
+                ),
+            )
+            .await
+            .unwrap_or(Value::Null)
         };
-        let status_of = |name: &str| p["status"]["containerStatuses"].as_array().and_then(|a| a.iter().find(|c| c["name"] == name)).cloned().unwrap_or(Value::Null);
+        let status_of = |name: &str| {
+            p["status"]["containerStatuses"]
+                .as_array()
+                .and_then(|a| a.iter().find(|c| c["name"] == name))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
         let containers = p["spec"]["containers"]
             .as_array()
             .into_iter()
@@ -175,20 +267,31 @@ impl KubernetesService {
     /// A container's log, each line split into (timestamp, text).
     pub async fn pod_logs(&self, entity_ref: &str, req: &LogRequest) -> Result<PodLogs, String> {
         let (_, client, credential, _) = self.entity_pod(entity_ref, &req.pod).await?;
-        let mut q = format!("timestamps=true&tailLines={}", req.tail_lines.clamp(1, 10_000));
+        let mut q = format!(
+            "timestamps=true&tailLines={}",
+            req.tail_lines.clamp(1, 10_000)
+        );
         if let Some(c) = &req.container {
             q.push_str(&format!("&container={}", enc(c)));
         }
         if req.previous {
             q.push_str("&previous=true");
         }
-        let path = format!("/api/v1/namespaces/{}/pods/{}/log?{q}", enc(&req.pod.namespace), enc(&req.pod.name));
-        let text = fetcher::get_text(&client, &credential, &path).await.map_err(|e| api_error(&e))?;
+        let path = format!(
+            "/api/v1/namespaces/{}/pods/{}/log?{q}",
+            enc(&req.pod.namespace),
+            enc(&req.pod.name)
+        );
+        let text = fetcher::get_text(&client, &credential, &path)
+            .await
+            .map_err(|e| api_error(&e))?;
         Ok(PodLogs {
             lines: text
                 .lines()
                 .map(|l| match l.split_once(' ') {
-                    Some((ts, rest)) if ts.len() >= 20 && ts.as_bytes().get(4) == Some(&b'-') => (ts.to_string(), rest.to_string()),
+                    Some((ts, rest)) if ts.len() >= 20 && ts.as_bytes().get(4) == Some(&b'-') => {
+                        (ts.to_string(), rest.to_string())
+                    }
                     _ => (String::new(), l.to_string()),
                 })
                 .collect(),

@@ -73,10 +73,22 @@ impl Totals {
     }
 }
 
-fn container_totals(container: &Value, res: &str, usage: Option<&Value>, parse: fn(&str) -> Option<f64>) -> Totals {
+fn container_totals(
+    container: &Value,
+    res: &str,
+    usage: Option<&Value>,
+    parse: fn(&str) -> Option<f64>,
+) -> Totals {
     let r = &container["resources"];
     let get = |section: &str| r[section][res].as_str().and_then(parse).unwrap_or(0.0);
-    Totals { usage: usage.and_then(|u| u[res].as_str()).and_then(parse).unwrap_or(0.0), request: get("requests"), limit: get("limits") }
+    Totals {
+        usage: usage
+            .and_then(|u| u[res].as_str())
+            .and_then(parse)
+            .unwrap_or(0.0),
+        request: get("requests"),
+        limit: get("limits"),
+    }
 }
 
 fn usage_json(t: Totals, f: fn(f64) -> Value) -> Value {
@@ -87,12 +99,18 @@ fn usage_json(t: Totals, f: fn(f64) -> Value) -> Value {
 pub fn pod_status(pod: &Value, metrics: &[Value]) -> Value {
     let name = &pod["metadata"]["name"];
     let ns = &pod["metadata"]["namespace"];
-    let m = metrics.iter().find(|m| &m["metadata"]["name"] == name && (m["metadata"]["namespace"].is_null() || &m["metadata"]["namespace"] == ns));
+    let m = metrics.iter().find(|m| {
+        &m["metadata"]["name"] == name
+            && (m["metadata"]["namespace"].is_null() || &m["metadata"]["namespace"] == ns)
+    });
     let mut cpu = Totals::default();
     let mut mem = Totals::default();
     let mut containers = Vec::new();
     for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-        let usage = m.and_then(|m| m["containers"].as_array()).and_then(|cs| cs.iter().find(|x| x["name"] == c["name"])).map(|x| &x["usage"]);
+        let usage = m
+            .and_then(|m| m["containers"].as_array())
+            .and_then(|cs| cs.iter().find(|x| x["name"] == c["name"]))
+            .map(|x| &x["usage"]);
         let c_cpu = container_totals(c, "cpu", usage, cores);
         let c_mem = container_totals(c, "memory", usage, bytes);
         cpu.add(c_cpu);
@@ -113,10 +131,18 @@ mod tests {
         let pod = json!({"metadata": {"name": "p", "namespace": "n"}, "spec": {"containers": [
             {"name": "a", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}},
             {"name": "b", "resources": {}}]}});
-        let metrics = vec![json!({"metadata": {"name": "p", "namespace": "n"}, "containers": [{"name": "a", "usage": {"cpu": "410000000n", "memory": "237568Ki"}}]})];
+        let metrics = vec![
+            json!({"metadata": {"name": "p", "namespace": "n"}, "containers": [{"name": "a", "usage": {"cpu": "410000000n", "memory": "237568Ki"}}]}),
+        ];
         let s = pod_status(&pod, &metrics);
-        assert_eq!(s["cpu"], json!({"currentUsage": 0.41, "requestTotal": 0.1, "limitTotal": 0.5}));
-        assert_eq!(s["memory"], json!({"currentUsage": "243269632", "requestTotal": "134217728", "limitTotal": "268435456"}));
+        assert_eq!(
+            s["cpu"],
+            json!({"currentUsage": 0.41, "requestTotal": 0.1, "limitTotal": 0.5})
+        );
+        assert_eq!(
+            s["memory"],
+            json!({"currentUsage": "243269632", "requestTotal": "134217728", "limitTotal": "268435456"})
+        );
         assert_eq!(s["containers"].as_array().map(Vec::len), Some(1));
         assert_eq!(s["containers"][0]["container"], "a");
         // No metrics: zero usage, no containers.

@@ -6,15 +6,24 @@ use super::config::{ClusterDetails, ServiceLocator};
 use super::lookup::CLUSTER;
 
 /// The clusters to search for an entity.
-pub fn select(method: ServiceLocator, entity: &Value, clusters: Vec<ClusterDetails>) -> Vec<ClusterDetails> {
+pub fn select(
+    method: ServiceLocator,
+    entity: &Value,
+    clusters: Vec<ClusterDetails>,
+) -> Vec<ClusterDetails> {
     match method {
         ServiceLocator::MultiTenant => clusters,
-        ServiceLocator::SingleTenant => match entity["metadata"]["annotations"][CLUSTER].as_str().filter(|s| !s.is_empty()) {
+        ServiceLocator::SingleTenant => match entity["metadata"]["annotations"][CLUSTER]
+            .as_str()
+            .filter(|s| !s.is_empty())
+        {
             Some(name) => clusters.into_iter().filter(|c| c.name == name).collect(),
             None => clusters,
         },
         ServiceLocator::CatalogRelation => {
-            let ns = entity["metadata"]["namespace"].as_str().unwrap_or("default");
+            let ns = entity["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default");
             let targets: Vec<String> = entity["relations"]
                 .as_array()
                 .into_iter()
@@ -22,7 +31,10 @@ pub fn select(method: ServiceLocator, entity: &Value, clusters: Vec<ClusterDetai
                 .filter(|r| r["type"] == "dependsOn")
                 .filter_map(|r| r["targetRef"].as_str().map(str::to_lowercase))
                 .collect();
-            clusters.into_iter().filter(|c| targets.contains(&format!("resource:{ns}/{}", c.name).to_lowercase())).collect()
+            clusters
+                .into_iter()
+                .filter(|c| targets.contains(&format!("resource:{ns}/{}", c.name).to_lowercase()))
+                .collect()
         }
     }
 }
@@ -59,11 +71,23 @@ mod tests {
         let all = || vec![cluster("greenroom-demo"), cluster("demo-us")];
         let pinned = json!({"metadata": {"name": "payment-gateway", "annotations": {"backstage.io/kubernetes-cluster": "greenroom-demo"}}});
         let free = json!({"metadata": {"name": "x"}});
-        assert_eq!(names(select(ServiceLocator::MultiTenant, &pinned, all())), vec!["greenroom-demo", "demo-us"]);
-        assert_eq!(names(select(ServiceLocator::SingleTenant, &pinned, all())), vec!["greenroom-demo"]);
-        assert_eq!(names(select(ServiceLocator::SingleTenant, &free, all())), vec!["greenroom-demo", "demo-us"]);
+        assert_eq!(
+            names(select(ServiceLocator::MultiTenant, &pinned, all())),
+            vec!["greenroom-demo", "demo-us"]
+        );
+        assert_eq!(
+            names(select(ServiceLocator::SingleTenant, &pinned, all())),
+            vec!["greenroom-demo"]
+        );
+        assert_eq!(
+            names(select(ServiceLocator::SingleTenant, &free, all())),
+            vec!["greenroom-demo", "demo-us"]
+        );
         let related = json!({"metadata": {"name": "x", "namespace": "default"}, "relations": [{"type": "dependsOn", "targetRef": "resource:default/demo-us"}, {"type": "ownedBy", "targetRef": "resource:default/greenroom-demo"}]});
-        assert_eq!(names(select(ServiceLocator::CatalogRelation, &related, all())), vec!["demo-us"]);
+        assert_eq!(
+            names(select(ServiceLocator::CatalogRelation, &related, all())),
+            vec!["demo-us"]
+        );
         assert!(select(ServiceLocator::CatalogRelation, &free, all()).is_empty());
     }
 }

@@ -36,12 +36,22 @@ mod tests {
 
     #[test]
     fn ca_data_must_hold_a_certificate() {
-        assert!(pem_certs_from_base64("not base64!").unwrap_err().contains("not base64"));
+        assert!(pem_certs_from_base64("not base64!")
+            .unwrap_err()
+            .contains("not base64"));
         let empty = base64::engine::general_purpose::STANDARD.encode("hello");
-        assert!(pem_certs_from_base64(&empty).unwrap_err().contains("no certificate"));
+        assert!(pem_certs_from_base64(&empty)
+            .unwrap_err()
+            .contains("no certificate"));
         let key = rcgen::KeyPair::generate().expect("key");
-        let cert = rcgen::CertificateParams::new(vec!["x".to_string()]).expect("params").self_signed(&key).expect("cert");
+        let cert = rcgen::CertificateParams::new(vec!["x".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
         let data = base64::engine::general_purpose::STANDARD.encode(cert.pem());
-        assert_eq!(pem_certs_from_base64(&data).expect("ok"), vec![cert.der().to_vec()]);
+        assert_eq!(
+            pem_certs_from_base64(&data).expect("ok"),
+            vec![cert.der().to_vec()]
+        );
     }
 }

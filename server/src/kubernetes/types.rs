@@ -91,12 +91,19 @@ impl FetchError {
             500 => "SYSTEM_ERROR",
             _ => "UNKNOWN_ERROR",
         };
-        FetchError::Status { error_type, status_code: code, resource_path: resource_path.to_string() }
+        FetchError::Status {
+            error_type,
+            status_code: code,
+            resource_path: resource_path.to_string(),
+        }
     }
 
     /// A transport-level error.
     pub fn fetch(message: impl Into<String>) -> Self {
-        FetchError::Fetch { error_type: "FETCH_ERROR", message: message.into() }
+        FetchError::Fetch {
+            error_type: "FETCH_ERROR",
+            message: message.into(),
+        }
     }
 }
 
@@ -125,12 +132,26 @@ mod tests {
 
     #[test]
     fn error_shapes_match_backstage() {
-        let cases = [(400, "BAD_REQUEST"), (401, "UNAUTHORIZED_ERROR"), (403, "UNKNOWN_ERROR"), (404, "NOT_FOUND"), (500, "SYSTEM_ERROR"), (503, "UNKNOWN_ERROR")];
+        let cases = [
+            (400, "BAD_REQUEST"),
+            (401, "UNAUTHORIZED_ERROR"),
+            (403, "UNKNOWN_ERROR"),
+            (404, "NOT_FOUND"),
+            (500, "SYSTEM_ERROR"),
+            (503, "UNKNOWN_ERROR"),
+        ];
         for (code, ty) in cases {
-            let v = serde_json::to_value(FetchError::status(code, "/api/v1/pods")).unwrap_or_default();
-            assert_eq!(v, serde_json::json!({"errorType": ty, "statusCode": code, "resourcePath": "/api/v1/pods"}));
+            let v =
+                serde_json::to_value(FetchError::status(code, "/api/v1/pods")).unwrap_or_default();
+            assert_eq!(
+                v,
+                serde_json::json!({"errorType": ty, "statusCode": code, "resourcePath": "/api/v1/pods"})
+            );
         }
         let v = serde_json::to_value(FetchError::fetch("connection refused")).unwrap_or_default();
-        assert_eq!(v, serde_json::json!({"errorType": "FETCH_ERROR", "message": "connection refused"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"errorType": "FETCH_ERROR", "message": "connection refused"})
+        );
     }
 }

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use app::wire::kubernetes::{
-    ClusterProblem, ClusterView, ConfigMapView, ContainerChip, CustomResourceView, DetectedError, HpaView, IngressView, KubernetesView, PodRow, ServiceView, Usage, Workload,
+    ClusterProblem, ClusterView, ConfigMapView, ContainerChip, CustomResourceView, DetectedError,
+    HpaView, IngressView, KubernetesView, PodRow, ServiceView, Usage, Workload,
 };
 use serde_json::Value;
 
@@ -29,14 +30,23 @@ fn uid(v: &Value) -> &str {
 }
 
 fn owned_by(v: &Value, owner_uid: &str) -> bool {
-    !owner_uid.is_empty() && v["metadata"]["ownerReferences"].as_array().is_some_and(|r| r.iter().any(|o| o["uid"] == owner_uid))
+    !owner_uid.is_empty()
+        && v["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|o| o["uid"] == owner_uid))
 }
 
 fn age(v: &Value, now: SystemTime) -> i64 {
-    let now = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    time::OffsetDateTime::parse(s(v, &["metadata", "creationTimestamp"]), &time::format_description::well_known::Rfc3339)
-        .map(|t| (now - t.unix_timestamp()).max(0))
-        .unwrap_or(0)
+    let now = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    time::OffsetDateTime::parse(
+        s(v, &["metadata", "creationTimestamp"]),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map(|t| (now - t.unix_timestamp()).max(0))
+    .unwrap_or(0)
 }
 
 /// "410m" / "1.5" cores.
@@ -44,7 +54,10 @@ pub fn cpu_text(cores: f64) -> String {
     if cores < 1.0 {
         format!("{}m", (cores * 1000.0).round() as i64)
     } else {
-        format!("{:.2}", cores).trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{:.2}", cores)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
@@ -71,7 +84,11 @@ pub fn usage(m: &Value, text: fn(f64) -> String) -> Option<Usage> {
     if !m.is_object() {
         return None;
     }
-    let (used, req, lim) = (num(&m["currentUsage"]), num(&m["requestTotal"]), num(&m["limitTotal"]));
+    let (used, req, lim) = (
+        num(&m["currentUsage"]),
+        num(&m["requestTotal"]),
+        num(&m["limitTotal"]),
+    );
     let pct = |b: f64| (b > 0.0).then(|| (used / b * 100.0).round() as u32);
     let bounds = match (req > 0.0, lim > 0.0) {
         (true, true) => format!("request {}, limit {}", text(req), text(lim)),
@@ -79,23 +96,38 @@ pub fn usage(m: &Value, text: fn(f64) -> String) -> Option<Usage> {
         (false, true) => format!("no request, limit {}", text(lim)),
         (false, false) => "no request or limit".to_string(),
     };
-    Some(Usage { used: text(used), of_request: pct(req), of_limit: pct(lim), bounds })
+    Some(Usage {
+        used: text(used),
+        of_request: pct(req),
+        of_limit: pct(lim),
+        bounds,
+    })
 }
 
 /// The chips of a pod's containers.
 pub fn chips(pod: &Value) -> Vec<ContainerChip> {
-    let statuses = pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let statuses = pod["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if statuses.is_empty() {
         let reason = pod["status"]["conditions"]
             .as_array()
-            .and_then(|cs| cs.iter().find(|c| c["type"] == "PodScheduled" && c["status"] == "False"))
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+            })
             .and_then(|c| c["reason"].as_str())
             .unwrap_or("Pending");
         return pod["spec"]["containers"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|c| ContainerChip { name: s(c, &["name"]).into(), label: reason.to_string(), severity: "warning".into() })
+            .map(|c| ContainerChip {
+                name: s(c, &["name"]).into(),
+                label: reason.to_string(),
+                severity: "warning".into(),
+            })
             .collect();
     }
     statuses
@@ -103,10 +135,24 @@ pub fn chips(pod: &Value) -> Vec<ContainerChip> {
         .map(|c| {
             let name = s(c, &["name"]).to_string();
             let (label, severity) = if let Some(r) = c["state"]["waiting"]["reason"].as_str() {
-                (r.to_string(), if matches!(r, "ContainerCreating" | "PodInitializing") { "warning" } else { "error" })
+                (
+                    r.to_string(),
+                    if matches!(r, "ContainerCreating" | "PodInitializing") {
+                        "warning"
+                    } else {
+                        "error"
+                    },
+                )
             } else if let Some(r) = c["state"]["terminated"]["reason"].as_str() {
                 let code = c["state"]["terminated"]["exitCode"].as_i64().unwrap_or(0);
-                (if code == 0 { r.to_string() } else { format!("{r} (exit {code})") }, if code == 0 { "ok" } else { "error" })
+                (
+                    if code == 0 {
+                        r.to_string()
+                    } else {
+                        format!("{r} (exit {code})")
+                    },
+                    if code == 0 { "ok" } else { "error" },
+                )
             } else if c["state"]["running"].is_object() {
                 if c["ready"] == true {
                     ("Running".to_string(), "ok")
@@ -116,17 +162,35 @@ pub fn chips(pod: &Value) -> Vec<ContainerChip> {
             } else {
                 ("Unknown".to_string(), "warning")
             };
-            ContainerChip { name, label, severity: severity.to_string() }
+            ContainerChip {
+                name,
+                label,
+                severity: severity.to_string(),
+            }
         })
         .collect()
 }
 
-fn pod_row(cluster: &str, pod: &Value, metrics: &HashMap<(String, String), &Value>, errors: usize, now: SystemTime) -> PodRow {
-    let statuses = pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+fn pod_row(
+    cluster: &str,
+    pod: &Value,
+    metrics: &HashMap<(String, String), &Value>,
+    errors: usize,
+    now: SystemTime,
+) -> PodRow {
+    let statuses = pod["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let total = pod["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let key = (s(pod, &["metadata", "namespace"]).to_string(), s(pod, &["metadata", "name"]).to_string());
+    let key = (
+        s(pod, &["metadata", "namespace"]).to_string(),
+        s(pod, &["metadata", "name"]).to_string(),
+    );
     // A pod without container metrics (not running) shows no usage rather than zero.
-    let m = metrics.get(&key).filter(|m| m["containers"].as_array().is_some_and(|c| !c.is_empty()));
+    let m = metrics
+        .get(&key)
+        .filter(|m| m["containers"].as_array().is_some_and(|c| !c.is_empty()));
     PodRow {
         cluster: cluster.to_string(),
         name: key.1.clone(),
@@ -135,7 +199,10 @@ fn pod_row(cluster: &str, pod: &Value, metrics: &HashMap<(String, String), &Valu
         containers: chips(pod),
         ready: statuses.iter().filter(|c| c["ready"] == true).count(),
         total,
-        restarts: statuses.iter().filter_map(|c| c["restartCount"].as_i64()).sum(),
+        restarts: statuses
+            .iter()
+            .filter_map(|c| c["restartCount"].as_i64())
+            .sum(),
         cpu: m.and_then(|m| usage(&m["cpu"], cpu_text)),
         memory: m.and_then(|m| usage(&m["memory"], mem_text)),
         age_seconds: age(pod, now),
@@ -149,8 +216,18 @@ pub fn problems(cluster: &str, errors: &[FetchError]) -> Vec<ClusterProblem> {
     let mut out: Vec<ClusterProblem> = Vec::new();
     for e in errors {
         let p = match e {
-            FetchError::Fetch { message, .. } => ClusterProblem { message: format!("Cluster {cluster} could not be read: {}", short_transport(message)), detail: message.clone() },
-            FetchError::Status { status_code, resource_path, .. } => {
+            FetchError::Fetch { message, .. } => ClusterProblem {
+                message: format!(
+                    "Cluster {cluster} could not be read: {}",
+                    short_transport(message)
+                ),
+                detail: message.clone(),
+            },
+            FetchError::Status {
+                status_code,
+                resource_path,
+                ..
+            } => {
                 let resource = resource_path.rsplit('/').next().unwrap_or("");
                 let message = match status_code {
                     401 => format!("Cluster {cluster} rejected Greenroom's credentials (401 Unauthorized): check the token or the AWS identity configured for it"),
@@ -159,7 +236,10 @@ pub fn problems(cluster: &str, errors: &[FetchError]) -> Vec<ClusterProblem> {
                     404 => format!("Cluster {cluster} does not serve {resource} (404 Not Found)"),
                     code => format!("Cluster {cluster} failed to list {resource} ({code})"),
                 };
-                ClusterProblem { message, detail: format!("{status_code} on {resource_path}") }
+                ClusterProblem {
+                    message,
+                    detail: format!("{status_code} on {resource_path}"),
+                }
             }
         };
         match out.iter_mut().find(|x| x.message == p.message) {
@@ -175,7 +255,17 @@ pub fn problems(cluster: &str, errors: &[FetchError]) -> Vec<ClusterProblem> {
 }
 
 fn short_transport(m: &str) -> &str {
-    for w in ["TLS verification failed", "connection refused", "the connection was closed", "the host name does not resolve", "the answer is not valid JSON", "not supported by Greenroom yet", "no AWS credentials", "AWS authentication failed", "no serviceAccountToken"] {
+    for w in [
+        "TLS verification failed",
+        "connection refused",
+        "the connection was closed",
+        "the host name does not resolve",
+        "the answer is not valid JSON",
+        "not supported by Greenroom yet",
+        "no AWS credentials",
+        "AWS authentication failed",
+        "no serviceAccountToken",
+    ] {
         if m.contains(w) {
             return w;
         }
@@ -189,7 +279,9 @@ fn short_transport(m: &str) -> &str {
 fn by_type(c: &ClusterObjects) -> HashMap<&str, Vec<&Value>> {
     let mut m: HashMap<&str, Vec<&Value>> = HashMap::new();
     for r in &c.resources {
-        m.entry(r.object_type.as_str()).or_default().extend(r.resources.iter());
+        m.entry(r.object_type.as_str())
+            .or_default()
+            .extend(r.resources.iter());
     }
     m
 }
@@ -204,7 +296,16 @@ fn condition_messages(v: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter(|c| c["status"] == "False")
-        .map(|c| format!("{}: {}", s(c, &["type"]), c["message"].as_str().or(c["reason"].as_str()).unwrap_or("False")))
+        .map(|c| {
+            format!(
+                "{}: {}",
+                s(c, &["type"]),
+                c["message"]
+                    .as_str()
+                    .or(c["reason"].as_str())
+                    .unwrap_or("False")
+            )
+        })
         .collect()
 }
 
@@ -215,7 +316,15 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
     let metrics: HashMap<(String, String), &Value> = c
         .pod_metrics
         .iter()
-        .map(|m| ((s(&m["pod"], &["metadata", "namespace"]).to_string(), s(&m["pod"], &["metadata", "name"]).to_string()), m))
+        .map(|m| {
+            (
+                (
+                    s(&m["pod"], &["metadata", "namespace"]).to_string(),
+                    s(&m["pod"], &["metadata", "name"]).to_string(),
+                ),
+                m,
+            )
+        })
         .collect();
     let mut errors = Vec::new();
     let mut pod_error_counts: HashMap<String, usize> = HashMap::new();
@@ -238,13 +347,26 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
             .filter(|p| owner_uids.iter().any(|u| owned_by(p, u)))
             .map(|p| {
                 claimed.push(uid(p).to_string());
-                pod_row(name, p, &metrics, pod_error_counts.get(uid(p)).copied().unwrap_or(0), now)
+                pod_row(
+                    name,
+                    p,
+                    &metrics,
+                    pod_error_counts.get(uid(p)).copied().unwrap_or(0),
+                    now,
+                )
             })
             .collect();
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         rows
     };
-    let link = |kind: &str, v: &Value| dashboard::object_link(&c.cluster, kind, s(v, &["metadata", "namespace"]), s(v, &["metadata", "name"]));
+    let link = |kind: &str, v: &Value| {
+        dashboard::object_link(
+            &c.cluster,
+            kind,
+            s(v, &["metadata", "namespace"]),
+            s(v, &["metadata", "name"]),
+        )
+    };
     let base = |kind: &str, v: &Value, status: String| Workload {
         kind: kind.to_string(),
         name: s(v, &["metadata", "name"]).to_string(),
@@ -258,45 +380,109 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
     let replicasets = of(&t, "replicasets");
     let hpas = of(&t, "horizontalpodautoscalers");
     for d in of(&t, "deployments") {
-        let rs_uids: Vec<&str> = replicasets.iter().filter(|r| owned_by(r, uid(d))).map(|r| uid(r)).collect();
-        let mut w = base("Deployment", d, format!("{}/{} ready", d["status"]["readyReplicas"].as_i64().unwrap_or(0), d["spec"]["replicas"].as_i64().unwrap_or(1)));
+        let rs_uids: Vec<&str> = replicasets
+            .iter()
+            .filter(|r| owned_by(r, uid(d)))
+            .map(|r| uid(r))
+            .collect();
+        let mut w = base(
+            "Deployment",
+            d,
+            format!(
+                "{}/{} ready",
+                d["status"]["readyReplicas"].as_i64().unwrap_or(0),
+                d["spec"]["replicas"].as_i64().unwrap_or(1)
+            ),
+        );
         w.pods = pods_of(&rs_uids, &mut claimed);
         w.hpa = hpas
             .iter()
-            .find(|h| h["spec"]["scaleTargetRef"]["kind"] == "Deployment" && h["spec"]["scaleTargetRef"]["name"] == d["metadata"]["name"] && h["metadata"]["namespace"] == d["metadata"]["namespace"])
+            .find(|h| {
+                h["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+                    && h["spec"]["scaleTargetRef"]["name"] == d["metadata"]["name"]
+                    && h["metadata"]["namespace"] == d["metadata"]["namespace"]
+            })
             .map(|h| HpaView {
                 name: s(h, &["metadata", "name"]).to_string(),
                 min: h["spec"]["minReplicas"].as_i64().unwrap_or(1),
                 max: h["spec"]["maxReplicas"].as_i64().unwrap_or(0),
                 current: h["status"]["currentReplicas"].as_i64().unwrap_or(0),
-                cpu_target: h["spec"]["metrics"].as_array().and_then(|ms| ms.iter().find(|m| m["resource"]["name"] == "cpu")).and_then(|m| m["resource"]["target"]["averageUtilization"].as_i64()),
-                cpu_current: h["status"]["currentMetrics"].as_array().and_then(|ms| ms.iter().find(|m| m["resource"]["name"] == "cpu")).and_then(|m| m["resource"]["current"]["averageUtilization"].as_i64()),
+                cpu_target: h["spec"]["metrics"]
+                    .as_array()
+                    .and_then(|ms| ms.iter().find(|m| m["resource"]["name"] == "cpu"))
+                    .and_then(|m| m["resource"]["target"]["averageUtilization"].as_i64()),
+                cpu_current: h["status"]["currentMetrics"]
+                    .as_array()
+                    .and_then(|ms| ms.iter().find(|m| m["resource"]["name"] == "cpu"))
+                    .and_then(|m| m["resource"]["current"]["averageUtilization"].as_i64()),
             });
         workloads.push(w);
     }
     for st in of(&t, "statefulsets") {
-        let mut w = base("StatefulSet", st, format!("{}/{} ready", st["status"]["readyReplicas"].as_i64().unwrap_or(0), st["spec"]["replicas"].as_i64().unwrap_or(1)));
+        let mut w = base(
+            "StatefulSet",
+            st,
+            format!(
+                "{}/{} ready",
+                st["status"]["readyReplicas"].as_i64().unwrap_or(0),
+                st["spec"]["replicas"].as_i64().unwrap_or(1)
+            ),
+        );
         w.pods = pods_of(&[uid(st)], &mut claimed);
         workloads.push(w);
     }
     for ds in of(&t, "daemonsets") {
-        let mut w = base("DaemonSet", ds, format!("{}/{} ready", ds["status"]["numberReady"].as_i64().unwrap_or(0), ds["status"]["desiredNumberScheduled"].as_i64().unwrap_or(0)));
+        let mut w = base(
+            "DaemonSet",
+            ds,
+            format!(
+                "{}/{} ready",
+                ds["status"]["numberReady"].as_i64().unwrap_or(0),
+                ds["status"]["desiredNumberScheduled"].as_i64().unwrap_or(0)
+            ),
+        );
         w.pods = pods_of(&[uid(ds)], &mut claimed);
         workloads.push(w);
     }
     let jobs = of(&t, "jobs");
-    let job_view = |j: &Value, claimed: &mut Vec<String>, pods_of: &mut dyn FnMut(&[&str], &mut Vec<String>) -> Vec<PodRow>| {
-        let complete = j["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Complete" && c["status"] == "True"));
-        let failed = j["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Failed" && c["status"] == "True"));
-        let done = j["status"]["succeeded"].as_i64().unwrap_or(0);
-        let want = j["spec"]["completions"].as_i64().unwrap_or(1);
-        let state = if complete { "Complete" } else if failed { "Failed" } else { "Running" };
-        let mut w = base("Job", j, format!("{state} ({done}/{want})"));
-        w.pods = pods_of(&[uid(j)], claimed);
-        w
-    };
+    let job_view =
+        |j: &Value,
+         claimed: &mut Vec<String>,
+         pods_of: &mut dyn FnMut(&[&str], &mut Vec<String>) -> Vec<PodRow>| {
+            let complete = j["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Complete" && c["status"] == "True")
+            });
+            let failed = j["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Failed" && c["status"] == "True")
+            });
+            let done = j["status"]["succeeded"].as_i64().unwrap_or(0);
+            let want = j["spec"]["completions"].as_i64().unwrap_or(1);
+            let state = if complete {
+                "Complete"
+            } else if failed {
+                "Failed"
+            } else {
+                "Running"
+            };
+            let mut w = base("Job", j, format!("{state} ({done}/{want})"));
+            w.pods = pods_of(&[uid(j)], claimed);
+            w
+        };
     for cj in of(&t, "cronjobs") {
-        let mut w = base("CronJob", cj, format!("schedule {}{}", s(cj, &["spec", "schedule"]), cj["status"]["lastScheduleTime"].as_str().map(|t| format!(", last run {t}")).unwrap_or_default()));
+        let mut w = base(
+            "CronJob",
+            cj,
+            format!(
+                "schedule {}{}",
+                s(cj, &["spec", "schedule"]),
+                cj["status"]["lastScheduleTime"]
+                    .as_str()
+                    .map(|t| format!(", last run {t}"))
+                    .unwrap_or_default()
+            ),
+        );
         for j in jobs.iter().filter(|j| owned_by(j, uid(cj))) {
             w.jobs.push(job_view(j, &mut claimed, &mut pods_of));
         }
@@ -304,14 +490,23 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
         workloads.push(w);
     }
     let cron_uids: Vec<&str> = of(&t, "cronjobs").iter().map(|c| uid(c)).collect();
-    for j in jobs.iter().filter(|j| !cron_uids.iter().any(|u| owned_by(j, u))) {
+    for j in jobs
+        .iter()
+        .filter(|j| !cron_uids.iter().any(|u| owned_by(j, u)))
+    {
         workloads.push(job_view(j, &mut claimed, &mut pods_of));
     }
     // Pods no fetched workload claims: bare pods (Backstage does not show them).
     for p in pods.iter().filter(|p| !claimed.iter().any(|c| c == uid(p))) {
         let mut w = base("Pod", p, s(p, &["status", "phase"]).to_string());
         w.failing_conditions.clear();
-        w.pods = vec![pod_row(name, p, &metrics, pod_error_counts.get(uid(p)).copied().unwrap_or(0), now)];
+        w.pods = vec![pod_row(
+            name,
+            p,
+            &metrics,
+            pod_error_counts.get(uid(p)).copied().unwrap_or(0),
+            now,
+        )];
         workloads.push(w);
     }
     let services = of(&t, "services")
@@ -326,12 +521,24 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
                 .into_iter()
                 .flatten()
                 .map(|p| {
-                    let node = p["nodePort"].as_i64().map(|n| format!(":{n}")).unwrap_or_default();
+                    let node = p["nodePort"]
+                        .as_i64()
+                        .map(|n| format!(":{n}"))
+                        .unwrap_or_default();
                     let target = match &p["targetPort"] {
                         Value::Null => String::new(),
-                        t => format!(" → {}", t.as_str().map(str::to_string).unwrap_or_else(|| t.to_string())),
+                        t => format!(
+                            " → {}",
+                            t.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| t.to_string())
+                        ),
                     };
-                    format!("{}{node}/{}{target}", p["port"], p["protocol"].as_str().unwrap_or("TCP"))
+                    format!(
+                        "{}{node}/{}{target}",
+                        p["port"],
+                        p["protocol"].as_str().unwrap_or("TCP")
+                    )
                 })
                 .collect(),
         })
@@ -339,26 +546,62 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
     let ingresses = of(&t, "ingresses")
         .iter()
         .map(|v| {
-            let tls_hosts: Vec<&str> = v["spec"]["tls"].as_array().into_iter().flatten().flat_map(|t| t["hosts"].as_array().into_iter().flatten().filter_map(Value::as_str)).collect();
+            let tls_hosts: Vec<&str> = v["spec"]["tls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|t| {
+                    t["hosts"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                })
+                .collect();
             let mut routes = Vec::new();
             for r in v["spec"]["rules"].as_array().into_iter().flatten() {
                 let host = s(r, &["host"]);
-                let scheme = if tls_hosts.contains(&host) { "https" } else { "http" };
+                let scheme = if tls_hosts.contains(&host) {
+                    "https"
+                } else {
+                    "http"
+                };
                 for p in r["http"]["paths"].as_array().into_iter().flatten() {
                     let b = &p["backend"]["service"];
-                    let port = b["port"]["number"].as_i64().map(|n| n.to_string()).or_else(|| b["port"]["name"].as_str().map(str::to_string)).unwrap_or_default();
-                    routes.push((format!("{scheme}://{host}{}", p["path"].as_str().unwrap_or("/")), format!("{}:{port}", s(b, &["name"]))));
+                    let port = b["port"]["number"]
+                        .as_i64()
+                        .map(|n| n.to_string())
+                        .or_else(|| b["port"]["name"].as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    routes.push((
+                        format!("{scheme}://{host}{}", p["path"].as_str().unwrap_or("/")),
+                        format!("{}:{port}", s(b, &["name"])),
+                    ));
                 }
             }
-            IngressView { name: s(v, &["metadata", "name"]).into(), namespace: s(v, &["metadata", "namespace"]).into(), routes }
+            IngressView {
+                name: s(v, &["metadata", "name"]).into(),
+                namespace: s(v, &["metadata", "namespace"]).into(),
+                routes,
+            }
         })
         .collect();
     let config_maps = of(&t, "configmaps")
         .iter()
         .map(|v| {
-            let mut keys: Vec<String> = v["data"].as_object().into_iter().flatten().chain(v["binaryData"].as_object().into_iter().flatten()).map(|(k, _)| k.clone()).collect();
+            let mut keys: Vec<String> = v["data"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .chain(v["binaryData"].as_object().into_iter().flatten())
+                .map(|(k, _)| k.clone())
+                .collect();
             keys.sort();
-            ConfigMapView { name: s(v, &["metadata", "name"]).into(), namespace: s(v, &["metadata", "namespace"]).into(), keys }
+            ConfigMapView {
+                name: s(v, &["metadata", "name"]).into(),
+                namespace: s(v, &["metadata", "namespace"]).into(),
+                keys,
+            }
         })
         .collect();
     let custom_resources = of(&t, "customresources")
@@ -368,9 +611,15 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
             api_version: s(v, &["apiVersion"]).into(),
             name: s(v, &["metadata", "name"]).into(),
             namespace: s(v, &["metadata", "namespace"]).into(),
-            status: v["status"]["phase"].as_str().map(str::to_string).or_else(|| {
-                v["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "Ready")).map(|c| format!("Ready={}", s(c, &["status"])))
-            }),
+            status: v["status"]["phase"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| {
+                    v["status"]["conditions"]
+                        .as_array()
+                        .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                        .map(|c| format!("Ready={}", s(c, &["status"])))
+                }),
         })
         .collect();
     let view = ClusterView {
@@ -390,7 +639,11 @@ pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<De
 }
 
 /// The whole tab.
-pub fn build(resp: &ObjectsByEntityResponse, refresh_interval_ms: u64, now: SystemTime) -> KubernetesView {
+pub fn build(
+    resp: &ObjectsByEntityResponse,
+    refresh_interval_ms: u64,
+    now: SystemTime,
+) -> KubernetesView {
     let mut clusters = Vec::new();
     let mut errors = Vec::new();
     for c in &resp.items {
@@ -400,5 +653,10 @@ pub fn build(resp: &ObjectsByEntityResponse, refresh_interval_ms: u64, now: Syst
     }
     // Most severe first; stable within a severity (cluster, then object order).
     errors.sort_by(|a, b| b.severity.cmp(&a.severity));
-    KubernetesView { configured: true, refresh_interval_ms, clusters, errors }
+    KubernetesView {
+        configured: true,
+        refresh_interval_ms,
+        clusters,
+        errors,
+    }
 }

@@ -13,14 +13,21 @@ pub fn anchor(cluster: &str, kind: &str, namespace: &str, name: &str) -> String 
 
 #[component]
 pub fn ClusterSection(cluster: ClusterView) -> impl IntoView {
-    let heading = cluster.title.clone().unwrap_or_else(|| cluster.name.clone());
+    let heading = cluster
+        .title
+        .clone()
+        .unwrap_or_else(|| cluster.name.clone());
     let c = cluster.name.clone();
     let errors_text = match cluster.pods_with_errors {
         0 => "no pods with errors".to_string(),
         1 => "1 pod with errors".to_string(),
         n => format!("{n} pods with errors"),
     };
-    let pods_text = if cluster.pods == 1 { "1 pod".to_string() } else { format!("{} pods", cluster.pods) };
+    let pods_text = if cluster.pods == 1 {
+        "1 pod".to_string()
+    } else {
+        format!("{} pods", cluster.pods)
+    };
     view! {
         <details class="cluster card" open data-cluster=cluster.name.clone()>
             <summary>
@@ -82,7 +89,12 @@ pub fn ClusterSection(cluster: ClusterView) -> impl IntoView {
 
 #[component]
 fn WorkloadCard(cluster: String, workload: Workload) -> impl IntoView {
-    let id = anchor(&cluster, &workload.kind, &workload.namespace, &workload.name);
+    let id = anchor(
+        &cluster,
+        &workload.kind,
+        &workload.namespace,
+        &workload.name,
+    );
     let hpa = workload.hpa.clone();
     view! {
         <section class="workload" id=id aria-label=format!("{} {}", workload.kind, workload.name)>

@@ -51,9 +51,17 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     if !entity.has_kubernetes_annotation {
         return view! { <MissingAnnotation/> }.into_any();
     }
-    let ctx = TabContext { entity_ref: entity.link.entity_ref.clone(), path: format!("{}/kubernetes", entity.link.href) };
-    let (ns, kind, name) = (entity.namespace.clone(), entity.kind.clone(), entity.name.clone());
-    let data = LocalResource::new(move || get_kubernetes_view(ns.clone(), kind.clone(), name.clone()));
+    let ctx = TabContext {
+        entity_ref: entity.link.entity_ref.clone(),
+        path: format!("{}/kubernetes", entity.link.href),
+    };
+    let (ns, kind, name) = (
+        entity.namespace.clone(),
+        entity.kind.clone(),
+        entity.name.clone(),
+    );
+    let data =
+        LocalResource::new(move || get_kubernetes_view(ns.clone(), kind.clone(), name.clone()));
     let interval = RwSignal::new(10_000u64);
     Effect::new(move |_| {
         if let Some(Ok(v)) = data.get() {
@@ -64,12 +72,15 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     });
     Effect::new(move |_| {
         let ms = interval.get();
-        if let Ok(handle) = set_interval_with_handle(move || data.refetch(), Duration::from_millis(ms)) {
+        if let Ok(handle) =
+            set_interval_with_handle(move || data.refetch(), Duration::from_millis(ms))
+        {
             on_cleanup(move || handle.clear());
         }
     });
     let query = use_query_map();
-    let open_pod = Memo::new(move |_| query.with(|q| q.get("pod").and_then(|p| PodRef::from_param(&p))));
+    let open_pod =
+        Memo::new(move |_| query.with(|q| q.get("pod").and_then(|p| PodRef::from_param(&p))));
     provide_context(ctx.clone());
     // Cluster data exists only in the browser: the server (and hydration) render the placeholder,
     // and the live part is mounted right after hydration, so the two never disagree.

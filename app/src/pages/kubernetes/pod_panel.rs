@@ -18,7 +18,9 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(1500);
 fn query_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -35,7 +37,12 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
     let follow = RwSignal::new(false);
     let (er, p) = (ctx.entity_ref.clone(), pod.clone());
     let logs = LocalResource::new(move || {
-        let request = LogRequest { pod: p.clone(), container: container.get(), previous: previous.get(), tail_lines: tail.get() };
+        let request = LogRequest {
+            pod: p.clone(),
+            container: container.get(),
+            previous: previous.get(),
+            tail_lines: tail.get(),
+        };
         get_pod_logs(er.clone(), request)
     });
     Effect::new(move |_| {
@@ -47,7 +54,9 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
     });
     // The panel's own data refreshes with the tab's interval.
     Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || detail.refetch(), Duration::from_secs(10)) {
+        if let Ok(handle) =
+            set_interval_with_handle(move || detail.refetch(), Duration::from_secs(10))
+        {
             on_cleanup(move || handle.clear());
         }
     });

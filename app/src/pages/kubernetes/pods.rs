@@ -21,7 +21,9 @@ enum Col {
 }
 
 fn pct(u: &Option<crate::wire::kubernetes::Usage>) -> u32 {
-    u.as_ref().and_then(|u| u.of_limit.or(u.of_request)).unwrap_or(0)
+    u.as_ref()
+        .and_then(|u| u.of_limit.or(u.of_request))
+        .unwrap_or(0)
 }
 
 fn sort(rows: &mut [PodRow], col: Col, asc: bool) {
@@ -52,7 +54,11 @@ pub fn PodsTable(pods: Vec<PodRow>) -> impl IntoView {
         let aria = move || {
             let (c, asc) = order.get();
             if c == col {
-                if asc { "ascending" } else { "descending" }
+                if asc {
+                    "ascending"
+                } else {
+                    "descending"
+                }
             } else {
                 "none"
             }

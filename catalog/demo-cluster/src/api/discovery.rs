@@ -40,13 +40,19 @@ fn group_versions(types: &[ResourceType]) -> Vec<(String, Vec<String>)> {
 }
 
 fn group_entry(group: &str, versions: &[String]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     json!({"name": group, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
 }
 
 /// `/apis`.
 pub fn groups(types: &[ResourceType]) -> Value {
-    let groups: Vec<Value> = group_versions(types).iter().map(|(g, vs)| group_entry(g, vs)).collect();
+    let groups: Vec<Value> = group_versions(types)
+        .iter()
+        .map(|(g, vs)| group_entry(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -62,7 +68,10 @@ pub fn group(types: &[ResourceType], name: &str) -> Option<Value> {
 /// `/api/v1` or `/apis/<group>/<version>`; None when nothing is served there.
 pub fn resources(types: &[ResourceType], group: &str, version: &str) -> Option<Value> {
     let mut list: Vec<Value> = Vec::new();
-    for t in types.iter().filter(|t| t.group == group && t.version == version) {
+    for t in types
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+    {
         list.push(t.discovery());
         if group.is_empty() && t.plural == "pods" {
             list.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
@@ -72,6 +81,12 @@ pub fn resources(types: &[ResourceType], group: &str, version: &str) -> Option<V
     if list.is_empty() {
         return None;
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list}))
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list}),
+    )
 }

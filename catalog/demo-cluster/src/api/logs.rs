@@ -28,7 +28,11 @@ fn render(lines: &[(SystemTime, String)], timestamps: bool) -> String {
 }
 
 /// Serves a pod's log.
-pub(super) async fn pod_log(state: &Arc<ApiState>, target: &Target, q: &HashMap<String, String>) -> Response {
+pub(super) async fn pod_log(
+    state: &Arc<ApiState>,
+    target: &Target,
+    q: &HashMap<String, String>,
+) -> Response {
     let cluster = &state.cluster;
     let ns = target.namespace.clone().unwrap_or_default();
     let name = target.name.clone().unwrap_or_default();
@@ -65,10 +69,18 @@ pub(super) async fn pod_log(state: &Arc<ApiState>, target: &Target, q: &HashMap<
         }
     }
     if !flag("follow") || previous {
-        return (http::StatusCode::OK, [(http::header::CONTENT_TYPE, "text/plain")], text).into_response();
+        return (
+            http::StatusCode::OK,
+            [(http::header::CONTENT_TYPE, "text/plain")],
+            text,
+        )
+            .into_response();
     }
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let last = lines.last().map(|(t, _)| *t).unwrap_or(SystemTime::UNIX_EPOCH);
+    let last = lines
+        .last()
+        .map(|(t, _)| *t)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
     let state = state.clone();
     tokio::spawn(async move {
         if tx.send(Bytes::from(text)).await.is_err() {
@@ -84,16 +96,29 @@ pub(super) async fn pod_log(state: &Arc<ApiState>, target: &Target, q: &HashMap<
                 _ = tx.closed() => return,
                 _ = epoch.changed() => return,
             }
-            let Some(pod) = state.cluster.store.get("pods", &ns, &name) else { return };
-            let Ok(now_lines) = logs::lines(&state.cluster, &pod, &container, false) else { return };
+            let Some(pod) = state.cluster.store.get("pods", &ns, &name) else {
+                return;
+            };
+            let Ok(now_lines) = logs::lines(&state.cluster, &pod, &container, false) else {
+                return;
+            };
             let fresh: Vec<_> = now_lines.into_iter().filter(|(t, _)| *t > last).collect();
             if let Some((t, _)) = fresh.last() {
                 last = *t;
-                if tx.send(Bytes::from(render(&fresh, timestamps))).await.is_err() {
+                if tx
+                    .send(Bytes::from(render(&fresh, timestamps)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
         }
     });
-    (http::StatusCode::OK, [(http::header::CONTENT_TYPE, "text/plain")], super::stream_body(rx)).into_response()
+    (
+        http::StatusCode::OK,
+        [(http::header::CONTENT_TYPE, "text/plain")],
+        super::stream_body(rx),
+    )
+        .into_response()
 }

@@ -57,7 +57,11 @@ enum Route {
 }
 
 fn parse_path(cluster: &Cluster, path: &str) -> Option<Route> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (group, version, rest) = match segs.as_slice() {
         ["version"] => return Some(Route::Version),
         ["healthz" | "livez" | "readyz", ..] => return Some(Route::Health),
@@ -71,9 +75,15 @@ fn parse_path(cluster: &Cluster, path: &str) -> Option<Route> {
         _ => return None,
     };
     let find = |plural: &str| cluster.type_by_path(group, version, plural);
-    let target = |ty: ResourceType, namespace: Option<&str>, name: Option<&str>, sub: Option<&str>| {
-        Some(Route::Object(Target { ty, namespace: namespace.map(str::to_string), name: name.map(str::to_string), subresource: sub.map(str::to_string) }))
-    };
+    let target =
+        |ty: ResourceType, namespace: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+            Some(Route::Object(Target {
+                ty,
+                namespace: namespace.map(str::to_string),
+                name: name.map(str::to_string),
+                subresource: sub.map(str::to_string),
+            }))
+        };
     match rest {
         // /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]
         ["namespaces", ns, plural, tail @ ..] => {
@@ -98,7 +108,10 @@ fn parse_path(cluster: &Cluster, path: &str) -> Option<Route> {
 }
 
 fn query(req: &Request) -> HashMap<String, String> {
-    req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+    req.uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
 }
 
 /// Answers one request.
@@ -114,7 +127,11 @@ async fn handle(State(state): State<Arc<ApiState>>, req: Request) -> Response {
         cluster.stats.count("unauthorized", "");
         return status::unauthorized();
     }
-    let user = match state.access.authenticate(req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok())) {
+    let user = match state.access.authenticate(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok()),
+    ) {
         Ok(u) => Some(u),
         Err(e) if !public => {
             tracing::debug!(cluster = %cluster.name, error = %e, "request rejected");
@@ -129,13 +146,21 @@ async fn handle(State(state): State<Arc<ApiState>>, req: Request) -> Response {
     }
     if faults.malformed {
         cluster.stats.count("malformed", "");
-        return (http::StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[{\"metadata\":").into_response();
+        return (
+            http::StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"items\":[{\"metadata\":",
+        )
+            .into_response();
     }
     let Some(route) = route else {
         return status::no_such_path();
     };
     let types = cluster.types();
-    let found = |v: Option<serde_json::Value>| v.map(|v| status::json_response(200, &v)).unwrap_or_else(status::no_such_path);
+    let found = |v: Option<serde_json::Value>| {
+        v.map(|v| status::json_response(200, &v))
+            .unwrap_or_else(status::no_such_path)
+    };
     match route {
         Route::Version => status::json_response(200, &discovery::version()),
         Route::Health => (http::StatusCode::OK, "ok").into_response(),
@@ -144,9 +169,16 @@ async fn handle(State(state): State<Arc<ApiState>>, req: Request) -> Response {
         Route::Group(g) => found(discovery::group(&types, &g)),
         Route::Resources(g, v) => found(discovery::resources(&types, &g, &v)),
         Route::Object(target) => {
-            let Some(user) = user else { return status::unauthorized() };
+            let Some(user) = user else {
+                return status::unauthorized();
+            };
             let q = query(&req);
-            let accept = req.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or("").to_string();
+            let accept = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|a| a.to_str().ok())
+                .unwrap_or("")
+                .to_string();
             let is_get = req.method() == Method::GET;
             drop(req);
             object_request(&state, &user, target, q, &accept, is_get).await
@@ -154,7 +186,14 @@ async fn handle(State(state): State<Arc<ApiState>>, req: Request) -> Response {
     }
 }
 
-async fn object_request(state: &Arc<ApiState>, user: &crate::auth::User, target: Target, q: HashMap<String, String>, accept: &str, is_get: bool) -> Response {
+async fn object_request(
+    state: &Arc<ApiState>,
+    user: &crate::auth::User,
+    target: Target,
+    q: HashMap<String, String>,
+    accept: &str,
+    is_get: bool,
+) -> Response {
     let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
     let verb = match (&target.name, &target.subresource, watching) {
         (_, _, true) => "watch",
@@ -162,14 +201,23 @@ async fn object_request(state: &Arc<ApiState>, user: &crate::auth::User, target:
         (None, _, _) => "list",
     };
     let resource_label = target.ty.id();
-    state.cluster.stats.count(verb, &match &target.subresource {
-        Some(s) => format!("{resource_label}/{s}"),
-        None => resource_label.clone(),
-    });
+    state.cluster.stats.count(
+        verb,
+        &match &target.subresource {
+            Some(s) => format!("{resource_label}/{s}"),
+            None => resource_label.clone(),
+        },
+    );
     if !is_get {
         return status::method_not_supported(&target.ty.plural);
     }
-    if let Err(message) = user.authorize(verb, &target.ty.group, &target.ty.plural, target.subresource.as_deref(), target.namespace.as_deref()) {
+    if let Err(message) = user.authorize(
+        verb,
+        &target.ty.group,
+        &target.ty.plural,
+        target.subresource.as_deref(),
+        target.namespace.as_deref(),
+    ) {
         let mut details = serde_json::json!({"kind": target.ty.plural});
         if let Some(n) = &target.name {
             details["name"] = serde_json::json!(n);
@@ -180,7 +228,9 @@ async fn object_request(state: &Arc<ApiState>, user: &crate::auth::User, target:
         return status::status(403, "Forbidden", &message, Some(details));
     }
     match (target.subresource.as_deref(), verb) {
-        (Some("log"), _) if target.ty.plural == "pods" && target.ty.group.is_empty() => logs::pod_log(state, &target, &q).await,
+        (Some("log"), _) if target.ty.plural == "pods" && target.ty.group.is_empty() => {
+            logs::pod_log(state, &target, &q).await
+        }
         (Some(_), _) => status::no_such_path(),
         (None, "watch") => watch::watch(state, &target, &q),
         (None, "get") => objects::get(state, &target, accept),
@@ -190,6 +240,10 @@ async fn object_request(state: &Arc<ApiState>, user: &crate::auth::User, target:
 
 /// A streamed body from a channel of chunks.
 pub(crate) fn stream_body(rx: tokio::sync::mpsc::Receiver<bytes::Bytes>) -> Body {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx)) });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+    });
     Body::from_stream(stream)
 }

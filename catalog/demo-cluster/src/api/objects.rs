@@ -15,20 +15,37 @@ use crate::selector::{FieldSelector, LabelSelector};
 use crate::store::{str_at, ObjectMap};
 
 fn builtin(group: &str) -> bool {
-    ["", "apps", "batch", "autoscaling", "networking.k8s.io", "apiextensions.k8s.io", "metrics.k8s.io"].contains(&group)
+    [
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "networking.k8s.io",
+        "apiextensions.k8s.io",
+        "metrics.k8s.io",
+    ]
+    .contains(&group)
 }
 
 /// The objects of a target's type: stored, or computed (metrics).
 fn snapshot(state: &ApiState, target: &Target) -> (u64, Arc<ObjectMap>) {
     let c = &state.cluster;
     if target.ty.group == "metrics.k8s.io" {
-        let (rv, pods) = c.store.list(if target.ty.plural == "pods" { "pods" } else { "nodes" });
+        let (rv, pods) = c.store.list(if target.ty.plural == "pods" {
+            "pods"
+        } else {
+            "nodes"
+        });
         let now = c.now();
         let frozen = !c.life.enabled;
         let map = pods
             .iter()
             .filter_map(|(k, p)| {
-                let m = if target.ty.plural == "pods" { crate::metrics::pod_metrics(p, now, frozen)? } else { node_metrics(c, p, now) };
+                let m = if target.ty.plural == "pods" {
+                    crate::metrics::pod_metrics(p, now, frozen)?
+                } else {
+                    node_metrics(c, p, now)
+                };
                 Some((k.clone(), Arc::new(m)))
             })
             .collect();
@@ -40,7 +57,12 @@ fn snapshot(state: &ApiState, target: &Target) -> (u64, Arc<ObjectMap>) {
 fn node_metrics(c: &crate::cluster::Cluster, node: &Value, now: std::time::SystemTime) -> Value {
     let name = str_at(node, &["metadata", "name"]);
     let (mut cpu, mut mem) = (150.0, 900.0 * 1048576.0);
-    for p in c.store.all("pods").iter().filter(|p| p["spec"]["nodeName"] == name) {
+    for p in c
+        .store
+        .all("pods")
+        .iter()
+        .filter(|p| p["spec"]["nodeName"] == name)
+    {
         for i in 0..p["spec"]["containers"].as_array().map_or(0, Vec::len) {
             if let Some((a, b)) = crate::metrics::usage(p, i, std::time::SystemTime::UNIX_EPOCH) {
                 cpu += a;
@@ -58,10 +80,21 @@ pub(super) fn get(state: &ApiState, target: &Target, accept: &str) -> Response {
     let ns = target.namespace.as_deref().unwrap_or("");
     let (_, map) = snapshot(state, target);
     match map.get(&(ns.to_string(), name.to_string())) {
-        Some(o) if accept.contains("as=Table") => status::json_response(200, &table(&target.ty.plural, &[o.clone()], &state.cluster.store.resource_version().to_string())),
+        Some(o) if accept.contains("as=Table") => status::json_response(
+            200,
+            &table(
+                &target.ty.plural,
+                &[o.clone()],
+                &state.cluster.store.resource_version().to_string(),
+            ),
+        ),
         Some(o) => status::json_response(200, o),
         None => {
-            let plural = if target.ty.group == "metrics.k8s.io" { format!("{}metrics", target.ty.plural.trim_end_matches('s')) } else { target.ty.plural.clone() };
+            let plural = if target.ty.group == "metrics.k8s.io" {
+                format!("{}metrics", target.ty.plural.trim_end_matches('s'))
+            } else {
+                target.ty.plural.clone()
+            };
             status::not_found(&target.ty.group, &plural, name)
         }
     }
@@ -69,7 +102,11 @@ pub(super) fn get(state: &ApiState, target: &Target, accept: &str) -> Response {
 
 /// A continue token: the snapshot's resourceVersion and the key to start after.
 fn encode_continue(rv: u64, key: &(String, String)) -> String {
-    let start = if key.0.is_empty() { format!("{}\u{0}", key.1) } else { format!("{}/{}\u{0}", key.0, key.1) };
+    let start = if key.0.is_empty() {
+        format!("{}\u{0}", key.1)
+    } else {
+        format!("{}/{}\u{0}", key.0, key.1)
+    };
     let body = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start});
     base64::engine::general_purpose::URL_SAFE.encode(body.to_string())
 }
@@ -93,12 +130,21 @@ fn decode_continue(token: &str) -> Option<(u64, (String, String))> {
 }
 
 /// GET a collection.
-pub(super) fn list(state: &ApiState, target: &Target, q: &HashMap<String, String>, accept: &str) -> Response {
-    let labels = match LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")) {
-        Ok(s) => s,
-        Err(e) => return status::bad_request(&e.to_string()),
-    };
-    let fields = match FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""), &target.ty.fields) {
+pub(super) fn list(
+    state: &ApiState,
+    target: &Target,
+    q: &HashMap<String, String>,
+    accept: &str,
+) -> Response {
+    let labels =
+        match LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")) {
+            Ok(s) => s,
+            Err(e) => return status::bad_request(&e.to_string()),
+        };
+    let fields = match FieldSelector::parse(
+        q.get("fieldSelector").map(String::as_str).unwrap_or(""),
+        &target.ty.fields,
+    ) {
         Ok(s) => s,
         Err(e) => return status::bad_request(&e.to_string()),
     };
@@ -114,7 +160,11 @@ pub(super) fn list(state: &ApiState, target: &Target, q: &HashMap<String, String
             let Some((rv, key)) = decode_continue(token) else {
                 return status::bad_request("continue key is not valid: invalid continue token");
             };
-            let snap = if target.ty.group == "metrics.k8s.io" { Some(snapshot(state, target).1) } else { state.cluster.store.snapshot(&id, rv) };
+            let snap = if target.ty.group == "metrics.k8s.io" {
+                Some(snapshot(state, target).1)
+            } else {
+                state.cluster.store.snapshot(&id, rv)
+            };
             match snap {
                 Some(m) => (rv, m, Some(key)),
                 None => {
@@ -130,11 +180,12 @@ pub(super) fn list(state: &ApiState, target: &Target, q: &HashMap<String, String
         }
     };
     let ns = target.namespace.clone().unwrap_or_default();
-    let iter: Box<dyn Iterator<Item = (&(String, String), &Arc<Value>)>> = match (&target.namespace, &after) {
-        (_, Some(k)) => Box::new(map.range(k.clone()..).filter(move |(key, _)| *key != k)),
-        (Some(ns), None) => Box::new(map.range((ns.clone(), String::new())..)),
-        (None, None) => Box::new(map.iter()),
-    };
+    let iter: Box<dyn Iterator<Item = (&(String, String), &Arc<Value>)>> =
+        match (&target.namespace, &after) {
+            (_, Some(k)) => Box::new(map.range(k.clone()..).filter(move |(key, _)| *key != k)),
+            (Some(ns), None) => Box::new(map.range((ns.clone(), String::new())..)),
+            (None, None) => Box::new(map.iter()),
+        };
     let matching = iter
         .take_while(|((n, _), _)| target.namespace.is_none() || *n == ns)
         .filter(|(_, o)| labels.matches(o["metadata"]["labels"].as_object()) && fields.matches(o));
@@ -185,7 +236,9 @@ pub(super) fn list(state: &ApiState, target: &Target, q: &HashMap<String, String
 }
 
 fn age(created: &str, now: std::time::SystemTime) -> String {
-    let Some(c) = crate::clock::parse(created) else { return "<unknown>".into() };
+    let Some(c) = crate::clock::parse(created) else {
+        return "<unknown>".into();
+    };
     let s = now.duration_since(c).map(|d| d.as_secs()).unwrap_or(0);
     match s {
         0..=119 => format!("{s}s"),
@@ -200,7 +253,15 @@ fn table(plural: &str, items: &[Arc<Value>], rv: &str) -> Value {
     let now = crate::clock::now();
     let col = |name: &str, ty: &str, priority: i64| json!({"name": name, "type": ty, "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": priority});
     let (columns, rows): (Vec<Value>, Vec<Value>) = if plural == "pods" {
-        let cols = vec![col("Name", "string", 0), col("Ready", "string", 0), col("Status", "string", 0), col("Restarts", "string", 0), col("Age", "string", 0), col("IP", "string", 1), col("Node", "string", 1)];
+        let cols = vec![
+            col("Name", "string", 0),
+            col("Ready", "string", 0),
+            col("Status", "string", 0),
+            col("Restarts", "string", 0),
+            col("Age", "string", 0),
+            col("IP", "string", 1),
+            col("Node", "string", 1),
+        ];
         let rows = items
             .iter()
             .map(|p| {
@@ -222,7 +283,10 @@ fn table(plural: &str, items: &[Arc<Value>], rv: &str) -> Value {
             .iter()
             .map(|o| json!({"cells": [o["metadata"]["name"], age(str_at(o, &["metadata", "creationTimestamp"]), now)], "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}}))
             .collect();
-        (vec![col("Name", "string", 0), col("Age", "string", 0)], rows)
+        (
+            vec![col("Name", "string", 0), col("Age", "string", 0)],
+            rows,
+        )
     };
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}, "columnDefinitions": columns, "rows": rows})
 }

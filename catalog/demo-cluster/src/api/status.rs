@@ -21,7 +21,12 @@ pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) ->
 /// A JSON response with a status code.
 pub fn json_response(code: u16, body: &Value) -> Response {
     let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// 401 for an unknown or missing token.
@@ -35,13 +40,27 @@ pub fn not_found(group: &str, resource: &str, name: &str) -> Response {
     if !group.is_empty() {
         details["group"] = json!(group);
     }
-    let what = if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") };
-    status(404, "NotFound", &format!("{what} \"{name}\" not found"), Some(details))
+    let what = if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    };
+    status(
+        404,
+        "NotFound",
+        &format!("{what} \"{name}\" not found"),
+        Some(details),
+    )
 }
 
 /// 404 for a path no resource serves.
 pub fn no_such_path() -> Response {
-    status(404, "NotFound", "the server could not find the requested resource", Some(json!({})))
+    status(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(json!({})),
+    )
 }
 
 /// 400 BadRequest.
@@ -56,10 +75,20 @@ pub fn expired(message: &str) -> Response {
 
 /// 405 for verbs this read-only API does not serve.
 pub fn method_not_supported(resource: &str) -> Response {
-    status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", Some(json!({"kind": resource})))
+    status(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        Some(json!({"kind": resource})),
+    )
 }
 
 /// 500 InternalError.
 pub fn internal(message: &str) -> Response {
-    status(500, "InternalError", &format!("Internal error occurred: {message}"), Some(json!({"causes": [{"message": message}]})))
+    status(
+        500,
+        "InternalError",
+        &format!("Internal error occurred: {message}"),
+        Some(json!({"causes": [{"message": message}]})),
+    )
 }

@@ -28,8 +28,13 @@ struct Filter {
 
 impl Filter {
     fn matches(&self, o: &Value) -> bool {
-        self.namespace.as_deref().is_none_or(|ns| o["metadata"]["namespace"] == ns)
-            && self.name.as_deref().is_none_or(|n| o["metadata"]["name"] == n)
+        self.namespace
+            .as_deref()
+            .is_none_or(|ns| o["metadata"]["namespace"] == ns)
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|n| o["metadata"]["name"] == n)
             && self.labels.matches(o["metadata"]["labels"].as_object())
             && self.fields.matches(o)
     }
@@ -56,32 +61,53 @@ fn translate(filter: &Filter, e: &Event) -> Option<(&'static str, Arc<Value>)> {
 }
 
 /// Starts a watch.
-pub(super) fn watch(state: &Arc<ApiState>, target: &Target, q: &HashMap<String, String>) -> Response {
+pub(super) fn watch(
+    state: &Arc<ApiState>,
+    target: &Target,
+    q: &HashMap<String, String>,
+) -> Response {
     if target.ty.list_only {
         return status::method_not_supported(&target.ty.plural);
     }
-    let labels = match LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")) {
+    let labels =
+        match LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")) {
+            Ok(s) => s,
+            Err(e) => return status::bad_request(&e.to_string()),
+        };
+    let fields = match crate::selector::FieldSelector::parse(
+        q.get("fieldSelector").map(String::as_str).unwrap_or(""),
+        &target.ty.fields,
+    ) {
         Ok(s) => s,
         Err(e) => return status::bad_request(&e.to_string()),
     };
-    let fields = match crate::selector::FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""), &target.ty.fields) {
-        Ok(s) => s,
-        Err(e) => return status::bad_request(&e.to_string()),
+    let filter = Filter {
+        namespace: target.namespace.clone(),
+        name: target.name.clone(),
+        labels,
+        fields,
     };
-    let filter = Filter { namespace: target.namespace.clone(), name: target.name.clone(), labels, fields };
     let id = target.ty.id();
     let store = &state.cluster.store;
-    let rv_param = q.get("resourceVersion").filter(|v| !v.is_empty() && *v != "0");
+    let rv_param = q
+        .get("resourceVersion")
+        .filter(|v| !v.is_empty() && *v != "0");
     let initial_events = q.get("sendInitialEvents").is_some_and(|v| v == "true");
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(Duration::from_secs).unwrap_or(Duration::from_secs(1800));
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1800));
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     // Everything that goes out before the live part.
     let mut first: Vec<Bytes> = Vec::new();
     let (from_rv, events) = match rv_param {
         Some(v) if !initial_events => {
             let Ok(since) = v.parse::<u64>() else {
-                return status::bad_request(&format!("resourceVersion: Invalid value: \"{v}\": must be a number"));
+                return status::bad_request(&format!(
+                    "resourceVersion: Invalid value: \"{v}\": must be a number"
+                ));
             };
             match store.watch_from(since) {
                 Ok((past, rx)) => {
@@ -95,8 +121,16 @@ pub(super) fn watch(state: &Arc<ApiState>, target: &Target, q: &HashMap<String, 
                     (past.last().map(|e| e.rv).unwrap_or(last), rx)
                 }
                 Err(too_old) => {
-                    let body = line("ERROR", &status::status_object(410, "Expired", &too_old.to_string(), None));
-                    return (http::StatusCode::OK, [(http::header::CONTENT_TYPE, "application/json")], body).into_response();
+                    let body = line(
+                        "ERROR",
+                        &status::status_object(410, "Expired", &too_old.to_string(), None),
+                    );
+                    return (
+                        http::StatusCode::OK,
+                        [(http::header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                        .into_response();
                 }
             }
         }
@@ -120,9 +154,20 @@ pub(super) fn watch(state: &Arc<ApiState>, target: &Target, q: &HashMap<String, 
                 return;
             }
         }
-        pump(tx, events, filter, id, from_rv, target, bookmarks, every, timeout, epoch).await;
+        pump(
+            tx, events, filter, id, from_rv, target, bookmarks, every, timeout, epoch,
+        )
+        .await;
     });
-    (http::StatusCode::OK, [(http::header::CONTENT_TYPE, "application/json"), (http::header::CACHE_CONTROL, "no-cache, private")], super::stream_body(rx)).into_response()
+    (
+        http::StatusCode::OK,
+        [
+            (http::header::CONTENT_TYPE, "application/json"),
+            (http::header::CACHE_CONTROL, "no-cache, private"),
+        ],
+        super::stream_body(rx),
+    )
+        .into_response()
 }
 
 fn bookmark(target: &Target, rv: u64, initial_end: bool) -> Value {

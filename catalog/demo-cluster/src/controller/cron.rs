@@ -47,14 +47,28 @@ impl Schedule {
             return None;
         }
         Some(Self {
-            fields: [field(parts[0], 0, 59)?, field(parts[1], 0, 23)?, field(parts[2], 1, 31)?, field(parts[3], 1, 12)?, field(parts[4], 0, 6)?],
+            fields: [
+                field(parts[0], 0, 59)?,
+                field(parts[1], 0, 23)?,
+                field(parts[2], 1, 31)?,
+                field(parts[3], 1, 12)?,
+                field(parts[4], 0, 6)?,
+            ],
         })
     }
 
     fn matches(&self, t: SystemTime) -> bool {
         let secs = crate::clock::unix(t) as i64;
-        let Ok(d) = time::OffsetDateTime::from_unix_timestamp(secs) else { return false };
-        let vals = [d.minute() as u32, d.hour() as u32, d.day() as u32, d.month() as u32, d.weekday().number_days_from_sunday() as u32];
+        let Ok(d) = time::OffsetDateTime::from_unix_timestamp(secs) else {
+            return false;
+        };
+        let vals = [
+            d.minute() as u32,
+            d.hour() as u32,
+            d.day() as u32,
+            d.month() as u32,
+            d.weekday().number_days_from_sunday() as u32,
+        ];
         self.fields.iter().zip(vals).all(|(f, v)| f.contains(&v))
     }
 
@@ -84,10 +98,16 @@ mod tests {
         let s = Schedule::parse("*/2 * * * *").unwrap_or_else(|| panic!("parse"));
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + 59); // 2027-01-15T08:00:59Z (minute 0)
         let last = s.last(now, 3);
-        let mins: Vec<u64> = last.iter().map(|t| crate::clock::unix(*t) / 60 % 60).collect();
+        let mins: Vec<u64> = last
+            .iter()
+            .map(|t| crate::clock::unix(*t) / 60 % 60)
+            .collect();
         assert_eq!(mins, vec![0, 58, 56]);
         assert!(Schedule::parse("61 * * * *").is_none());
         assert!(Schedule::parse("* * *").is_none());
-        assert_eq!(Schedule::parse("@hourly").map(|s| s.last(now, 1).len()), Some(1));
+        assert_eq!(
+            Schedule::parse("@hourly").map(|s| s.last(now, 1).len()),
+            Some(1)
+        );
     }
 }

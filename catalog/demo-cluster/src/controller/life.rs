@@ -23,8 +23,16 @@ impl Cluster {
         let mut touched = std::collections::BTreeSet::new();
         for pod in self.store.all("pods") {
             let ns = str_at(&pod, &["metadata", "namespace"]).to_string();
-            let creating = pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating";
-            let scenario = Scenario::of(&pod, if pod["metadata"]["labels"].get("job-name").is_some() { Scenario::Completed } else { Scenario::Healthy });
+            let creating = pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+                == "ContainerCreating";
+            let scenario = Scenario::of(
+                &pod,
+                if pod["metadata"]["labels"].get("job-name").is_some() {
+                    Scenario::Completed
+                } else {
+                    Scenario::Healthy
+                },
+            );
             let created = parse(str_at(&pod, &["metadata", "creationTimestamp"])).unwrap_or(now);
             if creating && created + Duration::from_secs(3) <= now {
                 self.start_containers(&pod, scenario);
@@ -32,16 +40,29 @@ impl Cluster {
                 continue;
             }
             if scenario.restarts() {
-                let finished = pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["finishedAt"].as_str().and_then(parse);
+                let finished = pod["status"]["containerStatuses"][0]["lastState"]["terminated"]
+                    ["finishedAt"]
+                    .as_str()
+                    .and_then(parse);
                 if finished.is_some_and(|f| f + self.life.restart_every <= now) {
                     self.restart(&pod);
                     touched.insert(ns.clone());
                 }
             }
-            if matches!(scenario, Scenario::Completed | Scenario::Failed) && pods::phase(&pod) == "Running" && created + Duration::from_secs(25) <= now {
+            if matches!(scenario, Scenario::Completed | Scenario::Failed)
+                && pods::phase(&pod) == "Running"
+                && created + Duration::from_secs(25) <= now
+            {
                 let mut p = (*pod).clone();
                 let place = placement_of(&p);
-                p["status"] = pods::status(&p, scenario, &place, 0, created + Duration::from_secs(4), false);
+                p["status"] = pods::status(
+                    &p,
+                    scenario,
+                    &place,
+                    0,
+                    created + Duration::from_secs(4),
+                    false,
+                );
                 self.store.put("pods", p);
                 touched.insert(ns);
             }
@@ -50,8 +71,11 @@ impl Cluster {
             self.reconcile_cronjob(&cj);
         }
         for d in self.store.all("deployments.apps") {
-            let every = d["metadata"]["annotations"][ROLLOUT_EVERY].as_str().and_then(|s| s.parse::<u64>().ok());
-            let last = d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            let every = d["metadata"]["annotations"][ROLLOUT_EVERY]
+                .as_str()
+                .and_then(|s| s.parse::<u64>().ok());
+            let last = d["spec"]["template"]["metadata"]["annotations"]
+                ["kubectl.kubernetes.io/restartedAt"]
                 .as_str()
                 .and_then(parse)
                 .or_else(|| self.children_created(&d));
@@ -82,8 +106,13 @@ impl Cluster {
     /// `kubectl rollout restart`: stamps the template, which makes a new ReplicaSet.
     pub fn rollout_restart(&self, d: &Value) {
         let mut d2 = d.clone();
-        d2["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] = json!(rfc3339(crate::clock::now()));
-        if let Some(stored) = self.store.get("deployments.apps", str_at(d, &["metadata", "namespace"]), str_at(d, &["metadata", "name"])) {
+        d2["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] =
+            json!(rfc3339(crate::clock::now()));
+        if let Some(stored) = self.store.get(
+            "deployments.apps",
+            str_at(d, &["metadata", "namespace"]),
+            str_at(d, &["metadata", "name"]),
+        ) {
             if stored["metadata"]["uid"] == d["metadata"]["uid"] {
                 let put = self.store.put("deployments.apps", d2);
                 self.reconcile_deployment(&put);
@@ -99,16 +128,37 @@ impl Cluster {
     /// A crash-looping container runs again and fails again: restartCount + 1.
     pub fn restart(&self, pod: &Value) {
         let scenario = Scenario::of(pod, Scenario::Healthy);
-        let restarts = pod["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap_or(0) + 1;
+        let restarts = pod["status"]["containerStatuses"][0]["restartCount"]
+            .as_i64()
+            .unwrap_or(0)
+            + 1;
         let place = placement_of(pod);
         let mut p = pod.clone();
-        let sc = if scenario.restarts() { scenario } else { Scenario::CrashLoop };
+        let sc = if scenario.restarts() {
+            scenario
+        } else {
+            Scenario::CrashLoop
+        };
         p["status"] = pods::status(pod, sc, &place, restarts, crate::clock::now(), false);
         let stored = self.store.put("pods", p);
         let c = pod["spec"]["containers"][0]["name"].as_str().unwrap_or("");
         let fp = format!("spec.containers{{{c}}}");
         let node = place.node.clone().unwrap_or_default();
-        self.record_event(&stored, "Warning", "BackOff", &format!("Back-off restarting failed container {c} in pod {}_{}({})", str_at(pod, &["metadata", "name"]), str_at(pod, &["metadata", "namespace"]), str_at(pod, &["metadata", "uid"])), ("kubelet", &node), crate::clock::now(), 1, Some(&fp));
+        self.record_event(
+            &stored,
+            "Warning",
+            "BackOff",
+            &format!(
+                "Back-off restarting failed container {c} in pod {}_{}({})",
+                str_at(pod, &["metadata", "name"]),
+                str_at(pod, &["metadata", "namespace"]),
+                str_at(pod, &["metadata", "uid"])
+            ),
+            ("kubelet", &node),
+            crate::clock::now(),
+            1,
+            Some(&fp),
+        );
     }
 }
 
@@ -128,9 +178,14 @@ mod tests {
     use crate::cluster::Life;
 
     fn live_demo() -> Arc<Cluster> {
-        let life = Life { enabled: true, tick: Duration::from_millis(10), restart_every: Duration::ZERO };
+        let life = Life {
+            enabled: true,
+            tick: Duration::from_millis(10),
+            restart_every: Duration::ZERO,
+        };
         let c = Cluster::new("greenroom-demo", life, 100_000);
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clusters/greenroom-demo");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clusters/greenroom-demo");
         c.seed_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
         c
     }
@@ -140,7 +195,11 @@ mod tests {
             .all("pods")
             .iter()
             .filter(|p| p["metadata"]["labels"]["backstage.io/kubernetes-id"] == id)
-            .map(|p| p["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap_or(-1))
+            .map(|p| {
+                p["status"]["containerStatuses"][0]["restartCount"]
+                    .as_i64()
+                    .unwrap_or(-1)
+            })
             .collect()
     }
 
@@ -148,11 +207,17 @@ mod tests {
     fn crashing_containers_restart_as_time_passes() {
         let c = live_demo();
         let before = restarts(&c, "checkout-service");
-        let (_, mut rx) = c.store.watch_from(c.store.resource_version()).unwrap_or_else(|e| panic!("{e}"));
+        let (_, mut rx) = c
+            .store
+            .watch_from(c.store.resource_version())
+            .unwrap_or_else(|e| panic!("{e}"));
         c.tick();
         let after = restarts(&c, "checkout-service");
         assert_eq!(after.len(), before.len());
-        assert!(after.iter().zip(&before).all(|(a, b)| a == &(b + 1)), "{before:?} → {after:?}");
+        assert!(
+            after.iter().zip(&before).all(|(a, b)| a == &(b + 1)),
+            "{before:?} → {after:?}"
+        );
         // Each change went out to watchers.
         let mut modified_pods = 0;
         while let Ok(e) = rx.try_recv() {
@@ -168,15 +233,53 @@ mod tests {
     #[test]
     fn a_rollout_replaces_the_pods_through_a_new_replicaset() {
         let c = live_demo();
-        let d = c.store.get("deployments.apps", "storefront", "storefront-web").unwrap_or_else(|| panic!("deployment"));
-        let old: Vec<String> = c.store.all("pods").iter().filter(|p| p["metadata"]["labels"]["backstage.io/kubernetes-id"] == "storefront-web" && p["metadata"]["namespace"] == "storefront").map(|p| str_at(p, &["metadata", "name"]).to_string()).collect();
+        let d = c
+            .store
+            .get("deployments.apps", "storefront", "storefront-web")
+            .unwrap_or_else(|| panic!("deployment"));
+        let old: Vec<String> = c
+            .store
+            .all("pods")
+            .iter()
+            .filter(|p| {
+                p["metadata"]["labels"]["backstage.io/kubernetes-id"] == "storefront-web"
+                    && p["metadata"]["namespace"] == "storefront"
+            })
+            .map(|p| str_at(p, &["metadata", "name"]).to_string())
+            .collect();
         c.rollout_restart(&d);
-        let now: Vec<Arc<Value>> = c.store.all("pods").into_iter().filter(|p| p["metadata"]["labels"]["backstage.io/kubernetes-id"] == "storefront-web" && p["metadata"]["namespace"] == "storefront").collect();
+        let now: Vec<Arc<Value>> = c
+            .store
+            .all("pods")
+            .into_iter()
+            .filter(|p| {
+                p["metadata"]["labels"]["backstage.io/kubernetes-id"] == "storefront-web"
+                    && p["metadata"]["namespace"] == "storefront"
+            })
+            .collect();
         assert_eq!(now.len(), 3);
-        assert!(now.iter().all(|p| !old.contains(&str_at(p, &["metadata", "name"]).to_string())));
+        assert!(now
+            .iter()
+            .all(|p| !old.contains(&str_at(p, &["metadata", "name"]).to_string())));
         // New pods start as ContainerCreating in a live cluster.
-        assert!(now.iter().all(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"));
-        let sets = c.store.all("replicasets.apps").into_iter().filter(|r| str_at(r, &["metadata", "name"]).starts_with("storefront-web-") && r["metadata"]["namespace"] == "storefront").count();
-        assert_eq!(sets, 2, "old ReplicaSet kept at 0 replicas, as Deployments keep history");
+        assert!(now
+            .iter()
+            .all(
+                |p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+                    == "ContainerCreating"
+            ));
+        let sets = c
+            .store
+            .all("replicasets.apps")
+            .into_iter()
+            .filter(|r| {
+                str_at(r, &["metadata", "name"]).starts_with("storefront-web-")
+                    && r["metadata"]["namespace"] == "storefront"
+            })
+            .count();
+        assert_eq!(
+            sets, 2,
+            "old ReplicaSet kept at 0 replicas, as Deployments keep history"
+        );
     }
 }

@@ -77,7 +77,10 @@ const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 pub fn suffix(seed: &str, n: usize) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(seed.as_bytes());
-    d.iter().take(n).map(|b| NAME_ALPHABET[*b as usize % NAME_ALPHABET.len()] as char).collect()
+    d.iter()
+        .take(n)
+        .map(|b| NAME_ALPHABET[*b as usize % NAME_ALPHABET.len()] as char)
+        .collect()
 }
 
 impl Cluster {
@@ -87,12 +90,18 @@ impl Cluster {
     }
 
     /// Applies with a creation time (seeding puts objects in the past).
-    pub(crate) fn apply_at(&self, mut object: Value, created: Option<SystemTime>) -> Result<Arc<Value>, ApplyError> {
+    pub(crate) fn apply_at(
+        &self,
+        mut object: Value,
+        created: Option<SystemTime>,
+    ) -> Result<Arc<Value>, ApplyError> {
         let (group, _version, kind) = gvk_of(&object).ok_or(ApplyError::NoKind)?;
-        let ty = self.type_by_kind(&group, &kind).ok_or_else(|| ApplyError::UnknownKind {
-            kind: kind.clone(),
-            api_version: str_at(&object, &["apiVersion"]).to_string(),
-        })?;
+        let ty = self
+            .type_by_kind(&group, &kind)
+            .ok_or_else(|| ApplyError::UnknownKind {
+                kind: kind.clone(),
+                api_version: str_at(&object, &["apiVersion"]).to_string(),
+            })?;
         let name = str_at(&object, &["metadata", "name"]).to_string();
         if name.is_empty() {
             return Err(ApplyError::NoName { kind });
@@ -101,7 +110,11 @@ impl Cluster {
         object["apiVersion"] = json!(ty.api_version());
         if ty.namespaced {
             let ns = str_at(&object, &["metadata", "namespace"]).to_string();
-            let ns = if ns.is_empty() { "default".to_string() } else { ns };
+            let ns = if ns.is_empty() {
+                "default".to_string()
+            } else {
+                ns
+            };
             if self.store.get("namespaces", "", &ns).is_none() {
                 return Err(ApplyError::NoNamespace(ns));
             }
@@ -110,7 +123,14 @@ impl Cluster {
             m.remove("namespace");
         }
         // Controllers own status; manifests do not set it (Nodes and custom resources may).
-        const BUILTIN_GROUPS: &[&str] = &["", "apps", "batch", "autoscaling", "networking.k8s.io", "apiextensions.k8s.io"];
+        const BUILTIN_GROUPS: &[&str] = &[
+            "",
+            "apps",
+            "batch",
+            "autoscaling",
+            "networking.k8s.io",
+            "apiextensions.k8s.io",
+        ];
         let keep_status = kind == "Node" || !BUILTIN_GROUPS.contains(&ty.group.as_str());
         if !keep_status {
             if let Some(o) = object.as_object_mut() {
@@ -122,7 +142,9 @@ impl Cluster {
                 object["metadata"]["creationTimestamp"] = json!(crate::clock::rfc3339(t));
             }
         }
-        let existing = self.store.get(&ty.id(), str_at(&object, &["metadata", "namespace"]), &name);
+        let existing = self
+            .store
+            .get(&ty.id(), str_at(&object, &["metadata", "namespace"]), &name);
         if let Some(prev) = &existing {
             // An apply keeps what controllers wrote.
             if let Some(st) = prev.get("status") {
@@ -133,7 +155,10 @@ impl Cluster {
         }
         let stored = self.store.put(&ty.id(), object);
         self.reconcile(&kind, &stored);
-        Ok(self.store.get(&ty.id(), str_at(&stored, &["metadata", "namespace"]), &name).unwrap_or(stored))
+        Ok(self
+            .store
+            .get(&ty.id(), str_at(&stored, &["metadata", "namespace"]), &name)
+            .unwrap_or(stored))
     }
 
     /// Runs the controller for one kind of object.
@@ -168,7 +193,11 @@ impl Cluster {
             }
             for child in self.store.all(&t.id()) {
                 if owned_by(&child, &uid) {
-                    self.delete(&t.id(), str_at(&child, &["metadata", "namespace"]), str_at(&child, &["metadata", "name"]));
+                    self.delete(
+                        &t.id(),
+                        str_at(&child, &["metadata", "namespace"]),
+                        str_at(&child, &["metadata", "name"]),
+                    );
                 }
             }
         }
@@ -182,7 +211,10 @@ impl Cluster {
     /// default nodes if none were given and lets autoscalers act.
     pub fn seed_dir(&self, dir: &Path) -> Result<usize, ApplyError> {
         let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| ApplyError::File { file: dir.display().to_string(), message: e.to_string() })?
+            .map_err(|e| ApplyError::File {
+                file: dir.display().to_string(),
+                message: e.to_string(),
+            })?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
@@ -190,17 +222,28 @@ impl Cluster {
         files.sort();
         let mut docs = Vec::new();
         for f in &files {
-            let text = std::fs::read_to_string(f).map_err(|e| ApplyError::File { file: f.display().to_string(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(f).map_err(|e| ApplyError::File {
+                file: f.display().to_string(),
+                message: e.to_string(),
+            })?;
             for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-                let v: Value = serde::Deserialize::deserialize(doc).map_err(|e| ApplyError::File {
-                    file: f.display().to_string(),
-                    message: format!("document {}: {e}", i + 1),
-                })?;
+                let v: Value =
+                    serde::Deserialize::deserialize(doc).map_err(|e| ApplyError::File {
+                        file: f.display().to_string(),
+                        message: format!("document {}: {e}", i + 1),
+                    })?;
                 if v.is_null() {
                     continue;
                 }
                 if v["kind"] == "List" {
-                    docs.extend(v["items"].as_array().cloned().unwrap_or_default().into_iter().map(|d| (f.clone(), d)));
+                    docs.extend(
+                        v["items"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|d| (f.clone(), d)),
+                    );
                 } else {
                     docs.push((f.clone(), v));
                 }
@@ -219,9 +262,11 @@ impl Cluster {
             _ => 5,
         };
         docs.sort_by_key(|(_, v)| rank(v));
-        self.seeding.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.seeding
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let result = self.seed_sorted(docs);
-        self.seeding.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.seeding
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         result
     }
 
@@ -241,7 +286,10 @@ impl Cluster {
                 self.ensure_nodes(long_ago);
             }
             self.apply_at(doc, Some(long_ago))
-                .map_err(|e| ApplyError::File { file: file.display().to_string(), message: e.to_string() })?;
+                .map_err(|e| ApplyError::File {
+                    file: file.display().to_string(),
+                    message: e.to_string(),
+                })?;
             n += 1;
         }
         if !nodes_checked {
@@ -258,7 +306,10 @@ impl Cluster {
     fn ensure_nodes(&self, at: SystemTime) {
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             if self.store.get("namespaces", "", ns).is_none() {
-                let _ = self.apply_at(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), Some(at));
+                let _ = self.apply_at(
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+                    Some(at),
+                );
             }
         }
         if !self.store.all("nodes").is_empty() {
@@ -297,8 +348,14 @@ impl Cluster {
                 continue;
             }
             let alloc = &node["status"]["allocatable"];
-            let acpu = alloc["cpu"].as_str().and_then(crate::quantity::millicores).unwrap_or(4000.0);
-            let amem = alloc["memory"].as_str().and_then(crate::quantity::bytes).unwrap_or(16.0 * 1024.0 * 1024.0 * 1024.0);
+            let acpu = alloc["cpu"]
+                .as_str()
+                .and_then(crate::quantity::millicores)
+                .unwrap_or(4000.0);
+            let amem = alloc["memory"]
+                .as_str()
+                .and_then(crate::quantity::bytes)
+                .unwrap_or(16.0 * 1024.0 * 1024.0 * 1024.0);
             if cpu > acpu {
                 no_cpu += 1;
             } else if mem > amem {
@@ -340,28 +397,48 @@ impl Cluster {
     /// Placement on a given node.
     pub(crate) fn place_on(&self, node: &Value) -> pods::Placement {
         let name = str_at(node, &["metadata", "name"]).to_string();
-        let idx = self.store.all("nodes").iter().position(|n| n["metadata"]["name"] == name.as_str()).unwrap_or(0) + 1;
+        let idx = self
+            .store
+            .all("nodes")
+            .iter()
+            .position(|n| n["metadata"]["name"] == name.as_str())
+            .unwrap_or(0)
+            + 1;
         let mut ctl = self.ctl.lock().unwrap_or_else(|p| p.into_inner());
         let n = ctl.pod_ips.entry(name.clone()).or_insert(1);
         *n += 1;
         let ip = format!("10.244.{}.{}", idx, *n % 250 + 2);
-        pods::Placement { node: Some(name), host_ip: format!("172.18.0.{}", idx + 1), pod_ip: ip, unschedulable: None }
+        pods::Placement {
+            node: Some(name),
+            host_ip: format!("172.18.0.{}", idx + 1),
+            pod_ip: ip,
+            unschedulable: None,
+        }
     }
 }
 
 /// Whether a pod spec tolerates every NoSchedule/NoExecute taint of a node.
 pub fn tolerates(spec: &Value, node: &Value) -> bool {
     let tolerations = spec["tolerations"].as_array().cloned().unwrap_or_default();
-    node["spec"]["taints"].as_array().into_iter().flatten().all(|taint| {
-        let effect = taint["effect"].as_str().unwrap_or("");
-        if effect == "PreferNoSchedule" {
-            return true;
-        }
-        tolerations.iter().any(|t| {
-            let key_ok = t["key"].as_str().is_none_or(str::is_empty) && t["operator"] == "Exists" || t["key"] == taint["key"];
-            let op_ok = t["operator"] == "Exists" || t["value"].as_str().unwrap_or("") == taint["value"].as_str().unwrap_or("");
-            let effect_ok = t["effect"].as_str().is_none_or(|e| e.is_empty() || e == effect);
-            key_ok && op_ok && effect_ok
+    node["spec"]["taints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|taint| {
+            let effect = taint["effect"].as_str().unwrap_or("");
+            if effect == "PreferNoSchedule" {
+                return true;
+            }
+            tolerations.iter().any(|t| {
+                let key_ok = t["key"].as_str().is_none_or(str::is_empty)
+                    && t["operator"] == "Exists"
+                    || t["key"] == taint["key"];
+                let op_ok = t["operator"] == "Exists"
+                    || t["value"].as_str().unwrap_or("") == taint["value"].as_str().unwrap_or("");
+                let effect_ok = t["effect"]
+                    .as_str()
+                    .is_none_or(|e| e.is_empty() || e == effect);
+                key_ok && op_ok && effect_ok
+            })
         })
-    })
 }

@@ -53,7 +53,10 @@ impl Scenario {
 
 /// A `demo.greenroom.dev/<key>` annotation of a pod.
 pub fn hint<'a>(pod: &'a Value, key: &str) -> Option<&'a str> {
-    pod.get("metadata")?.get("annotations")?.get(format!("{HINT}{key}"))?.as_str()
+    pod.get("metadata")?
+        .get("annotations")?
+        .get(format!("{HINT}{key}"))?
+        .as_str()
 }
 
 /// Where and when a pod runs; decided by the controller.
@@ -70,8 +73,19 @@ pub struct Placement {
 }
 
 /// Builds a pod from a template: metadata, spec defaults, node.
-pub fn from_template(template: &Value, name: &str, namespace: &str, owner: Option<Value>, extra_labels: &[(&str, String)], created: SystemTime, node: Option<&str>) -> Value {
-    let mut labels = template["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+pub fn from_template(
+    template: &Value,
+    name: &str,
+    namespace: &str,
+    owner: Option<Value>,
+    extra_labels: &[(&str, String)],
+    created: SystemTime,
+    node: Option<&str>,
+) -> Value {
+    let mut labels = template["metadata"]["labels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (k, v) in extra_labels {
         labels.insert((*k).to_string(), json!(v));
     }
@@ -120,7 +134,8 @@ pub fn default_spec(spec: &mut Value) {
             for c in cs {
                 if let Some(c) = c.as_object_mut() {
                     c.entry("imagePullPolicy").or_insert(json!("IfNotPresent"));
-                    c.entry("terminationMessagePath").or_insert(json!("/dev/termination-log"));
+                    c.entry("terminationMessagePath")
+                        .or_insert(json!("/dev/termination-log"));
                     c.entry("terminationMessagePolicy").or_insert(json!("File"));
                     c.entry("resources").or_insert(json!({}));
                 }
@@ -133,7 +148,11 @@ pub fn default_spec(spec: &mut Value) {
 pub fn containers(pod: &Value) -> Vec<String> {
     pod["spec"]["containers"]
         .as_array()
-        .map(|cs| cs.iter().map(|c| str_at(c, &["name"]).to_string()).collect())
+        .map(|cs| {
+            cs.iter()
+                .map(|c| str_at(c, &["name"]).to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -147,11 +166,21 @@ fn image_id(image: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(image.as_bytes());
     let repo = image.split(':').next().unwrap_or(image);
-    let repo = if repo.contains('/') { repo.to_string() } else { format!("docker.io/library/{repo}") };
+    let repo = if repo.contains('/') {
+        repo.to_string()
+    } else {
+        format!("docker.io/library/{repo}")
+    };
     format!("{repo}@sha256:{}", hex::encode(d))
 }
 
-fn condition(kind: &str, ok: bool, at: SystemTime, reason: Option<&str>, message: Option<String>) -> Value {
+fn condition(
+    kind: &str,
+    ok: bool,
+    at: SystemTime,
+    reason: Option<&str>,
+    message: Option<String>,
+) -> Value {
     let mut c = json!({"type": kind, "status": if ok { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": rfc3339(at)});
     if let Some(r) = reason {
         c["reason"] = json!(r);
@@ -169,19 +198,28 @@ pub fn phase(pod: &Value) -> &str {
 
 /// Whether a pod's Ready condition is True.
 pub fn is_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 /// Computes `status` for a pod. `restarts` is the restart count to report (for restarting
 /// scenarios), `started` when the current container run began, `creating` = the kubelet has not
 /// started the containers yet (a freshly created pod in a live cluster).
-pub fn status(pod: &Value, scenario: Scenario, place: &Placement, restarts: i64, started: SystemTime, creating: bool) -> Value {
+pub fn status(
+    pod: &Value,
+    scenario: Scenario,
+    place: &Placement,
+    restarts: i64,
+    started: SystemTime,
+    creating: bool,
+) -> Value {
     let uid = str_at(pod, &["metadata", "uid"]);
     let name = str_at(pod, &["metadata", "name"]);
     let ns = str_at(pod, &["metadata", "namespace"]);
-    let created = crate::clock::parse(str_at(pod, &["metadata", "creationTimestamp"])).unwrap_or(started);
+    let created =
+        crate::clock::parse(str_at(pod, &["metadata", "creationTimestamp"])).unwrap_or(started);
     let qos = qos_class(pod);
     if let Some(msg) = &place.unschedulable {
         return json!({
@@ -192,7 +230,9 @@ pub fn status(pod: &Value, scenario: Scenario, place: &Placement, restarts: i64,
     }
     let names = containers(pod);
     let scheduled = created + Duration::from_secs(1);
-    let exit_code: i64 = hint(pod, "exit-code").and_then(|c| c.parse().ok()).unwrap_or(1);
+    let exit_code: i64 = hint(pod, "exit-code")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
     let mut statuses = Vec::new();
     let mut all_ready = true;
     let mut phase = "Running";
@@ -220,24 +260,38 @@ pub fn status(pod: &Value, scenario: Scenario, place: &Placement, restarts: i64,
                     (ready, json!({"running": {"startedAt": started_at}}))
                 }
                 Scenario::CrashLoop | Scenario::OomKilled => {
-                    let (reason, code) = if scenario == Scenario::OomKilled { ("OOMKilled", 137) } else { ("Error", exit_code) };
+                    let (reason, code) = if scenario == Scenario::OomKilled {
+                        ("OOMKilled", 137)
+                    } else {
+                        ("Error", exit_code)
+                    };
                     s.insert("imageID".into(), json!(image_id(&image)));
                     s.insert("containerID".into(), json!(cid));
                     s.insert("started".into(), json!(false));
                     s.insert("restartCount".into(), json!(restarts));
-                    let run = if scenario == Scenario::OomKilled { 25 } else { 2 };
+                    let run = if scenario == Scenario::OomKilled {
+                        25
+                    } else {
+                        2
+                    };
                     s.insert(
                         "lastState".into(),
                         json!({"terminated": {"exitCode": code, "reason": reason, "startedAt": started_at, "finishedAt": rfc3339(started + Duration::from_secs(run)), "containerID": cid}}),
                     );
                     let backoff = backoff_text(restarts);
-                    (false, json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off {backoff} restarting failed container={c} pod={name}_{ns}({uid})")}}))
+                    (
+                        false,
+                        json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off {backoff} restarting failed container={c} pod={name}_{ns}({uid})")}}),
+                    )
                 }
                 Scenario::ImagePullError => {
                     phase = "Pending";
                     s.insert("imageID".into(), json!(""));
                     s.insert("started".into(), json!(false));
-                    (false, json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image}\": ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found")}}))
+                    (
+                        false,
+                        json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image}\": ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found")}}),
+                    )
                 }
                 Scenario::Completed | Scenario::Failed => {
                     let ok = scenario == Scenario::Completed;
@@ -246,7 +300,10 @@ pub fn status(pod: &Value, scenario: Scenario, place: &Placement, restarts: i64,
                     s.insert("containerID".into(), json!(cid));
                     s.insert("started".into(), json!(false));
                     let code = if ok { 0 } else { exit_code };
-                    (false, json!({"terminated": {"exitCode": code, "reason": if ok { "Completed" } else { "Error" }, "startedAt": started_at, "finishedAt": rfc3339(started + Duration::from_secs(20)), "containerID": cid}}))
+                    (
+                        false,
+                        json!({"terminated": {"exitCode": code, "reason": if ok { "Completed" } else { "Error" }, "startedAt": started_at, "finishedAt": rfc3339(started + Duration::from_secs(20)), "containerID": cid}}),
+                    )
                 }
             }
         };
@@ -272,10 +329,28 @@ pub fn status(pod: &Value, scenario: Scenario, place: &Placement, restarts: i64,
         (Some("ContainersNotReady"), Some(not_ready_msg()))
     };
     let conditions = vec![
-        condition("PodReadyToStartContainers", !creating && !terminal, scheduled, None, None),
-        condition("Initialized", true, scheduled, if terminal { Some("PodCompleted") } else { None }, None),
+        condition(
+            "PodReadyToStartContainers",
+            !creating && !terminal,
+            scheduled,
+            None,
+            None,
+        ),
+        condition(
+            "Initialized",
+            true,
+            scheduled,
+            if terminal { Some("PodCompleted") } else { None },
+            None,
+        ),
         condition("Ready", all_ready, started, ready_reason, ready_msg.clone()),
-        condition("ContainersReady", all_ready, started, ready_reason, ready_msg),
+        condition(
+            "ContainersReady",
+            all_ready,
+            started,
+            ready_reason,
+            ready_msg,
+        ),
         condition("PodScheduled", true, created, None, None),
     ];
     json!({
@@ -301,7 +376,10 @@ fn backoff_text(restarts: i64) -> String {
 }
 
 fn qos_class(pod: &Value) -> &'static str {
-    let cs = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let cs = pod["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut guaranteed = !cs.is_empty();
     let mut any = false;
     for c in &cs {
@@ -328,9 +406,19 @@ pub fn requests(pod_spec: &Value) -> (f64, f64) {
     let mut mem = 0.0;
     for c in pod_spec["containers"].as_array().into_iter().flatten() {
         let r = &c["resources"];
-        let get = |res: &str| r["requests"].get(res).or_else(|| r["limits"].get(res)).and_then(Value::as_str).map(str::to_string);
-        cpu += get("cpu").and_then(|q| crate::quantity::millicores(&q)).unwrap_or(0.0);
-        mem += get("memory").and_then(|q| crate::quantity::bytes(&q)).unwrap_or(0.0);
+        let get = |res: &str| {
+            r["requests"]
+                .get(res)
+                .or_else(|| r["limits"].get(res))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        cpu += get("cpu")
+            .and_then(|q| crate::quantity::millicores(&q))
+            .unwrap_or(0.0);
+        mem += get("memory")
+            .and_then(|q| crate::quantity::bytes(&q))
+            .unwrap_or(0.0);
     }
     (cpu, mem)
 }
@@ -346,13 +434,25 @@ mod tests {
     }
 
     fn place() -> Placement {
-        Placement { node: Some("n1".into()), host_ip: "10.0.0.1".into(), pod_ip: "10.244.1.5".into(), unschedulable: None }
+        Placement {
+            node: Some("n1".into()),
+            host_ip: "10.0.0.1".into(),
+            pod_ip: "10.244.1.5".into(),
+            unschedulable: None,
+        }
     }
 
     #[test]
     fn crash_loop_reports_waiting_and_last_termination() {
         let p = pod("crash-loop");
-        let s = status(&p, Scenario::of(&p, Scenario::Healthy), &place(), 7, crate::clock::now(), false);
+        let s = status(
+            &p,
+            Scenario::of(&p, Scenario::Healthy),
+            &place(),
+            7,
+            crate::clock::now(),
+            false,
+        );
         let c = &s["containerStatuses"][0];
         assert_eq!(c["state"]["waiting"]["reason"], "CrashLoopBackOff");
         assert_eq!(c["lastState"]["terminated"]["reason"], "Error");
@@ -366,12 +466,28 @@ mod tests {
         let now = crate::clock::now();
         let get = |sc: &str| {
             let p = pod(sc);
-            status(&p, Scenario::of(&p, Scenario::Healthy), &place(), 3, now, false)
+            status(
+                &p,
+                Scenario::of(&p, Scenario::Healthy),
+                &place(),
+                3,
+                now,
+                false,
+            )
         };
-        assert_eq!(get("oom-killed")["containerStatuses"][0]["lastState"]["terminated"]["exitCode"], 137);
-        assert_eq!(get("image-pull-error")["containerStatuses"][0]["state"]["waiting"]["reason"], "ImagePullBackOff");
+        assert_eq!(
+            get("oom-killed")["containerStatuses"][0]["lastState"]["terminated"]["exitCode"],
+            137
+        );
+        assert_eq!(
+            get("image-pull-error")["containerStatuses"][0]["state"]["waiting"]["reason"],
+            "ImagePullBackOff"
+        );
         assert_eq!(get("image-pull-error")["phase"], "Pending");
-        assert_eq!(get("never-ready")["containerStatuses"][0]["state"]["running"].is_object(), true);
+        assert_eq!(
+            get("never-ready")["containerStatuses"][0]["state"]["running"].is_object(),
+            true
+        );
         assert_eq!(get("never-ready")["containerStatuses"][0]["ready"], false);
         assert_eq!(get("healthy")["containerStatuses"][0]["ready"], true);
         assert_eq!(get("completed")["phase"], "Succeeded");

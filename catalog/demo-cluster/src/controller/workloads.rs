@@ -57,7 +57,16 @@ impl Cluster {
     }
 
     /// Creates one pod for a controller and reports its status.
-    fn create_pod(&self, owner: &Value, template: &Value, name: &str, extra_labels: &[(&str, String)], index: usize, default: Scenario, node: Option<&Value>) {
+    fn create_pod(
+        &self,
+        owner: &Value,
+        template: &Value,
+        name: &str,
+        extra_labels: &[(&str, String)],
+        index: usize,
+        default: Scenario,
+        node: Option<&Value>,
+    ) {
         let ns = ns_of(owner).to_string();
         let now = self.now();
         let owner_created = created_of(owner).unwrap_or(now);
@@ -70,7 +79,15 @@ impl Cluster {
             (owner_created + Duration::from_secs(1 + 30 * index as u64)).min(now)
         };
         let seeding = seeding || created < now;
-        let mut pod = pods::from_template(template, name, &ns, Some(owner_ref(owner)), extra_labels, created, None);
+        let mut pod = pods::from_template(
+            template,
+            name,
+            &ns,
+            Some(owner_ref(owner)),
+            extra_labels,
+            created,
+            None,
+        );
         let place = match node {
             Some(n) => self.place_on(n),
             None => self.schedule(&pod["spec"], index),
@@ -83,10 +100,18 @@ impl Cluster {
     }
 
     /// Writes the kubelet's status for a pod (and the events a kubelet/scheduler would record).
-    pub(crate) fn set_pod_status(&self, pod: &Arc<Value>, default: Scenario, place: &pods::Placement, creating: bool) {
+    pub(crate) fn set_pod_status(
+        &self,
+        pod: &Arc<Value>,
+        default: Scenario,
+        place: &pods::Placement,
+        creating: bool,
+    ) {
         let scenario = Scenario::of(pod, default);
         let restarts: i64 = if scenario.restarts() {
-            pods::hint(pod, "restarts").and_then(|r| r.parse().ok()).unwrap_or(6)
+            pods::hint(pod, "restarts")
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(6)
         } else {
             0
         };
@@ -112,7 +137,12 @@ impl Cluster {
         let existing = self.children(REPLICASETS, d);
         let revision = existing
             .iter()
-            .filter_map(|rs| rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"].as_str()?.parse::<i64>().ok())
+            .filter_map(|rs| {
+                rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                    .as_str()?
+                    .parse::<i64>()
+                    .ok()
+            })
             .max()
             .unwrap_or(0);
         for rs in &existing {
@@ -125,7 +155,11 @@ impl Cluster {
         }
         let current = existing.iter().find(|rs| name_of(rs) == rs_name);
         let this_revision = current
-            .and_then(|rs| rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"].as_str().map(str::to_string))
+            .and_then(|rs| {
+                rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                    .as_str()
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| (revision + 1).to_string());
         let mut selector = d["spec"]["selector"].clone();
         selector["matchLabels"]["pod-template-hash"] = json!(hash);
@@ -154,7 +188,16 @@ impl Cluster {
         let rs = self.store.put(REPLICASETS, rs);
         if current.is_none() {
             let at = created_of(&rs).unwrap_or_else(|| self.now());
-            self.record_event(d, "Normal", "ScalingReplicaSet", &format!("Scaled up replica set {rs_name} from 0 to {replicas}"), ("deployment-controller", ""), at, 1, None);
+            self.record_event(
+                d,
+                "Normal",
+                "ScalingReplicaSet",
+                &format!("Scaled up replica set {rs_name} from 0 to {replicas}"),
+                ("deployment-controller", ""),
+                at,
+                1,
+                None,
+            );
         }
         self.reconcile_replicaset(&rs);
         self.deployment_status(d);
@@ -171,7 +214,15 @@ impl Cluster {
         }
         for i in have.len()..want {
             let name = format!("{}-{}", name_of(rs), self.fresh_suffix(name_of(rs)));
-            self.create_pod(rs, &rs["spec"]["template"], &name, &[], i, Scenario::Healthy, None);
+            self.create_pod(
+                rs,
+                &rs["spec"]["template"],
+                &name,
+                &[],
+                i,
+                Scenario::Healthy,
+                None,
+            );
         }
         self.replicaset_status(rs);
     }
@@ -183,7 +234,9 @@ impl Cluster {
     }
 
     fn replicaset_status(&self, rs: &Value) {
-        let Some(rs) = self.store.get(REPLICASETS, ns_of(rs), name_of(rs)) else { return };
+        let Some(rs) = self.store.get(REPLICASETS, ns_of(rs), name_of(rs)) else {
+            return;
+        };
         let (n, ready) = self.pod_counts(&rs);
         let mut status = json!({"replicas": n, "fullyLabeledReplicas": n, "observedGeneration": rs["metadata"]["generation"]});
         if ready > 0 {
@@ -204,7 +257,9 @@ impl Cluster {
     }
 
     fn deployment_status(&self, d: &Value) {
-        let Some(d) = self.store.get(DEPLOYMENTS, ns_of(d), name_of(d)) else { return };
+        let Some(d) = self.store.get(DEPLOYMENTS, ns_of(d), name_of(d)) else {
+            return;
+        };
         let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
         let sets = self.children(REPLICASETS, &d);
         let hash = template_hash(&d["spec"]["template"]);
@@ -230,27 +285,50 @@ impl Cluster {
                 .unwrap_or_else(|| json!(rfc3339(now)))
         };
         let started = new_rs.and_then(|r| created_of(r)).unwrap_or(now);
-        let deadline = Duration::from_secs(d["spec"]["progressDeadlineSeconds"].as_u64().unwrap_or(600));
+        let deadline =
+            Duration::from_secs(d["spec"]["progressDeadlineSeconds"].as_u64().unwrap_or(600));
         let complete = ready >= want && updated == want && total == want;
         let (prog_status, prog_reason, prog_msg) = if complete {
-            ("True", "NewReplicaSetAvailable", format!("ReplicaSet \"{rs_name}\" has successfully progressed."))
+            (
+                "True",
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+            )
         } else if started + deadline < now {
-            ("False", "ProgressDeadlineExceeded", format!("ReplicaSet \"{rs_name}\" has timed out progressing."))
+            (
+                "False",
+                "ProgressDeadlineExceeded",
+                format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+            )
         } else {
-            ("True", "ReplicaSetUpdated", format!("ReplicaSet \"{rs_name}\" is progressing."))
+            (
+                "True",
+                "ReplicaSetUpdated",
+                format!("ReplicaSet \"{rs_name}\" is progressing."),
+            )
         };
         let avail = if available {
             json!({"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."})
         } else {
             json!({"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "message": "Deployment does not have minimum availability."})
         };
-        let mut conditions = vec![avail, json!({"type": "Progressing", "status": prog_status, "reason": prog_reason, "message": prog_msg})];
+        let mut conditions = vec![
+            avail,
+            json!({"type": "Progressing", "status": prog_status, "reason": prog_reason, "message": prog_msg}),
+        ];
         for c in &mut conditions {
             let t = c["type"].as_str().unwrap_or("").to_string();
-            let old_status = d["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|x| x["type"] == t.as_str())).map(|x| x["status"].clone());
+            let old_status = d["status"]["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|x| x["type"] == t.as_str()))
+                .map(|x| x["status"].clone());
             let changed = old_status.as_ref() != Some(&c["status"]);
             c["lastUpdateTime"] = json!(rfc3339(now));
-            c["lastTransitionTime"] = if changed { json!(rfc3339(started.max(now - Duration::from_secs(1)))) } else { since(&t) };
+            c["lastTransitionTime"] = if changed {
+                json!(rfc3339(started.max(now - Duration::from_secs(1))))
+            } else {
+                since(&t)
+            };
         }
         let mut status = json!({
             "observedGeneration": d["metadata"]["generation"],
@@ -287,7 +365,11 @@ impl Cluster {
         let revision = format!("{}-{}", name_of(s), template_hash(&s["spec"]["template"]));
         let have = self.children("pods", s);
         for p in &have {
-            let idx = name_of(p).rsplit('-').next().and_then(|i| i.parse::<usize>().ok()).unwrap_or(usize::MAX);
+            let idx = name_of(p)
+                .rsplit('-')
+                .next()
+                .and_then(|i| i.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
             if idx >= want {
                 self.store.delete("pods", ns_of(p), name_of(p));
             }
@@ -300,14 +382,24 @@ impl Cluster {
                     ("statefulset.kubernetes.io/pod-name", name.clone()),
                     ("apps.kubernetes.io/pod-index", i.to_string()),
                 ];
-                self.create_pod(s, &s["spec"]["template"], &name, &labels, i, Scenario::Healthy, None);
+                self.create_pod(
+                    s,
+                    &s["spec"]["template"],
+                    &name,
+                    &labels,
+                    i,
+                    Scenario::Healthy,
+                    None,
+                );
             }
         }
         self.statefulset_status(s, &revision);
     }
 
     fn statefulset_status(&self, s: &Value, revision: &str) {
-        let Some(s) = self.store.get(STATEFULSETS, ns_of(s), name_of(s)) else { return };
+        let Some(s) = self.store.get(STATEFULSETS, ns_of(s), name_of(s)) else {
+            return;
+        };
         let (n, ready) = self.pod_counts(&s);
         let status = json!({
             "observedGeneration": s["metadata"]["generation"],
@@ -319,7 +411,12 @@ impl Cluster {
 
     /// DaemonSet: one pod per node whose taints the template tolerates.
     pub(crate) fn reconcile_daemonset(&self, ds: &Arc<Value>) {
-        let nodes: Vec<_> = self.store.all("nodes").into_iter().filter(|n| super::tolerates(&ds["spec"]["template"]["spec"], n)).collect();
+        let nodes: Vec<_> = self
+            .store
+            .all("nodes")
+            .into_iter()
+            .filter(|n| super::tolerates(&ds["spec"]["template"]["spec"], n))
+            .collect();
         let have = self.children("pods", ds);
         let revision = template_hash(&ds["spec"]["template"]);
         for (i, node) in nodes.iter().enumerate() {
@@ -328,14 +425,27 @@ impl Cluster {
                 continue;
             }
             let name = format!("{}-{}", name_of(ds), self.fresh_suffix(name_of(ds)));
-            let labels = [("controller-revision-hash", revision.clone()), ("pod-template-generation", "1".to_string())];
-            self.create_pod(ds, &ds["spec"]["template"], &name, &labels, i, Scenario::Healthy, Some(node));
+            let labels = [
+                ("controller-revision-hash", revision.clone()),
+                ("pod-template-generation", "1".to_string()),
+            ];
+            self.create_pod(
+                ds,
+                &ds["spec"]["template"],
+                &name,
+                &labels,
+                i,
+                Scenario::Healthy,
+                Some(node),
+            );
         }
         self.daemonset_status(ds, nodes.len() as i64);
     }
 
     fn daemonset_status(&self, ds: &Value, desired: i64) {
-        let Some(ds) = self.store.get(DAEMONSETS, ns_of(ds), name_of(ds)) else { return };
+        let Some(ds) = self.store.get(DAEMONSETS, ns_of(ds), name_of(ds)) else {
+            return;
+        };
         let (n, ready) = self.pod_counts(&ds);
         let mut status = json!({
             "observedGeneration": ds["metadata"]["generation"],
@@ -355,14 +465,20 @@ impl Cluster {
         if have.is_empty() {
             let uid = uid_of(job).to_string();
             let mut template = job["spec"]["template"].clone();
-            template["spec"]["restartPolicy"] = template["spec"]["restartPolicy"].as_str().map(|p| json!(p)).unwrap_or(json!("Never"));
+            template["spec"]["restartPolicy"] = template["spec"]["restartPolicy"]
+                .as_str()
+                .map(|p| json!(p))
+                .unwrap_or(json!("Never"));
             let labels = [
                 ("batch.kubernetes.io/controller-uid", uid.clone()),
                 ("batch.kubernetes.io/job-name", name_of(job).to_string()),
                 ("controller-uid", uid),
                 ("job-name", name_of(job).to_string()),
             ];
-            let failing = Scenario::of(&json!({"metadata": template["metadata"]}), Scenario::Completed) == Scenario::Failed;
+            let failing = Scenario::of(
+                &json!({"metadata": template["metadata"]}),
+                Scenario::Completed,
+            ) == Scenario::Failed;
             // A failing job retries up to its backoffLimit; two attempts are enough to show it.
             let runs = if failing { 2 } else { completions };
             for i in 0..runs {
@@ -374,16 +490,25 @@ impl Cluster {
     }
 
     pub(crate) fn job_status(&self, job: &Value) {
-        let Some(job) = self.store.get(JOBS, ns_of(job), name_of(job)) else { return };
+        let Some(job) = self.store.get(JOBS, ns_of(job), name_of(job)) else {
+            return;
+        };
         let pods = self.children("pods", &job);
-        let succeeded = pods.iter().filter(|p| pods::phase(p) == "Succeeded").count() as i64;
+        let succeeded = pods
+            .iter()
+            .filter(|p| pods::phase(p) == "Succeeded")
+            .count() as i64;
         let failed = pods.iter().filter(|p| pods::phase(p) == "Failed").count() as i64;
         let active = pods.len() as i64 - succeeded - failed;
         let completions = job["spec"]["completions"].as_i64().unwrap_or(1);
         let start = created_of(&job).unwrap_or_else(|| self.now()) + Duration::from_secs(1);
         let end = pods
             .iter()
-            .filter_map(|p| p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"].as_str().and_then(parse))
+            .filter_map(|p| {
+                p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
+                    .as_str()
+                    .and_then(parse)
+            })
             .max()
             .unwrap_or(start);
         let mut status = json!({"startTime": rfc3339(start), "active": active, "succeeded": succeeded, "failed": failed, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}});
@@ -412,15 +537,21 @@ impl Cluster {
 
     /// CronJob: the Jobs of its most recent schedule times, within the history limits.
     pub(crate) fn reconcile_cronjob(&self, cj: &Arc<Value>) {
-        let Some(schedule) = super::cron::Schedule::parse(str_at(cj, &["spec", "schedule"])) else { return };
-        let keep = cj["spec"]["successfulJobsHistoryLimit"].as_u64().unwrap_or(3) as usize;
+        let Some(schedule) = super::cron::Schedule::parse(str_at(cj, &["spec", "schedule"])) else {
+            return;
+        };
+        let keep = cj["spec"]["successfulJobsHistoryLimit"]
+            .as_u64()
+            .unwrap_or(3) as usize;
         let now = self.now();
         let times = schedule.last(now, keep.max(1));
         let existing = self.children(JOBS, cj);
         for t in times.iter().rev() {
             let minutes = crate::clock::unix(*t) / 60;
             let name = format!("{}-{minutes}", name_of(cj));
-            if existing.iter().any(|j| name_of(j) == name) || self.store.get(JOBS, ns_of(cj), &name).is_some() {
+            if existing.iter().any(|j| name_of(j) == name)
+                || self.store.get(JOBS, ns_of(cj), &name).is_some()
+            {
                 continue;
             }
             let tmpl = &cj["spec"]["jobTemplate"];
@@ -470,12 +601,20 @@ impl Cluster {
 
     /// HPA: desired = ceil(current × utilisation / target), clamped to [min, max].
     pub(crate) fn reconcile_hpa(&self, hpa: &Value) {
-        let Some(hpa) = self.store.get(HPAS, ns_of(hpa), name_of(hpa)) else { return };
+        let Some(hpa) = self.store.get(HPAS, ns_of(hpa), name_of(hpa)) else {
+            return;
+        };
         let target = &hpa["spec"]["scaleTargetRef"];
         if target["kind"] != "Deployment" {
             return;
         }
-        let Some(d) = self.store.get(DEPLOYMENTS, ns_of(&hpa), target["name"].as_str().unwrap_or("")) else { return };
+        let Some(d) = self.store.get(
+            DEPLOYMENTS,
+            ns_of(&hpa),
+            target["name"].as_str().unwrap_or(""),
+        ) else {
+            return;
+        };
         let min = hpa["spec"]["minReplicas"].as_i64().unwrap_or(1);
         let max = hpa["spec"]["maxReplicas"].as_i64().unwrap_or(1);
         let target_util = hpa["spec"]["metrics"]
@@ -487,13 +626,26 @@ impl Cluster {
             .store
             .all("pods")
             .into_iter()
-            .filter(|p| ns_of(p) == ns_of(&d) && pods::is_ready(p) && crate::selector_matches(&d["spec"]["selector"], p))
+            .filter(|p| {
+                ns_of(p) == ns_of(&d)
+                    && pods::is_ready(p)
+                    && crate::selector_matches(&d["spec"]["selector"], p)
+            })
             .collect();
         let now = self.now();
-        let utils: Vec<f64> = pods.iter().filter_map(|p| crate::metrics::cpu_utilisation(p, now)).collect();
+        let utils: Vec<f64> = pods
+            .iter()
+            .filter_map(|p| crate::metrics::cpu_utilisation(p, now))
+            .collect();
         let current = d["spec"]["replicas"].as_i64().unwrap_or(1);
-        let util = if utils.is_empty() { None } else { Some(utils.iter().sum::<f64>() / utils.len() as f64) };
-        let raw = util.map(|u| (current as f64 * u / target_util as f64).ceil() as i64).unwrap_or(current);
+        let util = if utils.is_empty() {
+            None
+        } else {
+            Some(utils.iter().sum::<f64>() / utils.len() as f64)
+        };
+        let raw = util
+            .map(|u| (current as f64 * u / target_util as f64).ceil() as i64)
+            .unwrap_or(current);
         let desired = raw.clamp(min, max);
         if desired != current {
             let mut d2 = (*d).clone();
@@ -523,7 +675,11 @@ impl Cluster {
             status["currentMetrics"] = json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": u.round() as i64, "averageValue": format!("{}m", crate::metrics::avg_cpu_millis(&pods, now).round() as i64)}}}]);
         }
         if desired != min {
-            status["lastScaleTime"] = json!(rfc3339(created_of(&d).map(|c| c.max(now - Duration::from_secs(3000))).unwrap_or(now)));
+            status["lastScaleTime"] = json!(rfc3339(
+                created_of(&d)
+                    .map(|c| c.max(now - Duration::from_secs(3000)))
+                    .unwrap_or(now)
+            ));
         }
         let strip = |s: &Value| {
             let mut s = s.clone();
@@ -544,7 +700,13 @@ impl Cluster {
 
     /// Recomputes the status of every workload in a namespace (after pods changed).
     pub(crate) fn refresh_owners(&self, ns: &str) {
-        let in_ns = |r: &str| -> Vec<Arc<Value>> { self.store.all(r).into_iter().filter(|o| ns_of(o) == ns).collect() };
+        let in_ns = |r: &str| -> Vec<Arc<Value>> {
+            self.store
+                .all(r)
+                .into_iter()
+                .filter(|o| ns_of(o) == ns)
+                .collect()
+        };
         for rs in in_ns(REPLICASETS) {
             self.replicaset_status(&rs);
         }
@@ -557,7 +719,10 @@ impl Cluster {
         }
         let nodes = self.store.all("nodes");
         for ds in in_ns(DAEMONSETS) {
-            let desired = nodes.iter().filter(|n| super::tolerates(&ds["spec"]["template"]["spec"], n)).count() as i64;
+            let desired = nodes
+                .iter()
+                .filter(|n| super::tolerates(&ds["spec"]["template"]["spec"], n))
+                .count() as i64;
             self.daemonset_status(&ds, desired);
         }
         for j in in_ns(JOBS) {
@@ -593,7 +758,8 @@ impl Cluster {
             status = json!({});
         }
         if !status["allocatable"].is_object() {
-            status["allocatable"] = json!({"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "95Gi"});
+            status["allocatable"] =
+                json!({"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "95Gi"});
         }
         if !status["capacity"].is_object() {
             status["capacity"] = status["allocatable"].clone();
@@ -620,15 +786,25 @@ impl Cluster {
             changed = true;
         }
         if o["spec"]["clusterIP"].is_null() {
-            let ip = format!("10.96.{}.{}", (crate::controller::suffix(name_of(svc), 1).as_bytes()[0] % 200) + 1, self.store.all("services").len() % 250 + 2);
+            let ip = format!(
+                "10.96.{}.{}",
+                (crate::controller::suffix(name_of(svc), 1).as_bytes()[0] % 200) + 1,
+                self.store.all("services").len() % 250 + 2
+            );
             o["spec"]["clusterIP"] = json!(ip.clone());
             o["spec"]["clusterIPs"] = json!([ip]);
             changed = true;
         }
         if o["spec"]["type"] == "NodePort" || o["spec"]["type"] == "LoadBalancer" {
-            for (i, p) in o["spec"]["ports"].as_array_mut().into_iter().flatten().enumerate() {
+            for (i, p) in o["spec"]["ports"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if p["nodePort"].is_null() {
-                    p["nodePort"] = json!(30000 + (self.store.all("services").len() * 7 + i) % 2767);
+                    p["nodePort"] =
+                        json!(30000 + (self.store.all("services").len() * 7 + i) % 2767);
                     changed = true;
                 }
             }

@@ -11,8 +11,13 @@ use demo_cluster::{Options, Running, SimConfig};
 pub async fn start() -> Running {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clusters/demo-clusters.yaml");
     let config = SimConfig::load(&path).expect("bundled config loads");
-    let opts = Options { bookmark_every: std::time::Duration::from_millis(200), ..Options::default() };
-    demo_cluster::start(&config, &opts).await.expect("simulator starts")
+    let opts = Options {
+        bookmark_every: std::time::Duration::from_millis(200),
+        ..Options::default()
+    };
+    demo_cluster::start(&config, &opts)
+        .await
+        .expect("simulator starts")
 }
 
 /// A kube client for a cluster with a bearer token, verifying TLS against the cluster's CA.
@@ -24,13 +29,19 @@ pub async fn client(running: &Running, cluster: &str, token: &str) -> kube::Clie
         c.ca_data().expect("TLS is on"),
     );
     let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("kubeconfig parses");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.expect("config");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .expect("config");
     kube::Client::try_from(cfg).expect("client")
 }
 
 /// A client for greenroom-demo with its reader token.
 pub async fn reader(running: &Running) -> kube::Client {
-    let token = running.cluster("greenroom-demo").and_then(|c| c.token("greenroom-reader")).expect("reader token").to_string();
+    let token = running
+        .cluster("greenroom-demo")
+        .and_then(|c| c.token("greenroom-reader"))
+        .expect("reader token")
+        .to_string();
     client(running, "greenroom-demo", &token).await
 }
 
@@ -52,13 +63,25 @@ pub fn api_code(e: &kube::Error) -> Option<u16> {
 /// One request to the control API (plain HTTP/1.1 on loopback): (status, body).
 pub async fn control(running: &Running, method: &str, path: &str, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = running.control_url.trim_start_matches("http://").to_string();
-    let mut s = tokio::net::TcpStream::connect(&addr).await.expect("control API reachable");
+    let addr = running
+        .control_url
+        .trim_start_matches("http://")
+        .to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("control API reachable");
     let req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     s.write_all(req.as_bytes()).await.expect("write");
     let mut out = String::new();
     s.read_to_string(&mut out).await.expect("read");
-    let code = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let code = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (code, body)
 }

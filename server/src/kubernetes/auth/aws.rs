@@ -19,7 +19,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+use aws_sigv4::http_request::{
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+};
 use aws_sigv4::sign::v4;
 use base64::Engine;
 
@@ -47,18 +49,32 @@ pub struct AwsCredentials {
 
 impl std::fmt::Debug for AwsCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsCredentials").field("access_key_id", &self.access_key_id).field("expires", &self.expires).finish_non_exhaustive()
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
     }
 }
 
 impl AwsCredentials {
     fn from_keys(k: &StaticKeys) -> Self {
-        Self { access_key_id: k.access_key_id.clone(), secret_access_key: k.secret_access_key.clone(), session_token: None, expires: None }
+        Self {
+            access_key_id: k.access_key_id.clone(),
+            secret_access_key: k.secret_access_key.clone(),
+            session_token: None,
+            expires: None,
+        }
     }
 
     /// As the AWS SDK's credentials (turned into aws-sigv4's signing identity with `.into()`).
     pub fn sdk(&self) -> Credentials {
-        Credentials::new(&self.access_key_id, &self.secret_access_key, self.session_token.clone(), self.expires, "greenroom")
+        Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            self.expires,
+            "greenroom",
+        )
     }
 
     fn fresh(&self, now: SystemTime) -> bool {
@@ -84,8 +100,17 @@ pub enum AwsError {
 }
 
 /// The EKS token for a cluster id, from credentials, at a time (pure; unit-tested).
-pub fn eks_token(creds: &AwsCredentials, region: &str, cluster_id: &str, time: SystemTime) -> Result<String, AwsError> {
-    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+pub fn eks_token(
+    creds: &AwsCredentials,
+    region: &str,
+    cluster_id: &str,
+    time: SystemTime,
+) -> Result<String, AwsError> {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
     let host = format!("sts.{region}.{suffix}");
     let base = format!("https://{host}/?Action=GetCallerIdentity&Version=2011-06-15");
     let headers = [("host", host.as_str()), ("x-k8s-aws-id", cluster_id)];
@@ -102,14 +127,29 @@ pub fn eks_token(creds: &AwsCredentials, region: &str, cluster_id: &str, time: S
         .build()
         .map_err(|e| AwsError::Sign(e.to_string()))?
         .into();
-    let signable = SignableRequest::new("GET", base.as_str(), headers.into_iter(), SignableBody::Bytes(&[])).map_err(|e| AwsError::Sign(e.to_string()))?;
-    let (instructions, _) = sign(signable, &params).map_err(|e| AwsError::Sign(e.to_string()))?.into_parts();
+    let signable = SignableRequest::new(
+        "GET",
+        base.as_str(),
+        headers.into_iter(),
+        SignableBody::Bytes(&[]),
+    )
+    .map_err(|e| AwsError::Sign(e.to_string()))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| AwsError::Sign(e.to_string()))?
+        .into_parts();
     let mut url = base;
     for (k, v) in instructions.params() {
         url.push('&');
-        url.push_str(&form_urlencoded::Serializer::new(String::new()).append_pair(k, v).finish());
+        url.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .append_pair(k, v)
+                .finish(),
+        );
     }
-    Ok(format!("k8s-aws-v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url)))
+    Ok(format!(
+        "k8s-aws-v1.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url)
+    ))
 }
 
 /// The strategy with its caches.
@@ -125,17 +165,25 @@ pub struct AwsAuth {
 
 fn account_of(arn: &str) -> Option<&str> {
     let parts: Vec<&str> = arn.split(':').collect();
-    (parts.len() >= 6 && parts[0] == "arn").then(|| parts[4]).filter(|a| !a.is_empty())
+    (parts.len() >= 6 && parts[0] == "arn")
+        .then(|| parts[4])
+        .filter(|a| !a.is_empty())
 }
 
 impl AwsAuth {
     /// From the `aws:` block and the environment.
     pub fn new(config: AwsConfig, env: &HashMap<String, String>) -> Self {
-        let env_keys = match (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")) {
+        let env_keys = match (
+            env.get("AWS_ACCESS_KEY_ID"),
+            env.get("AWS_SECRET_ACCESS_KEY"),
+        ) {
             (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => Some(AwsCredentials {
                 access_key_id: a.clone(),
                 secret_access_key: s.clone(),
-                session_token: env.get("AWS_SESSION_TOKEN").filter(|t| !t.is_empty()).cloned(),
+                session_token: env
+                    .get("AWS_SESSION_TOKEN")
+                    .filter(|t| !t.is_empty())
+                    .cloned(),
                 expires: None,
             }),
             _ => None,
@@ -157,33 +205,66 @@ impl AwsAuth {
     }
 
     fn region(&self, specific: Option<&String>) -> String {
-        specific.or(self.config.main.region.as_ref()).or(self.env_region.as_ref()).cloned().unwrap_or_else(|| "us-east-1".to_string())
+        specific
+            .or(self.config.main.region.as_ref())
+            .or(self.env_region.as_ref())
+            .cloned()
+            .unwrap_or_else(|| "us-east-1".to_string())
     }
 
     /// The bearer token for a cluster (cached).
     pub async fn token(&self, cluster: &ClusterDetails) -> Result<String, AwsError> {
-        let cluster_id = cluster.auth_metadata.get("kubernetes.io/x-k8s-aws-id").cloned().unwrap_or_else(|| cluster.name.clone());
-        let assume = cluster.auth_metadata.get("kubernetes.io/aws-assume-role").cloned();
-        let external = cluster.auth_metadata.get("kubernetes.io/aws-external-id").cloned();
-        let (creds, region) = self.credentials_for(assume.as_deref(), external.as_deref()).await?;
+        let cluster_id = cluster
+            .auth_metadata
+            .get("kubernetes.io/x-k8s-aws-id")
+            .cloned()
+            .unwrap_or_else(|| cluster.name.clone());
+        let assume = cluster
+            .auth_metadata
+            .get("kubernetes.io/aws-assume-role")
+            .cloned();
+        let external = cluster
+            .auth_metadata
+            .get("kubernetes.io/aws-external-id")
+            .cloned();
+        let (creds, region) = self
+            .credentials_for(assume.as_deref(), external.as_deref())
+            .await?;
         let key = format!("{cluster_id}|{}|{region}", creds.access_key_id);
         let now = SystemTime::now();
-        if let Some((token, at)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some((token, at)) = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             if *at + TOKEN_REUSE > now {
                 return Ok(token.clone());
             }
         }
         let token = eks_token(&creds, &region, &cluster_id, now)?;
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (token.clone(), now));
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (token.clone(), now));
         Ok(token)
     }
 
-    async fn credentials_for(&self, assume: Option<&str>, external: Option<&str>) -> Result<(AwsCredentials, String), AwsError> {
+    async fn credentials_for(
+        &self,
+        assume: Option<&str>,
+        external: Option<&str>,
+    ) -> Result<(AwsCredentials, String), AwsError> {
         let Some(arn) = assume else {
             return self.main_credentials().await;
         };
         let account = account_of(arn).ok_or_else(|| AwsError::BadArn(arn.to_string()))?;
-        let (base, region) = match self.config.accounts.iter().find(|a| a.account_id == account) {
+        let (base, region) = match self
+            .config
+            .accounts
+            .iter()
+            .find(|a| a.account_id == account)
+        {
             Some(acc) => self.account_credentials(acc).await?,
             None => self.main_credentials().await?,
         };
@@ -197,7 +278,12 @@ impl AwsAuth {
         let main = &self.config.main;
         let region = self.region(None);
         let single_account = || {
-            let with_keys: Vec<_> = self.config.accounts.iter().filter(|a| a.keys.is_some()).collect();
+            let with_keys: Vec<_> = self
+                .config
+                .accounts
+                .iter()
+                .filter(|a| a.keys.is_some())
+                .collect();
             (with_keys.len() == 1).then(|| with_keys[0])
         };
         let base = match (&main.keys, &self.env_keys) {
@@ -217,8 +303,17 @@ impl AwsAuth {
         Ok((creds, region))
     }
 
-    async fn main_account_id(&self, base: &AwsCredentials, region: &str) -> Result<String, AwsError> {
-        if let Some(id) = self.main_account.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+    async fn main_account_id(
+        &self,
+        base: &AwsCredentials,
+        region: &str,
+    ) -> Result<String, AwsError> {
+        if let Some(id) = self
+            .main_account
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             return Ok(id);
         }
         let id = self.sts.caller_account(base, region).await?;
@@ -226,7 +321,16 @@ impl AwsAuth {
         Ok(id)
     }
 
-    fn account_credentials<'a>(&'a self, acc: &'a crate::kubernetes::aws_config::Account) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(AwsCredentials, String), AwsError>> + Send + 'a>> {
+    fn account_credentials<'a>(
+        &'a self,
+        acc: &'a crate::kubernetes::aws_config::Account,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<(AwsCredentials, String), AwsError>>
+                + Send
+                + 'a,
+        >,
+    > {
         Box::pin(async move {
             let region = self.region(acc.region.as_ref().or(self.config.defaults.region.as_ref()));
             let base = match &acc.keys {
@@ -237,29 +341,59 @@ impl AwsAuth {
                     (None, None) => return Err(AwsError::NoCredentials),
                 },
             };
-            let role = acc.role_name.as_ref().or(self.config.defaults.role_name.as_ref());
+            let role = acc
+                .role_name
+                .as_ref()
+                .or(self.config.defaults.role_name.as_ref());
             let Some(role) = role else {
                 return Ok((base, region));
             };
-            let partition = acc.partition.as_ref().or(self.config.defaults.partition.as_ref()).map(String::as_str).unwrap_or("aws");
+            let partition = acc
+                .partition
+                .as_ref()
+                .or(self.config.defaults.partition.as_ref())
+                .map(String::as_str)
+                .unwrap_or("aws");
             let arn = format!("arn:{partition}:iam::{}:role/{role}", acc.account_id);
-            let external = acc.external_id.as_ref().or(self.config.defaults.external_id.as_ref());
-            let creds = self.assume(&base, &region, &arn, external.map(String::as_str)).await?;
+            let external = acc
+                .external_id
+                .as_ref()
+                .or(self.config.defaults.external_id.as_ref());
+            let creds = self
+                .assume(&base, &region, &arn, external.map(String::as_str))
+                .await?;
             Ok((creds, region))
         })
     }
 
-    async fn assume(&self, base: &AwsCredentials, region: &str, arn: &str, external: Option<&str>) -> Result<AwsCredentials, AwsError> {
+    async fn assume(
+        &self,
+        base: &AwsCredentials,
+        region: &str,
+        arn: &str,
+        external: Option<&str>,
+    ) -> Result<AwsCredentials, AwsError> {
         let key = format!("{arn}|{}|{}", external.unwrap_or(""), base.access_key_id);
         let now = SystemTime::now();
-        if let Some(c) = self.roles.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(c) = self
+            .roles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             if c.fresh(now) {
                 return Ok(c.clone());
             }
         }
-        let creds = self.sts.assume_role(base, region, arn, "greenroom", external).await?;
+        let creds = self
+            .sts
+            .assume_role(base, region, arn, "greenroom", external)
+            .await?;
         tracing::debug!(role = %arn, "assumed AWS role");
-        self.roles.lock().unwrap_or_else(|p| p.into_inner()).insert(key, creds.clone());
+        self.roles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, creds.clone());
         Ok(creds)
     }
 }
@@ -269,7 +403,12 @@ mod tests {
     use super::*;
 
     fn creds() -> AwsCredentials {
-        AwsCredentials { access_key_id: "AKIDEXAMPLE".into(), secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(), session_token: None, expires: None }
+        AwsCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            session_token: None,
+            expires: None,
+        }
     }
 
     /// 2026-11-24T10:00:00Z.
@@ -278,22 +417,47 @@ mod tests {
     }
 
     fn url_of(token: &str) -> String {
-        let b64 = token.strip_prefix("k8s-aws-v1.").unwrap_or_else(|| panic!("prefix"));
-        String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b64).unwrap_or_default()).unwrap_or_default()
+        let b64 = token
+            .strip_prefix("k8s-aws-v1.")
+            .unwrap_or_else(|| panic!("prefix"));
+        String::from_utf8(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(b64)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
     }
 
     #[test]
     fn eks_token_matches_an_independently_computed_signature() {
-        let token = eks_token(&creds(), "us-east-1", "backstage-tutorial-cluster", t0()).unwrap_or_else(|e| panic!("{e}"));
+        let token = eks_token(&creds(), "us-east-1", "backstage-tutorial-cluster", t0())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(!token.contains('='), "base64url without padding");
         let url = url_of(&token);
-        assert!(url.starts_with("https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"), "{url}");
-        let query: HashMap<String, String> = form_urlencoded::parse(url.split_once('?').map(|x| x.1).unwrap_or("").as_bytes()).into_owned().collect();
-        assert_eq!(query.get("X-Amz-Credential").map(String::as_str), Some("AKIDEXAMPLE/20261124/us-east-1/sts/aws4_request"));
-        assert_eq!(query.get("X-Amz-SignedHeaders").map(String::as_str), Some("host;x-k8s-aws-id"));
+        assert!(
+            url.starts_with(
+                "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"
+            ),
+            "{url}"
+        );
+        let query: HashMap<String, String> =
+            form_urlencoded::parse(url.split_once('?').map(|x| x.1).unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(
+            query.get("X-Amz-Credential").map(String::as_str),
+            Some("AKIDEXAMPLE/20261124/us-east-1/sts/aws4_request")
+        );
+        assert_eq!(
+            query.get("X-Amz-SignedHeaders").map(String::as_str),
+            Some("host;x-k8s-aws-id")
+        );
         assert_eq!(query.get("X-Amz-Expires").map(String::as_str), Some("60"));
         // Computed separately (Python hmac/hashlib, the SigV4 recipe from AWS's docs).
-        assert_eq!(query.get("X-Amz-Signature").map(String::as_str), Some("4c0151fe955998f9dc65594adf82bbaf8ef434bf9f4cb06ff23975572831534a"));
+        assert_eq!(
+            query.get("X-Amz-Signature").map(String::as_str),
+            Some("4c0151fe955998f9dc65594adf82bbaf8ef434bf9f4cb06ff23975572831534a")
+        );
         let other = eks_token(&creds(), "us-east-1", "another-cluster", t0()).unwrap_or_default();
         assert_ne!(url_of(&other), url);
     }
@@ -304,12 +468,18 @@ mod tests {
         c.session_token = Some("FQoGZXIvYXdzE//session".into());
         let url = url_of(&eks_token(&c, "eu-west-1", "c", t0()).unwrap_or_default());
         assert!(url.starts_with("https://sts.eu-west-1.amazonaws.com/"));
-        assert!(url.contains("X-Amz-Security-Token=FQoGZXIvYXdzE%2F%2Fsession"), "{url}");
+        assert!(
+            url.contains("X-Amz-Security-Token=FQoGZXIvYXdzE%2F%2Fsession"),
+            "{url}"
+        );
     }
 
     #[test]
     fn role_arns_name_their_account() {
-        assert_eq!(account_of("arn:aws:iam::123456789012:role/backstage"), Some("123456789012"));
+        assert_eq!(
+            account_of("arn:aws:iam::123456789012:role/backstage"),
+            Some("123456789012")
+        );
         assert_eq!(account_of("nonsense"), None);
     }
 }

@@ -57,14 +57,22 @@ impl Authenticator {
     /// From the `aws:` block and the process environment (read once).
     pub fn new(aws_config: super::aws_config::AwsConfig, env: &HashMap<String, String>) -> Self {
         Self {
-            service_account: service_account::ServiceAccountAuth::new(service_account::IN_CLUSTER_DIR.into()),
+            service_account: service_account::ServiceAccountAuth::new(
+                service_account::IN_CLUSTER_DIR.into(),
+            ),
             aws: aws::AwsAuth::new(aws_config, env),
         }
     }
 
     /// With a different in-cluster secrets directory and AWS parts (for tests and embedding).
-    pub fn with_parts(service_account: service_account::ServiceAccountAuth, aws: aws::AwsAuth) -> Self {
-        Self { service_account, aws }
+    pub fn with_parts(
+        service_account: service_account::ServiceAccountAuth,
+        aws: aws::AwsAuth,
+    ) -> Self {
+        Self {
+            service_account,
+            aws,
+        }
     }
 
     /// The AWS strategy (its counters are useful to callers that measure caching).
@@ -87,7 +95,9 @@ impl Authenticator {
             "serviceAccount" => self.service_account.credential(cluster),
             "aws" => Ok(Credential::Bearer(self.aws.token(cluster).await?)),
             "localKubectlProxy" => Ok(Credential::Anonymous),
-            p if super::config::UNSUPPORTED_PROVIDERS.contains(&p) => Err(AuthError::Unsupported(p.to_string())),
+            p if super::config::UNSUPPORTED_PROVIDERS.contains(&p) => {
+                Err(AuthError::Unsupported(p.to_string()))
+            }
             p => Err(AuthError::Unknown(p.to_string())),
         }
     }
@@ -103,7 +113,10 @@ mod tests {
             name: "c".into(),
             title: None,
             url: "http://127.0.0.1:8001".into(),
-            auth_metadata: BTreeMap::from([("kubernetes.io/auth-provider".to_string(), provider.to_string())]),
+            auth_metadata: BTreeMap::from([(
+                "kubernetes.io/auth-provider".to_string(),
+                provider.to_string(),
+            )]),
             service_account_token: None,
             ca_data: None,
             ca_file: None,
@@ -122,11 +135,31 @@ mod tests {
             service_account::ServiceAccountAuth::new("/nonexistent-greenroom-sa".into()),
             aws::AwsAuth::new(Default::default(), &HashMap::new()),
         );
-        assert_eq!(auth.credential(&cluster("localKubectlProxy")).await.ok(), Some(Credential::Anonymous));
-        let e = auth.credential(&cluster("google")).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            auth.credential(&cluster("localKubectlProxy")).await.ok(),
+            Some(Credential::Anonymous)
+        );
+        let e = auth
+            .credential(&cluster("google"))
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert_eq!(e, "authProvider 'google' is not supported by Greenroom yet (supported: serviceAccount, aws, localKubectlProxy)");
-        assert!(matches!(auth.credential(&cluster("serviceAccount")).await, Err(AuthError::NoServiceAccountToken(..))));
-        assert!(auth.credential(&cluster("aws")).await.err().map(|e| e.to_string()).unwrap_or_default().contains("no AWS credentials"));
-        assert_eq!(format!("{:?}", Credential::Bearer("secret".into())), "Bearer(<redacted>)");
+        assert!(matches!(
+            auth.credential(&cluster("serviceAccount")).await,
+            Err(AuthError::NoServiceAccountToken(..))
+        ));
+        assert!(auth
+            .credential(&cluster("aws"))
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("no AWS credentials"));
+        assert_eq!(
+            format!("{:?}", Credential::Bearer("secret".into())),
+            "Bearer(<redacted>)"
+        );
     }
 }

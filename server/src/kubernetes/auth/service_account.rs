@@ -22,7 +22,10 @@ pub struct ServiceAccountAuth {
 impl ServiceAccountAuth {
     /// Reads in-cluster secrets from `dir` (normally [`IN_CLUSTER_DIR`]).
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, cached: Mutex::new(None) }
+        Self {
+            dir,
+            cached: Mutex::new(None),
+        }
     }
 
     /// The in-cluster CA, if present.
@@ -36,15 +39,21 @@ impl ServiceAccountAuth {
             return Ok(Credential::Bearer(t.trim().to_string()));
         }
         let path = self.dir.join("token");
-        let missing = || AuthError::NoServiceAccountToken(cluster.name.clone(), path.display().to_string());
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).map_err(|_| missing())?;
+        let missing =
+            || AuthError::NoServiceAccountToken(cluster.name.clone(), path.display().to_string());
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|_| missing())?;
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, token)) = cached.as_ref() {
             if *at == modified {
                 return Ok(Credential::Bearer(token.clone()));
             }
         }
-        let token = std::fs::read_to_string(&path).map_err(|_| missing())?.trim().to_string();
+        let token = std::fs::read_to_string(&path)
+            .map_err(|_| missing())?
+            .trim()
+            .to_string();
         *cached = Some((modified, token.clone()));
         Ok(Credential::Bearer(token))
     }
@@ -60,7 +69,10 @@ mod tests {
             name: "c".into(),
             title: None,
             url: "https://127.0.0.1:6443".into(),
-            auth_metadata: BTreeMap::from([("kubernetes.io/auth-provider".to_string(), "serviceAccount".to_string())]),
+            auth_metadata: BTreeMap::from([(
+                "kubernetes.io/auth-provider".to_string(),
+                "serviceAccount".to_string(),
+            )]),
             service_account_token: token.map(str::to_string),
             ca_data: None,
             ca_file: None,
@@ -78,17 +90,32 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("greenroom-sa-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let auth = ServiceAccountAuth::new(dir.clone());
-        assert_eq!(auth.credential(&cluster(Some(" abc\n"))).ok(), Some(Credential::Bearer("abc".into())));
-        assert!(matches!(auth.credential(&cluster(None)), Err(AuthError::NoServiceAccountToken(..))));
+        assert_eq!(
+            auth.credential(&cluster(Some(" abc\n"))).ok(),
+            Some(Credential::Bearer("abc".into()))
+        );
+        assert!(matches!(
+            auth.credential(&cluster(None)),
+            Err(AuthError::NoServiceAccountToken(..))
+        ));
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("token"), "first\n").expect("write");
-        assert_eq!(auth.credential(&cluster(None)).ok(), Some(Credential::Bearer("first".into())));
+        assert_eq!(
+            auth.credential(&cluster(None)).ok(),
+            Some(Credential::Bearer("first".into()))
+        );
         // Rotation: a new file (new mtime) is read again.
         std::fs::write(dir.join("token"), "second").expect("write");
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
-        let f = std::fs::File::options().write(true).open(dir.join("token")).expect("open");
+        let f = std::fs::File::options()
+            .write(true)
+            .open(dir.join("token"))
+            .expect("open");
         f.set_modified(later).expect("mtime");
-        assert_eq!(auth.credential(&cluster(None)).ok(), Some(Credential::Bearer("second".into())));
+        assert_eq!(
+            auth.credential(&cluster(None)).ok(),
+            Some(Credential::Bearer("second".into()))
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

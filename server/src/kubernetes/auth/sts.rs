@@ -38,7 +38,9 @@ fn roots(env: &HashMap<String, String>) -> rustls::RootCertStore {
                         let _ = roots.add(rustls::pki_types::CertificateDer::from(c));
                     }
                 }
-                Err(e) => tracing::warn!(file = %bundle, error = %e, "AWS_CA_BUNDLE holds no usable certificate"),
+                Err(e) => {
+                    tracing::warn!(file = %bundle, error = %e, "AWS_CA_BUNDLE holds no usable certificate")
+                }
             },
             Err(e) => tracing::warn!(file = %bundle, error = %e, "cannot read AWS_CA_BUNDLE"),
         }
@@ -62,10 +64,26 @@ impl StsClient {
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map(|b| b.with_root_certificates(roots(env)).with_no_client_auth())
-            .unwrap_or_else(|_| rustls::ClientConfig::builder().with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth());
-        let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
-        let endpoint = env.get("AWS_ENDPOINT_URL_STS").or_else(|| env.get("AWS_ENDPOINT_URL")).filter(|e| !e.is_empty()).map(|e| e.trim_end_matches('/').to_string());
-        Self { endpoint, http: Client::builder(hyper_util::rt::TokioExecutor::new()).build(https), calls: AtomicU64::new(0) }
+            .unwrap_or_else(|_| {
+                rustls::ClientConfig::builder()
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth()
+            });
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let endpoint = env
+            .get("AWS_ENDPOINT_URL_STS")
+            .or_else(|| env.get("AWS_ENDPOINT_URL"))
+            .filter(|e| !e.is_empty())
+            .map(|e| e.trim_end_matches('/').to_string());
+        Self {
+            endpoint,
+            http: Client::builder(hyper_util::rt::TokioExecutor::new()).build(https),
+            calls: AtomicU64::new(0),
+        }
     }
 
     /// How many requests were sent to STS.
@@ -75,17 +93,33 @@ impl StsClient {
 
     fn endpoint(&self, region: &str) -> String {
         self.endpoint.clone().unwrap_or_else(|| {
-            let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
             format!("https://sts.{region}.{suffix}")
         })
     }
 
     /// One signed call; the XML body of a 200 answer.
-    async fn call(&self, creds: &AwsCredentials, region: &str, form: &[(&str, &str)]) -> Result<String, AwsError> {
+    async fn call(
+        &self,
+        creds: &AwsCredentials,
+        region: &str,
+        form: &[(&str, &str)],
+    ) -> Result<String, AwsError> {
         let url = format!("{}/", self.endpoint(region));
-        let uri: http::Uri = url.parse().map_err(|e| AwsError::Sts(format!("bad STS endpoint '{url}': {e}")))?;
-        let host = uri.authority().map(|a| a.as_str().to_string()).unwrap_or_default();
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| AwsError::Sts(format!("bad STS endpoint '{url}': {e}")))?;
+        let host = uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         let content_type = "application/x-www-form-urlencoded; charset=utf-8";
         let headers = [("host", host.as_str()), ("content-type", content_type)];
         let identity = creds.sdk().into();
@@ -98,45 +132,108 @@ impl StsClient {
             .build()
             .map_err(|e| AwsError::Sign(e.to_string()))?
             .into();
-        let signable = SignableRequest::new("POST", url.as_str(), headers.into_iter(), SignableBody::Bytes(body.as_bytes())).map_err(|e| AwsError::Sign(e.to_string()))?;
-        let (instructions, _) = sign(signable, &params).map_err(|e| AwsError::Sign(e.to_string()))?.into_parts();
-        let mut req = http::Request::post(uri).header("host", &host).header("content-type", content_type);
+        let signable = SignableRequest::new(
+            "POST",
+            url.as_str(),
+            headers.into_iter(),
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .map_err(|e| AwsError::Sign(e.to_string()))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| AwsError::Sign(e.to_string()))?
+            .into_parts();
+        let mut req = http::Request::post(uri)
+            .header("host", &host)
+            .header("content-type", content_type);
         for (k, v) in instructions.headers() {
             req = req.header(k, v);
         }
-        let req = req.body(Full::new(Bytes::from(body))).map_err(|e| AwsError::Sts(e.to_string()))?;
+        let req = req
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| AwsError::Sts(e.to_string()))?;
         self.calls.fetch_add(1, Ordering::Relaxed);
         let send = self.http.request(req);
         let resp = tokio::time::timeout(Duration::from_secs(10), send)
             .await
             .map_err(|_| AwsError::Sts(format!("STS at {url} did not answer within 10 s")))?
-            .map_err(|e| AwsError::Sts(format!("cannot reach STS at {url}: {}", crate::kubernetes::errors::chain(&e))))?;
+            .map_err(|e| {
+                AwsError::Sts(format!(
+                    "cannot reach STS at {url}: {}",
+                    crate::kubernetes::errors::chain(&e)
+                ))
+            })?;
         let status = resp.status();
-        let bytes = resp.into_body().collect().await.map_err(|e| AwsError::Sts(e.to_string()))?.to_bytes();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| AwsError::Sts(e.to_string()))?
+            .to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
             let code = xml_value(&text, "Code").unwrap_or("");
             let message = xml_value(&text, "Message").unwrap_or("");
-            return Err(AwsError::Sts(format!("STS answered {status}: {code}: {message}")));
+            return Err(AwsError::Sts(format!(
+                "STS answered {status}: {code}: {message}"
+            )));
         }
         Ok(text)
     }
 
     /// `AssumeRole`: temporary credentials for `role_arn`.
-    pub async fn assume_role(&self, creds: &AwsCredentials, region: &str, role_arn: &str, session: &str, external_id: Option<&str>) -> Result<AwsCredentials, AwsError> {
-        let mut form = vec![("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", role_arn), ("RoleSessionName", session)];
+    pub async fn assume_role(
+        &self,
+        creds: &AwsCredentials,
+        region: &str,
+        role_arn: &str,
+        session: &str,
+        external_id: Option<&str>,
+    ) -> Result<AwsCredentials, AwsError> {
+        let mut form = vec![
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", role_arn),
+            ("RoleSessionName", session),
+        ];
         if let Some(x) = external_id {
             form.push(("ExternalId", x));
         }
         let xml = self.call(creds, region, &form).await?;
-        let get = |t: &str| xml_value(&xml, t).map(str::to_string).ok_or_else(|| AwsError::Sts(format!("AssumeRole answer has no {t}")));
-        let expires = xml_value(&xml, "Expiration").and_then(|e| time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339).ok()).map(|d| SystemTime::UNIX_EPOCH + Duration::from_secs(d.unix_timestamp().max(0) as u64));
-        Ok(AwsCredentials { access_key_id: get("AccessKeyId")?, secret_access_key: get("SecretAccessKey")?, session_token: Some(get("SessionToken")?), expires })
+        let get = |t: &str| {
+            xml_value(&xml, t)
+                .map(str::to_string)
+                .ok_or_else(|| AwsError::Sts(format!("AssumeRole answer has no {t}")))
+        };
+        let expires = xml_value(&xml, "Expiration")
+            .and_then(|e| {
+                time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map(|d| {
+                SystemTime::UNIX_EPOCH + Duration::from_secs(d.unix_timestamp().max(0) as u64)
+            });
+        Ok(AwsCredentials {
+            access_key_id: get("AccessKeyId")?,
+            secret_access_key: get("SecretAccessKey")?,
+            session_token: Some(get("SessionToken")?),
+            expires,
+        })
     }
 
     /// `GetCallerIdentity`: the account id of the credentials.
-    pub async fn caller_account(&self, creds: &AwsCredentials, region: &str) -> Result<String, AwsError> {
-        let xml = self.call(creds, region, &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]).await?;
-        xml_value(&xml, "Account").map(str::to_string).ok_or_else(|| AwsError::Sts("GetCallerIdentity answer has no Account".into()))
+    pub async fn caller_account(
+        &self,
+        creds: &AwsCredentials,
+        region: &str,
+    ) -> Result<String, AwsError> {
+        let xml = self
+            .call(
+                creds,
+                region,
+                &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
+            )
+            .await?;
+        xml_value(&xml, "Account")
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::Sts("GetCallerIdentity answer has no Account".into()))
     }
 }
