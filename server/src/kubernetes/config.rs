@@ -215,18 +215,16 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
             let all = all_object_types();
             for name in &list {
                 if name != "customresources" && !all.iter().any(|t| &t.object_type == name) {
-                    errors.push(
-                        k.invalid_value(
-                            "objectTypes",
-                            format!(
+                    errors.push(k.invalid_value(
+                        "objectTypes",
+                        format!(
                                 "unknown object type '{name}' (expected one of {})",
                                 all.iter()
                                     .map(|t| t.object_type.as_str())
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
-                        ),
-                    );
+                    ));
                 }
             }
             all.into_iter()
