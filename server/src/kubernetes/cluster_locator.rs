@@ -19,22 +19,8 @@ use crate::catalog::store::Snapshot;
 /// The cluster `localKubectlProxy` stands for.
 pub fn local_proxy() -> ClusterDetails {
     ClusterDetails {
-        name: "local".into(),
-        title: None,
-        url: "http://127.0.0.1:8001".into(),
-        auth_metadata: BTreeMap::from([(
-            "kubernetes.io/auth-provider".to_string(),
-            "localKubectlProxy".to_string(),
-        )]),
-        service_account_token: None,
-        ca_data: None,
-        ca_file: None,
-        skip_tls_verify: false,
         skip_metrics_lookup: true,
-        dashboard_url: None,
-        dashboard_app: None,
-        dashboard_parameters: None,
-        custom_resources: Vec::new(),
+        ..ClusterDetails::new("local", "http://127.0.0.1:8001", "localKubectlProxy")
     }
 }
 

@@ -93,6 +93,28 @@ impl std::fmt::Debug for ClusterDetails {
 }
 
 impl ClusterDetails {
+    /// A cluster with a name, URL and auth provider, and every other setting at its default.
+    pub fn new(name: &str, url: &str, auth_provider: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            title: None,
+            url: url.to_string(),
+            auth_metadata: BTreeMap::from([(
+                "kubernetes.io/auth-provider".to_string(),
+                auth_provider.to_string(),
+            )]),
+            service_account_token: None,
+            ca_data: None,
+            ca_file: None,
+            skip_tls_verify: false,
+            skip_metrics_lookup: false,
+            dashboard_url: None,
+            dashboard_app: None,
+            dashboard_parameters: None,
+            custom_resources: Vec::new(),
+        }
+    }
+
     /// The auth provider name.
     pub fn auth_provider(&self) -> &str {
         self.auth_metadata

@@ -45,21 +45,7 @@ mod tests {
     use serde_json::json;
 
     fn cluster(name: &str) -> ClusterDetails {
-        ClusterDetails {
-            name: name.into(),
-            title: None,
-            url: "https://x".into(),
-            auth_metadata: Default::default(),
-            service_account_token: None,
-            ca_data: None,
-            ca_file: None,
-            skip_tls_verify: false,
-            skip_metrics_lookup: false,
-            dashboard_url: None,
-            dashboard_app: None,
-            dashboard_parameters: None,
-            custom_resources: vec![],
-        }
+        ClusterDetails::new(name, "https://x", "serviceAccount")
     }
 
     fn names(v: Vec<ClusterDetails>) -> Vec<String> {

@@ -106,27 +106,9 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn cluster(provider: &str) -> ClusterDetails {
-        ClusterDetails {
-            name: "c".into(),
-            title: None,
-            url: "http://127.0.0.1:8001".into(),
-            auth_metadata: BTreeMap::from([(
-                "kubernetes.io/auth-provider".to_string(),
-                provider.to_string(),
-            )]),
-            service_account_token: None,
-            ca_data: None,
-            ca_file: None,
-            skip_tls_verify: false,
-            skip_metrics_lookup: false,
-            dashboard_url: None,
-            dashboard_app: None,
-            dashboard_parameters: None,
-            custom_resources: vec![],
-        }
+        ClusterDetails::new("c", "http://127.0.0.1:8001", provider)
     }
 
     #[tokio::test]

@@ -62,26 +62,11 @@ impl ServiceAccountAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn cluster(token: Option<&str>) -> ClusterDetails {
         ClusterDetails {
-            name: "c".into(),
-            title: None,
-            url: "https://127.0.0.1:6443".into(),
-            auth_metadata: BTreeMap::from([(
-                "kubernetes.io/auth-provider".to_string(),
-                "serviceAccount".to_string(),
-            )]),
             service_account_token: token.map(str::to_string),
-            ca_data: None,
-            ca_file: None,
-            skip_tls_verify: false,
-            skip_metrics_lookup: false,
-            dashboard_url: None,
-            dashboard_app: None,
-            dashboard_parameters: None,
-            custom_resources: vec![],
+            ..ClusterDetails::new("c", "https://127.0.0.1:6443", "serviceAccount")
         }
     }
 
