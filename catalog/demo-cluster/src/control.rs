@@ -43,6 +43,35 @@ fn find(c: &Control, name: &str) -> Result<Arc<Cluster>, Response> {
         .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("no cluster '{name}'")))
 }
 
+/// The cluster, resource type and namespace (`-` = cluster-scoped) an object path names.
+fn object_target(
+    c: &Control,
+    cluster: &str,
+    resource: &str,
+    ns: String,
+) -> Result<(Arc<Cluster>, crate::resources::ResourceType, String), Response> {
+    let k = find(c, cluster)?;
+    let ty = resource_id(&k, resource)
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("no resource '{resource}'")))?;
+    let ns = if ns == "-" { String::new() } else { ns };
+    Ok((k, ty, ns))
+}
+
+/// The cluster and one of its pods.
+fn pod_of(
+    c: &Control,
+    cluster: &str,
+    ns: &str,
+    pod: &str,
+) -> Result<(Arc<Cluster>, Arc<Value>), Response> {
+    let k = find(c, cluster)?;
+    let p = k
+        .store
+        .get("pods", ns, pod)
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found")))?;
+    Ok((k, p))
+}
+
 /// The control router.
 pub fn router(control: Arc<Control>) -> Router {
     Router::new()
@@ -161,14 +190,10 @@ async fn patch_object(
     Path((name, resource, ns, obj)): Path<(String, String, String, String)>,
     Json(patch): Json<Value>,
 ) -> Response {
-    let k = match find(&c, &name) {
-        Ok(k) => k,
+    let (k, ty, ns) = match object_target(&c, &name, &resource, ns) {
+        Ok(t) => t,
         Err(e) => return e,
     };
-    let Some(ty) = resource_id(&k, &resource) else {
-        return err(StatusCode::NOT_FOUND, format!("no resource '{resource}'"));
-    };
-    let ns = if ns == "-" { String::new() } else { ns };
     let Some(current) = k.store.get(&ty.id(), &ns, &obj) else {
         return err(
             StatusCode::NOT_FOUND,
@@ -195,14 +220,10 @@ async fn delete_object(
     State(c): S,
     Path((name, resource, ns, obj)): Path<(String, String, String, String)>,
 ) -> Response {
-    let k = match find(&c, &name) {
-        Ok(k) => k,
+    let (k, ty, ns) = match object_target(&c, &name, &resource, ns) {
+        Ok(t) => t,
         Err(e) => return e,
     };
-    let Some(ty) = resource_id(&k, &resource) else {
-        return err(StatusCode::NOT_FOUND, format!("no resource '{resource}'"));
-    };
-    let ns = if ns == "-" { String::new() } else { ns };
     match k.delete(&ty.id(), &ns, &obj) {
         Some(o) => {
             // Owners recompute their status after a child goes (a ReplicaSet replaces a pod).
@@ -231,14 +252,10 @@ fn reconcile_owner(k: &Cluster, deleted: &Value) {
     else {
         return;
     };
-    if let Some(o) = k.store.get(&ty.id(), ns, name) {
-        if kind != "Job" {
+    // A Job's pods are not replaced: they ran to their end.
+    if kind != "Job" {
+        if let Some(o) = k.store.get(&ty.id(), ns, name) {
             k.reconcile(kind, &o);
-        }
-    }
-    if kind == "ReplicaSet" {
-        if let Some(rs) = k.store.get(&ty.id(), ns, name) {
-            k.reconcile("ReplicaSet", &rs);
         }
     }
 }
@@ -247,12 +264,9 @@ async fn restart_pod(
     State(c): S,
     Path((name, ns, pod)): Path<(String, String, String)>,
 ) -> Response {
-    let k = match find(&c, &name) {
-        Ok(k) => k,
+    let (k, p) = match pod_of(&c, &name, &ns, &pod) {
+        Ok(t) => t,
         Err(e) => return e,
-    };
-    let Some(p) = k.store.get("pods", &ns, &pod) else {
-        return err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found"));
     };
     k.restart(&p);
     k.refresh_owners(&ns);
@@ -276,12 +290,9 @@ async fn add_log(
     Path((name, ns, pod)): Path<(String, String, String)>,
     Json(l): Json<LogLine>,
 ) -> Response {
-    let k = match find(&c, &name) {
-        Ok(k) => k,
+    let (k, p) = match pod_of(&c, &name, &ns, &pod) {
+        Ok(t) => t,
         Err(e) => return e,
-    };
-    let Some(p) = k.store.get("pods", &ns, &pod) else {
-        return err(StatusCode::NOT_FOUND, format!("pod {ns}/{pod} not found"));
     };
     let container = match crate::logs::pick_container(&p, l.container.as_deref()) {
         Ok(c) => c,

@@ -63,6 +63,42 @@ async fn apply_patch_delete_through_the_control_api() {
 }
 
 #[tokio::test]
+async fn a_deleted_pod_is_replaced_by_its_replicaset() {
+    let running = common::start().await;
+    let pods: Api<Pod> = Api::namespaced(common::reader(&running).await, "storefront");
+    let sel = ListParams::default().labels("backstage.io/kubernetes-id=storefront-web");
+    let before: Vec<String> = pods
+        .list(&sel)
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    let (code, _) = common::control(
+        &running,
+        "DELETE",
+        &format!(
+            "/clusters/greenroom-demo/objects/pods/storefront/{}",
+            before[0]
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(code, 200);
+    let after: Vec<String> = pods
+        .list(&sel)
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert!(!after.contains(&before[0]));
+}
+
+#[tokio::test]
 async fn faults_and_counters_through_the_control_api() {
     let running = common::start().await;
     let (code, _) = common::control(&running, "DELETE", "/clusters/greenroom-demo/stats", "").await;

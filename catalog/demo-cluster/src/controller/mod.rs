@@ -172,6 +172,7 @@ impl Cluster {
             "Namespace" => self.namespace_status(object),
             "Node" => self.node_status(object),
             "Deployment" => self.reconcile_deployment(object),
+            "ReplicaSet" => self.reconcile_replicaset(object),
             "StatefulSet" => self.reconcile_statefulset(object),
             "DaemonSet" => self.reconcile_daemonset(object),
             "Job" => self.reconcile_job(object),
