@@ -86,12 +86,9 @@ async fn list_all(
             uri.push_str("&continue=");
             uri.push_str(&percent_encoding::utf8_percent_encode(c, URI_COMPONENT).to_string());
         }
-        let mut req = http::Request::get(uri).header(http::header::ACCEPT, "application/json");
-        if let Credential::Bearer(t) = credential {
-            req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let req = req.body(Vec::new()).map_err(kube::Error::HttpError)?;
-        let mut page: Value = client.request(req).await?;
+        let mut page: Value = client
+            .request(request(credential, &uri, "application/json")?)
+            .await?;
         if kind.is_empty() {
             kind = page["kind"].as_str().unwrap_or("").to_string();
         }
