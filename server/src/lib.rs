@@ -7,6 +7,7 @@
 //! - [`settings`]: the typed keys Greenroom reads from that config.
 //! - [`kubernetes`]: clusters, credentials and the entity → workload lookup.
 //! - [`http`]: the axum router and serve loop.
+//! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`backend`]: what server functions can reach ([`app::backend::Backend`]).
 //! - [`site`]: where the built wasm/JS/CSS assets are.
 //! - [`telemetry`]: logging.
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod kubernetes;
+pub mod metrics;
 pub mod settings;
 pub mod site;
 pub mod telemetry;

@@ -247,13 +247,13 @@ async fn run_server(
         catalog_config,
         url_reader,
     ));
+    let metrics = Arc::new(server::metrics::Registry::default());
     let kubernetes = kubernetes_config.map(|k| {
         let auth = kubernetes::auth::Authenticator::new(aws_config, &environment());
-        Arc::new(kubernetes::KubernetesService::new(
-            k,
-            auth,
-            Arc::clone(&store),
-        ))
+        Arc::new(
+            kubernetes::KubernetesService::new(k, auth, Arc::clone(&store))
+                .with_registry(Arc::clone(&metrics)),
+        )
     });
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
@@ -264,6 +264,7 @@ async fn run_server(
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes,
+        metrics,
     };
     tracing::info!(
         %addr,

@@ -180,7 +180,60 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
 pub fn ui_routes<S: Clone + Send + Sync + 'static>(service: Arc<KubernetesService>) -> Router<S> {
     Router::new()
         .route("/api/greenroom/kubernetes/logs", get(download_logs))
+        .route("/api/greenroom/kubernetes/live", get(live))
         .with_state(service)
+}
+
+#[derive(serde::Deserialize)]
+struct LiveQuery {
+    entity: String,
+}
+
+/// The tab's live view as Server-Sent Events: `event: view` frames (the `KubernetesView` JSON),
+/// sent when the view changes; the current frame first unless `Last-Event-ID` says the browser
+/// already has it (EventSource sends it when it reconnects). 404 for an unknown entity, 503 when
+/// the watch cache is off (the tab then polls).
+async fn live(
+    State(svc): Svc,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LiveQuery>,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    if svc.cache().is_none() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "live updates need kubernetes.cache.enabled",
+        )
+            .into_response();
+    }
+    let sub = match svc.subscribe(&q.entity) {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    };
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let stream = futures_util::stream::unfold((sub, last_seen), |(mut sub, mut last)| async move {
+        loop {
+            let frame = sub.rx.borrow_and_update().clone();
+            if let Some(f) = frame.filter(|f| last.as_deref() != Some(f.id.as_str())) {
+                last = Some(f.id.clone());
+                let event = Event::default()
+                    .event(f.event)
+                    .id(f.id.clone())
+                    .retry(std::time::Duration::from_secs(1))
+                    .data(&*f.data);
+                return Some((Ok::<_, std::convert::Infallible>(event), (sub, last)));
+            }
+            if sub.rx.changed().await.is_err() {
+                return None;
+            }
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response()
 }
 
 #[derive(serde::Deserialize)]

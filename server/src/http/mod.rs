@@ -8,6 +8,7 @@ mod auth;
 pub mod catalog_api;
 mod health;
 pub mod kubernetes_api;
+mod observability;
 
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     /// The Kubernetes service, when `kubernetes:` is configured (else its routes are absent, as
     /// in Backstage).
     pub kubernetes: Option<Arc<crate::kubernetes::KubernetesService>>,
+    /// Prometheus metrics, served at `/metrics` (the Kubernetes service counts into it too).
+    pub metrics: Arc<crate::metrics::Registry>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,6 +67,10 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .merge(health::routes())
+        .merge(observability::routes(
+            Arc::clone(&state.metrics),
+            state.kubernetes.clone(),
+        ))
         .merge(kubernetes)
         .merge(catalog_api::routes(
             Arc::clone(&state.catalog),
@@ -77,6 +84,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            observability::track,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

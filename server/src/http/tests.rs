@@ -77,6 +77,7 @@ fn state(title: &str) -> AppState {
         catalog,
         static_tokens: Arc::new(Vec::new()),
         kubernetes: None,
+        metrics: Arc::default(),
     }
 }
 

@@ -157,6 +157,80 @@ pub struct KubernetesConfig {
     pub timeout: Duration,
     /// How often the tab refreshes (`kubernetes.frontend.refreshIntervalMs`, default 10 s).
     pub refresh_interval_ms: u64,
+    /// The watch cache (`kubernetes.cache`, Greenroom's own block).
+    pub cache: CacheConfig,
+}
+
+/// `kubernetes.cache`: how objects are kept in memory between lookups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheConfig {
+    /// `enabled` (default true): false lists on every lookup, as Backstage does.
+    pub enabled: bool,
+    /// `idleTimeoutMs` (default 300000): a watch nobody has read for this long is stopped.
+    pub idle_timeout: Duration,
+    /// `clusterWide` (default false): watch each object type over the whole cluster once, and
+    /// select in memory, instead of one watch per (namespace, label selector) in use.
+    pub cluster_wide: bool,
+    /// `metricsIntervalMs` (default: the refresh interval): pod metrics are fetched at most
+    /// once per cluster and namespace per interval, shared by every viewer.
+    pub metrics_interval: Duration,
+}
+
+impl CacheConfig {
+    /// The defaults, for a given refresh interval.
+    pub fn defaults(refresh_interval_ms: u64) -> Self {
+        Self {
+            enabled: true,
+            idle_timeout: Duration::from_secs(300),
+            cluster_wide: false,
+            metrics_interval: Duration::from_millis(refresh_interval_ms),
+        }
+    }
+}
+
+/// A number of milliseconds at `key`, at least `min`, else the default (errors collected).
+fn millis(c: &Config, key: &str, min: f64, default: u64, errors: &mut Vec<ConfigError>) -> u64 {
+    match c.get_optional_number(key) {
+        Ok(Some(n)) if n >= min => n as u64,
+        Ok(Some(_)) => {
+            errors.push(c.invalid_value(key, format!("must be at least {min} (milliseconds)")));
+            default
+        }
+        Ok(None) => default,
+        Err(e) => {
+            errors.push(e);
+            default
+        }
+    }
+}
+
+fn read_cache(k: &Config, refresh_interval_ms: u64, errors: &mut Vec<ConfigError>) -> CacheConfig {
+    let d = CacheConfig::defaults(refresh_interval_ms);
+    let flag = |key: &str, default: bool, errors: &mut Vec<ConfigError>| {
+        k.get_optional_bool(key).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+        .unwrap_or(default)
+    };
+    CacheConfig {
+        enabled: flag("cache.enabled", d.enabled, errors),
+        cluster_wide: flag("cache.clusterWide", d.cluster_wide, errors),
+        idle_timeout: Duration::from_millis(millis(
+            k,
+            "cache.idleTimeoutMs",
+            1000.0,
+            300_000,
+            errors,
+        )),
+        metrics_interval: Duration::from_millis(millis(
+            k,
+            "cache.metricsIntervalMs",
+            1000.0,
+            refresh_interval_ms,
+            errors,
+        )),
+    }
 }
 
 /// Reads `kubernetes:`; `Ok(None)` when the block is absent. Relative `caFile`s resolve
@@ -296,26 +370,20 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
             5000.0
         }
     };
-    let refresh_interval_ms = match k.get_optional_number("frontend.refreshIntervalMs") {
-        Ok(Some(n)) if n >= 1000.0 => n as u64,
-        Ok(Some(_)) => {
-            errors.push(k.invalid_value(
-                "frontend.refreshIntervalMs",
-                "must be at least 1000 (milliseconds)",
-            ));
-            10_000
-        }
-        Ok(None) => 10_000,
-        Err(e) => {
-            errors.push(e);
-            10_000
-        }
-    };
+    let refresh_interval_ms = millis(
+        &k,
+        "frontend.refreshIntervalMs",
+        1000.0,
+        10_000,
+        &mut errors,
+    );
+    let cache = read_cache(&k, refresh_interval_ms, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(Some(KubernetesConfig {
         refresh_interval_ms,
+        cache,
         service_locator,
         locators,
         object_types,

@@ -2,8 +2,10 @@
 //! in-cluster CA), and the list calls for an entity — one per object type and namespace, paged
 //! with `limit`/`continue`, run concurrently — plus pod metrics from metrics.k8s.io.
 
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use super::auth::Credential;
@@ -17,11 +19,134 @@ use super::types::{ClusterAttributes, ClusterObjects, FetchError, FetchResponse}
 pub const PAGE_SIZE: usize = 500;
 const MAX_PAGES: usize = 200;
 
-/// A kube-rs client for a cluster (no credentials inside: they are added per request).
+/// What every request to a cluster goes through: counted and timed into the registry; and, for
+/// the watch cache's clients, given the cluster's current bearer token (kube-rs's watcher makes
+/// its own requests, so the token cannot be added per call there).
+#[derive(Clone)]
+pub struct Observe {
+    /// The cluster's name (the `cluster` label).
+    pub cluster: Arc<str>,
+    /// Where the counts go.
+    pub metrics: Arc<crate::metrics::Registry>,
+    /// A token to add to requests that carry no Authorization header.
+    pub bearer: Option<Arc<RwLock<Option<String>>>>,
+}
+
+/// [`Observe`] around a service.
+#[derive(Clone)]
+pub struct Observed<S> {
+    inner: S,
+    observe: Observe,
+}
+
+impl<S> tower::Layer<S> for Observe {
+    type Service = Observed<S>;
+    fn layer(&self, inner: S) -> Observed<S> {
+        Observed {
+            inner,
+            observe: self.clone(),
+        }
+    }
+}
+
+impl<S, B, RB> tower::Service<http::Request<B>> for Observed<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        if let Some(slot) = &self.observe.bearer {
+            if !req.headers().contains_key(http::header::AUTHORIZATION) {
+                let token = slot.read().unwrap_or_else(|p| p.into_inner()).clone();
+                if let Some(v) = token.and_then(|t| format!("Bearer {t}").parse().ok()) {
+                    req.headers_mut().insert(http::header::AUTHORIZATION, v);
+                }
+            }
+        }
+        let (verb, group, resource) = classify(req.method(), req.uri());
+        let start = Instant::now();
+        let fut = self.inner.call(req);
+        let o = self.observe.clone();
+        Box::pin(async move {
+            let r = fut.await;
+            let code = match &r {
+                Ok(resp) => resp.status().as_u16().to_string(),
+                Err(_) => "error".to_string(),
+            };
+            let labels = vec![
+                ("cluster", o.cluster.to_string()),
+                ("verb", verb.to_string()),
+                ("group", group.clone()),
+                ("resource", resource.clone()),
+            ];
+            o.metrics.observe(
+                "greenroom_kubernetes_request_duration_seconds",
+                labels.clone(),
+                start.elapsed(),
+            );
+            let mut labels = labels;
+            labels.push(("code", code));
+            o.metrics
+                .add("greenroom_kubernetes_requests_total", labels, 1.0);
+            r
+        })
+    }
+}
+
+/// (verb, API group, resource) of a request, as the API server's own metrics name them:
+/// `list`/`watch`/`get`, `""` for core, `pods` or `pods/log`; `-` for non-resource paths.
+pub fn classify(method: &http::Method, uri: &http::Uri) -> (&'static str, String, String) {
+    let segs: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let watch = uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv == "watch=true" || kv == "watch=1")
+    });
+    let start = segs.iter().position(|s| *s == "api" || *s == "apis");
+    let (group, rest) = match start {
+        Some(i) if segs[i] == "api" && segs.len() > i + 2 => ("", &segs[i + 2..]),
+        Some(i) if segs[i] == "apis" && segs.len() > i + 3 => (segs[i + 1], &segs[i + 3..]),
+        _ => ("", &segs[0..0]),
+    };
+    let rest = if rest.len() >= 3 && rest[0] == "namespaces" {
+        &rest[2..]
+    } else {
+        rest
+    };
+    let verb = match *method {
+        http::Method::GET if watch => "watch",
+        http::Method::GET if rest.len() == 1 => "list",
+        http::Method::GET => "get",
+        http::Method::POST => "create",
+        http::Method::PUT => "update",
+        http::Method::PATCH => "patch",
+        http::Method::DELETE => "delete",
+        _ => "other",
+    };
+    let resource = match rest {
+        [] => "-".to_string(),
+        [r] | [r, _] => r.to_string(),
+        [r, _, sub, ..] => format!("{r}/{sub}"),
+    };
+    (verb, group.to_string(), resource)
+}
+
+/// A kube-rs client for a cluster. Credentials are added per request, or by `observe.bearer`.
 pub fn connect(
     details: &ClusterDetails,
     in_cluster_ca: Option<Vec<u8>>,
     timeout: Duration,
+    observe: Observe,
 ) -> Result<kube::Client, String> {
     let uri: http::Uri = details
         .url
@@ -48,7 +173,8 @@ pub fn connect(
     cfg.accept_invalid_certs = details.skip_tls_verify;
     cfg.connect_timeout = Some(timeout);
     cfg.read_timeout = Some(timeout);
-    kube::Client::try_from(cfg).map_err(|e| errors::chain(&e))
+    let builder = kube::client::ClientBuilder::try_from(cfg).map_err(|e| errors::chain(&e))?;
+    Ok(builder.with_layer(&observe).build())
 }
 
 /// The cluster's attributes as the response shows them.
@@ -63,14 +189,14 @@ pub fn attributes(d: &ClusterDetails) -> ClusterAttributes {
 }
 
 /// The path part of the cluster URL (a proxy prefix like `/k8s/clusters/c-1`), for resourcePath.
-fn base_path(url: &str) -> String {
+pub(crate) fn base_path(url: &str) -> String {
     url.parse::<http::Uri>()
         .map(|u| u.path().trim_end_matches('/').to_string())
         .unwrap_or_default()
 }
 
 /// Lists every page of a collection; returns (list kind, items).
-async fn list_all(
+pub(crate) async fn list_all(
     client: &kube::Client,
     credential: &Credential,
     path: &str,
@@ -141,7 +267,7 @@ pub async fn get_text(
 }
 
 /// What the caller shows of an object: no managedFields; secret values masked.
-fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) -> Value {
+pub(crate) fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) -> Value {
     if let Some(m) = item["metadata"].as_object_mut() {
         m.remove("managedFields");
     }

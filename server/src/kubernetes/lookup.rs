@@ -25,7 +25,7 @@ pub const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_AL
     .remove(b')');
 
 /// One kind of object to list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectType {
     /// Backstage's `objectType` (also the response's `type`): the plural, or `customresources`.
     pub object_type: String,

@@ -11,6 +11,7 @@
 //! panel and logs). Not here: HTTP routes (`crate::http`) and UI.
 
 pub mod auth;
+pub mod cache;
 pub mod aws_config;
 pub mod cluster_locator;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod dashboard;
 pub mod error_detection;
 pub mod errors;
 pub mod fetcher;
+pub mod live;
 pub mod lookup;
 pub mod pod_detail;
 pub mod pod_metrics;

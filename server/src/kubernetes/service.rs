@@ -1,16 +1,21 @@
-//! The fan-out: for an entity, every cluster its service locator picks, fetched concurrently,
+//! The fan-out: for an entity, every cluster its service locator picks, read concurrently,
 //! each under the per-cluster deadline, each failure kept to its own cluster. Used by the REST
-//! API and by the UI's server functions alike.
+//! API, the UI's server functions and the live views alike. Objects come from the watch cache
+//! ([`super::cache`]) unless `kubernetes.cache.enabled` is false; then every lookup lists, as
+//! Backstage does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::auth::Authenticator;
+use super::auth::{Authenticator, Credential};
+use super::cache::{Entry, WatchCache};
 use super::config::{ClusterDetails, CustomResource, KubernetesConfig};
 use super::lookup::{self, ObjectType};
-use super::types::{ClusterObjects, ClusterSummary, FetchError, ObjectsByEntityResponse};
+use super::types::{
+    ClusterObjects, ClusterSummary, FetchError, FetchResponse, ObjectsByEntityResponse,
+};
 use super::{cluster_locator, fetcher, service_locator};
 use crate::catalog::store::CatalogStore;
 
@@ -22,12 +27,18 @@ pub enum LookupError {
     UnknownEntity(String),
 }
 
+/// The cache entries a lookup read, with the version it saw (live views follow them).
+pub type Held = Mutex<Vec<(Arc<Entry>, u64)>>;
+
 /// The Kubernetes side of the portal.
 pub struct KubernetesService {
     config: KubernetesConfig,
-    auth: Authenticator,
+    auth: Arc<Authenticator>,
     catalog: Arc<CatalogStore>,
     clients: Mutex<HashMap<String, (String, kube::Client)>>,
+    registry: Arc<crate::metrics::Registry>,
+    cache: Option<WatchCache>,
+    live: super::live::Live,
 }
 
 impl KubernetesService {
@@ -40,12 +51,65 @@ impl KubernetesService {
                 }
             }
         }
+        let auth = Arc::new(auth);
+        let registry = Arc::new(crate::metrics::Registry::default());
+        let cache = config
+            .cache
+            .enabled
+            .then(|| WatchCache::new(config.cache.clone(), Arc::clone(&auth), Arc::clone(&registry)));
         Self {
             config,
             auth,
             catalog,
             clients: Mutex::new(HashMap::new()),
+            registry,
+            cache,
+            live: super::live::Live::default(),
         }
+    }
+
+    /// Counts into `registry` (the process's, served at `/metrics`) instead of a private one.
+    pub fn with_registry(mut self, registry: Arc<crate::metrics::Registry>) -> Self {
+        if self.config.cache.enabled {
+            self.cache = Some(WatchCache::new(
+                self.config.cache.clone(),
+                Arc::clone(&self.auth),
+                Arc::clone(&registry),
+            ));
+        }
+        self.registry = registry;
+        self.clients = Mutex::new(HashMap::new());
+        self
+    }
+
+    /// The registry requests are counted in.
+    pub fn registry(&self) -> &Arc<crate::metrics::Registry> {
+        &self.registry
+    }
+
+    /// The watch cache, when enabled.
+    pub fn cache(&self) -> Option<&WatchCache> {
+        self.cache.as_ref()
+    }
+
+    /// The live views.
+    pub fn live(&self) -> &super::live::Live {
+        &self.live
+    }
+
+    /// Samples the gauges (cache size, watch health, viewers) into the registry.
+    pub fn sample_gauges(&self) {
+        if let Some(cache) = &self.cache {
+            let (objects, watches) = cache.gauges();
+            self.registry
+                .set_gauges("greenroom_kubernetes_cached_objects", objects);
+            self.registry.set_gauges("greenroom_kubernetes_watches", watches);
+        }
+        let (viewers, feeds) = self.live.counts();
+        self.registry
+            .set_gauges("greenroom_kubernetes_viewers", vec![(vec![], viewers as f64)]);
+        self.registry
+            .set_gauges("greenroom_kubernetes_feeds", vec![(vec![], feeds as f64)]);
     }
 
     /// The authenticator (for counters).
@@ -63,7 +127,17 @@ impl KubernetesService {
         &self,
         entity_ref: &str,
     ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
-        let objects = self.objects_for_ref(entity_ref, None).await?;
+        self.view_holding(entity_ref, &Held::default()).await
+    }
+
+    /// [`Self::view`], collecting the cache entries read into `held`.
+    pub async fn view_holding(
+        &self,
+        entity_ref: &str,
+        held: &Held,
+    ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
+        let entity = self.entity(entity_ref)?;
+        let objects = self.lookup(&entity, None, true, held).await;
         Ok(super::view::build(
             &objects,
             self.config.refresh_interval_ms,
@@ -125,11 +199,33 @@ impl KubernetesService {
                 return Ok(client.clone());
             }
         }
-        let client = fetcher::connect(c, self.auth.in_cluster_ca(c), self.config.timeout)?;
+        let client = fetcher::connect(
+            c,
+            self.auth.in_cluster_ca(c),
+            self.config.timeout,
+            fetcher::Observe {
+                cluster: c.name.as_str().into(),
+                metrics: Arc::clone(&self.registry),
+                bearer: None,
+            },
+        )?;
         clients.insert(c.name.clone(), (fingerprint, client.clone()));
         Ok(client)
     }
 
+    async fn connection(&self, c: &ClusterDetails) -> Result<(kube::Client, Credential), FetchError> {
+        let client = self
+            .client_for(c)
+            .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
+        let credential = self
+            .auth
+            .credential(c)
+            .await
+            .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
+        Ok((client, credential))
+    }
+
+    /// One cluster by plain lists (no cache).
     async fn one_cluster(
         &self,
         c: &ClusterDetails,
@@ -137,23 +233,9 @@ impl KubernetesService {
         namespaces: Option<&[String]>,
         types: &[ObjectType],
     ) -> ClusterObjects {
-        let client = match self.client_for(c) {
-            Ok(client) => client,
-            Err(e) => {
-                return fetcher::transport_failure(
-                    c,
-                    FetchError::fetch(format!("cluster '{}': {e}", c.name)),
-                )
-            }
-        };
-        let credential = match self.auth.credential(c).await {
-            Ok(cred) => cred,
-            Err(e) => {
-                return fetcher::transport_failure(
-                    c,
-                    FetchError::fetch(format!("cluster '{}': {e}", c.name)),
-                )
-            }
+        let (client, credential) = match self.connection(c).await {
+            Ok(x) => x,
+            Err(e) => return fetcher::transport_failure(c, e),
         };
         let q = fetcher::Query {
             selector,
@@ -163,12 +245,105 @@ impl KubernetesService {
         fetcher::fetch(&client, c, &credential, &q).await
     }
 
-    /// Objects for an entity on every cluster its locator picks.
-    #[tracing::instrument(level = "debug", skip_all, fields(entity = %entity["metadata"]["name"]))]
+    /// One cluster from the watch cache, shaped exactly as [`fetcher::fetch`] shapes a list.
+    async fn one_cluster_cached(
+        &self,
+        cache: &WatchCache,
+        c: &ClusterDetails,
+        selector: &str,
+        namespaces: Option<&[String]>,
+        types: &[ObjectType],
+        held: &Held,
+    ) -> ClusterObjects {
+        let nss: Vec<Option<&str>> = match namespaces {
+            Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
+            None => vec![None],
+        };
+        let reads = types.iter().enumerate().flat_map(|(i, t)| {
+            nss.iter()
+                .map(move |ns| async move { (i, cache.read(c, t, *ns, selector, held).await) })
+        });
+        let mut resources: Vec<Option<FetchResponse>> = vec![None; types.len()];
+        let mut errors = Vec::new();
+        for (i, r) in futures_util::future::join_all(reads).await {
+            match r {
+                Ok(objects) => resources[i]
+                    .get_or_insert_with(|| FetchResponse {
+                        object_type: types[i].object_type.clone(),
+                        resources: Vec::new(),
+                    })
+                    .resources
+                    .extend(objects.iter().map(|o| Value::clone(o))),
+                Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
+                Err(s) => errors.push(s),
+            }
+        }
+        let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
+        let mut pod_namespaces: Vec<&str> = resources
+            .iter()
+            .filter(|r| r.object_type == "pods")
+            .flat_map(|r| r.resources.iter())
+            .filter_map(|p| p["metadata"]["namespace"].as_str())
+            .collect();
+        pod_namespaces.sort_unstable();
+        pod_namespaces.dedup();
+        let mut pod_metrics = Vec::new();
+        if !c.skip_metrics_lookup && !pod_namespaces.is_empty() {
+            let (client, credential) = match self.connection(c).await {
+                Ok(x) => x,
+                Err(e) => return fetcher::transport_failure(c, e),
+            };
+            let calls = pod_namespaces
+                .iter()
+                .map(|ns| cache.pod_metrics(&client, &credential, c, ns));
+            let mut metrics = Vec::new();
+            for r in futures_util::future::join_all(calls).await {
+                match r {
+                    Ok(items) => metrics.extend(items),
+                    Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
+                    Err(s) => errors.push(s),
+                }
+            }
+            pod_metrics = resources
+                .iter()
+                .filter(|r| r.object_type == "pods")
+                .flat_map(|r| r.resources.iter())
+                .map(|p| super::pod_metrics::pod_status(p, &metrics))
+                .collect();
+        }
+        ClusterObjects {
+            cluster: fetcher::attributes(c),
+            pod_metrics,
+            resources,
+            errors,
+        }
+    }
+
+    /// Objects for an entity on every cluster its locator picks (from the cache when enabled).
     pub async fn objects_by_entity(
         &self,
         entity: &Value,
         custom: Option<Vec<CustomResource>>,
+    ) -> ObjectsByEntityResponse {
+        self.lookup(entity, custom, true, &Held::default()).await
+    }
+
+    /// The same, by plain lists, bypassing the cache (what the cache must equal).
+    pub async fn objects_by_entity_listed(
+        &self,
+        entity: &Value,
+        custom: Option<Vec<CustomResource>>,
+    ) -> ObjectsByEntityResponse {
+        self.lookup(entity, custom, false, &Held::default()).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(entity = %entity["metadata"]["name"]))]
+    async fn lookup(
+        &self,
+        entity: &Value,
+        custom: Option<Vec<CustomResource>>,
+        use_cache: bool,
+        held: &Held,
     ) -> ObjectsByEntityResponse {
         let clusters =
             service_locator::select(self.config.service_locator, entity, self.clusters().await);
@@ -195,11 +370,26 @@ impl KubernetesService {
             let selector = selector.clone();
             let namespaces = namespaces.clone();
             async move {
-                match tokio::time::timeout(
-                    deadline,
-                    self.one_cluster(c, &selector, namespaces.as_deref(), &types),
-                )
-                .await
+                let work = async {
+                    match self.cache.as_ref().filter(|_| use_cache) {
+                        Some(cache) => {
+                            self.one_cluster_cached(
+                                cache,
+                                c,
+                                &selector,
+                                namespaces.as_deref(),
+                                &types,
+                                held,
+                            )
+                            .await
+                        }
+                        None => {
+                            self.one_cluster(c, &selector, namespaces.as_deref(), &types)
+                                .await
+                        }
+                    }
+                };
+                match tokio::time::timeout(deadline, work).await
                 {
                     Ok(r) => r,
                     Err(_) => fetcher::transport_failure(

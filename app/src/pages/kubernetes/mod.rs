@@ -1,11 +1,14 @@
 //! The Kubernetes tab (`/catalog/:namespace/:kind/:name/kubernetes`): is my service healthy, and
 //! if not, why. Cluster data is loaded by the browser after hydration (so a slow cluster never
-//! holds up the page), refreshed on the configured interval in place (`Transition` keeps the
-//! current data on screen while the next arrives), and the open pod panel lives in the URL
+//! holds up the page), then kept current by live updates pushed from the server's watch cache
+//! (`live`), or, where push is unavailable, refreshed on the configured interval. The data on
+//! screen stays while the next arrives, and the open pod panel lives in the URL
 //! (`?pod=cluster/namespace/name`), so it survives refreshes and can be shared.
 
 mod cluster;
 mod errors;
+#[cfg(feature = "hydrate")]
+mod live;
 mod pod_panel;
 mod pods;
 
@@ -62,22 +65,39 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     );
     let data =
         LocalResource::new(move || get_kubernetes_view(ns.clone(), kind.clone(), name.clone()));
+    // What is on screen: from the first load, from polling, or pushed.
+    let current: RwSignal<Option<Result<KubernetesView, String>>> = RwSignal::new(None);
+    // True while the live stream delivers views (polling pauses).
+    let pushing = RwSignal::new(false);
     let interval = RwSignal::new(10_000u64);
     Effect::new(move |_| {
-        if let Some(Ok(v)) = data.get() {
-            if v.refresh_interval_ms != interval.get_untracked() && v.refresh_interval_ms > 0 {
-                interval.set(v.refresh_interval_ms);
+        if let Some(r) = data.get() {
+            if let Ok(v) = &r {
+                if v.refresh_interval_ms != interval.get_untracked() && v.refresh_interval_ms > 0 {
+                    interval.set(v.refresh_interval_ms);
+                }
+            }
+            if !pushing.get_untracked() || current.with_untracked(Option::is_none) {
+                current.set(Some(r.map_err(|e| e.to_string())));
             }
         }
     });
     Effect::new(move |_| {
         let ms = interval.get();
-        if let Ok(handle) =
-            set_interval_with_handle(move || data.refetch(), Duration::from_millis(ms))
-        {
+        let poll = move || {
+            if !pushing.get_untracked() {
+                data.refetch();
+            }
+        };
+        if let Ok(handle) = set_interval_with_handle(poll, Duration::from_millis(ms)) {
             on_cleanup(move || handle.clear());
         }
     });
+    #[cfg(feature = "hydrate")]
+    {
+        let entity_ref = ctx.entity_ref.clone();
+        Effect::new(move |_| live::connect(&entity_ref, current, pushing));
+    }
     let query = use_query_map();
     let open_pod =
         Memo::new(move |_| query.with(|q| q.get("pod").and_then(|p| PodRef::from_param(&p))));
@@ -91,14 +111,13 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
         <h2>"Kubernetes"</h2>
         {move || if mounted.get() {
             view! {
-                <Transition fallback=loading>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Ok(v) => view! { <TabBody view=v/> }.into_any(),
-                            Err(e) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e.to_string()/> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" }>
+                    {move || match current.get() {
+                        None => loading().into_any(),
+                        Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
+                        Some(Err(e)) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e/> }.into_any(),
+                    }}
+                </div>
                 {move || open_pod.get().map(|pod| view! { <pod_panel::PodPanel pod=pod/> })}
             }.into_any()
         } else {

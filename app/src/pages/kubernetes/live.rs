@@ -1,0 +1,75 @@
+//! Live updates in the browser: an `EventSource` on `/api/greenroom/kubernetes/live`. Each
+//! `view` event replaces the tab's data; while the stream is open the tab does not poll. When
+//! it drops, EventSource reconnects by itself (sending `Last-Event-ID`, so the server resends
+//! only what is newer) and the tab polls meanwhile; when the server refuses it (404/503, or no
+//! EventSource at all) the tab keeps polling at the configured interval.
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::{closure::Closure, JsCast};
+use web_sys::{EventSource, MessageEvent};
+
+use crate::wire::kubernetes::KubernetesView;
+
+/// What the tab shows: nothing yet, the view, or why it could not be loaded.
+pub type Current = RwSignal<Option<Result<KubernetesView, String>>>;
+
+/// `encodeURIComponent`.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Opens the stream for `entity_ref`; closes it when the calling owner is cleaned up.
+pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
+    let url = format!("/api/greenroom/kubernetes/live?entity={}", encode(entity_ref));
+    let Ok(source) = EventSource::new(&url) else {
+        return;
+    };
+    let on_view = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        if let Some(Ok(view)) = ev
+            .data()
+            .as_string()
+            .map(|t| serde_json::from_str::<KubernetesView>(&t))
+        {
+            current.set(Some(Ok(view)));
+            pushing.set(true);
+        }
+    });
+    let on_failure = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let message = ev
+            .data()
+            .as_string()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "live update failed".to_string());
+        current.set(Some(Err(message)));
+    });
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| pushing.set(false));
+    let _ = source.add_event_listener_with_callback("view", on_view.as_ref().unchecked_ref());
+    let _ =
+        source.add_event_listener_with_callback("failure", on_failure.as_ref().unchecked_ref());
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let held = SendWrapper::new((source, on_view, on_failure, on_error));
+    on_cleanup(move || {
+        held.0.close();
+        drop(held);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refs_are_encoded_like_encode_uri_component() {
+        assert_eq!(
+            super::encode("component:default/my app"),
+            "component%3Adefault%2Fmy%20app"
+        );
+    }
+}

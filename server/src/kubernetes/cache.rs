@@ -1,0 +1,653 @@
+//! The watch cache: per cluster and per (object type, namespace, label selector) in use, one
+//! kube-rs watcher keeps the objects in memory, shared by every viewer, the REST API and the
+//! server functions. Lookups read memory; the API server sees one list and one long-lived watch
+//! per entry, however many people look.
+//!
+//! - An entry starts on first use; the first lookup waits for its initial list (under the
+//!   per-cluster deadline, like a plain list). It lives while a live view holds it or a lookup
+//!   read it within `kubernetes.cache.idleTimeoutMs`, then the janitor stops it.
+//! - Objects are stored as a list would return them: managedFields removed, secret values
+//!   masked, built-in types without `kind`/`apiVersion`, sorted by namespace and name (the API
+//!   server's order). So a cached answer equals a fresh list.
+//! - A watch that breaks is re-listed at once (data kept meanwhile); a list that fails marks the
+//!   entry failing (lookups get the same error a plain list would) and is retried with
+//!   exponential backoff (0.5 s to 30 s). Every re-list counts as a watch restart.
+//! - `kubernetes.cache.clusterWide`: one watch per object type over the whole cluster, selected
+//!   in memory per lookup.
+//! - Pod metrics are not watchable: they are fetched at most once per cluster and namespace per
+//!   `metricsIntervalMs`, single-flight, and shared.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::watcher;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::auth::{Authenticator, Credential};
+use super::config::{CacheConfig, ClusterDetails};
+use super::errors;
+use super::fetcher::{self, Observe};
+use super::lookup::{selector_matches, ObjectType};
+use super::types::FetchError;
+use crate::metrics::Registry;
+
+/// What one watch covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// Cluster name.
+    pub cluster: String,
+    /// Object type.
+    pub object_type: ObjectType,
+    /// Namespace, or the whole cluster.
+    pub namespace: Option<String>,
+    /// Label selector ("" = everything).
+    pub selector: String,
+}
+
+/// Objects by (namespace, name).
+pub type Objects = BTreeMap<(String, String), Arc<Value>>;
+
+/// The state of a watch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Health {
+    /// The first list has not finished.
+    Pending,
+    /// Listed and watching.
+    Ready,
+    /// The last list failed with this error; retried with backoff.
+    Failing(FetchError),
+}
+
+/// What readers see of an entry.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Bumped on every change of objects or health.
+    pub version: u64,
+    /// The objects.
+    pub objects: Arc<Objects>,
+    /// Health.
+    pub health: Health,
+}
+
+/// One watched collection.
+pub struct Entry {
+    /// What it watches.
+    pub key: Key,
+    state: Arc<watch::Sender<Snapshot>>,
+    retry: Arc<tokio::sync::Notify>,
+    last_used: Mutex<Instant>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Entry {
+    /// The current snapshot (marks the entry used).
+    pub fn snapshot(&self) -> Snapshot {
+        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.state.borrow().clone()
+    }
+
+    /// Change notifications.
+    pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.state.subscribe()
+    }
+
+    /// A failing entry: retries now instead of after its backoff, and waits for the outcome.
+    /// (So a cluster that recovered is seen as soon as someone looks, and one that still fails
+    /// reports its current error: a failing cluster costs one list per lookup at most, as
+    /// without the cache, and concurrent lookups share it.)
+    async fn retried(&self, seen: u64) -> Snapshot {
+        let mut rx = self.state.subscribe();
+        self.retry.notify_one();
+        let r = rx.wait_for(|s| s.version > seen).await.map(|s| s.clone());
+        match r {
+            Ok(s) => s,
+            Err(_) => self.snapshot(),
+        }
+    }
+
+    /// Waits until the first list finished (or failed).
+    async fn settled(&self) -> Snapshot {
+        let mut rx = self.state.subscribe();
+        let r = rx
+            .wait_for(|s| s.health != Health::Pending)
+            .await
+            .map(|s| s.clone());
+        match r {
+            Ok(s) => s,
+            Err(_) => self.snapshot(),
+        }
+    }
+}
+
+/// A cluster's watch client: no read timeout shorter than a watch, and the bearer token in a
+/// slot refreshed before every (re)list.
+struct WatchClient {
+    fingerprint: String,
+    client: kube::Client,
+    bearer: Arc<RwLock<Option<String>>>,
+    /// One credential refresh at a time per cluster (the others then hit the auth cache).
+    refreshing: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What the watch loops of one cluster share.
+#[derive(Clone)]
+struct Shared {
+    client: kube::Client,
+    bearer: Arc<RwLock<Option<String>>>,
+    refreshing: Arc<tokio::sync::Mutex<()>>,
+}
+
+type MetricsSlot = Arc<tokio::sync::Mutex<Option<(Instant, Result<Vec<Value>, FetchError>)>>>;
+
+/// The cache.
+pub struct WatchCache {
+    config: CacheConfig,
+    auth: Arc<Authenticator>,
+    registry: Arc<Registry>,
+    entries: Arc<Mutex<HashMap<Key, Arc<Entry>>>>,
+    clients: Mutex<HashMap<String, WatchClient>>,
+    metrics: Mutex<HashMap<(String, String), MetricsSlot>>,
+    janitor: Mutex<bool>,
+}
+
+/// How long a watch request may stay open (the server ends it; kube-rs asks for 290 s).
+const WATCH_READ_TIMEOUT: Duration = Duration::from_secs(330);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl WatchCache {
+    /// An empty cache.
+    pub fn new(config: CacheConfig, auth: Arc<Authenticator>, registry: Arc<Registry>) -> Self {
+        Self {
+            config,
+            auth,
+            registry,
+            entries: Arc::default(),
+            clients: Mutex::default(),
+            metrics: Mutex::default(),
+            janitor: Mutex::new(false),
+        }
+    }
+
+    /// Whether lookups select in memory from whole-cluster watches.
+    pub fn cluster_wide(&self) -> bool {
+        self.config.cluster_wide
+    }
+
+    /// The entries (for gauges and health).
+    pub fn entries(&self) -> Vec<Arc<Entry>> {
+        lock(&self.entries).values().cloned().collect()
+    }
+
+    fn watch_client(&self, c: &ClusterDetails) -> Result<Shared, String> {
+        let fingerprint = format!(
+            "{}|{:?}|{:?}|{}",
+            c.url, c.ca_data, c.ca_file, c.skip_tls_verify
+        );
+        let mut clients = lock(&self.clients);
+        if let Some(w) = clients.get(&c.name) {
+            if w.fingerprint == fingerprint {
+                return Ok(Shared {
+                    client: w.client.clone(),
+                    bearer: Arc::clone(&w.bearer),
+                    refreshing: Arc::clone(&w.refreshing),
+                });
+            }
+        }
+        let bearer = Arc::new(RwLock::new(None));
+        let client = fetcher::connect(
+            c,
+            self.auth.in_cluster_ca(c),
+            WATCH_READ_TIMEOUT,
+            Observe {
+                cluster: c.name.as_str().into(),
+                metrics: Arc::clone(&self.registry),
+                bearer: Some(Arc::clone(&bearer)),
+            },
+        )?;
+        let refreshing = Arc::new(tokio::sync::Mutex::new(()));
+        clients.insert(
+            c.name.clone(),
+            WatchClient {
+                fingerprint,
+                client: client.clone(),
+                bearer: Arc::clone(&bearer),
+                refreshing: Arc::clone(&refreshing),
+            },
+        );
+        Ok(Shared {
+            client,
+            bearer,
+            refreshing,
+        })
+    }
+
+    /// The entry for a key, started if new.
+    pub fn entry(&self, c: &ClusterDetails, key: Key) -> Result<Arc<Entry>, FetchError> {
+        self.start_janitor();
+        if let Some(e) = lock(&self.entries).get(&key) {
+            return Ok(Arc::clone(e));
+        }
+        let shared = self
+            .watch_client(c)
+            .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
+        let mut entries = lock(&self.entries);
+        if let Some(e) = entries.get(&key) {
+            return Ok(Arc::clone(e));
+        }
+        let state = Arc::new(watch::Sender::new(Snapshot {
+            version: 0,
+            objects: Arc::default(),
+            health: Health::Pending,
+        }));
+        let retry = Arc::new(tokio::sync::Notify::new());
+        let run = Run {
+            key: key.clone(),
+            details: c.clone(),
+            shared,
+            auth: Arc::clone(&self.auth),
+            registry: Arc::clone(&self.registry),
+            state: Arc::clone(&state),
+            retry: Arc::clone(&retry),
+        };
+        let task = tokio::spawn(run.run()).abort_handle();
+        let entry = Arc::new(Entry {
+            key: key.clone(),
+            state,
+            retry,
+            last_used: Mutex::new(Instant::now()),
+            task,
+        });
+        entries.insert(key, Arc::clone(&entry));
+        Ok(entry)
+    }
+
+    fn start_janitor(&self) {
+        let mut started = lock(&self.janitor);
+        if *started {
+            return;
+        }
+        *started = true;
+        let entries: Weak<Mutex<HashMap<Key, Arc<Entry>>>> = Arc::downgrade(&self.entries);
+        let idle = self.config.idle_timeout;
+        tokio::spawn(async move {
+            let period = (idle / 4).max(Duration::from_millis(250));
+            loop {
+                tokio::time::sleep(period).await;
+                let Some(entries) = entries.upgrade() else {
+                    return;
+                };
+                sweep(&entries, idle);
+            }
+        });
+    }
+
+    /// Objects of one type in one namespace (or all) matching a selector, from memory: waits for
+    /// the first list of a new entry. `Err` is that list's error. `held` collects the entries
+    /// read (live views keep them and follow their changes).
+    pub async fn read(
+        &self,
+        c: &ClusterDetails,
+        object_type: &ObjectType,
+        namespace: Option<&str>,
+        selector: &str,
+        held: &Mutex<Vec<(Arc<Entry>, u64)>>,
+    ) -> Result<Vec<Arc<Value>>, FetchError> {
+        let key = Key {
+            cluster: c.name.clone(),
+            object_type: object_type.clone(),
+            namespace: if self.config.cluster_wide {
+                None
+            } else {
+                namespace.map(str::to_string)
+            },
+            selector: if self.config.cluster_wide {
+                String::new()
+            } else {
+                selector.to_string()
+            },
+        };
+        let entry = self.entry(c, key)?;
+        let mut snap = entry.snapshot();
+        if snap.health == Health::Pending {
+            snap = entry.settled().await;
+        } else if matches!(snap.health, Health::Failing(_)) {
+            snap = entry.retried(snap.version).await;
+        }
+        lock(held).push((Arc::clone(&entry), snap.version));
+        match snap.health {
+            Health::Failing(e) => Err(e),
+            _ if self.config.cluster_wide => Ok(snap
+                .objects
+                .values()
+                .filter(|o| {
+                    namespace.is_none_or(|ns| o["metadata"]["namespace"].as_str() == Some(ns))
+                        && o["metadata"]["labels"]
+                            .as_object()
+                            .map_or(selector_matches(selector, &Default::default()), |l| {
+                                selector_matches(selector, l)
+                            })
+                })
+                .cloned()
+                .collect()),
+            _ => Ok(snap.objects.values().cloned().collect()),
+        }
+    }
+
+    /// The PodMetrics of a namespace, fetched at most once per metrics interval (single-flight).
+    pub async fn pod_metrics(
+        &self,
+        client: &kube::Client,
+        credential: &Credential,
+        c: &ClusterDetails,
+        namespace: &str,
+    ) -> Result<Vec<Value>, FetchError> {
+        let slot = Arc::clone(
+            lock(&self.metrics)
+                .entry((c.name.clone(), namespace.to_string()))
+                .or_default(),
+        );
+        let mut slot = slot.lock().await;
+        if let Some((at, r)) = slot.as_ref() {
+            if at.elapsed() < self.config.metrics_interval {
+                return r.clone();
+            }
+        }
+        let path = format!(
+            "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods",
+            percent_encoding::utf8_percent_encode(namespace, super::lookup::URI_COMPONENT)
+        );
+        let r = fetcher::list_all(client, credential, &path, "")
+            .await
+            .map(|(_, items)| items)
+            .map_err(|e| {
+                let base = fetcher::base_path(&c.url);
+                errors::from_kube(&c.name, &c.url, &format!("{base}{path}"), &e)
+            });
+        *slot = Some((Instant::now(), r.clone()));
+        r
+    }
+
+    /// Gauges for `/metrics`: cached objects and watches by health, per cluster and resource.
+    pub fn gauges(&self) -> (Vec<(crate::metrics::Labels, f64)>, Vec<(crate::metrics::Labels, f64)>) {
+        let mut objects: BTreeMap<(String, String), f64> = BTreeMap::new();
+        let mut watches: BTreeMap<(String, &'static str), f64> = BTreeMap::new();
+        for e in self.entries() {
+            let s = e.state.borrow().clone();
+            *objects
+                .entry((e.key.cluster.clone(), e.key.object_type.plural.clone()))
+                .or_default() += s.objects.len() as f64;
+            let health = match s.health {
+                Health::Pending => "pending",
+                Health::Ready => "ready",
+                Health::Failing(_) => "failing",
+            };
+            *watches.entry((e.key.cluster.clone(), health)).or_default() += 1.0;
+        }
+        (
+            objects
+                .into_iter()
+                .map(|((c, r), v)| (vec![("cluster", c), ("resource", r)], v))
+                .collect(),
+            watches
+                .into_iter()
+                .map(|((c, h), v)| (vec![("cluster", c), ("health", h.to_string())], v))
+                .collect(),
+        )
+    }
+}
+
+/// Drops entries nobody holds that were not read for `idle`.
+fn sweep(entries: &Mutex<HashMap<Key, Arc<Entry>>>, idle: Duration) {
+    let mut map = lock(entries);
+    map.retain(|_, e| {
+        Arc::strong_count(e) > 1
+            || lock(&e.last_used).elapsed() < idle
+    });
+}
+
+/// The watch loop of one entry.
+struct Run {
+    key: Key,
+    details: ClusterDetails,
+    shared: Shared,
+    auth: Arc<Authenticator>,
+    registry: Arc<Registry>,
+    state: Arc<watch::Sender<Snapshot>>,
+    retry: Arc<tokio::sync::Notify>,
+}
+
+const BACKOFF_MIN: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+impl Run {
+    fn api_resource(&self) -> ApiResource {
+        let t = &self.key.object_type;
+        ApiResource {
+            group: t.group.clone(),
+            version: t.api_version.clone(),
+            api_version: if t.group.is_empty() {
+                t.api_version.clone()
+            } else {
+                format!("{}/{}", t.group, t.api_version)
+            },
+            kind: String::new(),
+            plural: t.plural.clone(),
+        }
+    }
+
+    fn publish(&self, objects: Option<Arc<Objects>>, health: Option<Health>) {
+        self.state.send_modify(|s| {
+            s.version += 1;
+            if let Some(o) = objects {
+                s.objects = o;
+            }
+            if let Some(h) = health {
+                s.health = h;
+            }
+        });
+    }
+
+    fn error(&self, e: &watcher::Error) -> FetchError {
+        let path = format!(
+            "{}{}",
+            fetcher::base_path(&self.details.url),
+            self.key.object_type.path(self.key.namespace.as_deref())
+        );
+        let (name, url) = (&self.details.name, &self.details.url);
+        match e {
+            watcher::Error::InitialListFailed(k)
+            | watcher::Error::WatchStartFailed(k)
+            | watcher::Error::WatchFailed(k) => errors::from_kube(name, url, &path, k),
+            watcher::Error::WatchError(s) => FetchError::status(s.code, &path),
+            watcher::Error::NoResourceVersion => FetchError::fetch(format!(
+                "cluster '{name}' at {url}: {path} cannot be watched (no resourceVersion)"
+            )),
+        }
+    }
+
+    /// Stored form of an object: as a list returns it.
+    fn stored(&self, o: DynamicObject) -> Option<((String, String), Arc<Value>)> {
+        let ns = o.metadata.namespace.clone().unwrap_or_default();
+        let name = o.metadata.name.clone()?;
+        let mut v = serde_json::to_value(o).ok()?;
+        let t = &self.key.object_type;
+        if t.object_type != "customresources" {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("kind");
+                m.remove("apiVersion");
+            }
+        }
+        Some(((ns, name), Arc::new(fetcher::clean(v, t, ""))))
+    }
+
+    async fn refresh_credential(&self) -> Result<(), FetchError> {
+        let _one_at_a_time = self.shared.refreshing.lock().await;
+        match self.auth.credential(&self.details).await {
+            Ok(Credential::Bearer(t)) => {
+                *self.shared.bearer.write().unwrap_or_else(|p| p.into_inner()) = Some(t);
+                Ok(())
+            }
+            Ok(Credential::Anonymous) => Ok(()),
+            Err(e) => Err(FetchError::fetch(format!(
+                "cluster '{}': {e}",
+                self.details.name
+            ))),
+        }
+    }
+
+    async fn run(self) {
+        let mut backoff = BACKOFF_MIN;
+        let mut rounds = 0u64;
+        loop {
+            if rounds > 0 {
+                self.registry.add(
+                    "greenroom_kubernetes_watch_restarts_total",
+                    vec![
+                        ("cluster", self.key.cluster.clone()),
+                        ("resource", self.key.object_type.plural.clone()),
+                    ],
+                    1.0,
+                );
+            }
+            rounds += 1;
+            if let Err(e) = self.refresh_credential().await {
+                self.publish(None, Some(Health::Failing(e)));
+                self.pause(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+            let started = Instant::now();
+            let listed = self.round().await;
+            let quick = started.elapsed() < Duration::from_secs(1);
+            if listed && !quick {
+                // A watch that ran a while and broke: re-list at once, data kept meanwhile.
+                backoff = BACKOFF_MIN;
+                continue;
+            }
+            self.pause(backoff).await;
+            if !listed {
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+
+    /// The backoff pause; a lookup of a failing entry cuts it short.
+    async fn pause(&self, backoff: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = self.retry.notified() => {}
+        }
+    }
+
+    /// One list + watch; returns whether the list completed. Ends on the first error.
+    async fn round(&self) -> bool {
+        let ar = self.api_resource();
+        let api: Api<DynamicObject> = match &self.key.namespace {
+            Some(ns) => Api::namespaced_with(self.shared.client.clone(), ns, &ar),
+            None => Api::all_with(self.shared.client.clone(), &ar),
+        };
+        let mut cfg = watcher::Config::default().page_size(fetcher::PAGE_SIZE as u32);
+        if !self.key.selector.is_empty() {
+            cfg = cfg.labels(&self.key.selector);
+        }
+        let mut stream = std::pin::pin!(watcher(api, cfg));
+        let mut buffer: Option<Objects> = None;
+        let mut listed = false;
+        let mut live: Arc<Objects> = Arc::clone(&self.state.borrow().objects);
+        while let Some(ev) = stream.next().await {
+            match ev {
+                Ok(watcher::Event::Init) => buffer = Some(Objects::new()),
+                Ok(watcher::Event::InitApply(o)) => {
+                    if let (Some(b), Some((k, v))) = (buffer.as_mut(), self.stored(o)) {
+                        b.insert(k, v);
+                    }
+                }
+                Ok(watcher::Event::InitDone) => {
+                    live = Arc::new(buffer.take().unwrap_or_default());
+                    listed = true;
+                    self.publish(Some(Arc::clone(&live)), Some(Health::Ready));
+                }
+                Ok(watcher::Event::Apply(o)) => {
+                    if let Some((k, v)) = self.stored(o) {
+                        Arc::make_mut(&mut live).insert(k, v);
+                        self.publish(Some(Arc::clone(&live)), None);
+                    }
+                }
+                Ok(watcher::Event::Delete(o)) => {
+                    let k = (
+                        o.metadata.namespace.clone().unwrap_or_default(),
+                        o.metadata.name.clone().unwrap_or_default(),
+                    );
+                    if Arc::make_mut(&mut live).remove(&k).is_some() {
+                        self.publish(Some(Arc::clone(&live)), None);
+                    }
+                }
+                Err(e) => {
+                    let gone = matches!(&e, watcher::Error::WatchError(s) if s.code == 410);
+                    tracing::debug!(cluster = %self.key.cluster, resource = %self.key.object_type.plural, error = %e, "watch ended");
+                    if !listed {
+                        self.publish(None, Some(Health::Failing(self.error(&e))));
+                    }
+                    return listed || gone;
+                }
+            }
+        }
+        listed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: &str) -> Key {
+        Key {
+            cluster: n.into(),
+            object_type: super::super::lookup::default_object_types()[0].clone(),
+            namespace: None,
+            selector: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_janitor_keeps_held_and_recent_entries() {
+        let entries: Mutex<HashMap<Key, Arc<Entry>>> = Mutex::default();
+        let mk = |k: Key, age: Duration| {
+            Arc::new(Entry {
+                key: k,
+                state: Arc::new(watch::Sender::new(Snapshot {
+                    version: 0,
+                    objects: Arc::default(),
+                    health: Health::Pending,
+                })),
+                retry: Arc::default(),
+                last_used: Mutex::new(Instant::now() - age),
+                task: tokio::spawn(std::future::pending::<()>()).abort_handle(),
+            })
+        };
+        let held = mk(key("held"), Duration::from_secs(60));
+        lock(&entries).insert(key("held"), Arc::clone(&held));
+        lock(&entries).insert(key("recent"), mk(key("recent"), Duration::ZERO));
+        lock(&entries).insert(key("idle"), mk(key("idle"), Duration::from_secs(60)));
+        sweep(&entries, Duration::from_secs(30));
+        let mut left: Vec<String> = lock(&entries).keys().map(|k| k.cluster.clone()).collect();
+        left.sort();
+        assert_eq!(left, ["held", "recent"]);
+        drop(held);
+        sweep(&entries, Duration::from_secs(30));
+        assert_eq!(lock(&entries).len(), 1);
+    }
+}

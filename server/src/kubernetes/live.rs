@@ -1,0 +1,177 @@
+//! Live views: one feed per entity with subscribers, shared by all of them. A feed builds the
+//! entity's tab view from the cache, publishes it as a frame, then waits for a change in any
+//! cache entry the view read (debounced by 30 ms, so a rollout's burst of events is one frame)
+//! or for the metrics interval (usage and ages move without watch events). Subscribers read the
+//! latest frame from a `tokio::sync::watch` channel: a slow browser skips frames instead of
+//! queueing them. The feed stops when its last subscriber leaves.
+//!
+//! Frame ids are unique per process run (`<start>.<feed>.<seq>`), so a browser that reconnects
+//! with `Last-Event-ID` is sent the current frame only if it has not seen it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::service::{Held, KubernetesService, LookupError};
+
+/// Coalesces bursts of watch events into one frame.
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// One message to subscribers.
+#[derive(Debug)]
+pub struct Frame {
+    /// Unique id (for `Last-Event-ID`).
+    pub id: String,
+    /// `view` (data: the tab's `KubernetesView`) or `failure` (data: `{"message": ...}`; not
+    /// `error`, which EventSource uses for its own connection errors).
+    pub event: &'static str,
+    /// JSON, one line.
+    pub data: Arc<str>,
+}
+
+struct Feed {
+    rx: watch::Receiver<Option<Arc<Frame>>>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The feeds of the process.
+pub struct Live {
+    feeds: Mutex<HashMap<String, Weak<Feed>>>,
+    viewers: Arc<AtomicUsize>,
+    next_feed: AtomicU64,
+    epoch: u64,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            feeds: Mutex::default(),
+            viewers: Arc::default(),
+            next_feed: AtomicU64::new(1),
+            epoch: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Live {
+    /// (connected viewers, entities with a feed).
+    pub fn counts(&self) -> (usize, usize) {
+        let feeds = self
+            .feeds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|w| w.strong_count() > 0)
+            .count();
+        (self.viewers.load(Ordering::Relaxed), feeds)
+    }
+}
+
+/// A subscriber's handle: frames arrive on `rx`; dropping it unsubscribes.
+pub struct Subscription {
+    _feed: Arc<Feed>,
+    /// The latest frame (`None` until the first view is built).
+    pub rx: watch::Receiver<Option<Arc<Frame>>>,
+    viewers: Arc<AtomicUsize>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.viewers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl KubernetesService {
+    /// Subscribes to the live view of an entity (which must be in the catalog).
+    pub fn subscribe(self: &Arc<Self>, entity_ref: &str) -> Result<Subscription, LookupError> {
+        self.entity(entity_ref)?;
+        let key = entity_ref.to_lowercase();
+        let live = self.live();
+        let mut feeds = live.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        feeds.retain(|_, w| w.strong_count() > 0);
+        let feed = match feeds.get(&key).and_then(Weak::upgrade) {
+            Some(f) => f,
+            None => {
+                let (tx, rx) = watch::channel(None);
+                let prefix = format!(
+                    "{:x}.{}",
+                    live.epoch,
+                    live.next_feed.fetch_add(1, Ordering::Relaxed)
+                );
+                let task = tokio::spawn(run(Arc::clone(self), key.clone(), prefix, tx));
+                let f = Arc::new(Feed {
+                    rx,
+                    task: task.abort_handle(),
+                });
+                feeds.insert(key, Arc::downgrade(&f));
+                f
+            }
+        };
+        live.viewers.fetch_add(1, Ordering::Relaxed);
+        Ok(Subscription {
+            rx: feed.rx.clone(),
+            _feed: feed,
+            viewers: Arc::clone(&live.viewers),
+        })
+    }
+}
+
+async fn run(
+    svc: Arc<KubernetesService>,
+    entity_ref: String,
+    prefix: String,
+    tx: watch::Sender<Option<Arc<Frame>>>,
+) {
+    let interval = svc.config().cache.metrics_interval;
+    let mut seq = 0u64;
+    loop {
+        let held = Held::default();
+        let (event, data) = match svc.view_holding(&entity_ref, &held).await {
+            Ok(v) => ("view", serde_json::to_string(&v).unwrap_or_default()),
+            Err(e) => (
+                "failure",
+                serde_json::json!({ "message": e.to_string() }).to_string(),
+            ),
+        };
+        seq += 1;
+        tx.send_replace(Some(Arc::new(Frame {
+            id: format!("{prefix}.{seq}"),
+            event,
+            data: data.into(),
+        })));
+        let held = held.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut rxs: Vec<_> = held.iter().map(|(e, _)| e.subscribe()).collect();
+        // A change between the read and the subscription is not missed.
+        let stale = held
+            .iter()
+            .zip(&rxs)
+            .any(|((_, seen), rx)| rx.borrow().version != *seen);
+        if stale {
+            tokio::time::sleep(DEBOUNCE).await;
+            continue;
+        }
+        let changed = async {
+            if rxs.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            let waits = rxs.iter_mut().map(|r| Box::pin(r.changed()));
+            let _ = futures_util::future::select_all(waits).await;
+        };
+        tokio::select! {
+            () = changed => tokio::time::sleep(DEBOUNCE).await,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
