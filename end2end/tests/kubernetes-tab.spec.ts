@@ -96,14 +96,19 @@ test('following a log shows a new line as it is written', async ({ page }) => {
   await expect(tab.logs).toContainText(line);
 });
 
-test('the open pod panel survives data refreshes and a page reload', async ({ page }) => {
+test('the open pod panel survives data updates and a page reload', async ({ page }) => {
   const tab = new KubernetesTab(page);
   await tab.goto('storefront-web');
-  const pod = await tab.openPod(tab.workload('greenroom-demo', 'Deployment storefront-web'), 1);
+  const deployment = tab.workload('greenroom-demo', 'Deployment storefront-web');
+  const pod = await tab.openPod(deployment, 1);
   await expect(page).toHaveURL(new RegExp(`[?&]pod=greenroom-demo/storefront/${pod}$`));
-  // Two refreshes of the tab's data (every 2 s in the e2e config) leave the panel open.
-  for (let i = 0; i < 2; i++) {
-    await page.waitForResponse((r) => r.url().includes('get_kubernetes_view') && r.ok());
+  // Two updates of the tab's data (pushed: a label on another pod changes twice) leave the panel open.
+  const other = (await deployment.locator('a.pod-link').first().textContent()) ?? '';
+  const data = page.locator('.kubernetes-data');
+  for (const value of ['a', 'b']) {
+    const seen = Number(await data.getAttribute('data-updates'));
+    await control('PATCH', `/clusters/greenroom-demo/objects/pods/storefront/${other}`, { metadata: { labels: { 'greenroom.test/touched': value } } });
+    await expect.poll(async () => Number(await data.getAttribute('data-updates'))).toBeGreaterThan(seen);
   }
   await expect(tab.panel.getByRole('heading', { name: `Pod ${pod}` })).toBeVisible();
   await page.reload();

@@ -69,6 +69,12 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     let current: RwSignal<Option<Result<KubernetesView, String>>> = RwSignal::new(None);
     // True while the live stream delivers views (polling pauses).
     let pushing = RwSignal::new(false);
+    // How many times the data on screen was replaced (`data-updates`, for tests and debugging).
+    let updates = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        current.track();
+        updates.update(|n| *n += 1);
+    });
     let interval = RwSignal::new(10_000u64);
     Effect::new(move |_| {
         if let Some(r) = data.get() {
@@ -111,7 +117,7 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
         <h2>"Kubernetes"</h2>
         {move || if mounted.get() {
             view! {
-                <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" }>
+                <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" } data-updates=move || updates.get()>
                     {move || match current.get() {
                         None => loading().into_any(),
                         Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
