@@ -48,6 +48,7 @@ fn help(name: &str) -> &'static str {
             "Watches re-listed after an error or a 410 Gone, by cluster and resource."
         }
         "greenroom_kubernetes_cached_objects" => "Objects held by the watch cache.",
+        "greenroom_kubernetes_cached_bytes" => "Bytes of JSON held by the watch cache.",
         "greenroom_kubernetes_watches" => "Watches in the cache, by cluster and health.",
         "greenroom_kubernetes_viewers" => "Browsers subscribed to live Kubernetes updates.",
         "greenroom_kubernetes_feeds" => "Entities with at least one live subscriber.",
@@ -140,7 +141,13 @@ impl Registry {
             let bucket = format!("{name}_bucket");
             for (l, h) in series {
                 for (i, b) in BUCKETS.iter().enumerate() {
-                    sample(&mut out, &bucket, l, Some(&b.to_string()), h.counts[i] as f64);
+                    sample(
+                        &mut out,
+                        &bucket,
+                        l,
+                        Some(&b.to_string()),
+                        h.counts[i] as f64,
+                    );
                 }
                 sample(&mut out, &bucket, l, Some("+Inf"), h.count as f64);
                 sample(&mut out, &format!("{name}_sum"), l, None, h.sum);
@@ -210,10 +217,7 @@ mod tests {
         assert!(text.contains("greenroom_http_request_duration_seconds_count{route=\"/x\"} 1\n"));
         assert!(text.contains("greenroom_kubernetes_viewers 5\n"));
         assert_eq!(
-            r.counter(
-                "greenroom_kubernetes_requests_total",
-                &[("verb", "list")]
-            ),
+            r.counter("greenroom_kubernetes_requests_total", &[("verb", "list")]),
             2.0
         );
     }

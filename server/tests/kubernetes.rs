@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::Request;
 use serde_json::{json, Value};
+use server::kubernetes::KubernetesService;
 use support::*;
 use tower::ServiceExt;
 

@@ -72,7 +72,10 @@ fn lists(demo: &demo_cluster::Running) -> u64 {
 
 async fn ok(demo: &demo_cluster::Running, method: &str, path: &str, body: &str) -> String {
     let (status, text) = control(&demo.control_url, method, path, body).await;
-    assert!((200..300).contains(&status), "{method} {path}: {status} {text}");
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
     text
 }
 
@@ -91,10 +94,14 @@ async fn cache_answers_equal_a_fresh_list_under_churn() {
         Default::default(),
     );
     assert!(cluster_wide.cache().unwrap().cluster_wide());
-    let storefront = per_selector.entity("component:default/storefront-web").unwrap();
+    let storefront = per_selector
+        .entity("component:default/storefront-web")
+        .unwrap();
     // A namespace list, and a label-selector annotation.
     let both_namespaces = json!({"kind": "Component", "metadata": {"name": "x", "annotations": {"backstage.io/kubernetes-id": "storefront-web", "backstage.io/kubernetes-namespace": "storefront,storefront-staging"}}});
-    let cart = per_selector.entity("component:default/cart-service").unwrap();
+    let cart = per_selector
+        .entity("component:default/cart-service")
+        .unwrap();
     let entities = [&storefront, &both_namespaces, &cart];
     let check = |step: &'static str| {
         let (a, b) = (&per_selector, &cluster_wide);
@@ -121,40 +128,106 @@ async fn cache_answers_equal_a_fresh_list_under_churn() {
     let created = pods_of(&check("create a pod").await);
     assert!(created.contains(&"churn-probe".to_string()), "{created:?}");
 
-    ok(&demo, "PATCH", &path("/objects/pods/storefront/churn-probe"), r#"{"metadata":{"labels":{"tier":"probe"}}}"#).await;
+    ok(
+        &demo,
+        "PATCH",
+        &path("/objects/pods/storefront/churn-probe"),
+        r#"{"metadata":{"labels":{"tier":"probe"}}}"#,
+    )
+    .await;
     let relabelled = check("modify a pod").await;
     assert!(relabelled.to_string().contains("\"tier\":\"probe\""));
 
-    ok(&demo, "PATCH", &path("/objects/pods/storefront/churn-probe"), r#"{"metadata":{"labels":{"backstage.io/kubernetes-id":"someone-else"}}}"#).await;
-    assert_eq!(pods_of(&check("relabel out of the selector").await), initial);
+    ok(
+        &demo,
+        "PATCH",
+        &path("/objects/pods/storefront/churn-probe"),
+        r#"{"metadata":{"labels":{"backstage.io/kubernetes-id":"someone-else"}}}"#,
+    )
+    .await;
+    assert_eq!(
+        pods_of(&check("relabel out of the selector").await),
+        initial
+    );
 
-    ok(&demo, "PATCH", &path("/objects/pods/storefront/churn-probe"), r#"{"metadata":{"labels":{"backstage.io/kubernetes-id":"storefront-web"}}}"#).await;
+    ok(
+        &demo,
+        "PATCH",
+        &path("/objects/pods/storefront/churn-probe"),
+        r#"{"metadata":{"labels":{"backstage.io/kubernetes-id":"storefront-web"}}}"#,
+    )
+    .await;
     assert_eq!(pods_of(&check("relabel back into it").await), created);
 
-    ok(&demo, "DELETE", &path("/objects/pods/storefront/churn-probe"), "").await;
+    ok(
+        &demo,
+        "DELETE",
+        &path("/objects/pods/storefront/churn-probe"),
+        "",
+    )
+    .await;
     assert_eq!(pods_of(&check("delete a pod").await), initial);
 
-    ok(&demo, "PATCH", &path("/objects/deployments/storefront/storefront-web"), r#"{"spec":{"replicas":5}}"#).await;
+    ok(
+        &demo,
+        "PATCH",
+        &path("/objects/deployments/storefront/storefront-web"),
+        r#"{"spec":{"replicas":5}}"#,
+    )
+    .await;
     assert_eq!(pods_of(&check("scale up").await).len(), 5);
 
-    ok(&demo, "POST", &path("/deployments/storefront/storefront-web/rollout"), "").await;
+    ok(
+        &demo,
+        "POST",
+        &path("/deployments/storefront/storefront-web/rollout"),
+        "",
+    )
+    .await;
     let rolled = pods_of(&check("rollout").await);
     assert_eq!(rolled.len(), 5);
-    assert!(rolled.iter().all(|p| !initial.contains(p)), "new pods: {rolled:?}");
+    assert!(
+        rolled.iter().all(|p| !initial.contains(p)),
+        "new pods: {rolled:?}"
+    );
 
-    ok(&demo, "POST", &path(&format!("/pods/storefront/{}/restart", rolled[0])), "").await;
+    ok(
+        &demo,
+        "POST",
+        &path(&format!("/pods/storefront/{}/restart", rolled[0])),
+        "",
+    )
+    .await;
     let restarted = check("restart a container").await;
-    assert!(restarted.to_string().contains("\"restartCount\":1"), "{restarted}");
+    assert!(
+        restarted.to_string().contains("\"restartCount\":1"),
+        "{restarted}"
+    );
 
-    ok(&demo, "DELETE", &path(&format!("/objects/pods/storefront/{}", rolled[1])), "").await;
+    ok(
+        &demo,
+        "DELETE",
+        &path(&format!("/objects/pods/storefront/{}", rolled[1])),
+        "",
+    )
+    .await;
     let replaced = pods_of(&check("a deleted pod is replaced").await);
     assert_eq!(replaced.len(), 5);
     assert!(!replaced.contains(&rolled[1]));
 
     // Compaction: the next watch resume gets 410 Gone and re-lists.
     ok(&demo, "POST", &path("/compact"), "").await;
-    ok(&demo, "PATCH", &path("/objects/deployments/storefront/storefront-web"), r#"{"spec":{"replicas":2}}"#).await;
-    assert_eq!(pods_of(&check("scale down after compaction").await).len(), 2);
+    ok(
+        &demo,
+        "PATCH",
+        &path("/objects/deployments/storefront/storefront-web"),
+        r#"{"spec":{"replicas":2}}"#,
+    )
+    .await;
+    assert_eq!(
+        pods_of(&check("scale down after compaction").await).len(),
+        2
+    );
 
     // Warm: lookups are answered from memory, with no list sent.
     let before = lists(&demo);
@@ -180,7 +253,12 @@ async fn metrics_are_fetched_once_per_interval_and_idle_watches_stop() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|r| r["resource"].as_str().unwrap_or("").starts_with("pods.metrics"))
+            .filter(|r| {
+                r["resource"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("pods.metrics")
+            })
             .map(|r| r["count"].as_u64().unwrap())
             .sum::<u64>()
     };
@@ -205,7 +283,10 @@ async fn metrics_are_fetched_once_per_interval_and_idle_watches_stop() {
 }
 
 /// Reads SSE frames from a body until one arrives; (id, event, data).
-async fn next_frame(body: &mut axum::body::BodyDataStream, buf: &mut String) -> (String, String, Value) {
+async fn next_frame(
+    body: &mut axum::body::BodyDataStream,
+    buf: &mut String,
+) -> (String, String, Value) {
     use futures_util::StreamExt;
     loop {
         if let Some(end) = buf.find("\n\n") {
@@ -220,7 +301,11 @@ async fn next_frame(body: &mut axum::body::BodyDataStream, buf: &mut String) -> 
             if field("data").is_empty() {
                 continue; // keep-alive comment
             }
-            return (field("id"), field("event"), serde_json::from_str(&field("data")).unwrap());
+            return (
+                field("id"),
+                field("event"),
+                serde_json::from_str(&field("data")).unwrap(),
+            );
         }
         let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
             .await
@@ -245,12 +330,16 @@ fn pod_count(view: &Value) -> usize {
 async fn live_feeds_push_changes_resume_and_are_counted() {
     let demo = demo().await;
     let registry = Arc::new(server::metrics::Registry::default());
-    let svc = Arc::new(service(&two_clusters(&demo, ""), Default::default()).with_registry(Arc::clone(&registry)));
+    let svc = Arc::new(
+        service(&two_clusters(&demo, ""), Default::default()).with_registry(Arc::clone(&registry)),
+    );
     let app = server::http::kubernetes_api::ui_routes::<()>(Arc::clone(&svc));
     let open = |last: Option<String>| {
         let app = app.clone();
         async move {
-            let mut req = Request::get("/api/greenroom/kubernetes/live?entity=component%3Adefault%2Fstorefront-web");
+            let mut req = Request::get(
+                "/api/greenroom/kubernetes/live?entity=component%3Adefault%2Fstorefront-web",
+            );
             if let Some(id) = last {
                 req = req.header("last-event-id", id);
             }
@@ -272,7 +361,13 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     assert_eq!(svc.live().counts(), (2, 1));
 
     let lists_before = lists(&demo);
-    ok(&demo, "POST", &format!("/clusters/{CLUSTER}/apply"), EXTRA_POD).await;
+    ok(
+        &demo,
+        "POST",
+        &format!("/clusters/{CLUSTER}/apply"),
+        EXTRA_POD,
+    )
+    .await;
     let (id2, _, view) = next_frame(&mut a, &mut buf_a).await;
     assert_ne!(id2, id1);
     assert_eq!(pod_count(&view), 4, "the new pod is pushed");
@@ -282,7 +377,13 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     drop(a);
     let mut c = open(Some(id2.clone())).await;
     let mut buf_c = String::new();
-    ok(&demo, "DELETE", &format!("/clusters/{CLUSTER}/objects/pods/storefront/churn-probe"), "").await;
+    ok(
+        &demo,
+        "DELETE",
+        &format!("/clusters/{CLUSTER}/objects/pods/storefront/churn-probe"),
+        "",
+    )
+    .await;
     let (id3, _, view) = next_frame(&mut c, &mut buf_c).await;
     assert_ne!(id3, id2);
     assert_eq!(pod_count(&view), 3);
@@ -304,7 +405,11 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     // An unknown entity is a 404, not a stream.
     let resp = app
         .clone()
-        .oneshot(Request::get("/api/greenroom/kubernetes/live?entity=component%3Adefault%2Fnope").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/api/greenroom/kubernetes/live?entity=component%3Adefault%2Fnope")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);

@@ -27,10 +27,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
     registry: Arc<Registry>,
     kubernetes: Option<Arc<KubernetesService>>,
 ) -> Router<S> {
-    Router::new().route("/metrics", get(metrics)).with_state(Scrape {
-        registry,
-        kubernetes,
-    })
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(Scrape {
+            registry,
+            kubernetes,
+        })
 }
 
 async fn metrics(State(s): State<Scrape>) -> Response {

@@ -8,14 +8,16 @@
 //!   read it within `kubernetes.cache.idleTimeoutMs`, then the janitor stops it.
 //! - Objects are stored as a list would return them: managedFields removed, secret values
 //!   masked, built-in types without `kind`/`apiVersion`, sorted by namespace and name (the API
-//!   server's order). So a cached answer equals a fresh list.
+//!   server's order). So a cached answer equals a fresh list. They are kept as compact JSON text
+//!   (a parsed `serde_json::Value` costs ~10× the memory) and parsed when read.
 //! - A watch that breaks is re-listed at once (data kept meanwhile); a list that fails marks the
 //!   entry failing (lookups get the same error a plain list would) and is retried with
 //!   exponential backoff (0.5 s to 30 s). Every re-list counts as a watch restart.
 //! - `kubernetes.cache.clusterWide`: one watch per object type over the whole cluster, selected
 //!   in memory per lookup.
-//! - Pod metrics are not watchable: they are fetched at most once per cluster and namespace per
-//!   `metricsIntervalMs`, single-flight, and shared.
+//! - Pod metrics are not watchable: they are fetched at most once per cluster, namespace and
+//!   selector per `metricsIntervalMs`, single-flight, and shared; unused ones are dropped by the
+//!   janitor like idle watches.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -48,8 +50,26 @@ pub struct Key {
     pub selector: String,
 }
 
+/// One cached object.
+#[derive(Debug)]
+pub struct Stored {
+    /// `metadata.namespace` ("" for cluster-scoped objects).
+    pub namespace: String,
+    /// `metadata.labels` (for selecting in memory in cluster-wide mode).
+    pub labels: serde_json::Map<String, Value>,
+    /// The object as a list returns it, as compact JSON.
+    pub json: Box<serde_json::value::RawValue>,
+}
+
+impl Stored {
+    /// The object, parsed.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.json.get()).unwrap_or(Value::Null)
+    }
+}
+
 /// Objects by (namespace, name).
-pub type Objects = BTreeMap<(String, String), Arc<Value>>;
+pub type Objects = BTreeMap<(String, String), Arc<Stored>>;
 
 /// The state of a watch.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +167,17 @@ struct Shared {
     refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
-type MetricsSlot = Arc<tokio::sync::Mutex<Option<(Instant, Result<Vec<Value>, FetchError>)>>>;
+/// PodMetrics by pod name.
+pub type PodMetrics = Arc<HashMap<String, Value>>;
+
+/// The last metrics fetch of one (cluster, namespace, selector) and when it was last read.
+#[derive(Default)]
+struct MetricsSlot {
+    fetched: tokio::sync::Mutex<Option<(Instant, Result<PodMetrics, FetchError>)>>,
+    last_used: Mutex<Option<Instant>>,
+}
+
+type MetricsMap = Mutex<HashMap<(String, String, String), Arc<MetricsSlot>>>;
 
 /// The cache.
 pub struct WatchCache {
@@ -156,7 +186,7 @@ pub struct WatchCache {
     registry: Arc<Registry>,
     entries: Arc<Mutex<HashMap<Key, Arc<Entry>>>>,
     clients: Mutex<HashMap<String, WatchClient>>,
-    metrics: Mutex<HashMap<(String, String), MetricsSlot>>,
+    metrics: Arc<MetricsMap>,
     janitor: Mutex<bool>,
 }
 
@@ -176,7 +206,7 @@ impl WatchCache {
             registry,
             entries: Arc::default(),
             clients: Mutex::default(),
-            metrics: Mutex::default(),
+            metrics: Arc::default(),
             janitor: Mutex::new(false),
         }
     }
@@ -281,15 +311,18 @@ impl WatchCache {
         }
         *started = true;
         let entries: Weak<Mutex<HashMap<Key, Arc<Entry>>>> = Arc::downgrade(&self.entries);
+        let metrics: Weak<MetricsMap> = Arc::downgrade(&self.metrics);
         let idle = self.config.idle_timeout;
         tokio::spawn(async move {
             let period = (idle / 4).max(Duration::from_millis(250));
             loop {
                 tokio::time::sleep(period).await;
-                let Some(entries) = entries.upgrade() else {
+                let (Some(entries), Some(metrics)) = (entries.upgrade(), metrics.upgrade()) else {
                     return;
                 };
                 sweep(&entries, idle);
+                lock(&metrics)
+                    .retain(|_, m| lock(&m.last_used).is_some_and(|t| t.elapsed() < idle));
             }
         });
     }
@@ -304,7 +337,7 @@ impl WatchCache {
         namespace: Option<&str>,
         selector: &str,
         held: &Mutex<Vec<(Arc<Entry>, u64)>>,
-    ) -> Result<Vec<Arc<Value>>, FetchError> {
+    ) -> Result<Vec<Arc<Stored>>, FetchError> {
         let key = Key {
             cluster: c.name.clone(),
             object_type: object_type.clone(),
@@ -333,12 +366,8 @@ impl WatchCache {
                 .objects
                 .values()
                 .filter(|o| {
-                    namespace.is_none_or(|ns| o["metadata"]["namespace"].as_str() == Some(ns))
-                        && o["metadata"]["labels"]
-                            .as_object()
-                            .map_or(selector_matches(selector, &Default::default()), |l| {
-                                selector_matches(selector, l)
-                            })
+                    namespace.is_none_or(|ns| o.namespace == ns)
+                        && selector_matches(selector, &o.labels)
                 })
                 .cloned()
                 .collect()),
@@ -346,22 +375,27 @@ impl WatchCache {
         }
     }
 
-    /// The PodMetrics of a namespace, fetched at most once per metrics interval (single-flight).
+    /// The PodMetrics of the pods matching `selector` in a namespace, by pod name: fetched at
+    /// most once per metrics interval (single-flight), shared by every reader. With `fresh`
+    /// false, an older answer is returned as it is rather than refetched.
     pub async fn pod_metrics(
         &self,
         client: &kube::Client,
         credential: &Credential,
         c: &ClusterDetails,
         namespace: &str,
-    ) -> Result<Vec<Value>, FetchError> {
+        selector: &str,
+        fresh: bool,
+    ) -> Result<PodMetrics, FetchError> {
         let slot = Arc::clone(
             lock(&self.metrics)
-                .entry((c.name.clone(), namespace.to_string()))
+                .entry((c.name.clone(), namespace.to_string(), selector.to_string()))
                 .or_default(),
         );
-        let mut slot = slot.lock().await;
-        if let Some((at, r)) = slot.as_ref() {
-            if at.elapsed() < self.config.metrics_interval {
+        *lock(&slot.last_used) = Some(Instant::now());
+        let mut fetched = slot.fetched.lock().await;
+        if let Some((at, r)) = fetched.as_ref() {
+            if !fresh || at.elapsed() < self.config.metrics_interval {
                 return r.clone();
             }
         }
@@ -369,26 +403,43 @@ impl WatchCache {
             "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods",
             percent_encoding::utf8_percent_encode(namespace, super::lookup::URI_COMPONENT)
         );
-        let r = fetcher::list_all(client, credential, &path, "")
+        let r = fetcher::list_all(client, credential, &path, selector)
             .await
-            .map(|(_, items)| items)
+            .map(|(_, items)| {
+                Arc::new(
+                    items
+                        .into_iter()
+                        .filter_map(|m| {
+                            let name = m["metadata"]["name"].as_str()?.to_string();
+                            Some((name, m))
+                        })
+                        .collect(),
+                )
+            })
             .map_err(|e| {
                 let base = fetcher::base_path(&c.url);
                 errors::from_kube(&c.name, &c.url, &format!("{base}{path}"), &e)
             });
-        *slot = Some((Instant::now(), r.clone()));
+        *fetched = Some((Instant::now(), r.clone()));
         r
     }
 
-    /// Gauges for `/metrics`: cached objects and watches by health, per cluster and resource.
-    pub fn gauges(&self) -> (Vec<(crate::metrics::Labels, f64)>, Vec<(crate::metrics::Labels, f64)>) {
-        let mut objects: BTreeMap<(String, String), f64> = BTreeMap::new();
+    /// Gauges for `/metrics`: cached objects and their JSON bytes per cluster and resource, and
+    /// watches by health per cluster.
+    pub fn gauges(&self) -> Gauges {
+        let mut objects: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
         let mut watches: BTreeMap<(String, &'static str), f64> = BTreeMap::new();
         for e in self.entries() {
             let s = e.state.borrow().clone();
-            *objects
+            let o = objects
                 .entry((e.key.cluster.clone(), e.key.object_type.plural.clone()))
-                .or_default() += s.objects.len() as f64;
+                .or_default();
+            o.0 += s.objects.len() as f64;
+            o.1 += s
+                .objects
+                .values()
+                .map(|v| v.json.get().len() as f64)
+                .sum::<f64>();
             let health = match s.health {
                 Health::Pending => "pending",
                 Health::Ready => "ready",
@@ -396,26 +447,38 @@ impl WatchCache {
             };
             *watches.entry((e.key.cluster.clone(), health)).or_default() += 1.0;
         }
-        (
-            objects
-                .into_iter()
-                .map(|((c, r), v)| (vec![("cluster", c), ("resource", r)], v))
+        let labels = |c: &String, r: &String| vec![("cluster", c.clone()), ("resource", r.clone())];
+        Gauges {
+            objects: objects
+                .iter()
+                .map(|((c, r), (n, _))| (labels(c, r), *n))
                 .collect(),
-            watches
+            bytes: objects
+                .iter()
+                .map(|((c, r), (_, b))| (labels(c, r), *b))
+                .collect(),
+            watches: watches
                 .into_iter()
                 .map(|((c, h), v)| (vec![("cluster", c), ("health", h.to_string())], v))
                 .collect(),
-        )
+        }
     }
+}
+
+/// Gauge families sampled from the cache.
+pub struct Gauges {
+    /// Objects per cluster and resource.
+    pub objects: Vec<(crate::metrics::Labels, f64)>,
+    /// Their JSON bytes.
+    pub bytes: Vec<(crate::metrics::Labels, f64)>,
+    /// Watches per cluster and health.
+    pub watches: Vec<(crate::metrics::Labels, f64)>,
 }
 
 /// Drops entries nobody holds that were not read for `idle`.
 fn sweep(entries: &Mutex<HashMap<Key, Arc<Entry>>>, idle: Duration) {
     let mut map = lock(entries);
-    map.retain(|_, e| {
-        Arc::strong_count(e) > 1
-            || lock(&e.last_used).elapsed() < idle
-    });
+    map.retain(|_, e| Arc::strong_count(e) > 1 || lock(&e.last_used).elapsed() < idle);
 }
 
 /// The watch loop of one entry.
@@ -479,9 +542,16 @@ impl Run {
     }
 
     /// Stored form of an object: as a list returns it.
-    fn stored(&self, o: DynamicObject) -> Option<((String, String), Arc<Value>)> {
+    fn stored(&self, o: DynamicObject) -> Option<((String, String), Arc<Stored>)> {
         let ns = o.metadata.namespace.clone().unwrap_or_default();
         let name = o.metadata.name.clone()?;
+        let labels = o
+            .metadata
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         let mut v = serde_json::to_value(o).ok()?;
         let t = &self.key.object_type;
         if t.object_type != "customresources" {
@@ -490,14 +560,26 @@ impl Run {
                 m.remove("apiVersion");
             }
         }
-        Some(((ns, name), Arc::new(fetcher::clean(v, t, ""))))
+        let json = serde_json::value::to_raw_value(&fetcher::clean(v, t, "")).ok()?;
+        Some((
+            (ns.clone(), name),
+            Arc::new(Stored {
+                namespace: ns,
+                labels,
+                json,
+            }),
+        ))
     }
 
     async fn refresh_credential(&self) -> Result<(), FetchError> {
         let _one_at_a_time = self.shared.refreshing.lock().await;
         match self.auth.credential(&self.details).await {
             Ok(Credential::Bearer(t)) => {
-                *self.shared.bearer.write().unwrap_or_else(|p| p.into_inner()) = Some(t);
+                *self
+                    .shared
+                    .bearer
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(t);
                 Ok(())
             }
             Ok(Credential::Anonymous) => Ok(()),

@@ -207,11 +207,12 @@ fn millis(c: &Config, key: &str, min: f64, default: u64, errors: &mut Vec<Config
 fn read_cache(k: &Config, refresh_interval_ms: u64, errors: &mut Vec<ConfigError>) -> CacheConfig {
     let d = CacheConfig::defaults(refresh_interval_ms);
     let flag = |key: &str, default: bool, errors: &mut Vec<ConfigError>| {
-        k.get_optional_bool(key).unwrap_or_else(|e| {
-            errors.push(e);
-            None
-        })
-        .unwrap_or(default)
+        k.get_optional_bool(key)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            })
+            .unwrap_or(default)
     };
     CacheConfig {
         enabled: flag("cache.enabled", d.enabled, errors),

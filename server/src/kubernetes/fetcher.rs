@@ -108,10 +108,9 @@ where
 /// `list`/`watch`/`get`, `""` for core, `pods` or `pods/log`; `-` for non-resource paths.
 pub fn classify(method: &http::Method, uri: &http::Uri) -> (&'static str, String, String) {
     let segs: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
-    let watch = uri.query().is_some_and(|q| {
-        q.split('&')
-            .any(|kv| kv == "watch=true" || kv == "watch=1")
-    });
+    let watch = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv == "watch=true" || kv == "watch=1"));
     let start = segs.iter().position(|s| *s == "api" || *s == "apis");
     let (group, rest) = match start {
         Some(i) if segs[i] == "api" && segs.len() > i + 2 => ("", &segs[i + 2..]),
@@ -336,8 +335,11 @@ pub async fn fetch(
                     object_type: t.object_type.clone(),
                     resources: Vec::new(),
                 });
-                slot.resources
-                    .extend(items.into_iter().map(|it| clean(it, t, &kind)));
+                slot.resources.extend(
+                    items
+                        .into_iter()
+                        .map(|it| super::types::Object::from(clean(it, t, &kind))),
+                );
             }
             Err(e) => {
                 match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
@@ -349,7 +351,7 @@ pub async fn fetch(
     }
     let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
     let mut pod_metrics = Vec::new();
-    let pods: Vec<&Value> = resources
+    let pods: Vec<&super::types::Object> = resources
         .iter()
         .filter(|r| r.object_type == "pods")
         .flat_map(|r| r.resources.iter())

@@ -136,8 +136,15 @@ async fn run(
 ) {
     let interval = svc.config().cache.metrics_interval;
     let mut seq = 0u64;
+    // The first build and the interval rebuilds refresh metrics; change rebuilds do not wait.
+    // The interval runs on its own clock: a stream of changes does not postpone it.
+    let mut tick = true;
+    let mut next_tick = tokio::time::Instant::now() + interval;
     loop {
-        let held = Held::default();
+        let held = Held {
+            stale_metrics_ok: !tick,
+            ..Held::default()
+        };
         let (event, data) = match svc.view_holding(&entity_ref, &held).await {
             Ok(v) => ("view", serde_json::to_string(&v).unwrap_or_default()),
             Err(e) => (
@@ -151,7 +158,7 @@ async fn run(
             event,
             data: data.into(),
         })));
-        let held = held.into_inner().unwrap_or_else(|p| p.into_inner());
+        let held = held.entries.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut rxs: Vec<_> = held.iter().map(|(e, _)| e.subscribe()).collect();
         // A change between the read and the subscription is not missed.
         let stale = held
@@ -159,6 +166,7 @@ async fn run(
             .zip(&rxs)
             .any(|((_, seen), rx)| rx.borrow().version != *seen);
         if stale {
+            tick = false;
             tokio::time::sleep(DEBOUNCE).await;
             continue;
         }
@@ -169,9 +177,15 @@ async fn run(
             let waits = rxs.iter_mut().map(|r| Box::pin(r.changed()));
             let _ = futures_util::future::select_all(waits).await;
         };
-        tokio::select! {
-            () = changed => tokio::time::sleep(DEBOUNCE).await,
-            () = tokio::time::sleep(interval) => {}
+        tick = tokio::select! {
+            () = changed => {
+                tokio::time::sleep(DEBOUNCE).await;
+                false
+            }
+            () = tokio::time::sleep_until(next_tick) => true,
+        };
+        if tick {
+            next_tick = tokio::time::Instant::now() + interval;
         }
     }
 }

@@ -11,8 +11,8 @@
 //! panel and logs). Not here: HTTP routes (`crate::http`) and UI.
 
 pub mod auth;
-pub mod cache;
 pub mod aws_config;
+pub mod cache;
 pub mod cluster_locator;
 pub mod config;
 pub mod dashboard;

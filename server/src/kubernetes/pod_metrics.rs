@@ -6,6 +6,8 @@
 
 use serde_json::{json, Value};
 
+use super::types::{Object, PodStatus};
+
 /// CPU in cores from a quantity (`250m`, `1`, `1500000n`).
 pub fn cores(q: &str) -> Option<f64> {
     let q = q.trim();
@@ -96,7 +98,7 @@ fn usage_json(t: Totals, f: fn(f64) -> Value) -> Value {
 }
 
 /// One `podMetrics` entry for a pod, given the PodMetrics items of its namespace.
-pub fn pod_status(pod: &Value, metrics: &[Value]) -> Value {
+pub fn pod_status(pod: &Object, metrics: &[Value]) -> PodStatus {
     let name = &pod["metadata"]["name"];
     let ns = &pod["metadata"]["namespace"];
     let m = metrics.iter().find(|m| {
@@ -119,7 +121,12 @@ pub fn pod_status(pod: &Value, metrics: &[Value]) -> Value {
             containers.push(json!({"container": c["name"], "cpuUsage": usage_json(c_cpu, cpu_value), "memoryUsage": usage_json(c_mem, mem_value)}));
         }
     }
-    json!({"pod": pod, "cpu": usage_json(cpu, cpu_value), "memory": usage_json(mem, mem_value), "containers": containers})
+    PodStatus {
+        pod: pod.clone(),
+        cpu: usage_json(cpu, cpu_value),
+        memory: usage_json(mem, mem_value),
+        containers,
+    }
 }
 
 #[cfg(test)]
@@ -134,21 +141,22 @@ mod tests {
         let metrics = vec![
             json!({"metadata": {"name": "p", "namespace": "n"}, "containers": [{"name": "a", "usage": {"cpu": "410000000n", "memory": "237568Ki"}}]}),
         ];
+        let pod = Object::from(pod);
         let s = pod_status(&pod, &metrics);
         assert_eq!(
-            s["cpu"],
+            s.cpu,
             json!({"currentUsage": 0.41, "requestTotal": 0.1, "limitTotal": 0.5})
         );
         assert_eq!(
-            s["memory"],
+            s.memory,
             json!({"currentUsage": "243269632", "requestTotal": "134217728", "limitTotal": "268435456"})
         );
-        assert_eq!(s["containers"].as_array().map(Vec::len), Some(1));
-        assert_eq!(s["containers"][0]["container"], "a");
+        assert_eq!(s.containers.len(), 1);
+        assert_eq!(s.containers[0]["container"], "a");
         // No metrics: zero usage, no containers.
         let none = pod_status(&pod, &[]);
-        assert_eq!(none["cpu"]["currentUsage"], json!(0.0));
-        assert_eq!(none["memory"]["currentUsage"], json!(0));
-        assert_eq!(none["containers"], json!([]));
+        assert_eq!(none.cpu["currentUsage"], json!(0.0));
+        assert_eq!(none.memory["currentUsage"], json!(0));
+        assert!(none.containers.is_empty());
     }
 }

@@ -27,8 +27,17 @@ pub enum LookupError {
     UnknownEntity(String),
 }
 
-/// The cache entries a lookup read, with the version it saw (live views follow them).
-pub type Held = Mutex<Vec<(Arc<Entry>, u64)>>;
+/// What a lookup leaves behind for a live view: the cache entries it read, with the version it
+/// saw (the view follows them); and how it may read pod metrics.
+#[derive(Default)]
+pub struct Held {
+    /// Entries read, with the version seen.
+    pub entries: Mutex<Vec<(Arc<Entry>, u64)>>,
+    /// Pod metrics older than the interval may be used without waiting for a refetch (a view
+    /// rebuilt for an object change is not held up by a metrics call; the interval rebuild is
+    /// what refreshes them).
+    pub stale_metrics_ok: bool,
+}
 
 /// The Kubernetes side of the portal.
 pub struct KubernetesService {
@@ -53,10 +62,13 @@ impl KubernetesService {
         }
         let auth = Arc::new(auth);
         let registry = Arc::new(crate::metrics::Registry::default());
-        let cache = config
-            .cache
-            .enabled
-            .then(|| WatchCache::new(config.cache.clone(), Arc::clone(&auth), Arc::clone(&registry)));
+        let cache = config.cache.enabled.then(|| {
+            WatchCache::new(
+                config.cache.clone(),
+                Arc::clone(&auth),
+                Arc::clone(&registry),
+            )
+        });
         Self {
             config,
             auth,
@@ -100,14 +112,19 @@ impl KubernetesService {
     /// Samples the gauges (cache size, watch health, viewers) into the registry.
     pub fn sample_gauges(&self) {
         if let Some(cache) = &self.cache {
-            let (objects, watches) = cache.gauges();
+            let g = cache.gauges();
             self.registry
-                .set_gauges("greenroom_kubernetes_cached_objects", objects);
-            self.registry.set_gauges("greenroom_kubernetes_watches", watches);
+                .set_gauges("greenroom_kubernetes_cached_objects", g.objects);
+            self.registry
+                .set_gauges("greenroom_kubernetes_cached_bytes", g.bytes);
+            self.registry
+                .set_gauges("greenroom_kubernetes_watches", g.watches);
         }
         let (viewers, feeds) = self.live.counts();
-        self.registry
-            .set_gauges("greenroom_kubernetes_viewers", vec![(vec![], viewers as f64)]);
+        self.registry.set_gauges(
+            "greenroom_kubernetes_viewers",
+            vec![(vec![], viewers as f64)],
+        );
         self.registry
             .set_gauges("greenroom_kubernetes_feeds", vec![(vec![], feeds as f64)]);
     }
@@ -213,7 +230,10 @@ impl KubernetesService {
         Ok(client)
     }
 
-    async fn connection(&self, c: &ClusterDetails) -> Result<(kube::Client, Credential), FetchError> {
+    async fn connection(
+        &self,
+        c: &ClusterDetails,
+    ) -> Result<(kube::Client, Credential), FetchError> {
         let client = self
             .client_for(c)
             .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
@@ -260,8 +280,9 @@ impl KubernetesService {
             None => vec![None],
         };
         let reads = types.iter().enumerate().flat_map(|(i, t)| {
-            nss.iter()
-                .map(move |ns| async move { (i, cache.read(c, t, *ns, selector, held).await) })
+            nss.iter().map(move |ns| async move {
+                (i, cache.read(c, t, *ns, selector, &held.entries).await)
+            })
         });
         let mut resources: Vec<Option<FetchResponse>> = vec![None; types.len()];
         let mut errors = Vec::new();
@@ -273,7 +294,7 @@ impl KubernetesService {
                         resources: Vec::new(),
                     })
                     .resources
-                    .extend(objects.iter().map(|o| Value::clone(o))),
+                    .extend(objects.into_iter().map(super::types::Object::cached)),
                 Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
                 Err(s) => errors.push(s),
             }
@@ -293,13 +314,25 @@ impl KubernetesService {
                 Ok(x) => x,
                 Err(e) => return fetcher::transport_failure(c, e),
             };
-            let calls = pod_namespaces
+            let calls = pod_namespaces.iter().map(|ns| {
+                cache.pod_metrics(
+                    &client,
+                    &credential,
+                    c,
+                    ns,
+                    selector,
+                    !held.stale_metrics_ok,
+                )
+            });
+            let mut metrics = HashMap::new();
+            for (ns, r) in pod_namespaces
                 .iter()
-                .map(|ns| cache.pod_metrics(&client, &credential, c, ns));
-            let mut metrics = Vec::new();
-            for r in futures_util::future::join_all(calls).await {
+                .zip(futures_util::future::join_all(calls).await)
+            {
                 match r {
-                    Ok(items) => metrics.extend(items),
+                    Ok(by_name) => {
+                        metrics.insert(*ns, by_name);
+                    }
                     Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
                     Err(s) => errors.push(s),
                 }
@@ -308,7 +341,14 @@ impl KubernetesService {
                 .iter()
                 .filter(|r| r.object_type == "pods")
                 .flat_map(|r| r.resources.iter())
-                .map(|p| super::pod_metrics::pod_status(p, &metrics))
+                .map(|p| {
+                    let m = p["metadata"]["namespace"]
+                        .as_str()
+                        .and_then(|ns| metrics.get(ns))
+                        .zip(p["metadata"]["name"].as_str())
+                        .and_then(|(by_name, name)| by_name.get(name));
+                    super::pod_metrics::pod_status(p, m.map(std::slice::from_ref).unwrap_or(&[]))
+                })
                 .collect();
         }
         ClusterObjects {
@@ -389,8 +429,7 @@ impl KubernetesService {
                         }
                     }
                 };
-                match tokio::time::timeout(deadline, work).await
-                {
+                match tokio::time::timeout(deadline, work).await {
                     Ok(r) => r,
                     Err(_) => fetcher::transport_failure(
                         c,

@@ -1,8 +1,12 @@
 //! Backstage's response shapes for `/api/kubernetes` (`@backstage/plugin-kubernetes-common`):
 //! `ObjectsByEntityResponse`, cluster attributes, fetch responses and errors.
 
+use std::sync::{Arc, OnceLock};
+
 use serde::Serialize;
 use serde_json::Value;
+
+use super::cache::Stored;
 
 /// `{items: [...]}`, one item per cluster that had objects or errors.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -18,7 +22,7 @@ pub struct ClusterObjects {
     /// The cluster.
     pub cluster: ClusterAttributes,
     /// One entry per pod listed (Backstage's `ClientPodStatus`).
-    pub pod_metrics: Vec<Value>,
+    pub pod_metrics: Vec<PodStatus>,
     /// One entry per object type that listed successfully.
     pub resources: Vec<FetchResponse>,
     /// One entry per failed call, or a single FETCH_ERROR.
@@ -52,7 +56,71 @@ pub struct FetchResponse {
     #[serde(rename = "type")]
     pub object_type: String,
     /// The raw Kubernetes objects (list items; managedFields removed, secret values masked).
-    pub resources: Vec<Value>,
+    pub resources: Vec<Object>,
+}
+
+/// A Kubernetes object in a response: a parsed value (from a list), or the watch cache's JSON
+/// text, parsed only if someone reads it (the view does; the REST API mostly does not) and
+/// otherwise written out as it is.
+#[derive(Clone, Default)]
+pub struct Object {
+    raw: Option<Arc<Stored>>,
+    parsed: OnceLock<Value>,
+}
+
+impl Object {
+    /// A cached object.
+    pub fn cached(stored: Arc<Stored>) -> Self {
+        Self {
+            raw: Some(stored),
+            parsed: OnceLock::new(),
+        }
+    }
+}
+
+impl From<Value> for Object {
+    fn from(v: Value) -> Self {
+        Self {
+            raw: None,
+            parsed: OnceLock::from(v),
+        }
+    }
+}
+
+impl std::ops::Deref for Object {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.parsed
+            .get_or_init(|| self.raw.as_ref().map_or(Value::Null, |s| s.value()))
+    }
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.raw {
+            Some(stored) => stored.json.serialize(s),
+            None => self.parsed.get().unwrap_or(&Value::Null).serialize(s),
+        }
+    }
+}
+
+/// Backstage's `ClientPodStatus`: a pod's CPU and memory against its requests and limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct PodStatus {
+    /// The pod.
+    pub pod: Object,
+    /// `{currentUsage, requestTotal, limitTotal}` in cores.
+    pub cpu: Value,
+    /// The same in bytes (as strings).
+    pub memory: Value,
+    /// Per container with metrics.
+    pub containers: Vec<Value>,
 }
 
 /// Backstage's `KubernetesFetchError`.

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::dashboard;
 use super::error_detection;
-use super::types::{ClusterObjects, FetchError, ObjectsByEntityResponse};
+use super::types::{ClusterObjects, FetchError, ObjectsByEntityResponse, PodStatus};
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     let mut cur = v;
@@ -174,7 +174,7 @@ pub fn chips(pod: &Value) -> Vec<ContainerChip> {
 fn pod_row(
     cluster: &str,
     pod: &Value,
-    metrics: &HashMap<(String, String), &Value>,
+    metrics: &HashMap<(String, String), &PodStatus>,
     errors: usize,
     now: SystemTime,
 ) -> PodRow {
@@ -188,9 +188,7 @@ fn pod_row(
         s(pod, &["metadata", "name"]).to_string(),
     );
     // A pod without container metrics (not running) shows no usage rather than zero.
-    let m = metrics
-        .get(&key)
-        .filter(|m| m["containers"].as_array().is_some_and(|c| !c.is_empty()));
+    let m = metrics.get(&key).filter(|m| !m.containers.is_empty());
     PodRow {
         cluster: cluster.to_string(),
         name: key.1.clone(),
@@ -203,8 +201,8 @@ fn pod_row(
             .iter()
             .filter_map(|c| c["restartCount"].as_i64())
             .sum(),
-        cpu: m.and_then(|m| usage(&m["cpu"], cpu_text)),
-        memory: m.and_then(|m| usage(&m["memory"], mem_text)),
+        cpu: m.and_then(|m| usage(&m.cpu, cpu_text)),
+        memory: m.and_then(|m| usage(&m.memory, mem_text)),
         age_seconds: age(pod, now),
         node: s(pod, &["spec", "nodeName"]).to_string(),
         error_count: errors,
@@ -281,7 +279,7 @@ fn by_type(c: &ClusterObjects) -> HashMap<&str, Vec<&Value>> {
     for r in &c.resources {
         m.entry(r.object_type.as_str())
             .or_default()
-            .extend(r.resources.iter());
+            .extend(r.resources.iter().map(|o| &**o));
     }
     m
 }
@@ -313,14 +311,14 @@ fn condition_messages(v: &Value) -> Vec<String> {
 pub fn cluster_view(c: &ClusterObjects, now: SystemTime) -> (ClusterView, Vec<DetectedError>) {
     let name = c.cluster.name.as_str();
     let t = by_type(c);
-    let metrics: HashMap<(String, String), &Value> = c
+    let metrics: HashMap<(String, String), &PodStatus> = c
         .pod_metrics
         .iter()
         .map(|m| {
             (
                 (
-                    s(&m["pod"], &["metadata", "namespace"]).to_string(),
-                    s(&m["pod"], &["metadata", "name"]).to_string(),
+                    s(&m.pod, &["metadata", "namespace"]).to_string(),
+                    s(&m.pod, &["metadata", "name"]).to_string(),
                 ),
                 m,
             )

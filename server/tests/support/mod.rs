@@ -115,7 +115,6 @@ pub fn two_clusters(demo: &demo_cluster::Running, extra: &str) -> String {
     )
 }
 
-
 /// One request to the demo cluster's control API (plain HTTP on loopback); (status, body).
 pub async fn control(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -28,7 +28,10 @@ fn encode(s: &str) -> String {
 
 /// Opens the stream for `entity_ref`; closes it when the calling owner is cleaned up.
 pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
-    let url = format!("/api/greenroom/kubernetes/live?entity={}", encode(entity_ref));
+    let url = format!(
+        "/api/greenroom/kubernetes/live?entity={}",
+        encode(entity_ref)
+    );
     let Ok(source) = EventSource::new(&url) else {
         return;
     };
@@ -53,8 +56,7 @@ pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
     });
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| pushing.set(false));
     let _ = source.add_event_listener_with_callback("view", on_view.as_ref().unchecked_ref());
-    let _ =
-        source.add_event_listener_with_callback("failure", on_failure.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("failure", on_failure.as_ref().unchecked_ref());
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let held = SendWrapper::new((source, on_view, on_failure, on_error));
     on_cleanup(move || {
