@@ -50,7 +50,10 @@ async fn churn(h: &Harness, stop: &AtomicBool, counts: &Counts) {
             replicas = if replicas >= 8 { 5 } else { replicas + 1 };
             h.send(
                 "PATCH",
-                &format!("{}/clusters/{cluster}/objects/deployments/bench/bench-app", h.control),
+                &format!(
+                    "{}/clusters/{cluster}/objects/deployments/bench/bench-app",
+                    h.control
+                ),
                 &json!({"spec": {"replicas": replicas}}),
             )
             .await
@@ -152,8 +155,7 @@ async fn main() {
                         .ok()
                         .and_then(|v| v["items"].as_array().cloned())
                         .is_some_and(|items| {
-                            !items.is_empty()
-                                && items.iter().all(|it| it["errors"] == json!([]))
+                            !items.is_empty() && items.iter().all(|it| it["errors"] == json!([]))
                         }),
                     Ok((s, b)) => {
                         eprintln!("lookup {entity}: {s} {}", String::from_utf8_lossy(&b));
@@ -165,7 +167,11 @@ async fn main() {
                     }
                 };
                 mine.push(t.elapsed());
-                let c = if ok { &counts.rest_ok } else { &counts.rest_errors };
+                let c = if ok {
+                    &counts.rest_ok
+                } else {
+                    &counts.rest_errors
+                };
                 c.fetch_add(1, Ordering::Relaxed);
             }
             latencies
@@ -234,7 +240,10 @@ async fn main() {
     let rest_total = c.rest_ok.load(Ordering::Relaxed) + c.rest_errors.load(Ordering::Relaxed);
     let errors = c.rest_errors.load(Ordering::Relaxed) + c.stream_errors.load(Ordering::Relaxed);
     println!("\n| soak summary | |\n| --- | --- |");
-    println!("| duration | {seconds} s ({} s warm-up) |", warm_up.as_secs());
+    println!(
+        "| duration | {seconds} s ({} s warm-up) |",
+        warm_up.as_secs()
+    );
     println!("| live subscribers | {subscribers} ({viewers} at the end, from /metrics) |");
     println!(
         "| REST lookups | {rest_total} by {rest_clients} clients ({:.0}/s), p50 {}, p99 {} |",
@@ -242,7 +251,10 @@ async fn main() {
         ms(percentile(&l, 0.5)),
         ms(percentile(&l, 0.99))
     );
-    println!("| frames pushed and received | {} |", c.frames.load(Ordering::Relaxed));
+    println!(
+        "| frames pushed and received | {} |",
+        c.frames.load(Ordering::Relaxed)
+    );
     println!(
         "| errors | {} REST, {} stream, {} reconnects (churn calls failed: {}) |",
         c.rest_errors.load(Ordering::Relaxed),

@@ -255,6 +255,7 @@ async fn run_server(
                 .with_registry(Arc::clone(&metrics)),
         )
     });
+    let live = kubernetes.clone();
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
         backend: Arc::new(
@@ -273,7 +274,13 @@ async fn run_server(
         "Greenroom listening on http://{addr}"
     );
     let server = axum::serve(listener, http::router(state).into_make_service())
-        .with_graceful_shutdown(http::shutdown_signal());
+        .with_graceful_shutdown(async move {
+            http::shutdown_signal().await;
+            // Live streams never end by themselves: end them so in-flight requests can finish.
+            if let Some(k) = live {
+                k.live().close();
+            }
+        });
     match server.await {
         Ok(()) => {
             tracing::info!("stopped");

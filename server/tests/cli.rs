@@ -238,10 +238,16 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
     let dir = workdir("serve");
     std::fs::create_dir_all(dir.join("site/pkg")).expect("mkdir");
     write(&dir, "site/pkg/greenroom.js", "// bundle");
+    write(
+        &dir,
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: watched\n  annotations:\n    backstage.io/kubernetes-id: watched\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+    );
+    // A live stream stays open until the server ends it: SIGTERM must still stop the server.
     let file = write(
         &dir,
         "c.yaml",
-        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n"),
+        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\ncatalog:\n  locations:\n    - type: file\n      target: ./catalog-info.yaml\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: https://127.0.0.1:1\n          name: nowhere\n          authProvider: serviceAccount\n          serviceAccountToken: t\n"),
     );
     let mut child = bin()
         .env("GREENROOM_SITE_ROOT", dir.join("site"))
@@ -270,6 +276,19 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
     let health = http_get(&addr, "/.backstage/health/v1/liveness");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
+    let mut live = TcpStream::connect(&addr).expect("connect");
+    live.set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    write!(
+        live,
+        "GET /api/greenroom/kubernetes/live?entity=component%3Adefault%2Fwatched HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    )
+    .expect("send");
+    let mut first = [0u8; 512];
+    let n = live.read(&mut first).expect("stream answers");
+    let head = String::from_utf8_lossy(&first[..n]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -288,6 +307,9 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "exit status after SIGTERM: {exit}");
+    // The stream was ended, not cut mid-frame: the rest reads to a clean end of file.
+    let mut tail = Vec::new();
+    live.read_to_end(&mut tail).expect("stream ends cleanly");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");
 }

@@ -206,6 +206,9 @@ async fn live(
         )
             .into_response();
     }
+    if svc.live().is_closed() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     let sub = match svc.subscribe(&q.entity) {
         Ok(s) => s,
         Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),

@@ -394,8 +394,11 @@ impl WatchCache {
         );
         *lock(&slot.last_used) = Some(Instant::now());
         let mut fetched = slot.fetched.lock().await;
+        // A tenth of slack: a reader that comes back every interval (a live view) refetches
+        // every time rather than every other time.
+        let max_age = self.config.metrics_interval - self.config.metrics_interval / 10;
         if let Some((at, r)) = fetched.as_ref() {
-            if !fresh || at.elapsed() < self.config.metrics_interval {
+            if !fresh || at.elapsed() < max_age {
                 return r.clone();
             }
         }

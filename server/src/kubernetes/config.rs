@@ -1,7 +1,9 @@
 //! The `kubernetes:` block of app-config, key for key as Backstage reads it:
 //! `serviceLocatorMethod`, `clusterLocatorMethods` (`config`, `localKubectlProxy`, `catalog`),
 //! `objectTypes`, `customResources`, `apiVersionOverrides`, `clusterLocatorContinueOnError`.
-//! Greenroom adds `kubernetes.fetchTimeoutMs` (per-cluster deadline, default 5000).
+//! Greenroom adds `kubernetes.fetchTimeoutMs` (per-cluster deadline, default 5000) and
+//! `kubernetes.cache` (`enabled`, `idleTimeoutMs`, `clusterWide`, `metricsIntervalMs`: the watch
+//! cache, see [`super::cache`]).
 //!
 //! Every problem is collected with its key and file, so `greenroom validate` lists them all.
 
@@ -758,5 +760,60 @@ mod tests {
         assert_eq!(k.custom_resources[0].plural, "rollouts");
         assert_eq!(k.service_locator, ServiceLocator::SingleTenant);
         assert_eq!(k.timeout, Duration::from_millis(1500));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read_cache(extra: Value) -> Result<CacheConfig, Vec<String>> {
+        let mut k = json!({"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "config", "clusters": []}], "frontend": {"refreshIntervalMs": 4000}});
+        if let (Some(o), Some(e)) = (k.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        let c = Config::from_json_layers(vec![(
+            "app-config.yaml".to_string(),
+            json!({ "kubernetes": k }),
+        )]);
+        match read(&c, Path::new("/")) {
+            Ok(Some(k)) => Ok(k.cache),
+            Ok(None) => Err(vec!["no block".into()]),
+            Err(e) => Err(e.iter().map(ToString::to_string).collect()),
+        }
+    }
+
+    #[test]
+    fn the_cache_is_on_by_default_and_its_keys_are_checked() {
+        let d = read_cache(json!({})).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            d,
+            CacheConfig {
+                enabled: true,
+                idle_timeout: Duration::from_secs(300),
+                cluster_wide: false,
+                metrics_interval: Duration::from_millis(4000),
+            }
+        );
+        let set = read_cache(json!({"cache": {"enabled": false, "idleTimeoutMs": 60000, "clusterWide": true, "metricsIntervalMs": 30000}}))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(!set.enabled && set.cluster_wide);
+        assert_eq!(set.idle_timeout, Duration::from_secs(60));
+        assert_eq!(set.metrics_interval, Duration::from_secs(30));
+        let bad = read_cache(json!({"cache": {"enabled": "maybe", "idleTimeoutMs": 10}}))
+            .err()
+            .unwrap_or_default();
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert!(
+            bad.iter().any(|e| e.contains("kubernetes.cache.enabled")),
+            "{bad:?}"
+        );
+        assert!(
+            bad.iter().any(
+                |e| e.contains("kubernetes.cache.idleTimeoutMs") && e.contains("at least 1000")
+            ),
+            "{bad:?}"
+        );
     }
 }

@@ -46,6 +46,7 @@ impl Drop for Feed {
 /// The feeds of the process.
 pub struct Live {
     feeds: Mutex<HashMap<String, Weak<Feed>>>,
+    closed: std::sync::atomic::AtomicBool,
     viewers: Arc<AtomicUsize>,
     next_feed: AtomicU64,
     epoch: u64,
@@ -55,6 +56,7 @@ impl Default for Live {
     fn default() -> Self {
         Self {
             feeds: Mutex::default(),
+            closed: std::sync::atomic::AtomicBool::new(false),
             viewers: Arc::default(),
             next_feed: AtomicU64::new(1),
             epoch: std::time::SystemTime::now()
@@ -66,6 +68,21 @@ impl Default for Live {
 }
 
 impl Live {
+    /// Ends every stream and refuses new ones (on shutdown: open streams would otherwise hold
+    /// the graceful shutdown forever).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        let feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner());
+        for f in feeds.values().filter_map(Weak::upgrade) {
+            f.task.abort();
+        }
+    }
+
+    /// Whether [`Self::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
     /// (connected viewers, entities with a feed).
     pub fn counts(&self) -> (usize, usize) {
         let feeds = self

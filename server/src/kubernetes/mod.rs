@@ -4,8 +4,9 @@
 //! Roles, named as in Backstage's kubernetes-backend: [`config`] (the `kubernetes:` block) and
 //! [`aws_config`] (the `aws:` block); [`cluster_locator`] (where clusters come from);
 //! [`service_locator`] (which of them an entity lives on); [`auth`] (credentials per provider);
-//! [`lookup`] (selector, namespaces, object types — pure); [`fetcher`] (one cluster);
-//! [`service`] (the fan-out over clusters); [`pod_metrics`]; [`types`] and [`errors`]
+//! [`lookup`] (selector, namespaces, object types — pure); [`fetcher`] (one cluster, by lists);
+//! [`cache`] (the shared watch cache); [`service`] (the fan-out over clusters); [`live`] (live
+//! views pushed to browsers); [`pod_metrics`]; [`types`] and [`errors`]
 //! (Backstage's response and error shapes); for the tab, [`view`] (workloads and pods),
 //! [`error_detection`] (Backstage's rules), [`dashboard`] (links) and [`pod_detail`] (the pod
 //! panel and logs). Not here: HTTP routes (`crate::http`) and UI.
