@@ -14,6 +14,12 @@ use crate::wire::kubernetes::KubernetesView;
 /// What the tab shows: nothing yet, the view, or why it could not be loaded.
 pub type Current = RwSignal<Option<Result<KubernetesView, String>>>;
 
+/// A `failure` frame's data.
+#[derive(serde::Deserialize)]
+struct Failure {
+    message: String,
+}
+
 /// `encodeURIComponent`.
 fn encode(s: &str) -> String {
     s.bytes()
@@ -49,9 +55,8 @@ pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
         let message = ev
             .data()
             .as_string()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "live update failed".to_string());
+            .and_then(|t| serde_json::from_str::<Failure>(&t).ok())
+            .map_or_else(|| "live update failed".to_string(), |f| f.message);
         current.set(Some(Err(message)));
     });
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| pushing.set(false));
