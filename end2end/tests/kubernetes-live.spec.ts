@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { control, KubernetesTab } from '../pages/kubernetes-tab';
@@ -11,11 +11,17 @@ const CHANGES = 20;
 const ENTITY = 'cart-service';
 const WORKLOAD = 'Deployment cart';
 
-test('changes in the cluster are pushed to an open tab, which does not poll meanwhile', async ({ page }) => {
+/** The times the page asked for the tab's data by polling. */
+function pollsOf(page: Page): number[] {
   const polls: number[] = [];
   page.on('request', (r) => {
     if (r.url().includes(POLL)) polls.push(Date.now());
   });
+  return polls;
+}
+
+test('changes in the cluster are pushed to an open tab, which does not poll meanwhile', async ({ page }) => {
+  const polls = pollsOf(page);
   const tab = new KubernetesTab(page);
   await tab.goto(ENTITY);
   const data = page.locator('.kubernetes-data');
@@ -59,10 +65,7 @@ test('changes in the cluster are pushed to an open tab, which does not poll mean
 
 test('without the live stream the tab falls back to polling', async ({ page }) => {
   await page.route('**/api/greenroom/kubernetes/live**', (route) => route.abort());
-  const polls: number[] = [];
-  page.on('request', (r) => {
-    if (r.url().includes(POLL)) polls.push(Date.now());
-  });
+  const polls = pollsOf(page);
   const tab = new KubernetesTab(page);
   await tab.goto(ENTITY);
   const data = page.locator('.kubernetes-data');

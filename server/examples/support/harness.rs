@@ -276,15 +276,7 @@ impl Harness {
         let req = http::Request::get(url)
             .body(Full::new(Bytes::new()))
             .map_err(|e| e.to_string())?;
-        let resp = self.http.request(req).await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok((status, body))
+        self.call(req).await
     }
 
     /// A request with a JSON body; (status, body).
@@ -300,6 +292,10 @@ impl Harness {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|e| e.to_string())?;
+        self.call(req).await
+    }
+
+    async fn call(&self, req: http::Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
         let resp = self.http.request(req).await.map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let body = resp

@@ -20,23 +20,11 @@ struct Failure {
     message: String,
 }
 
-/// `encodeURIComponent`.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Opens the stream for `entity_ref`; closes it when the calling owner is cleaned up.
 pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
     let url = format!(
         "/api/greenroom/kubernetes/live?entity={}",
-        encode(entity_ref)
+        super::query_escape(entity_ref)
     );
     let Ok(source) = EventSource::new(&url) else {
         return;
@@ -68,15 +56,4 @@ pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
         held.0.close();
         drop(held);
     });
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn refs_are_encoded_like_encode_uri_component() {
-        assert_eq!(
-            super::encode("component:default/my app"),
-            "component%3Adefault%2Fmy%20app"
-        );
-    }
 }

@@ -22,6 +22,18 @@ use crate::components::error_panel::ErrorPanel;
 use crate::wire::kubernetes::{KubernetesView, PodRef};
 use crate::wire::EntityDetail;
 
+/// A query-string value, escaped as `encodeURIComponent` escapes it.
+pub(crate) fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// "45s", "12m", "5h", "7d".
 pub fn age_text(secs: i64) -> String {
     match secs {
@@ -190,6 +202,14 @@ fn MissingAnnotation() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refs_are_escaped_like_encode_uri_component() {
+        assert_eq!(
+            query_escape("component:default/my app"),
+            "component%3Adefault%2Fmy%20app"
+        );
+    }
 
     #[test]
     fn ages_read_like_kubectl() {

@@ -15,17 +15,6 @@ use crate::wire::kubernetes::{LogRequest, PodDetail, PodRef};
 /// How often a followed log is re-read.
 const FOLLOW_EVERY: Duration = Duration::from_millis(1500);
 
-fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[component]
 pub fn PodPanel(pod: PodRef) -> impl IntoView {
     let ctx = expect_context::<TabContext>();
@@ -65,11 +54,11 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
         move || {
             format!(
                 "/api/greenroom/kubernetes/logs?entity={}&cluster={}&namespace={}&pod={}{}{}&tail={}",
-                query_escape(&er),
-                query_escape(&p.cluster),
-                query_escape(&p.namespace),
-                query_escape(&p.name),
-                container.get().map(|c| format!("&container={}", query_escape(&c))).unwrap_or_default(),
+                super::query_escape(&er),
+                super::query_escape(&p.cluster),
+                super::query_escape(&p.namespace),
+                super::query_escape(&p.name),
+                container.get().map(|c| format!("&container={}", super::query_escape(&c))).unwrap_or_default(),
                 if previous.get() { "&previous=true" } else { "" },
                 tail.get()
             )
