@@ -412,3 +412,65 @@ pub fn transport_failure(details: &ClusterDetails, error: FetchError) -> Cluster
         errors: vec![error],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::classify;
+
+    #[test]
+    fn requests_are_named_as_the_api_server_names_them() {
+        let cases = [
+            (
+                "GET",
+                "/api/v1/namespaces/shop/pods?labelSelector=a%3Db&limit=500",
+                ("list", "", "pods"),
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/shop/pods?watch=true&resourceVersion=7",
+                ("watch", "", "pods"),
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/shop/pods/web-1",
+                ("get", "", "pods"),
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/shop/pods/web-1/log?tailLines=10",
+                ("get", "", "pods/log"),
+            ),
+            (
+                "GET",
+                "/apis/apps/v1/deployments?watch=1",
+                ("watch", "apps", "deployments"),
+            ),
+            (
+                "GET",
+                "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods",
+                ("list", "metrics.k8s.io", "pods"),
+            ),
+            (
+                "GET",
+                "/k8s/clusters/c-1/api/v1/namespaces",
+                ("list", "", "namespaces"),
+            ),
+            ("GET", "/api/v1/namespaces/shop", ("get", "", "namespaces")),
+            ("GET", "/version", ("get", "", "-")),
+            (
+                "DELETE",
+                "/api/v1/namespaces/shop/pods/web-1",
+                ("delete", "", "pods"),
+            ),
+        ];
+        for (method, uri, (verb, group, resource)) in cases {
+            let m: http::Method = method.parse().unwrap_or_default();
+            let u: http::Uri = uri.parse().unwrap_or_default();
+            assert_eq!(
+                classify(&m, &u),
+                (verb, group.to_string(), resource.to_string()),
+                "{method} {uri}"
+            );
+        }
+    }
+}
