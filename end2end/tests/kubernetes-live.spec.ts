@@ -26,6 +26,7 @@ test('changes in the cluster are pushed to an open tab, which does not poll mean
   await tab.goto(ENTITY);
   const data = page.locator('.kubernetes-data');
   await expect(data).toHaveAttribute('data-live', 'push');
+  await expect(data.getByText('Live: changes in the clusters appear as they happen')).toBeVisible();
   const deployment = tab.workload('greenroom-demo', WORKLOAD);
   await expect(tab.podRows(deployment)).toHaveCount(2);
   const pods = await deployment.locator('a.pod-link').allTextContents();
@@ -72,6 +73,7 @@ test('without the live stream the tab falls back to polling', async ({ page }) =
   const deployment = tab.workload('greenroom-demo', WORKLOAD);
   await expect(tab.podRows(deployment)).toHaveCount(2);
   await expect(data).toHaveAttribute('data-live', 'poll');
+  await expect(data.getByText('Refreshed every 2 s')).toBeVisible();
   const pod = (await deployment.locator('a.pod-link').first().textContent()) ?? '';
   const cell = deployment.locator(`tr[data-pod="${pod}"] td:nth-child(5)`);
   const before = Number(await cell.textContent());

@@ -130,6 +130,11 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
         {move || if mounted.get() {
             view! {
                 <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" } data-updates=move || updates.get()>
+                    <p class="live-status muted">{move || if pushing.get() {
+                        "● Live: changes in the clusters appear as they happen".to_string()
+                    } else {
+                        format!("Refreshed every {} s", interval.get() / 1000)
+                    }}</p>
                     {move || match current.get() {
                         None => loading().into_any(),
                         Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
