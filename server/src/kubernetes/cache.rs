@@ -42,6 +42,8 @@ use crate::metrics::Registry;
 pub struct Key {
     /// Cluster name.
     pub cluster: String,
+    /// [`ClusterDetails::watch_identity`]: changed settings make a new entry.
+    pub identity: u64,
     /// Object type.
     pub object_type: ObjectType,
     /// Namespace, or the whole cluster.
@@ -222,10 +224,7 @@ impl WatchCache {
     }
 
     fn watch_client(&self, c: &ClusterDetails) -> Result<Shared, String> {
-        let fingerprint = format!(
-            "{}|{:?}|{:?}|{}",
-            c.url, c.ca_data, c.ca_file, c.skip_tls_verify
-        );
+        let fingerprint = c.connection();
         let mut clients = lock(&self.clients);
         if let Some(w) = clients.get(&c.name) {
             if w.fingerprint == fingerprint {
@@ -340,6 +339,7 @@ impl WatchCache {
     ) -> Result<Vec<Arc<Stored>>, FetchError> {
         let key = Key {
             cluster: c.name.clone(),
+            identity: c.watch_identity(),
             object_type: object_type.clone(),
             namespace: if self.config.cluster_wide {
                 None
@@ -701,6 +701,7 @@ mod tests {
     fn key(n: &str) -> Key {
         Key {
             cluster: n.into(),
+            identity: 0,
             object_type: super::super::lookup::default_object_types()[0].clone(),
             namespace: None,
             selector: String::new(),

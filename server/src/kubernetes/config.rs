@@ -95,6 +95,26 @@ impl std::fmt::Debug for ClusterDetails {
 }
 
 impl ClusterDetails {
+    /// What a connection to the cluster depends on (URL, CA, TLS verification): clients are
+    /// rebuilt when it changes.
+    pub fn connection(&self) -> String {
+        format!(
+            "{}|{:?}|{:?}|{}",
+            self.url, self.ca_data, self.ca_file, self.skip_tls_verify
+        )
+    }
+
+    /// A hash of everything a watch of the cluster depends on (connection and credentials), so
+    /// a cluster whose settings change gets new watches rather than stale ones.
+    pub fn watch_identity(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.connection().hash(&mut h);
+        self.auth_metadata.hash(&mut h);
+        self.service_account_token.hash(&mut h);
+        h.finish()
+    }
+
     /// A cluster with a name, URL and auth provider, and every other setting at its default.
     pub fn new(name: &str, url: &str, auth_provider: &str) -> Self {
         Self {
@@ -781,6 +801,31 @@ mod cache_tests {
             Ok(Some(k)) => Ok(k.cache),
             Ok(None) => Err(vec!["no block".into()]),
             Err(e) => Err(e.iter().map(ToString::to_string).collect()),
+        }
+    }
+
+    #[test]
+    fn watches_are_renewed_when_a_cluster_s_connection_or_credentials_change() {
+        let a = ClusterDetails::new("c", "https://a.example", "serviceAccount");
+        let mut b = a.clone();
+        b.title = Some("Renamed".into());
+        assert_eq!(
+            a.watch_identity(),
+            b.watch_identity(),
+            "display settings only"
+        );
+        for change in [
+            |c: &mut ClusterDetails| c.url = "https://b.example".into(),
+            |c: &mut ClusterDetails| c.service_account_token = Some("t2".into()),
+            |c: &mut ClusterDetails| c.ca_data = Some("Y2E=".into()),
+            |c: &mut ClusterDetails| {
+                c.auth_metadata
+                    .insert("kubernetes.io/aws-assume-role".into(), "arn".into());
+            },
+        ] {
+            let mut c = a.clone();
+            change(&mut c);
+            assert_ne!(a.watch_identity(), c.watch_identity(), "{c:?}");
         }
     }
 

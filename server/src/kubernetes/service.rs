@@ -206,10 +206,7 @@ impl KubernetesService {
     }
 
     pub(crate) fn client_for(&self, c: &ClusterDetails) -> Result<kube::Client, String> {
-        let fingerprint = format!(
-            "{}|{:?}|{:?}|{}",
-            c.url, c.ca_data, c.ca_file, c.skip_tls_verify
-        );
+        let fingerprint = c.connection();
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((f, client)) = clients.get(&c.name) {
             if *f == fingerprint {

@@ -131,9 +131,9 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
             view! {
                 <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" } data-updates=move || updates.get()>
                     <p class="live-status muted">{move || if pushing.get() {
-                        "● Live: changes in the clusters appear as they happen".to_string()
+                        view! { <span class="dot" aria-hidden="true">"● "</span>"Live: changes in the clusters appear as they happen" }.into_any()
                     } else {
-                        format!("Refreshed every {} s", interval.get() / 1000)
+                        format!("Refreshed every {} s", interval.get() / 1000).into_any()
                     }}</p>
                     {move || match current.get() {
                         None => loading().into_any(),
