@@ -128,24 +128,25 @@ impl Entry {
     /// reports its current error: a failing cluster costs one list per lookup at most, as
     /// without the cache, and concurrent lookups share it.)
     async fn retried(&self, seen: u64) -> Snapshot {
-        let mut rx = self.state.subscribe();
+        let rx = self.state.subscribe();
         self.retry.notify_one();
-        let r = rx.wait_for(|s| s.version > seen).await.map(|s| s.clone());
-        match r {
-            Ok(s) => s,
-            Err(_) => self.snapshot(),
-        }
+        self.first(rx, |s| s.version > seen).await
     }
 
     /// Waits until the first list finished (or failed).
     async fn settled(&self) -> Snapshot {
-        let mut rx = self.state.subscribe();
-        let r = rx
-            .wait_for(|s| s.health != Health::Pending)
+        self.first(self.state.subscribe(), |s| s.health != Health::Pending)
             .await
-            .map(|s| s.clone());
-        match r {
-            Ok(s) => s,
+    }
+
+    /// The first snapshot from `rx` that satisfies `ready`.
+    async fn first(
+        &self,
+        mut rx: watch::Receiver<Snapshot>,
+        ready: impl FnMut(&Snapshot) -> bool,
+    ) -> Snapshot {
+        match rx.wait_for(ready).await {
+            Ok(s) => s.clone(),
             Err(_) => self.snapshot(),
         }
     }

@@ -94,11 +94,6 @@ impl KubernetesService {
         self
     }
 
-    /// The registry requests are counted in.
-    pub fn registry(&self) -> &Arc<crate::metrics::Registry> {
-        &self.registry
-    }
-
     /// The watch cache, when enabled.
     pub fn cache(&self) -> Option<&WatchCache> {
         self.cache.as_ref()
