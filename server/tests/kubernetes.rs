@@ -146,7 +146,7 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     assert_eq!(none["items"], json!([]));
     // A namespace list (Backstage #13698), and everywhere when there is no namespace annotation.
     let entity = json!({"kind": "Component", "metadata": {"name": "x", "annotations": {"backstage.io/kubernetes-id": "storefront-web", "backstage.io/kubernetes-namespace": "storefront, storefront-staging"}}});
-    let both = serde_json::to_value(svc.objects_by_entity(&entity, None).await).unwrap();
+    let both = serde_json::to_value(svc.objects_by_entity(&entity, None).await.unwrap()).unwrap();
     assert_eq!(pod_names(&both["items"][0]).len(), 4);
     let sre = serde_json::to_value(
         svc.objects_for_ref("component:default/sre-toolbox", None)
@@ -409,6 +409,75 @@ async fn aws_main_account_role_is_assumed_once_and_tokens_are_cached() {
         "one identity lookup and one role assumption for three lookups"
     );
     assert_eq!(svc.auth().aws().sts_calls(), 2);
+}
+
+/// The access key id that signed an EKS token, and whether it carries a session token.
+fn eks_signer(token: &str) -> (String, bool) {
+    use base64::Engine as _;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim_start_matches("k8s-aws-v1."))
+        .unwrap();
+    let url = String::from_utf8(url).unwrap();
+    let query = url.split_once('?').unwrap().1;
+    let param = |k: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.to_string())
+    };
+    let credential = param("X-Amz-Credential").unwrap();
+    (
+        credential.split('/').next().unwrap().to_string(),
+        param("X-Amz-Security-Token").is_some(),
+    )
+}
+
+#[tokio::test]
+async fn aws_assumed_role_credentials_sign_and_are_renewed_before_they_expire() {
+    use server::kubernetes::auth::{Authenticator, Credential};
+    use std::time::{Duration, SystemTime};
+    let demo = demo().await;
+    let d = dir("renew");
+    let env = aws_env(&demo, &d, true);
+    let base_key = env["AWS_ACCESS_KEY_ID"].clone();
+    let offset = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+    let o = Arc::clone(&offset);
+    let auth = Authenticator::new(Default::default(), &env)
+        .with_aws_clock(Arc::new(move || SystemTime::now() + *o.lock().unwrap()));
+    let mut cluster = server::kubernetes::config::ClusterDetails::new(
+        "backstage-tutorial-cluster",
+        &demo.cluster("backstage-tutorial-cluster").unwrap().url,
+        "aws",
+    );
+    cluster.auth_metadata.insert(
+        "kubernetes.io/aws-assume-role".into(),
+        "arn:aws:iam::123456789012:role/greenroom-cross-account".into(),
+    );
+    cluster.auth_metadata.insert(
+        "kubernetes.io/aws-external-id".into(),
+        "greenroom-demo-external-id".into(),
+    );
+    let sts = demo.sts.as_ref().unwrap();
+    let mut tokens = Vec::new();
+    let mut assumed = Vec::new();
+    // Now; 9 min (token reused); 11 min (new token, same role credentials, valid 1 h);
+    // 56 min (credentials within 5 min of expiry: renewed).
+    for minutes in [0, 9, 11, 56] {
+        *offset.lock().unwrap() = Duration::from_secs(minutes * 60);
+        match auth.credential(&cluster).await.unwrap() {
+            Credential::Bearer(t) => tokens.push(t),
+            Credential::Anonymous => panic!("aws gives a bearer token"),
+        }
+        assumed.push(sts.calls("AssumeRole"));
+    }
+    let (signer, temporary) = eks_signer(&tokens[0]);
+    assert_ne!(signer, base_key, "the assumed role's credentials sign, not the base keys");
+    assert!(temporary, "assumed credentials carry their session token");
+    assert_eq!(tokens[1], tokens[0], "reused within ten minutes");
+    assert_ne!(tokens[2], tokens[0], "re-minted after ten minutes");
+    assert_eq!(eks_signer(&tokens[2]).0, signer, "with the same role credentials");
+    assert_eq!(assumed[..3], [assumed[0]; 3], "one AssumeRole while the credentials are fresh");
+    assert_eq!(assumed[3], assumed[0] + 1, "renewed five minutes before they expire");
+    assert_ne!(tokens[3], tokens[2]);
 }
 
 #[tokio::test]

@@ -34,8 +34,8 @@ fn comparable(r: &server::kubernetes::types::ObjectsByEntityResponse) -> Value {
 async fn settled(svc: &KubernetesService, entity: &Value, step: &str) -> Value {
     let give_up = Instant::now() + Duration::from_secs(10);
     loop {
-        let listed = comparable(&svc.objects_by_entity_listed(entity, None).await);
-        let cached = comparable(&svc.objects_by_entity(entity, None).await);
+        let listed = comparable(&svc.objects_by_entity_listed(entity, None).await.unwrap());
+        let cached = comparable(&svc.objects_by_entity(entity, None).await.unwrap());
         if listed == cached {
             return listed;
         }
@@ -232,7 +232,7 @@ async fn cache_answers_equal_a_fresh_list_under_churn() {
     // Warm: lookups are answered from memory, with no list sent.
     let before = lists(&demo);
     for _ in 0..20 {
-        per_selector.objects_by_entity(&storefront, None).await;
+        per_selector.objects_by_entity(&storefront, None).await.unwrap();
     }
     assert_eq!(lists(&demo), before, "cached lookups sent lists");
 }

@@ -5,5 +5,6 @@ pub mod error_panel;
 pub mod gauge;
 pub mod layout;
 pub mod relations_graph;
+pub mod safe_url;
 pub mod status_chip;
 pub mod tabs;

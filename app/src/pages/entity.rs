@@ -207,11 +207,22 @@ fn ExternalLinkView(link: ExternalLink) -> impl IntoView {
         Some("catalog") => "☰",
         _ => "↗",
     };
-    view! {
-        <a href=link.url rel="noopener noreferrer" target="_blank">
-            <span class="link-icon" aria-hidden="true">{glyph}</span>
-            {link.title}
-        </a>
+    match crate::components::safe_url::external_href(&link.url) {
+        Some(href) => view! {
+            <a href=href rel="noopener noreferrer" target="_blank">
+                <span class="link-icon" aria-hidden="true">{glyph}</span>
+                {link.title}
+            </a>
+        }
+        .into_any(),
+        // Not an http(s) URL: shown, never followed.
+        None => view! {
+            <span class="link-rejected" title="Not an http(s) link, so it is not clickable">
+                <span class="link-icon" aria-hidden="true">{glyph}</span>
+                {link.title}" "<code>{link.url}</code>
+            </span>
+        }
+        .into_any(),
     }
 }
 

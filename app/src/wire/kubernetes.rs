@@ -360,4 +360,8 @@ pub struct LogRequest {
 pub struct PodLogs {
     /// (RFC 3339 timestamp, text) per line.
     pub lines: Vec<(String, String)>,
+    /// The log was longer than the portal reads at once (`kubernetes.podLogs.maxBytes`): these
+    /// are its first bytes up to that limit.
+    #[serde(default)]
+    pub truncated: Option<u64>,
 }

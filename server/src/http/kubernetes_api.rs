@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::catalog_api::ApiError;
 use crate::catalog::refs::parse_ref;
-use crate::kubernetes::config::CustomResource;
+use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
 use crate::kubernetes::{KubernetesService, LookupError};
 
 /// The `/api/kubernetes` routes.
@@ -86,6 +86,23 @@ async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes
             &uri,
         )
         .into_response(),
+        Err(e) => lookup_error(&method, &uri, e),
+    }
+}
+
+/// A lookup that could not run: 400 for what the request or the entity's annotations got
+/// wrong, 503 for a full house.
+fn lookup_error(method: &Method, uri: &OriginalUri, e: LookupError) -> Response {
+    match e {
+        e @ LookupError::TooManyViewers(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableError",
+            e.to_string(),
+            method,
+            uri,
+        )
+        .into_response(),
+        e => input(method, uri, e.to_string()).into_response(),
     }
 }
 
@@ -113,7 +130,7 @@ async fn run(
 ) -> Response {
     match svc.objects_for_ref(entity_ref, custom).await {
         Ok(r) => Json(r).into_response(),
-        Err(e @ LookupError::UnknownEntity(_)) => input(method, uri, e.to_string()).into_response(),
+        Err(e) => lookup_error(method, uri, e),
     }
 }
 
@@ -147,9 +164,18 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
         Some(Value::Array(a)) if a.is_empty() => {
             return input(&method, &uri, "at least 1 customResource is required").into_response()
         }
+        Some(Value::Array(a)) if a.len() > MAX_CUSTOM_RESOURCES_PER_REQUEST => {
+            return input(
+                &method,
+                &uri,
+                format!("at most {MAX_CUSTOM_RESOURCES_PER_REQUEST} customResources may be asked for at once"),
+            )
+            .into_response()
+        }
         Some(Value::Array(a)) => a,
         Some(_) => return input(&method, &uri, "customResources must be an array").into_response(),
     };
+    let secrets_allowed = svc.config().object_types.iter().any(|t| t.is_secret());
     let mut crs = Vec::new();
     for (i, c) in list.iter().enumerate() {
         match (
@@ -157,11 +183,22 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
             c["apiVersion"].as_str(),
             c["plural"].as_str(),
         ) {
-            (Some(g), Some(v), Some(p)) => crs.push(CustomResource {
-                group: g.into(),
-                api_version: v.into(),
-                plural: p.into(),
-            }),
+            (Some(g), Some(v), Some(p)) => {
+                let cr = match CustomResource::parse(&format!("customResources[{i}]"), g, v, p) {
+                    Ok(cr) => cr,
+                    Err(e) => return input(&method, &uri, e.to_string()).into_response(),
+                };
+                // Secrets are read only when the config opts in (objectTypes: [secrets]).
+                if cr.object_type().is_secret() && !secrets_allowed {
+                    return input(
+                        &method,
+                        &uri,
+                        format!("customResources[{i}]: secrets are not readable here (not in kubernetes.objectTypes)"),
+                    )
+                    .into_response();
+                }
+                crs.push(cr);
+            }
             _ => {
                 return input(
                     &method,
@@ -211,6 +248,9 @@ async fn live(
     }
     let sub = match svc.subscribe(&q.entity) {
         Ok(s) => s,
+        Err(e @ LookupError::TooManyViewers(_)) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
         Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
     let last_seen = headers
@@ -276,6 +316,11 @@ async fn download_logs(
                 }
                 text.push_str(&line);
                 text.push('\n');
+            }
+            if let Some(max) = logs.truncated {
+                text.push_str(&format!(
+                    "[truncated: Greenroom reads at most {max} bytes of a log (kubernetes.podLogs.maxBytes)]\n"
+                ));
             }
             let suffix = if q.previous { "-previous" } else { "" };
             let file = format!(

@@ -17,7 +17,10 @@ use axum::{extract::FromRef, Router};
 use axum::{response::Redirect, routing::get};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
+
+/// The largest request body accepted on any route, server functions included (413 past it).
+pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 
 /// Shared state of the router.
 #[derive(Clone)]
@@ -84,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
             observability::track,

@@ -56,7 +56,17 @@ pub async fn track(State(registry): State<Arc<Registry>>, req: Request, next: Ne
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let method = req.method().to_string();
+    // Only the standard methods name a series; any other is counted as "other".
+    let method = match *req.method() {
+        axum::http::Method::GET
+        | axum::http::Method::HEAD
+        | axum::http::Method::POST
+        | axum::http::Method::PUT
+        | axum::http::Method::PATCH
+        | axum::http::Method::DELETE
+        | axum::http::Method::OPTIONS => req.method().to_string(),
+        _ => "other".to_string(),
+    };
     let start = Instant::now();
     let response = next.run(req).await;
     registry.observe(

@@ -215,3 +215,46 @@ fn responses_are_compressed_when_asked() {
         assert_eq!(res.headers()["content-encoding"], "gzip");
     })
 }
+
+#[test]
+fn every_post_is_capped_server_functions_included() {
+    block_on(async {
+        use leptos::server_fn::ServerFn as _;
+        let big = vec![b'x'; super::MAX_REQUEST_BODY_BYTES + 1];
+        for path in [
+            "/api/catalog/validate-entity",
+            "/api/catalog/entities/by-refs",
+            app::backend::ListCatalog::PATH,
+            app::backend::GetPodLogs::PATH,
+            "/api/anything-at-all",
+        ] {
+            let res = app()
+                .oneshot(
+                    Request::post(path)
+                        .header("content-type", "application/json")
+                        .header("content-length", big.len())
+                        .body(Body::from(big.clone()))
+                        .expect("request"),
+                )
+                .await
+                .expect("infallible");
+            assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        }
+    })
+}
+
+#[test]
+fn unknown_methods_do_not_create_metric_series() {
+    block_on(async {
+        for m in ["FOOBAR", "X-EVIL-1", "X-EVIL-2"] {
+            let method = http::Method::from_bytes(m.as_bytes()).expect("method");
+            let _ = app()
+                .oneshot(Request::builder().method(method).uri("/catalog").body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+        }
+        let (_, _, text) = get("/metrics").await;
+        assert!(!text.contains("FOOBAR") && !text.contains("X-EVIL"), "{text}");
+        assert!(text.contains("method=\"other\""), "{text}");
+    })
+}

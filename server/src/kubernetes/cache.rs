@@ -33,7 +33,9 @@ use super::auth::{Authenticator, Credential};
 use super::config::{CacheConfig, ClusterDetails};
 use super::errors;
 use super::fetcher::{self, Observe};
-use super::lookup::{selector_matches, ObjectType};
+use super::lookup::ObjectType;
+use super::names::Namespace;
+use super::selector::LabelSelector;
 use super::types::FetchError;
 use crate::metrics::Registry;
 
@@ -47,8 +49,8 @@ pub struct Key {
     /// Object type.
     pub object_type: ObjectType,
     /// Namespace, or the whole cluster.
-    pub namespace: Option<String>,
-    /// Label selector ("" = everything).
+    pub namespace: Option<Namespace>,
+    /// Label selector in its normal form ("" = everything).
     pub selector: String,
 }
 
@@ -58,7 +60,7 @@ pub struct Stored {
     /// `metadata.namespace` ("" for cluster-scoped objects).
     pub namespace: String,
     /// `metadata.labels` (for selecting in memory in cluster-wide mode).
-    pub labels: serde_json::Map<String, Value>,
+    pub labels: BTreeMap<String, String>,
     /// The object as a list returns it, as compact JSON.
     pub json: Box<serde_json::value::RawValue>,
 }
@@ -272,11 +274,12 @@ impl WatchCache {
         }
         let shared = self
             .watch_client(c)
-            .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
+            .map_err(|e| super::errors::client_failure(&c.name, &e))?;
         let mut entries = lock(&self.entries);
         if let Some(e) = entries.get(&key) {
             return Ok(Arc::clone(e));
         }
+        make_room(&mut entries, &c.name, self.config.max_watches_per_cluster)?;
         let state = Arc::new(watch::Sender::new(Snapshot {
             version: 0,
             objects: Arc::default(),
@@ -334,8 +337,8 @@ impl WatchCache {
         &self,
         c: &ClusterDetails,
         object_type: &ObjectType,
-        namespace: Option<&str>,
-        selector: &str,
+        namespace: Option<&Namespace>,
+        selector: &LabelSelector,
         held: &Mutex<Vec<(Arc<Entry>, u64)>>,
     ) -> Result<Vec<Arc<Stored>>, FetchError> {
         let key = Key {
@@ -345,12 +348,12 @@ impl WatchCache {
             namespace: if self.config.cluster_wide {
                 None
             } else {
-                namespace.map(str::to_string)
+                namespace.cloned()
             },
             selector: if self.config.cluster_wide {
                 String::new()
             } else {
-                selector.to_string()
+                selector.as_str().to_string()
             },
         };
         let entry = self.entry(c, key)?;
@@ -367,8 +370,8 @@ impl WatchCache {
                 .objects
                 .values()
                 .filter(|o| {
-                    namespace.is_none_or(|ns| o.namespace == ns)
-                        && selector_matches(selector, &o.labels)
+                    namespace.is_none_or(|ns| *ns == *o.namespace)
+                        && selector.matches(&o.labels)
                 })
                 .cloned()
                 .collect()),
@@ -384,13 +387,13 @@ impl WatchCache {
         client: &kube::Client,
         credential: &Credential,
         c: &ClusterDetails,
-        namespace: &str,
-        selector: &str,
+        namespace: &Namespace,
+        selector: &LabelSelector,
         fresh: bool,
     ) -> Result<PodMetrics, FetchError> {
         let slot = Arc::clone(
             lock(&self.metrics)
-                .entry((c.name.clone(), namespace.to_string(), selector.to_string()))
+                .entry((c.name.clone(), namespace.to_string(), selector.as_str().to_string()))
                 .or_default(),
         );
         *lock(&slot.last_used) = Some(Instant::now());
@@ -403,10 +406,7 @@ impl WatchCache {
                 return r.clone();
             }
         }
-        let path = format!(
-            "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods",
-            percent_encoding::utf8_percent_encode(namespace, super::lookup::URI_COMPONENT)
-        );
+        let path = fetcher::pod_metrics_path(namespace);
         let r = fetcher::list_all(client, credential, &path, selector)
             .await
             .map(|(_, items)| {
@@ -436,7 +436,7 @@ impl WatchCache {
         for e in self.entries() {
             let s = e.state.borrow().clone();
             let o = objects
-                .entry((e.key.cluster.clone(), e.key.object_type.plural.clone()))
+                .entry((e.key.cluster.clone(), e.key.object_type.metric_label().to_string()))
                 .or_default();
             o.0 += s.objects.len() as f64;
             o.1 += s
@@ -479,6 +479,35 @@ pub struct Gauges {
     pub watches: Vec<(crate::metrics::Labels, f64)>,
 }
 
+/// Before a new watch on `cluster`: if it already has `max` watches, stops the least recently
+/// used one that no live view holds; if every one is held, refuses with an error naming the
+/// cluster and the setting (a flood of distinct selectors cannot open unbounded watches).
+fn make_room(
+    entries: &mut HashMap<Key, Arc<Entry>>,
+    cluster: &str,
+    max: usize,
+) -> Result<(), FetchError> {
+    let of_cluster = entries.keys().filter(|k| k.cluster == cluster).count();
+    if of_cluster < max {
+        return Ok(());
+    }
+    let victim = entries
+        .iter()
+        .filter(|(k, e)| k.cluster == cluster && Arc::strong_count(e) == 1)
+        .min_by_key(|(_, e)| *lock(&e.last_used))
+        .map(|(k, _)| k.clone());
+    match victim {
+        Some(k) => {
+            tracing::info!(cluster, resource = %k.object_type.plural, "watch limit reached: stopping the least recently used watch");
+            entries.remove(&k);
+            Ok(())
+        }
+        None => Err(FetchError::fetch(format!(
+            "cluster '{cluster}': too many distinct watches in use ({of_cluster}, the limit set by kubernetes.cache.maxWatchesPerCluster)"
+        ))),
+    }
+}
+
 /// Drops entries nobody holds that were not read for `idle`.
 fn sweep(entries: &Mutex<HashMap<Key, Arc<Entry>>>, idle: Duration) {
     let mut map = lock(entries);
@@ -503,15 +532,11 @@ impl Run {
     fn api_resource(&self) -> ApiResource {
         let t = &self.key.object_type;
         ApiResource {
-            group: t.group.clone(),
-            version: t.api_version.clone(),
-            api_version: if t.group.is_empty() {
-                t.api_version.clone()
-            } else {
-                format!("{}/{}", t.group, t.api_version)
-            },
+            group: t.group.to_string(),
+            version: t.api_version.to_string(),
+            api_version: t.group_version(),
             kind: String::new(),
-            plural: t.plural.clone(),
+            plural: t.plural.to_string(),
         }
     }
 
@@ -531,7 +556,7 @@ impl Run {
         let path = format!(
             "{}{}",
             fetcher::base_path(&self.details.url),
-            self.key.object_type.path(self.key.namespace.as_deref())
+            self.key.object_type.path(self.key.namespace.as_ref())
         );
         let (name, url) = (&self.details.name, &self.details.url);
         match e {
@@ -540,7 +565,7 @@ impl Run {
             | watcher::Error::WatchFailed(k) => errors::from_kube(name, url, &path, k),
             watcher::Error::WatchError(s) => FetchError::status(s.code, &path),
             watcher::Error::NoResourceVersion => FetchError::fetch(format!(
-                "cluster '{name}' at {url}: {path} cannot be watched (no resourceVersion)"
+                "cluster '{name}': {path} cannot be watched (no resourceVersion)"
             )),
         }
     }
@@ -549,13 +574,7 @@ impl Run {
     fn stored(&self, o: DynamicObject) -> Option<((String, String), Arc<Stored>)> {
         let ns = o.metadata.namespace.clone().unwrap_or_default();
         let name = o.metadata.name.clone()?;
-        let labels = o
-            .metadata
-            .labels
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        let labels = o.metadata.labels.clone().unwrap_or_default();
         let mut v = serde_json::to_value(o).ok()?;
         let t = &self.key.object_type;
         if t.object_type != "customresources" {
@@ -587,10 +606,7 @@ impl Run {
                 Ok(())
             }
             Ok(Credential::Anonymous) => Ok(()),
-            Err(e) => Err(FetchError::fetch(format!(
-                "cluster '{}': {e}",
-                self.details.name
-            ))),
+            Err(e) => Err(super::errors::credential_failure(&self.details.name, &e)),
         }
     }
 
@@ -603,7 +619,7 @@ impl Run {
                     "greenroom_kubernetes_watch_restarts_total",
                     vec![
                         ("cluster", self.key.cluster.clone()),
-                        ("resource", self.key.object_type.plural.clone()),
+                        ("resource", self.key.object_type.metric_label().to_string()),
                     ],
                     1.0,
                 );
@@ -642,7 +658,7 @@ impl Run {
     async fn round(&self) -> bool {
         let ar = self.api_resource();
         let api: Api<DynamicObject> = match &self.key.namespace {
-            Some(ns) => Api::namespaced_with(self.shared.client.clone(), ns, &ar),
+            Some(ns) => Api::namespaced_with(self.shared.client.clone(), ns.as_str(), &ar),
             None => Api::all_with(self.shared.client.clone(), &ar),
         };
         let mut cfg = watcher::Config::default().page_size(fetcher::PAGE_SIZE as u32);
@@ -707,6 +723,50 @@ mod tests {
             namespace: None,
             selector: String::new(),
         }
+    }
+
+    fn entry(k: Key, age: Duration) -> Arc<Entry> {
+        Arc::new(Entry {
+            key: k,
+            state: Arc::new(watch::Sender::new(Snapshot {
+                version: 0,
+                objects: Arc::default(),
+                health: Health::Pending,
+            })),
+            retry: Arc::default(),
+            last_used: Mutex::new(Instant::now() - age),
+            task: tokio::spawn(std::future::pending::<()>()).abort_handle(),
+        })
+    }
+
+    fn selector_key(cluster: &str, selector: &str) -> Key {
+        Key {
+            selector: selector.into(),
+            ..key(cluster)
+        }
+    }
+
+    #[tokio::test]
+    async fn watches_per_cluster_are_capped_evicting_the_least_recently_used_idle_one() {
+        let mut map: HashMap<Key, Arc<Entry>> = HashMap::new();
+        map.insert(selector_key("a", "x=1"), entry(selector_key("a", "x=1"), Duration::from_secs(5)));
+        map.insert(selector_key("a", "x=2"), entry(selector_key("a", "x=2"), Duration::from_secs(50)));
+        let held = entry(selector_key("a", "x=3"), Duration::from_secs(500));
+        map.insert(selector_key("a", "x=3"), Arc::clone(&held));
+        map.insert(selector_key("b", "x=1"), entry(selector_key("b", "x=1"), Duration::from_secs(900)));
+        // Under the cap: nothing happens.
+        assert!(make_room(&mut map, "a", 4).is_ok());
+        assert_eq!(map.len(), 4);
+        // At the cap: the oldest idle entry of that cluster goes (not the held one, not b's).
+        assert!(make_room(&mut map, "a", 3).is_ok());
+        assert!(!map.contains_key(&selector_key("a", "x=2")));
+        assert!(map.contains_key(&selector_key("a", "x=3")) && map.contains_key(&selector_key("b", "x=1")));
+        // Every remaining entry held: a clear error naming the cluster and the setting.
+        let keep = Arc::clone(&map[&selector_key("a", "x=1")]);
+        let err = make_room(&mut map, "a", 2).unwrap_err();
+        assert!(err.message().contains("cluster 'a': too many distinct watches"), "{err:?}");
+        assert!(err.message().contains("kubernetes.cache.maxWatchesPerCluster"));
+        drop((keep, held));
     }
 
     #[tokio::test]

@@ -6,7 +6,12 @@
 //! SSRF rules: https only, no credentials in the URL, no private, loopback or link-local
 //! address (checked after DNS) unless the host is allow-listed in
 //! `dangerouslyAllowClusterUrls`, and no `serviceAccount` provider (it would hand the portal's
-//! own token to an arbitrary URL).
+//! own token to an arbitrary URL). Stricter than Backstage, because `aws` makes the portal mint
+//! a signed EKS token (replayable for 15 minutes) and send it to the URL: an `aws` catalog
+//! cluster must be at an EKS endpoint host (`*.eks.amazonaws.com`, `*.eks.amazonaws.com.cn`) or
+//! a `dangerouslyAllowClusterUrls` host, may name in `kubernetes.io/aws-assume-role` only a
+//! role listed in the locator's `allowedAssumeRoles`, and may not take the name of a cluster
+//! from config (whichever locator comes first).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -117,6 +122,36 @@ pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<()
     Ok(())
 }
 
+/// Hosts of EKS API server endpoints.
+pub const EKS_HOSTS: &[&str] = &["*.eks.amazonaws.com", "*.eks.amazonaws.com.cn"];
+
+/// The extra rules for a catalog cluster with `authProvider: aws`; the reason when refused.
+pub fn check_catalog_aws(
+    c: &ClusterDetails,
+    allowed_hosts: &[String],
+    allowed_roles: &[String],
+) -> Result<(), String> {
+    if c.auth_provider() != "aws" {
+        return Ok(());
+    }
+    let host = c
+        .url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_default();
+    let eks: Vec<String> = EKS_HOSTS.iter().map(|h| h.to_string()).collect();
+    if !host_allowed(&host, &eks) && !host_allowed(&host, allowed_hosts) {
+        return Err(format!("the aws auth provider is allowed only for EKS endpoints (*.eks.amazonaws.com) or hosts in dangerouslyAllowClusterUrls, not '{host}'"));
+    }
+    if let Some(role) = c.auth_metadata.get("kubernetes.io/aws-assume-role") {
+        if !allowed_roles.iter().any(|r| r == role) {
+            return Err("its kubernetes.io/aws-assume-role is not one of the catalog locator's allowedAssumeRoles".into());
+        }
+    }
+    Ok(())
+}
+
 /// Cluster entities of the catalog, before URL checks.
 pub fn catalog_candidates(
     snapshot: &Snapshot,
@@ -180,6 +215,14 @@ pub fn catalog_candidates(
 /// warning naming it and why.
 pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<ClusterDetails> {
     let mut out: Vec<ClusterDetails> = Vec::new();
+    let config_names: Vec<&str> = locators
+        .iter()
+        .flat_map(|l| match l {
+            ClusterLocator::Config(list) => list.iter().map(|c| c.name.as_str()).collect(),
+            ClusterLocator::LocalKubectlProxy => vec!["local"],
+            ClusterLocator::Catalog { .. } => Vec::new(),
+        })
+        .collect();
     for l in locators {
         match l {
             ClusterLocator::Config(list) => out.extend(list.iter().cloned()),
@@ -187,14 +230,23 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
             ClusterLocator::Catalog {
                 allowed_hosts,
                 allow_skip_tls_verify,
+                allowed_assume_roles,
             } => {
                 for c in catalog_candidates(snapshot, *allow_skip_tls_verify) {
                     match c {
-                        Ok(c) => match check_catalog_url(&c.url, allowed_hosts).await {
-                            Ok(()) => out.push(c),
+                        Ok(c) if config_names.contains(&c.name.as_str()) => {
+                            tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": a cluster of that name is configured in app-config", c.name)
+                        }
+                        Ok(c) => match check_catalog_aws(&c, allowed_hosts, allowed_assume_roles) {
                             Err(why) => {
                                 tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
                             }
+                            Ok(()) => match check_catalog_url(&c.url, allowed_hosts).await {
+                                Ok(()) => out.push(c),
+                                Err(why) => {
+                                    tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
+                                }
+                            },
                         },
                         Err(why) => tracing::warn!("{why}"),
                     }
@@ -243,6 +295,35 @@ mod tests {
                 "{ip} is public"
             );
         }
+    }
+
+    #[test]
+    fn catalog_aws_clusters_only_at_eks_hosts_and_with_listed_roles() {
+        let aws = |url: &str, role: Option<&str>| {
+            let mut c = ClusterDetails::new("x", url, "aws");
+            if let Some(r) = role {
+                c.auth_metadata
+                    .insert("kubernetes.io/aws-assume-role".into(), r.into());
+            }
+            c
+        };
+        let none: Vec<String> = vec![];
+        let eks = "https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com";
+        assert!(check_catalog_aws(&aws(eks, None), &none, &none).is_ok());
+        assert!(check_catalog_aws(&aws("https://attacker.example.com", None), &none, &none)
+            .unwrap_err()
+            .contains("only for EKS endpoints"));
+        assert!(check_catalog_aws(&aws("https://eks.amazonaws.com.attacker.example", None), &none, &none).is_err());
+        let role = "arn:aws:iam::123456789012:role/admin";
+        assert!(check_catalog_aws(&aws(eks, Some(role)), &none, &none)
+            .unwrap_err()
+            .contains("allowedAssumeRoles"));
+        assert!(check_catalog_aws(&aws(eks, Some(role)), &none, &[role.to_string()]).is_ok());
+        let own = vec!["k8s.internal.example".to_string()];
+        assert!(check_catalog_aws(&aws("https://k8s.internal.example", None), &own, &none).is_ok());
+        // Other providers send no minted credential: only the URL rules apply.
+        let anon = ClusterDetails::new("y", "https://attacker.example.com", "localKubectlProxy");
+        assert!(check_catalog_aws(&anon, &none, &none).is_ok());
     }
 
     #[tokio::test]

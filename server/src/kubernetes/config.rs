@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::lookup::{all_object_types, default_object_types, ObjectType};
+use super::names::{Group, NameError, Plural, Version};
 use crate::config::{Config, ConfigError};
 
 /// Auth providers Greenroom implements.
@@ -37,17 +38,26 @@ pub enum ServiceLocator {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomResource {
     /// API group.
-    pub group: String,
+    pub group: Group,
     /// API version.
-    pub api_version: String,
+    pub api_version: Version,
     /// Plural.
-    pub plural: String,
+    pub plural: Plural,
 }
 
 impl CustomResource {
+    /// Validates the three names; `field` (`customResources[0]`) prefixes the field in errors.
+    pub fn parse(field: &str, group: &str, api_version: &str, plural: &str) -> Result<Self, NameError> {
+        Ok(Self {
+            group: Group::parse(&format!("{field}.group"), group)?,
+            api_version: Version::parse(&format!("{field}.apiVersion"), api_version)?,
+            plural: Plural::parse(&format!("{field}.plural"), plural)?,
+        })
+    }
+
     /// As an object type.
     pub fn object_type(&self) -> ObjectType {
-        ObjectType::custom(&self.group, &self.api_version, &self.plural)
+        ObjectType::custom(self.group.clone(), self.api_version.clone(), self.plural.clone())
     }
 }
 
@@ -159,6 +169,9 @@ pub enum ClusterLocator {
         allowed_hosts: Vec<String>,
         /// Honour `kubernetes.io/skip-tls-verify`.
         allow_skip_tls_verify: bool,
+        /// `allowedAssumeRoles`: the role ARNs a catalog cluster's `kubernetes.io/aws-assume-role`
+        /// may name (none by default: catalog clusters use the portal's base AWS identity).
+        allowed_assume_roles: Vec<String>,
     },
 }
 
@@ -181,7 +194,31 @@ pub struct KubernetesConfig {
     pub refresh_interval_ms: u64,
     /// The watch cache (`kubernetes.cache`, Greenroom's own block).
     pub cache: CacheConfig,
+    /// Caps on the work one request can cause (Greenroom's own keys).
+    pub limits: Limits,
 }
+
+/// Caps on the work one request or one client can cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// `kubernetes.podLogs.maxBytes` (default 2 MiB): the most of a container log read at once
+    /// (sent as `limitBytes`; a longer log is cut and marked truncated).
+    pub max_log_bytes: u64,
+    /// `kubernetes.live.maxSubscribers` (default 2000): open live streams at once; more get 503.
+    pub max_live_subscribers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_log_bytes: 2 * 1024 * 1024,
+            max_live_subscribers: 2000,
+        }
+    }
+}
+
+/// Custom resources one `POST /resources/custom/query` may ask for.
+pub const MAX_CUSTOM_RESOURCES_PER_REQUEST: usize = 20;
 
 /// `kubernetes.cache`: how objects are kept in memory between lookups.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +233,10 @@ pub struct CacheConfig {
     /// `metricsIntervalMs` (default: the refresh interval): pod metrics are fetched at most
     /// once per cluster and namespace per interval, shared by every viewer.
     pub metrics_interval: Duration,
+    /// `maxWatchesPerCluster` (default 1000): distinct watches one cluster may have; past it
+    /// the least recently used idle one is stopped, and if all are in use a lookup that needs a
+    /// new one gets a clear error.
+    pub max_watches_per_cluster: usize,
 }
 
 impl CacheConfig {
@@ -206,7 +247,32 @@ impl CacheConfig {
             idle_timeout: Duration::from_secs(300),
             cluster_wide: false,
             metrics_interval: Duration::from_millis(refresh_interval_ms),
+            max_watches_per_cluster: 1000,
         }
+    }
+}
+
+/// A whole number at `key`, at least `min`, else the default (errors collected).
+fn count(c: &Config, key: &str, min: f64, default: u64, errors: &mut Vec<ConfigError>) -> u64 {
+    match c.get_optional_number(key) {
+        Ok(Some(n)) if n >= min && n.fract() == 0.0 => n as u64,
+        Ok(Some(_)) => {
+            errors.push(c.invalid_value(key, format!("must be a whole number, at least {min}")));
+            default
+        }
+        Ok(None) => default,
+        Err(e) => {
+            errors.push(e);
+            default
+        }
+    }
+}
+
+fn read_limits(k: &Config, errors: &mut Vec<ConfigError>) -> Limits {
+    let d = Limits::default();
+    Limits {
+        max_log_bytes: count(k, "podLogs.maxBytes", 1024.0, d.max_log_bytes, errors),
+        max_live_subscribers: count(k, "live.maxSubscribers", 1.0, d.max_live_subscribers as u64, errors) as usize,
     }
 }
 
@@ -253,6 +319,7 @@ fn read_cache(k: &Config, refresh_interval_ms: u64, errors: &mut Vec<ConfigError
             refresh_interval_ms,
             errors,
         )),
+        max_watches_per_cluster: count(k, "cache.maxWatchesPerCluster", 1.0, d.max_watches_per_cluster as u64, errors) as usize,
     }
 }
 
@@ -320,7 +387,11 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
                             errors.push(e);
                             None
                         });
-                        locators.push(ClusterLocator::Catalog { allowed_hosts: allowed_hosts.unwrap_or_default(), allow_skip_tls_verify: allow_skip.unwrap_or(false) });
+                        let roles = m.get_optional_string_array("allowedAssumeRoles").unwrap_or_else(|e| {
+                            errors.push(e);
+                            None
+                        });
+                        locators.push(ClusterLocator::Catalog { allowed_hosts: allowed_hosts.unwrap_or_default(), allow_skip_tls_verify: allow_skip.unwrap_or(false), allowed_assume_roles: roles.unwrap_or_default() });
                     }
                     other => errors.push(m.invalid_value("type", format!("unsupported cluster locator method '{other}' (expected config, localKubectlProxy or catalog)"))),
                 }
@@ -360,11 +431,14 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
         Ok(Some(o)) => {
             for key in o.keys() {
                 match o.get_string(&key) {
-                    Ok(v) => {
-                        for t in object_types.iter_mut().filter(|t| t.object_type == key) {
-                            t.api_version = v.clone();
+                    Ok(v) => match Version::parse("apiVersion", &v) {
+                        Ok(v) => {
+                            for t in object_types.iter_mut().filter(|t| t.object_type == key) {
+                                *t = t.clone().with_version(v.clone());
+                            }
                         }
-                    }
+                        Err(e) => errors.push(o.invalid_value(&key, e.rule)),
+                    },
                     Err(e) => errors.push(e),
                 }
             }
@@ -401,12 +475,14 @@ pub fn read(config: &Config, cwd: &Path) -> Result<Option<KubernetesConfig>, Vec
         &mut errors,
     );
     let cache = read_cache(&k, refresh_interval_ms, &mut errors);
+    let limits = read_limits(&k, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(Some(KubernetesConfig {
         refresh_interval_ms,
         cache,
+        limits,
         service_locator,
         locators,
         object_types,
@@ -430,11 +506,15 @@ fn read_custom_resources(
                     item.get_string("apiVersion"),
                     item.get_string("plural"),
                 ) {
-                    (Ok(group), Ok(api_version), Ok(plural)) => out.push(CustomResource {
-                        group,
-                        api_version,
-                        plural,
-                    }),
+                    (Ok(group), Ok(api_version), Ok(plural)) => {
+                        match CustomResource::parse("", &group, &api_version, &plural) {
+                            Ok(cr) => out.push(cr),
+                            Err(e) => errors.push(item.invalid_value(
+                                e.field.trim_start_matches('.'),
+                                format!("'{}' {}", e.value, e.rule),
+                            )),
+                        }
+                    }
                     (g, v, p) => errors.extend([g.err(), v.err(), p.err()].into_iter().flatten()),
                 }
             }
@@ -760,6 +840,21 @@ mod tests {
     }
 
     #[test]
+    fn custom_resource_and_version_names_are_validated() {
+        let errs = errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [],
+            "apiVersionOverrides": {"deployments": "v1/../../api/v1/secrets"},
+            "customResources": [{"group": "argoproj.io", "apiVersion": "v1alpha1", "plural": "rollouts?labelSelector="}]}}));
+        let has = |errs: Vec<String>, key: &str, words: &str| {
+            assert!(
+                errs.iter().any(|e| e.contains(key) && e.contains(words)),
+                "expected {key} / {words} in {errs:?}"
+            );
+        };
+        has(errs.clone(), "customResources[0].plural", "'rollouts?labelSelector=' must be a DNS-1123 label");
+        has(errs, "apiVersionOverrides.deployments", "DNS-1123 label");
+    }
+
+    #[test]
     fn object_types_narrow_extend_and_override() {
         let k = read(&cfg(json!({"kubernetes": {"serviceLocatorMethod": {"type": "singleTenant"}, "clusterLocatorMethods": [],
             "objectTypes": ["deployments", "pods", "secrets"], "apiVersionOverrides": {"deployments": "v1beta1"},
@@ -839,6 +934,7 @@ mod cache_tests {
                 idle_timeout: Duration::from_secs(300),
                 cluster_wide: false,
                 metrics_interval: Duration::from_millis(4000),
+                max_watches_per_cluster: 1000,
             }
         );
         let set = read_cache(json!({"cache": {"enabled": false, "idleTimeoutMs": 60000, "clusterWide": true, "metricsIntervalMs": 30000}}))

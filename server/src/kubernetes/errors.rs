@@ -49,7 +49,24 @@ pub fn describe_transport(cluster: &str, url: &str, detail: &str) -> String {
     } else {
         "unreachable"
     };
-    format!("cluster '{cluster}' at {url}: {what} ({detail})")
+    // The URL and the low-level detail (addresses, certificate names) go to the log only.
+    tracing::warn!(cluster, url, detail, "cluster request failed: {what}");
+    format!("cluster '{cluster}': {what}")
+}
+
+/// A credential that could not be made, as the cluster's error: the kind of failure for the
+/// user, everything (role ARNs, STS endpoints, paths) in the log.
+pub fn credential_failure(cluster: &str, e: &super::auth::AuthError) -> FetchError {
+    tracing::warn!(cluster, error = %e, "no credential for the cluster");
+    FetchError::fetch(format!("cluster '{cluster}': {}", e.public_message()))
+}
+
+/// A client that could not be set up (bad URL or CA in the cluster's settings).
+pub fn client_failure(cluster: &str, e: &str) -> FetchError {
+    tracing::warn!(cluster, error = %e, "cannot set up a client for the cluster");
+    FetchError::fetch(format!(
+        "cluster '{cluster}': its connection settings are not usable (the portal's log has the details)"
+    ))
 }
 
 /// A kube-rs error from one list call, as an error entry.
@@ -83,5 +100,12 @@ mod tests {
         )
         .contains("not valid JSON"));
         assert!(describe_transport("c", "https://x", "something else").contains("unreachable"));
+        // Internal hosts and low-level details stay in the log.
+        let m = describe_transport(
+            "prod",
+            "https://10.20.30.40:6443",
+            "error trying to connect: tcp connect error: 10.20.30.40:6443: Connection refused",
+        );
+        assert_eq!(m, "cluster 'prod': connection refused");
     }
 }

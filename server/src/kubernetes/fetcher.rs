@@ -12,6 +12,8 @@ use super::auth::Credential;
 use super::config::ClusterDetails;
 use super::errors;
 use super::lookup::{ObjectType, URI_COMPONENT};
+use super::names::Namespace;
+use super::selector::LabelSelector;
 use super::pod_metrics;
 use super::types::{ClusterAttributes, ClusterObjects, FetchError, FetchResponse};
 
@@ -137,7 +139,22 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> (&'static str, String
         [r] | [r, _] => r.to_string(),
         [r, _, sub, ..] => format!("{r}/{sub}"),
     };
-    (verb, group.to_string(), resource)
+    // Label values come from a fixed set: a custom resource's (or any unknown) name must not
+    // create a new series.
+    const GROUPS: &[&str] = &["", "apps", "autoscaling", "batch", "networking.k8s.io", "metrics.k8s.io"];
+    const EXTRA: &[&str] = &["-", "events", "namespaces", "nodes", "pods/log"];
+    if !GROUPS.contains(&group) {
+        return (verb, "other".to_string(), "customresources".to_string());
+    }
+    let known = EXTRA.contains(&resource.as_str())
+        || super::lookup::all_object_types()
+            .iter()
+            .any(|t| *t.plural == *resource);
+    (
+        verb,
+        group.to_string(),
+        if known { resource } else { "other".to_string() },
+    )
 }
 
 /// A kube-rs client for a cluster. Credentials are added per request, or by `observe.bearer`.
@@ -199,9 +216,9 @@ pub(crate) async fn list_all(
     client: &kube::Client,
     credential: &Credential,
     path: &str,
-    selector: &str,
+    selector: &LabelSelector,
 ) -> Result<(String, Vec<Value>), kube::Error> {
-    let sel = percent_encoding::utf8_percent_encode(selector, URI_COMPONENT).to_string();
+    let sel = percent_encoding::utf8_percent_encode(selector.as_str(), URI_COMPONENT).to_string();
     let mut items = Vec::new();
     let mut kind = String::new();
     let mut cont: Option<String> = None;
@@ -265,21 +282,55 @@ pub async fn get_text(
         .await
 }
 
+/// The value every masked Secret value is replaced with.
+pub const MASK: &str = "***";
+/// The annotation `kubectl apply` writes: the whole object as last applied, values included.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Masks a Secret's values: `data`, `stringData`, and the same inside the last-applied
+/// annotation (re-serialised masked, or replaced whole when it is not JSON).
+pub fn mask_secret(item: &mut Value) {
+    fn mask_sections(v: &mut Value) {
+        for section in ["data", "stringData"] {
+            if let Some(d) = v.get_mut(section).and_then(Value::as_object_mut) {
+                for v in d.values_mut() {
+                    *v = Value::String(MASK.into());
+                }
+            }
+        }
+    }
+    mask_sections(item);
+    if let Some(a) = item
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(Value::String(text)) = a.get_mut(LAST_APPLIED) {
+            *text = match serde_json::from_str::<Value>(text) {
+                Ok(mut applied) => {
+                    mask_sections(&mut applied);
+                    serde_json::to_string(&applied).unwrap_or_else(|_| MASK.into())
+                }
+                Err(_) => MASK.into(),
+            };
+        }
+    }
+}
+
+/// Whether an object is a Secret: by the type it was listed as, its list's kind, or its own
+/// `kind`/`apiVersion` (whichever the cluster said).
+pub fn is_secret(item: &Value, object_type: &ObjectType, list_kind: &str) -> bool {
+    object_type.is_secret()
+        || list_kind == "SecretList"
+        || (item["kind"] == "Secret" && item["apiVersion"] == "v1")
+}
+
 /// What the caller shows of an object: no managedFields; secret values masked.
 pub(crate) fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) -> Value {
     if let Some(m) = item["metadata"].as_object_mut() {
         m.remove("managedFields");
     }
-    let is_secret = object_type.plural == "secrets" && object_type.group.is_empty()
-        || list_kind == "SecretList";
-    if is_secret {
-        for section in ["data", "stringData"] {
-            if let Some(d) = item[section].as_object_mut() {
-                for v in d.values_mut() {
-                    *v = Value::String("***".into());
-                }
-            }
-        }
+    if is_secret(&item, object_type, list_kind) {
+        mask_secret(&mut item);
     }
     if object_type.object_type == "customresources" && item.get("kind").is_none() {
         if let Some(k) = list_kind.strip_suffix("List") {
@@ -292,9 +343,9 @@ pub(crate) fn clean(mut item: Value, object_type: &ObjectType, list_kind: &str) 
 /// What to fetch.
 pub struct Query<'a> {
     /// Label selector.
-    pub selector: &'a str,
+    pub selector: &'a LabelSelector,
     /// Namespaces, or every namespace.
-    pub namespaces: Option<&'a [String]>,
+    pub namespaces: Option<&'a [Namespace]>,
     /// Object types, custom resources included.
     pub object_types: &'a [ObjectType],
 }
@@ -307,8 +358,8 @@ pub async fn fetch(
     q: &Query<'_>,
 ) -> ClusterObjects {
     let base = base_path(&details.url);
-    let namespaces: Vec<Option<&str>> = match q.namespaces {
-        Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
+    let namespaces: Vec<Option<&Namespace>> = match q.namespaces {
+        Some(list) => list.iter().map(Some).collect(),
         None => vec![None],
     };
     let mut calls = Vec::new();
@@ -357,17 +408,9 @@ pub async fn fetch(
         .flat_map(|r| r.resources.iter())
         .collect();
     if !details.skip_metrics_lookup && !pods.is_empty() {
-        let mut pod_namespaces: Vec<&str> = pods
-            .iter()
-            .filter_map(|p| p["metadata"]["namespace"].as_str())
-            .collect();
-        pod_namespaces.sort_unstable();
-        pod_namespaces.dedup();
+        let pod_namespaces = namespaces_of(pods.iter().copied());
         let metric_calls = pod_namespaces.iter().map(|ns| {
-            let path = format!(
-                "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods",
-                percent_encoding::utf8_percent_encode(ns, URI_COMPONENT)
-            );
+            let path = pod_metrics_path(ns);
             async move {
                 (
                     path.clone(),
@@ -403,6 +446,23 @@ pub async fn fetch(
     }
 }
 
+/// The distinct, valid namespaces of pods as a cluster returned them (a cluster's answer is
+/// untrusted too: a namespace that is not a valid name never reaches a request path).
+pub(crate) fn namespaces_of<'a>(pods: impl Iterator<Item = &'a super::types::Object>) -> Vec<Namespace> {
+    let mut out: Vec<Namespace> = pods
+        .filter_map(|p| p["metadata"]["namespace"].as_str())
+        .filter_map(|ns| Namespace::parse("metadata.namespace", ns).ok())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The PodMetrics collection of a namespace.
+pub(crate) fn pod_metrics_path(namespace: &Namespace) -> String {
+    format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
+}
+
 /// A cluster that could not be talked to: one FETCH_ERROR, nothing else (as Backstage).
 pub fn transport_failure(details: &ClusterDetails, error: FetchError) -> ClusterObjects {
     ClusterObjects {
@@ -415,7 +475,39 @@ pub fn transport_failure(details: &ClusterDetails, error: FetchError) -> Cluster
 
 #[cfg(test)]
 mod tests {
-    use super::classify;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_masked_wherever_their_values_appear() {
+        let applied = json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "c2VjcmV0"}, "stringData": {"p": "plain-secret"}});
+        let item = json!({
+            "metadata": {"name": "s", "managedFields": [{}], "annotations": {LAST_APPLIED: applied.to_string(), "other": "kept"}},
+            "data": {"k": "c2VjcmV0"}, "stringData": {"p": "plain-secret"}, "type": "Opaque"
+        });
+        let secrets = super::super::lookup::all_object_types()[0].clone();
+        let pods = super::super::lookup::default_object_types()[0].clone();
+        // By the type asked for, by the list's kind, and by the object's own kind.
+        for (t, list_kind, item) in [
+            (&secrets, "", item.clone()),
+            (&pods, "SecretList", item.clone()),
+            (&pods, "", { let mut i = item.clone(); i["kind"] = json!("Secret"); i["apiVersion"] = json!("v1"); i }),
+        ] {
+            let out = clean(item, t, list_kind);
+            let text = out.to_string();
+            assert!(!text.contains("c2VjcmV0") && !text.contains("plain-secret"), "{text}");
+            assert_eq!(out["data"]["k"], MASK);
+            assert_eq!(out["metadata"]["annotations"]["other"], "kept");
+            assert!(out["metadata"].get("managedFields").is_none());
+        }
+        // An annotation that is not JSON is replaced whole.
+        let mut odd = json!({"metadata": {"annotations": {LAST_APPLIED: "not json c2VjcmV0"}}});
+        mask_secret(&mut odd);
+        assert_eq!(odd["metadata"]["annotations"][LAST_APPLIED], MASK);
+        // Other objects are left alone.
+        let cm = clean(json!({"data": {"k": "v"}}), &pods, "ConfigMapList");
+        assert_eq!(cm["data"]["k"], "v");
+    }
 
     #[test]
     fn requests_are_named_as_the_api_server_names_them() {
@@ -457,6 +549,12 @@ mod tests {
             ),
             ("GET", "/api/v1/namespaces/shop", ("get", "", "namespaces")),
             ("GET", "/version", ("get", "", "-")),
+            (
+                "GET",
+                "/apis/evil.example.com/v1/namespaces/shop/widgets-4711",
+                ("list", "other", "customresources"),
+            ),
+            ("GET", "/api/v1/namespaces/shop/anything-7", ("list", "", "other")),
             (
                 "DELETE",
                 "/api/v1/namespaces/shop/pods/web-1",

@@ -116,6 +116,10 @@ impl KubernetesService {
         self.entity(entity_ref)?;
         let key = entity_ref.to_lowercase();
         let live = self.live();
+        let max = self.config().limits.max_live_subscribers;
+        if live.viewers.load(Ordering::Relaxed) >= max {
+            return Err(LookupError::TooManyViewers(max));
+        }
         let mut feeds = live.feeds.lock().unwrap_or_else(|p| p.into_inner());
         feeds.retain(|_, w| w.strong_count() > 0);
         let feed = match feeds.get(&key).and_then(Weak::upgrade) {

@@ -3,6 +3,9 @@
 
 use serde_json::Value;
 
+use super::names::{Group, NameError, Namespace, Plural, Version};
+use super::selector::{LabelSelector, SelectorError};
+
 /// Annotation: the id a component's objects carry as the `backstage.io/kubernetes-id` label.
 pub const KUBERNETES_ID: &str = "backstage.io/kubernetes-id";
 /// Annotation: a label selector used verbatim instead of the id.
@@ -24,71 +27,104 @@ pub const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_AL
     .remove(b'(')
     .remove(b')');
 
-/// One kind of object to list.
+/// One kind of object to list. Its group, version and plural are validated names, so its
+/// paths never carry anything but Kubernetes name characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectType {
     /// Backstage's `objectType` (also the response's `type`): the plural, or `customresources`.
     pub object_type: String,
     /// API group, "" for core.
-    pub group: String,
+    pub group: Group,
     /// API version.
-    pub api_version: String,
+    pub api_version: Version,
     /// Plural resource name.
-    pub plural: String,
+    pub plural: Plural,
 }
 
 impl ObjectType {
-    fn new(group: &str, api_version: &str, plural: &str) -> Self {
+    /// A built-in type from literals (the table below; a unit test parses every entry).
+    fn builtin(group: &'static str, api_version: &'static str, plural: &'static str) -> Self {
         Self {
             object_type: plural.to_string(),
-            group: group.to_string(),
-            api_version: api_version.to_string(),
-            plural: plural.to_string(),
+            group: Group::from_static(group),
+            api_version: Version::from_static(api_version),
+            plural: Plural::from_static(plural),
         }
     }
 
     /// A custom resource matcher as an object type.
-    pub fn custom(group: &str, api_version: &str, plural: &str) -> Self {
+    pub fn custom(group: Group, api_version: Version, plural: Plural) -> Self {
         Self {
             object_type: "customresources".to_string(),
-            ..Self::new(group, api_version, plural)
+            group,
+            api_version,
+            plural,
         }
     }
 
-    /// The collection path, in a namespace or cluster-wide.
-    pub fn path(&self, namespace: Option<&str>) -> String {
-        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, URI_COMPONENT).to_string();
+    /// The same type at another API version (`apiVersionOverrides`).
+    pub fn with_version(mut self, api_version: Version) -> Self {
+        self.api_version = api_version;
+        self
+    }
+
+    /// Whether objects of this type are Secrets (their values are masked where they enter).
+    pub fn is_secret(&self) -> bool {
+        self.group.is_empty() && self.plural == "secrets"
+    }
+
+    /// The collection path, in a namespace or cluster-wide. Built from validated names only.
+    pub fn path(&self, namespace: Option<&Namespace>) -> String {
         let mut p = if self.group.is_empty() {
-            format!("/api/{}", enc(&self.api_version))
+            format!("/api/{}", self.api_version)
         } else {
-            format!("/apis/{}/{}", enc(&self.group), enc(&self.api_version))
+            format!("/apis/{}/{}", self.group, self.api_version)
         };
         if let Some(ns) = namespace {
             p.push_str("/namespaces/");
-            p.push_str(&enc(ns));
+            p.push_str(ns);
         }
         p.push('/');
-        p.push_str(&enc(&self.plural));
+        p.push_str(&self.plural);
         p
+    }
+
+    /// The `resource` label of metrics: the plural of a built-in type, `customresources` for
+    /// any custom resource (names a request chose must not create new series).
+    pub fn metric_label(&self) -> &str {
+        if self.object_type == "customresources" {
+            "customresources"
+        } else {
+            &self.plural
+        }
+    }
+
+    /// The `group/version` string (`v1` for core).
+    pub fn group_version(&self) -> String {
+        if self.group.is_empty() {
+            self.api_version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.api_version)
+        }
     }
 }
 
 /// Backstage's 13 default object types, in its order.
 pub fn default_object_types() -> Vec<ObjectType> {
     vec![
-        ObjectType::new("", "v1", "pods"),
-        ObjectType::new("", "v1", "services"),
-        ObjectType::new("", "v1", "configmaps"),
-        ObjectType::new("", "v1", "limitranges"),
-        ObjectType::new("", "v1", "resourcequotas"),
-        ObjectType::new("apps", "v1", "deployments"),
-        ObjectType::new("apps", "v1", "replicasets"),
-        ObjectType::new("autoscaling", "v2", "horizontalpodautoscalers"),
-        ObjectType::new("batch", "v1", "jobs"),
-        ObjectType::new("batch", "v1", "cronjobs"),
-        ObjectType::new("networking.k8s.io", "v1", "ingresses"),
-        ObjectType::new("apps", "v1", "statefulsets"),
-        ObjectType::new("apps", "v1", "daemonsets"),
+        ObjectType::builtin("", "v1", "pods"),
+        ObjectType::builtin("", "v1", "services"),
+        ObjectType::builtin("", "v1", "configmaps"),
+        ObjectType::builtin("", "v1", "limitranges"),
+        ObjectType::builtin("", "v1", "resourcequotas"),
+        ObjectType::builtin("apps", "v1", "deployments"),
+        ObjectType::builtin("apps", "v1", "replicasets"),
+        ObjectType::builtin("autoscaling", "v2", "horizontalpodautoscalers"),
+        ObjectType::builtin("batch", "v1", "jobs"),
+        ObjectType::builtin("batch", "v1", "cronjobs"),
+        ObjectType::builtin("networking.k8s.io", "v1", "ingresses"),
+        ObjectType::builtin("apps", "v1", "statefulsets"),
+        ObjectType::builtin("apps", "v1", "daemonsets"),
     ]
 }
 
@@ -96,9 +132,9 @@ pub fn default_object_types() -> Vec<ObjectType> {
 /// (opt-in only), in Backstage's order.
 pub fn all_object_types() -> Vec<ObjectType> {
     let mut all = vec![
-        ObjectType::new("", "v1", "secrets"),
-        ObjectType::new("", "v1", "persistentvolumes"),
-        ObjectType::new("", "v1", "persistentvolumeclaims"),
+        ObjectType::builtin("", "v1", "secrets"),
+        ObjectType::builtin("", "v1", "persistentvolumes"),
+        ObjectType::builtin("", "v1", "persistentvolumeclaims"),
     ];
     all.extend(default_object_types());
     all
@@ -110,90 +146,62 @@ fn annotation<'a>(entity: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Why an entity's annotations cannot be looked up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnnotationError {
+    /// The selector annotation (or the id it is built from) is not a valid label selector.
+    #[error("annotation {annotation}: {error}")]
+    Selector {
+        /// Which annotation.
+        annotation: &'static str,
+        /// Why.
+        error: SelectorError,
+    },
+    /// A namespace in the namespace annotation is not a valid namespace name.
+    #[error("annotation {0}")]
+    Namespace(NameError),
+}
+
 /// The label selector for an entity: the selector annotation verbatim, else
-/// `backstage.io/kubernetes-id=<id annotation, or metadata.name>`.
-pub fn label_selector(entity: &Value) -> String {
+/// `backstage.io/kubernetes-id=<id annotation, or metadata.name>`; refused if it is not a valid
+/// selector (so a crafted annotation cannot reach the API server as anything but a selector).
+pub fn label_selector(entity: &Value) -> Result<LabelSelector, AnnotationError> {
     if let Some(sel) = annotation(entity, LABEL_SELECTOR) {
-        return sel.to_string();
+        return LabelSelector::parse(sel).map_err(|error| AnnotationError::Selector {
+            annotation: LABEL_SELECTOR,
+            error,
+        });
     }
     let id = annotation(entity, KUBERNETES_ID)
         .or_else(|| entity["metadata"]["name"].as_str())
         .unwrap_or("");
-    format!("{KUBERNETES_ID}={id}")
+    LabelSelector::parse(&format!("{KUBERNETES_ID}={id}")).map_err(|error| {
+        AnnotationError::Selector {
+            annotation: KUBERNETES_ID,
+            error,
+        }
+    })
 }
 
 /// The namespaces to look in: the annotation, split on commas (Backstage issue #13698), or
-/// `None` for every namespace.
-pub fn namespaces(entity: &Value) -> Option<Vec<String>> {
-    let raw = annotation(entity, NAMESPACE)?;
-    let list: Vec<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let mut out: Vec<String> = Vec::new();
-    for ns in list {
+/// `None` for every namespace. Each must be a valid namespace name.
+pub fn namespaces(entity: &Value) -> Result<Option<Vec<Namespace>>, AnnotationError> {
+    let Some(raw) = annotation(entity, NAMESPACE) else {
+        return Ok(None);
+    };
+    let mut out: Vec<Namespace> = Vec::new();
+    for ns in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let ns = Namespace::parse(NAMESPACE, ns).map_err(AnnotationError::Namespace)?;
         if !out.contains(&ns) {
             out.push(ns);
         }
     }
-    (!out.is_empty()).then_some(out)
+    Ok((!out.is_empty()).then_some(out))
 }
 
 /// Whether the entity asks for Kubernetes at all (either annotation present).
 pub fn has_kubernetes_annotations(entity: &Value) -> bool {
     annotation(entity, KUBERNETES_ID).is_some() || annotation(entity, LABEL_SELECTOR).is_some()
-}
-
-/// Whether labels match a label selector string (`=`, `==`, `!=`, `in`, `notin`, `key`,
-/// `!key`). An unparsable selector matches nothing.
-pub fn selector_matches(selector: &str, labels: &serde_json::Map<String, Value>) -> bool {
-    let get = |k: &str| labels.get(k.trim()).and_then(Value::as_str);
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0, 0);
-    for (i, c) in selector.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&selector[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&selector[start..]);
-    parts
-        .iter()
-        .map(|p| p.trim())
-        .filter(|p| !p.is_empty())
-        .all(|p| {
-            if let Some(k) = p.strip_prefix('!') {
-                return get(k).is_none();
-            }
-            if let Some((k, v)) = p.split_once("!=") {
-                return get(k) != Some(v.trim());
-            }
-            if let Some((k, v)) = p.split_once("==").or_else(|| p.split_once('=')) {
-                return get(k) == Some(v.trim());
-            }
-            let set = |rest: &str| -> Vec<String> {
-                rest.trim()
-                    .trim_start_matches('(')
-                    .trim_end_matches(')')
-                    .split(',')
-                    .map(|x| x.trim().to_string())
-                    .collect()
-            };
-            if let Some((k, rest)) = p.split_once(" notin ") {
-                return get(k).is_none_or(|x| !set(rest).iter().any(|v| v == x));
-            }
-            if let Some((k, rest)) = p.split_once(" in ") {
-                return get(k).is_some_and(|x| set(rest).iter().any(|v| v == x));
-            }
-            get(p).is_some()
-        })
 }
 
 #[cfg(test)]
@@ -205,87 +213,88 @@ mod tests {
         json!({"kind": "Component", "metadata": {"name": "example1", "annotations": annotations}})
     }
 
+    fn sel(e: &Value) -> String {
+        label_selector(e).map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())
+    }
+
     #[test]
     fn selector_prefers_the_selector_annotation_then_the_id_then_the_name() {
         assert_eq!(
-            label_selector(&entity(
-                json!({"backstage.io/kubernetes-id": "backstage-app"})
-            )),
+            sel(&entity(json!({"backstage.io/kubernetes-id": "backstage-app"}))),
             "backstage.io/kubernetes-id=backstage-app"
         );
         assert_eq!(
-            label_selector(&entity(
+            sel(&entity(
                 json!({"backstage.io/kubernetes-label-selector": "app=cart,tier=backend", "backstage.io/kubernetes-id": "x"})
             )),
             "app=cart,tier=backend"
         );
+        assert_eq!(sel(&entity(json!({}))), "backstage.io/kubernetes-id=example1");
         assert_eq!(
-            label_selector(&entity(json!({}))),
-            "backstage.io/kubernetes-id=example1"
-        );
-        assert_eq!(
-            label_selector(&entity(json!({"backstage.io/kubernetes-id": ""}))),
+            sel(&entity(json!({"backstage.io/kubernetes-id": ""}))),
             "backstage.io/kubernetes-id=example1"
         );
     }
 
     #[test]
+    fn crafted_annotations_are_refused_naming_the_annotation() {
+        let e = label_selector(&entity(
+            json!({"backstage.io/kubernetes-label-selector": "app=x&fieldSelector=metadata.name%3Dy"}),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().starts_with("annotation backstage.io/kubernetes-label-selector: label selector"), "{e}");
+        let e = label_selector(&entity(json!({"backstage.io/kubernetes-id": "a b"}))).unwrap_err();
+        assert!(e.to_string().contains("backstage.io/kubernetes-id"), "{e}");
+        for bad in ["shop/../kube-system", "shop?x=1", "Shop", "a/b"] {
+            let e = namespaces(&entity(json!({"backstage.io/kubernetes-namespace": bad}))).unwrap_err();
+            assert!(e.to_string().contains("backstage.io/kubernetes-namespace"), "{e}");
+        }
+    }
+
+    #[test]
     fn namespaces_one_many_or_all() {
+        let names = |v: Value| {
+            namespaces(&entity(v))
+                .ok()
+                .flatten()
+                .map(|l| l.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        };
         assert_eq!(
-            namespaces(&entity(
-                json!({"backstage.io/kubernetes-namespace": "backstage"})
-            )),
+            names(json!({"backstage.io/kubernetes-namespace": "backstage"})),
             Some(vec!["backstage".to_string()])
         );
         assert_eq!(
-            namespaces(&entity(
-                json!({"backstage.io/kubernetes-namespace": "a, b,,a"})
-            )),
+            names(json!({"backstage.io/kubernetes-namespace": "a, b,,a"})),
             Some(vec!["a".to_string(), "b".to_string()])
         );
-        assert_eq!(namespaces(&entity(json!({}))), None);
-        assert_eq!(
-            namespaces(&entity(json!({"backstage.io/kubernetes-namespace": " , "}))),
-            None
-        );
+        assert_eq!(names(json!({})), None);
+        assert_eq!(names(json!({"backstage.io/kubernetes-namespace": " , "})), None);
     }
 
     #[test]
     fn paths_as_backstage_builds_them() {
         let types = default_object_types();
         assert_eq!(types.len(), 13);
+        let ns = |s: &str| Namespace::parse("namespace", s).ok();
         assert_eq!(
-            types[0].path(Some("backstage")),
+            types[0].path(ns("backstage").as_ref()),
             "/api/v1/namespaces/backstage/pods"
         );
         assert_eq!(types[5].path(None), "/apis/apps/v1/deployments");
         assert_eq!(
-            types[7].path(Some("ns")),
+            types[7].path(ns("ns").as_ref()),
             "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers"
         );
-        assert_eq!(
-            ObjectType::custom("argoproj.io", "v1alpha1", "rollouts").path(Some("a b")),
-            "/apis/argoproj.io/v1alpha1/namespaces/a%20b/rollouts"
-        );
         assert_eq!(all_object_types()[0].plural, "secrets");
+        assert!(all_object_types()[0].is_secret());
     }
 
     #[test]
-    fn selectors_match_labels() {
-        let labels = json!({"app": "cart", "tier": "backend"});
-        let l = labels.as_object().cloned().unwrap_or_default();
-        for (sel, want) in [
-            ("app=cart,tier=backend", true),
-            ("app==cart", true),
-            ("app=web", false),
-            ("app!=web", true),
-            ("app in (cart, web)", true),
-            ("app notin (cart)", false),
-            ("tier", true),
-            ("!tier", false),
-            ("x", false),
-        ] {
-            assert_eq!(selector_matches(sel, &l), want, "{sel}");
+    fn every_built_in_type_is_a_valid_name() {
+        for t in all_object_types() {
+            assert!(Group::parse("g", &t.group).is_ok(), "{t:?}");
+            assert!(Version::parse("v", &t.api_version).is_ok(), "{t:?}");
+            assert!(Plural::parse("p", &t.plural).is_ok(), "{t:?}");
         }
     }
 

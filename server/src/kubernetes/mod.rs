@@ -4,7 +4,8 @@
 //! Roles, named as in Backstage's kubernetes-backend: [`config`] (the `kubernetes:` block) and
 //! [`aws_config`] (the `aws:` block); [`cluster_locator`] (where clusters come from);
 //! [`service_locator`] (which of them an entity lives on); [`auth`] (credentials per provider);
-//! [`lookup`] (selector, namespaces, object types — pure); [`fetcher`] (one cluster, by lists);
+//! [`lookup`] (selector, namespaces, object types — pure); [`names`] and [`selector`] (every
+//! name and selector that reaches an API-server request, validated into a type at the edge); [`fetcher`] (one cluster, by lists);
 //! [`cache`] (the shared watch cache); [`service`] (the fan-out over clusters); [`live`] (live
 //! views pushed to browsers); [`pod_metrics`]; [`types`] and [`errors`]
 //! (Backstage's response and error shapes); for the tab, [`view`] (workloads and pods),
@@ -22,8 +23,10 @@ pub mod errors;
 pub mod fetcher;
 pub mod live;
 pub mod lookup;
+pub mod names;
 pub mod pod_detail;
 pub mod pod_metrics;
+pub mod selector;
 pub mod service;
 pub mod service_locator;
 pub mod tls;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::auth::Credential;
 use super::config::ClusterDetails;
 use super::lookup::{self, URI_COMPONENT};
+use super::names::{ContainerName, Namespace, ObjectName};
 use super::service::KubernetesService;
 use super::{errors, fetcher, service_locator, view};
 
@@ -33,6 +34,18 @@ fn api_error(e: &kube::Error) -> String {
     }
 }
 
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn cut_at(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 impl KubernetesService {
     /// The cluster, client, credential and pod object, if the pod belongs to the entity.
     async fn entity_pod(
@@ -41,6 +54,9 @@ impl KubernetesService {
         pod: &PodRef,
     ) -> Result<(ClusterDetails, kube::Client, Credential, Value), String> {
         let entity = self.entity(entity_ref).map_err(|e| e.to_string())?;
+        let namespace = Namespace::parse("namespace", &pod.namespace).map_err(|e| e.to_string())?;
+        let name = ObjectName::parse("pod", &pod.name).map_err(|e| e.to_string())?;
+        let selector = lookup::label_selector(&entity).map_err(|e| e.to_string())?;
         let clusters = service_locator::select(
             self.config().service_locator,
             &entity,
@@ -55,33 +71,33 @@ impl KubernetesService {
                     pod.cluster
                 )
             })?;
-        if let Some(ns) = lookup::namespaces(&entity) {
-            if !ns.contains(&pod.namespace) {
+        if let Some(ns) = lookup::namespaces(&entity).map_err(|e| e.to_string())? {
+            if !ns.contains(&namespace) {
                 return Err(format!(
                     "namespace '{}' is not one of this entity's namespaces",
                     pod.namespace
                 ));
             }
         }
-        let client = self.client_for(&cluster)?;
+        let client = self
+            .client_for(&cluster)
+            .map_err(|e| super::errors::client_failure(&cluster.name, &e).message())?;
         let credential = self
             .auth()
             .credential(&cluster)
             .await
-            .map_err(|e| e.to_string())?;
-        let path = format!(
-            "/api/v1/namespaces/{}/pods/{}",
-            enc(&pod.namespace),
-            enc(&pod.name)
-        );
+            .map_err(|e| super::errors::credential_failure(&cluster.name, &e).message())?;
+        let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
         let object = fetcher::get_json(&client, &credential, &path)
             .await
             .map_err(|e| api_error(&e))?;
-        let labels = object["metadata"]["labels"]
+        let labels: std::collections::BTreeMap<String, String> = object["metadata"]["labels"]
             .as_object()
-            .cloned()
-            .unwrap_or_default();
-        if !lookup::selector_matches(&lookup::label_selector(&entity), &labels) {
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect();
+        if !selector.matches(&labels) {
             return Err(format!(
                 "pod '{}' does not carry this entity's labels",
                 pod.name
@@ -143,7 +159,8 @@ impl KubernetesService {
             let (kind, name) = (s(&o, &["kind"]).to_string(), s(&o, &["name"]).to_string());
             owner_line = Some(format!("{kind} {name}"));
             events.extend(self.events_of(&client, &credential, ns, &kind, &name).await);
-            if kind == "ReplicaSet" {
+            // The owner's name comes from the cluster: used in a path only if it is a valid name.
+            if kind == "ReplicaSet" && ObjectName::parse("ownerReferences[0].name", &name).is_ok() {
                 let rs = fetcher::get_json(
                     &client,
                     &credential,
@@ -267,12 +284,14 @@ impl KubernetesService {
     /// A container's log, each line split into (timestamp, text).
     pub async fn pod_logs(&self, entity_ref: &str, req: &LogRequest) -> Result<PodLogs, String> {
         let (_, client, credential, _) = self.entity_pod(entity_ref, &req.pod).await?;
+        let max_bytes = self.config().limits.max_log_bytes;
         let mut q = format!(
-            "timestamps=true&tailLines={}",
+            "timestamps=true&tailLines={}&limitBytes={max_bytes}",
             req.tail_lines.clamp(1, 10_000)
         );
         if let Some(c) = &req.container {
-            q.push_str(&format!("&container={}", enc(c)));
+            let c = ContainerName::parse("container", c).map_err(|e| e.to_string())?;
+            q.push_str(&format!("&container={c}"));
         }
         if req.previous {
             q.push_str("&previous=true");
@@ -285,7 +304,11 @@ impl KubernetesService {
         let text = fetcher::get_text(&client, &credential, &path)
             .await
             .map_err(|e| api_error(&e))?;
+        // The API server stops at limitBytes; a cluster that ignores it is cut here.
+        let truncated = (text.len() as u64 >= max_bytes).then_some(max_bytes);
+        let text = cut_at(&text, max_bytes as usize);
         Ok(PodLogs {
+            truncated,
             lines: text
                 .lines()
                 .map(|l| match l.split_once(' ') {
@@ -296,5 +319,18 @@ impl KubernetesService {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_at;
+
+    #[test]
+    fn logs_are_cut_on_a_character_boundary() {
+        assert_eq!(cut_at("abc", 10), "abc");
+        assert_eq!(cut_at("abcdef", 3), "abc");
+        assert_eq!(cut_at("aé", 2), "a");
+        assert_eq!(cut_at("", 0), "");
     }
 }

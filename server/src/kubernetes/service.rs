@@ -13,6 +13,8 @@ use super::auth::{Authenticator, Credential};
 use super::cache::{Entry, WatchCache};
 use super::config::{ClusterDetails, CustomResource, KubernetesConfig};
 use super::lookup::{self, ObjectType};
+use super::names::Namespace;
+use super::selector::LabelSelector;
 use super::types::{
     ClusterObjects, ClusterSummary, FetchError, FetchResponse, ObjectsByEntityResponse,
 };
@@ -25,6 +27,17 @@ pub enum LookupError {
     /// No such entity in the catalog.
     #[error("Entity ref missing, {0}")]
     UnknownEntity(String),
+    /// `kubernetes.live.maxSubscribers` live streams are open already.
+    #[error("too many live viewers ({0}, the limit set by kubernetes.live.maxSubscribers); the tab falls back to refreshing")]
+    TooManyViewers(usize),
+    /// The entity's Kubernetes annotations cannot be used as they are.
+    #[error("entity {entity}: {error}")]
+    Annotation {
+        /// The entity ref.
+        entity: String,
+        /// What is wrong.
+        error: lookup::AnnotationError,
+    },
 }
 
 /// What a lookup leaves behind for a live view: the cache entries it read, with the version it
@@ -149,7 +162,7 @@ impl KubernetesService {
         held: &Held,
     ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
         let entity = self.entity(entity_ref)?;
-        let objects = self.lookup(&entity, None, true, held).await;
+        let objects = self.lookup(&entity, None, true, held).await?;
         Ok(super::view::build(
             &objects,
             self.config.refresh_interval_ms,
@@ -197,7 +210,7 @@ impl KubernetesService {
         custom: Option<Vec<CustomResource>>,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
         let entity = self.entity(entity_ref)?;
-        Ok(self.objects_by_entity(&entity, custom).await)
+        self.objects_by_entity(&entity, custom).await
     }
 
     pub(crate) fn client_for(&self, c: &ClusterDetails) -> Result<kube::Client, String> {
@@ -228,12 +241,12 @@ impl KubernetesService {
     ) -> Result<(kube::Client, Credential), FetchError> {
         let client = self
             .client_for(c)
-            .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
+            .map_err(|e| super::errors::client_failure(&c.name, &e))?;
         let credential = self
             .auth
             .credential(c)
             .await
-            .map_err(|e| FetchError::fetch(format!("cluster '{}': {e}", c.name)))?;
+            .map_err(|e| super::errors::credential_failure(&c.name, &e))?;
         Ok((client, credential))
     }
 
@@ -241,8 +254,8 @@ impl KubernetesService {
     async fn one_cluster(
         &self,
         c: &ClusterDetails,
-        selector: &str,
-        namespaces: Option<&[String]>,
+        selector: &LabelSelector,
+        namespaces: Option<&[Namespace]>,
         types: &[ObjectType],
     ) -> ClusterObjects {
         let (client, credential) = match self.connection(c).await {
@@ -262,13 +275,13 @@ impl KubernetesService {
         &self,
         cache: &WatchCache,
         c: &ClusterDetails,
-        selector: &str,
-        namespaces: Option<&[String]>,
+        selector: &LabelSelector,
+        namespaces: Option<&[Namespace]>,
         types: &[ObjectType],
         held: &Held,
     ) -> ClusterObjects {
-        let nss: Vec<Option<&str>> = match namespaces {
-            Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
+        let nss: Vec<Option<&Namespace>> = match namespaces {
+            Some(list) => list.iter().map(Some).collect(),
             None => vec![None],
         };
         let reads = types.iter().enumerate().flat_map(|(i, t)| {
@@ -292,14 +305,12 @@ impl KubernetesService {
             }
         }
         let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
-        let mut pod_namespaces: Vec<&str> = resources
-            .iter()
-            .filter(|r| r.object_type == "pods")
-            .flat_map(|r| r.resources.iter())
-            .filter_map(|p| p["metadata"]["namespace"].as_str())
-            .collect();
-        pod_namespaces.sort_unstable();
-        pod_namespaces.dedup();
+        let pod_namespaces = fetcher::namespaces_of(
+            resources
+                .iter()
+                .filter(|r| r.object_type == "pods")
+                .flat_map(|r| r.resources.iter()),
+        );
         let mut pod_metrics = Vec::new();
         if !c.skip_metrics_lookup && !pod_namespaces.is_empty() {
             let (client, credential) = match self.connection(c).await {
@@ -323,7 +334,7 @@ impl KubernetesService {
             {
                 match r {
                     Ok(by_name) => {
-                        metrics.insert(*ns, by_name);
+                        metrics.insert(ns.as_str(), by_name);
                     }
                     Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
                     Err(s) => errors.push(s),
@@ -356,7 +367,7 @@ impl KubernetesService {
         &self,
         entity: &Value,
         custom: Option<Vec<CustomResource>>,
-    ) -> ObjectsByEntityResponse {
+    ) -> Result<ObjectsByEntityResponse, LookupError> {
         self.lookup(entity, custom, true, &Held::default()).await
     }
 
@@ -365,7 +376,7 @@ impl KubernetesService {
         &self,
         entity: &Value,
         custom: Option<Vec<CustomResource>>,
-    ) -> ObjectsByEntityResponse {
+    ) -> Result<ObjectsByEntityResponse, LookupError> {
         self.lookup(entity, custom, false, &Held::default()).await
     }
 
@@ -376,11 +387,17 @@ impl KubernetesService {
         custom: Option<Vec<CustomResource>>,
         use_cache: bool,
         held: &Held,
-    ) -> ObjectsByEntityResponse {
+    ) -> Result<ObjectsByEntityResponse, LookupError> {
+        let annotation = |error| LookupError::Annotation {
+            entity: crate::catalog::refs::entity_ref_of(entity)
+                .map(|r| r.canonical())
+                .unwrap_or_default(),
+            error,
+        };
+        let selector = lookup::label_selector(entity).map_err(annotation)?;
+        let namespaces = lookup::namespaces(entity).map_err(annotation)?;
         let clusters =
             service_locator::select(self.config.service_locator, entity, self.clusters().await);
-        let selector = lookup::label_selector(entity);
-        let namespaces = lookup::namespaces(entity);
         let deadline = self.config.timeout;
         let runs = clusters.iter().map(|c| {
             let types: Vec<ObjectType> = match &custom {
@@ -426,9 +443,8 @@ impl KubernetesService {
                     Err(_) => fetcher::transport_failure(
                         c,
                         FetchError::fetch(format!(
-                            "cluster '{}' at {}: timed out after {:.1} s",
+                            "cluster '{}': timed out after {:.1} s",
                             c.name,
-                            c.url,
                             deadline.as_secs_f64()
                         )),
                     ),
@@ -440,6 +456,6 @@ impl KubernetesService {
             .into_iter()
             .filter(|r| !r.errors.is_empty() || r.resources.iter().any(|f| !f.resources.is_empty()))
             .collect();
-        ObjectsByEntityResponse { items }
+        Ok(ObjectsByEntityResponse { items })
     }
 }

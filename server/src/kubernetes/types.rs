@@ -173,6 +173,18 @@ impl FetchError {
             message: message.into(),
         }
     }
+
+    /// The message a user sees.
+    pub fn message(&self) -> String {
+        match self {
+            FetchError::Fetch { message, .. } => message.clone(),
+            FetchError::Status {
+                status_code,
+                resource_path,
+                ..
+            } => format!("{resource_path}: HTTP {status_code}"),
+        }
+    }
 }
 
 /// `GET /clusters` item.

@@ -262,7 +262,9 @@ fn short_transport(m: &str) -> &str {
         "not supported by Greenroom yet",
         "no AWS credentials",
         "AWS authentication failed",
-        "no serviceAccountToken",
+        "no service-account token",
+        "too many distinct watches",
+        "its connection settings are not usable",
     ] {
         if m.contains(w) {
             return w;

@@ -49,13 +49,27 @@ pub fn dir(tag: &str) -> Dir {
 
 /// Loads `yaml` as app-config with `env`, and builds the service.
 pub fn service(yaml: &str, env: HashMap<String, String>) -> KubernetesService {
+    service_with_catalog(yaml, env, None)
+}
+
+/// [`service`], with one more catalog file holding `extra_entities` (YAML documents).
+pub fn service_with_catalog(
+    yaml: &str,
+    env: HashMap<String, String>,
+    extra_entities: Option<&str>,
+) -> KubernetesService {
     let d = dir("cfg");
     let file = d.0.join("app-config.yaml");
     // The bundled catalog (52 entities), so entities are looked up as in the portal.
-    let catalog_block = format!(
+    let mut catalog_block = format!(
         "\ncatalog:\n  rules:\n    - allow: [Component, System, API, Resource, Location, Domain, Group, User]\n  locations:\n    - type: file\n      target: {}\n",
         repo().join("catalog/all.yaml").display()
     );
+    if let Some(extra) = extra_entities {
+        let f = d.0.join("extra-entities.yaml");
+        std::fs::write(&f, extra).unwrap();
+        catalog_block.push_str(&format!("    - type: file\n      target: {}\n", f.display()));
+    }
     std::fs::write(&file, format!("{yaml}{catalog_block}")).unwrap();
     let loaded = server::config::load(&server::config::LoadOptions {
         files: vec![file],

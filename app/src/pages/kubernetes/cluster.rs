@@ -1,6 +1,7 @@
 //! One cluster's collapsible section: counts, dashboard link, problems in plain words, then
 //! workloads with their pods, services, ingresses, config maps and custom resources.
 
+use crate::components::safe_url::external_href;
 use leptos::prelude::*;
 
 use super::pods::PodsTable;
@@ -35,7 +36,7 @@ pub fn ClusterSection(cluster: ClusterView) -> impl IntoView {
                 {cluster.title.is_some().then(|| view! { <span class="muted">{format!("({})", cluster.name)}</span> })}
                 <span class="chip">{pods_text}</span>
                 <span class={if cluster.pods_with_errors > 0 { "chip status-error" } else { "chip status-ok" }}>{errors_text}</span>
-                {cluster.dashboard_url.clone().map(|u| view! { <a class="dashboard-link" href=u rel="noopener noreferrer" target="_blank">"Dashboard ↗"</a> })}
+                {cluster.dashboard_url.as_deref().and_then(external_href).map(|u| view! { <a class="dashboard-link" href=u rel="noopener noreferrer" target="_blank">"Dashboard ↗"</a> })}
             </summary>
             {cluster.problems.into_iter().map(|p| view! {
                 <div class="banner error cluster-problem" role="alert">
@@ -59,8 +60,10 @@ pub fn ClusterSection(cluster: ClusterView) -> impl IntoView {
                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Routes"</th></tr></thead>
                     <tbody>{cluster.ingresses.into_iter().map(|i| view! {
                         <tr><td>{i.name}</td><td><ul class="plain">{i.routes.into_iter().map(|(url, backend)| {
-                            let href = url.clone();
-                            view! { <li><a href=href rel="noopener noreferrer" target="_blank">{url}</a> " → " <code>{backend}</code></li> }
+                            match external_href(&url) {
+                                Some(href) => view! { <li><a href=href rel="noopener noreferrer" target="_blank">{url}</a> " → " <code>{backend}</code></li> }.into_any(),
+                                None => view! { <li><code>{url}</code> " → " <code>{backend}</code></li> }.into_any(),
+                            }
                         }).collect_view()}</ul></td></tr>
                     }).collect_view()}</tbody>
                 </table>
@@ -103,7 +106,7 @@ fn WorkloadCard(cluster: String, workload: Workload) -> impl IntoView {
                 <h4 class="workload-name">{workload.name.clone()}</h4>
                 <span class="muted">{workload.namespace.clone()}</span>
                 <span class="workload-status">{workload.status.clone()}</span>
-                {workload.dashboard_link.clone().map(|u| view! { <a href=u rel="noopener noreferrer" target="_blank">"Dashboard ↗"</a> })}
+                {workload.dashboard_link.as_deref().and_then(external_href).map(|u| view! { <a href=u rel="noopener noreferrer" target="_blank">"Dashboard ↗"</a> })}
             </header>
             {workload.failing_conditions.into_iter().map(|m| view! { <p class="banner warning condition">{m}</p> }).collect_view()}
             {hpa.map(|h| view! {

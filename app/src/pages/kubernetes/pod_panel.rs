@@ -100,6 +100,12 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                         match logs.await {
                             Ok(l) if l.lines.is_empty() => view! { <p class="muted">"No log lines."</p> }.into_any(),
                             Ok(l) => view! {
+                                {l.truncated.map(|max| view! {
+                                    <p class="log-truncated" role="status">{format!(
+                                        "Truncated: the portal reads at most {} KiB of a log at once, so the newest lines are cut off. Ask for fewer lines to see them.",
+                                        max / 1024
+                                    )}</p>
+                                })}
                                 <pre class="logs" aria-label="Log lines">{l.lines.into_iter().map(|(ts, text)| view! {
                                     <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
                                 }).collect_view()}</pre>

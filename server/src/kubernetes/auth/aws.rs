@@ -91,6 +91,16 @@ pub enum AwsError {
     /// An STS call failed.
     #[error("{0}")]
     Sts(String),
+    /// STS answered with an error.
+    #[error("STS answered {status}: {code}: {message}")]
+    StsRefused {
+        /// HTTP status.
+        status: u16,
+        /// AWS error code (`AccessDenied`, `ExpiredToken`…).
+        code: String,
+        /// AWS's message (may name the role ARN: log only).
+        message: String,
+    },
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
@@ -152,8 +162,13 @@ pub fn eks_token(
     ))
 }
 
+/// What time it is, for token reuse and credential renewal (the real clock in the portal; tests
+/// move it forward to see renewal without waiting).
+pub type Clock = std::sync::Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
 /// The strategy with its caches.
 pub struct AwsAuth {
+    clock: Clock,
     config: AwsConfig,
     env_keys: Option<AwsCredentials>,
     env_region: Option<String>,
@@ -189,6 +204,7 @@ impl AwsAuth {
             _ => None,
         };
         Self {
+            clock: std::sync::Arc::new(SystemTime::now),
             config,
             env_keys,
             env_region: env.get("AWS_REGION").filter(|r| !r.is_empty()).cloned(),
@@ -197,6 +213,12 @@ impl AwsAuth {
             roles: Mutex::new(HashMap::new()),
             main_account: Mutex::new(None),
         }
+    }
+
+    /// With another clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Requests sent to STS so far (what token caching saves).
@@ -231,7 +253,7 @@ impl AwsAuth {
             .credentials_for(assume.as_deref(), external.as_deref())
             .await?;
         let key = format!("{cluster_id}|{}|{region}", creds.access_key_id);
-        let now = SystemTime::now();
+        let now = (self.clock)();
         if let Some((token, at)) = self
             .tokens
             .lock()
@@ -374,7 +396,7 @@ impl AwsAuth {
         external: Option<&str>,
     ) -> Result<AwsCredentials, AwsError> {
         let key = format!("{arn}|{}|{}", external.unwrap_or(""), base.access_key_id);
-        let now = SystemTime::now();
+        let now = (self.clock)();
         if let Some(c) = self
             .roles
             .lock()

@@ -47,6 +47,36 @@ pub enum AuthError {
     Aws(#[from] aws::AwsError),
 }
 
+impl AuthError {
+    /// What a user may be shown: the kind of failure, never role ARNs, STS hosts or file
+    /// paths (the full error goes to the log, see [`super::errors::credential_failure`]).
+    pub fn public_message(&self) -> String {
+        match self {
+            AuthError::Unsupported(_) | AuthError::Unknown(_) => self.to_string(),
+            AuthError::NoServiceAccountToken(..) => {
+                "no service-account token is configured or mounted".to_string()
+            }
+            AuthError::Aws(aws::AwsError::NoCredentials) => {
+                "AWS authentication failed: no AWS credentials are configured".to_string()
+            }
+            AuthError::Aws(aws::AwsError::BadArn(_)) => {
+                "AWS authentication failed: the role to assume is not a role ARN".to_string()
+            }
+            AuthError::Aws(aws::AwsError::StsRefused { code, .. }) => {
+                let code: String = code
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(64)
+                    .collect();
+                format!("AWS authentication failed: STS refused it ({code})")
+            }
+            AuthError::Aws(_) => {
+                "AWS authentication failed (the portal's log has the details)".to_string()
+            }
+        }
+    }
+}
+
 /// Makes credentials for clusters; shared by every request (it holds the caches).
 pub struct Authenticator {
     service_account: service_account::ServiceAccountAuth,
@@ -73,6 +103,12 @@ impl Authenticator {
             service_account,
             aws,
         }
+    }
+
+    /// With another clock for AWS token reuse and credential renewal.
+    pub fn with_aws_clock(mut self, clock: aws::Clock) -> Self {
+        self.aws = self.aws.with_clock(clock);
+        self
     }
 
     /// The AWS strategy (its counters are useful to callers that measure caching).

@@ -173,9 +173,11 @@ impl StsClient {
         if !status.is_success() {
             let code = xml_value(&text, "Code").unwrap_or("");
             let message = xml_value(&text, "Message").unwrap_or("");
-            return Err(AwsError::Sts(format!(
-                "STS answered {status}: {code}: {message}"
-            )));
+            return Err(AwsError::StsRefused {
+                status: status.as_u16(),
+                code: code.to_string(),
+                message: message.to_string(),
+            });
         }
         Ok(text)
     }

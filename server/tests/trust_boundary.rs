@@ -1,0 +1,384 @@
+//! The Kubernetes side of the trust boundary, tried as an attacker would, against the demo
+//! cluster over verified TLS: crafted request values and annotations never reach an API-server
+//! path, Secret values never leave the portal (cached, uncached and custom-resource paths, the
+//! tab's view, live frames), static tokens guard `/api/kubernetes/*`, the pod panel and the log
+//! download refuse what is not the entity's, and work per request is bounded.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use serde_json::{json, Value};
+use support::*;
+use tower::ServiceExt as _;
+
+/// The demo Secret's values, base64 and plain (catalog/clusters/greenroom-demo/checkout-service.yaml).
+const SECRET_VALUES: &[&str] = &[
+    "Y2hlY2tvdXQtc2VydmljZQ==",
+    "bm90LWEtcmVhbC1wYXNzd29yZA==",
+    "ZGVtby1vcmRlci1zaWduaW5nLWtleS1kby1ub3QtdXNl",
+    "not-a-real-password",
+    "demo-order-signing-key-do-not-use",
+];
+
+fn assert_no_secret(what: &str, text: &str) {
+    for v in SECRET_VALUES {
+        assert!(!text.contains(v), "{what} leaks the secret value {v}: {text}");
+    }
+}
+
+const ATTACK_ENTITIES: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ns-attack
+  annotations:
+    backstage.io/kubernetes-id: checkout-service
+    backstage.io/kubernetes-namespace: "payments/secrets?labelSelector="
+spec: {type: service, lifecycle: production, owner: payments}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: selector-attack
+  annotations:
+    backstage.io/kubernetes-label-selector: "backstage.io/kubernetes-id=checkout-service&fieldSelector=metadata.name%3Dx"
+spec: {type: service, lifecycle: production, owner: payments}
+"#;
+
+fn config(demo: &demo_cluster::Running, extra_kubernetes: &str) -> String {
+    let c = demo.cluster("greenroom-demo").unwrap();
+    format!(
+        "kubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  fetchTimeoutMs: 3000\n{extra_kubernetes}  clusterLocatorMethods:\n    - type: config\n      clusters:\n{}",
+        verified(c, "greenroom-demo", "")
+    )
+}
+
+async fn call(router: &axum::Router, method: &str, uri: &str, body: Value, auth: Option<&str>) -> (u16, String) {
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let body = if body.is_null() { Body::empty() } else { Body::from(body.to_string()) };
+    let res = router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn routes(svc: Arc<server::kubernetes::KubernetesService>, tokens: Vec<server::settings::StaticToken>) -> axum::Router {
+    server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(tokens))
+        .merge(server::http::kubernetes_api::ui_routes(svc))
+}
+
+#[tokio::test]
+async fn crafted_names_and_annotations_are_refused_on_both_paths() {
+    let demo = demo().await;
+    for cache in ["true", "false"] {
+        let svc = Arc::new(service_with_catalog(
+            &config(&demo, &format!("  cache:\n    enabled: {cache}\n")),
+            HashMap::new(),
+            Some(ATTACK_ENTITIES),
+        ));
+        let r = routes(Arc::clone(&svc), Vec::new());
+        let custom = |group: &str, version: &str, plural: &str| {
+            json!({"entityRef": "component:default/checkout-service",
+                   "customResources": [{"group": group, "apiVersion": version, "plural": plural}]})
+        };
+        for (body, field) in [
+            (custom("", "v1", "secrets?labelSelector="), "customResources[0].plural"),
+            (custom("", "v1", "secrets#"), "customResources[0].plural"),
+            (custom("", "v1/../../api/v1", "secrets"), "customResources[0].apiVersion"),
+            (custom("apps/../../api", "v1", "secrets"), "customResources[0].group"),
+            (custom("", "v1", "secrets"), "secrets are not readable"),
+        ] {
+            let (status, text) = call(&r, "POST", "/api/kubernetes/resources/custom/query", body.clone(), None).await;
+            assert_eq!(status, 400, "cache {cache}, {body}: {text}");
+            assert!(text.contains("InputError") && text.contains(field), "cache {cache}, {body}: {text}");
+            assert_no_secret("custom/query", &text);
+        }
+        for (entity, annotation) in [
+            ("ns-attack", "backstage.io/kubernetes-namespace"),
+            ("selector-attack", "backstage.io/kubernetes-label-selector"),
+        ] {
+            let (status, text) = call(
+                &r,
+                "POST",
+                "/api/kubernetes/resources/workloads/query",
+                json!({"entityRef": format!("component:default/{entity}")}),
+                None,
+            )
+            .await;
+            assert_eq!(status, 400, "cache {cache}, {entity}: {text}");
+            assert!(text.contains(annotation), "{text}");
+            assert_no_secret(entity, &text);
+            // The deprecated route and the tab's view refuse it the same way.
+            let (status, text) = call(
+                &r,
+                "POST",
+                &format!("/api/kubernetes/services/{entity}"),
+                json!({"entity": {"kind": "Component", "metadata": {"name": entity, "namespace": "default"}}}),
+                None,
+            )
+            .await;
+            assert_eq!(status, 400, "{text}");
+            let view = svc.view(&format!("component:default/{entity}")).await.unwrap_err();
+            assert!(view.to_string().contains(annotation), "{view}");
+        }
+        // Past the per-request cap of custom resources.
+        let many: Vec<Value> = (0..21).map(|i| json!({"group": "argoproj.io", "apiVersion": "v1alpha1", "plural": format!("r{i}")})).collect();
+        let (status, text) = call(
+            &r,
+            "POST",
+            "/api/kubernetes/resources/custom/query",
+            json!({"entityRef": "component:default/checkout-service", "customResources": many}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains("at most 20 customResources"), "{text}");
+    }
+}
+
+/// Every object of type `secrets` in a response, as JSON text.
+fn secrets_in(response: &Value) -> Vec<Value> {
+    response["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|i| i["resources"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["type"] == "secrets" || r["type"] == "customresources")
+        .flat_map(|r| r["resources"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn secret_values_never_leave_the_portal() {
+    let demo = demo().await;
+    // A Secret applied with kubectl carries its values a second time, in last-applied.
+    let (status, text) = control(
+        &demo.control_url,
+        "POST",
+        "/clusters/greenroom-demo/apply",
+        &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "checkout-applied", "namespace": "payments",
+            "labels": {"backstage.io/kubernetes-id": "checkout-service"},
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration":
+                json!({"apiVersion": "v1", "kind": "Secret", "data": {"KAFKA_SASL_PASSWORD": "bm90LWEtcmVhbC1wYXNzd29yZA=="},
+                       "stringData": {"ORDER_SIGNING_KEY": "demo-order-signing-key-do-not-use"}}).to_string()}},
+            "data": {"KAFKA_SASL_PASSWORD": "bm90LWEtcmVhbC1wYXNzd29yZA=="}})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    for cache in ["true", "false"] {
+        let svc = Arc::new(service(
+            &config(&demo, &format!("  objectTypes: [pods, secrets, deployments]\n  cache:\n    enabled: {cache}\n")),
+            HashMap::new(),
+        ));
+        let r = routes(Arc::clone(&svc), Vec::new());
+        let (status, text) = call(
+            &r,
+            "POST",
+            "/api/kubernetes/resources/workloads/query",
+            json!({"entityRef": "component:default/checkout-service"}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{text}");
+        assert_no_secret("workloads/query", &text);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let secrets = secrets_in(&v);
+        assert_eq!(secrets.len(), 2, "cache {cache}: {text}");
+        for s in &secrets {
+            for (_, value) in s["data"].as_object().unwrap() {
+                assert_eq!(value, "***");
+            }
+        }
+        let applied = secrets.iter().find(|s| s["metadata"]["name"] == "checkout-applied").unwrap();
+        let last: Value = serde_json::from_str(
+            applied["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(last["data"]["KAFKA_SASL_PASSWORD"], "***");
+        assert_eq!(last["stringData"]["ORDER_SIGNING_KEY"], "***");
+        // Asked for as a custom resource (allowed: secrets are in objectTypes): masked too.
+        let (status, text) = call(
+            &r,
+            "POST",
+            "/api/kubernetes/resources/custom/query",
+            json!({"entityRef": "component:default/checkout-service",
+                   "customResources": [{"group": "", "apiVersion": "v1", "plural": "secrets"}]}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{text}");
+        assert_no_secret("custom/query secrets", &text);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(secrets_in(&v).len(), 2, "{text}");
+        // The deprecated route, the tab's view and (with the cache) the live frame.
+        let (_, text) = call(
+            &r,
+            "POST",
+            "/api/kubernetes/services/checkout-service",
+            json!({"entity": {"kind": "Component", "metadata": {"name": "checkout-service"}}}),
+            None,
+        )
+        .await;
+        assert_no_secret("services", &text);
+        let view = svc.view("component:default/checkout-service").await.unwrap();
+        assert_no_secret("view", &serde_json::to_string(&view).unwrap());
+        if cache == "true" {
+            let mut sub = svc.subscribe("component:default/checkout-service").unwrap();
+            let frame = sub.rx.wait_for(Option::is_some).await.unwrap().clone().unwrap();
+            assert_eq!(frame.event, "view");
+            assert_no_secret("live frame", &frame.data);
+        }
+    }
+}
+
+#[tokio::test]
+async fn static_tokens_guard_the_kubernetes_api() {
+    let demo = demo().await;
+    let svc = Arc::new(service(&config(&demo, ""), HashMap::new()));
+    let tokens = vec![server::settings::StaticToken {
+        token: "k8s-api-token-123".into(),
+        subject: "ci".into(),
+    }];
+    let r = routes(svc, tokens);
+    let body = json!({"entityRef": "component:default/checkout-service"});
+    for (method, uri) in [
+        ("GET", "/api/kubernetes/clusters"),
+        ("POST", "/api/kubernetes/resources/workloads/query"),
+        ("POST", "/api/kubernetes/resources/custom/query"),
+        ("POST", "/api/kubernetes/services/checkout-service"),
+    ] {
+        let (status, text) = call(&r, method, uri, body.clone(), None).await;
+        assert_eq!(status, 401, "{uri}: {text}");
+        assert!(text.contains("AuthenticationError"), "{text}");
+        let (status, _) = call(&r, method, uri, body.clone(), Some("Bearer wrong-token-xyz")).await;
+        assert_eq!(status, 401, "{uri}");
+    }
+    let (status, text) = call(&r, "POST", "/api/kubernetes/resources/workloads/query", body, Some("Bearer k8s-api-token-123")).await;
+    assert_eq!(status, 200, "{text}");
+}
+
+fn pod_of(demo: &demo_cluster::Running, ns: &str, id: &str) -> String {
+    demo.cluster("greenroom-demo")
+        .unwrap()
+        .cluster
+        .store
+        .all("pods")
+        .iter()
+        .find(|p| p["metadata"]["namespace"] == ns && p["metadata"]["labels"]["backstage.io/kubernetes-id"] == id)
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
+    let demo = demo().await;
+    let svc = Arc::new(service(&config(&demo, "  podLogs:\n    maxBytes: 1024\n"), HashMap::new()));
+    let pod = pod_of(&demo, "payments", "checkout-service");
+    use app::wire::kubernetes::PodRef;
+    // A cluster that is not one of the entity's (here: not configured at all).
+    let err = svc
+        .pod_detail(
+            "component:default/checkout-service",
+            &PodRef { cluster: "other-cluster".into(), namespace: "payments".into(), name: pod.clone() },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.contains("cluster 'other-cluster' is not one of this entity's clusters"), "{err}");
+    // Names that are not Kubernetes names never reach a path.
+    for (ns, name, want) in [
+        ("payments/../kube-system", pod.as_str(), "namespace"),
+        ("payments", "../secrets", "pod"),
+        ("payments", "x?watch=true", "pod"),
+    ] {
+        let err = svc
+            .pod_detail("component:default/checkout-service", &PodRef { cluster: "greenroom-demo".into(), namespace: ns.into(), name: name.into() })
+            .await
+            .unwrap_err();
+        assert!(err.starts_with(want) && err.contains("is not valid"), "{err}");
+    }
+    let r = routes(Arc::clone(&svc), Vec::new());
+    let logs = |entity: &str, pod: &str, extra: &str| {
+        format!("/api/greenroom/kubernetes/logs?entity={entity}&cluster=greenroom-demo&namespace=payments&pod={pod}{extra}")
+    };
+    let (status, text) = call(&r, "GET", &logs("component:default/checkout-service", &pod, "&previous=true"), Value::Null, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("PAYMENTS_GRPC_ADDR not set"), "{text}");
+    // Another entity's pod: refused, and nothing of the log is sent.
+    let (status, text) = call(&r, "GET", &logs("component:default/fraud-scoring", &pod, "&previous=true"), Value::Null, None).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(!text.contains("PAYMENTS_GRPC_ADDR"), "{text}");
+    let (status, text) = call(&r, "GET", &logs("component:default/checkout-service", &pod, "&container=x%26follow%3Dtrue"), Value::Null, None).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("container"), "{text}");
+    // A log longer than podLogs.maxBytes is cut, and says so.
+    let (status, _) = control(
+        &demo.control_url,
+        "POST",
+        &format!("/clusters/greenroom-demo/pods/payments/{pod}/log"),
+        &json!({"line": "x".repeat(3000)}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, text) = call(&r, "GET", &logs("component:default/checkout-service", &pod, "&tail=50"), Value::Null, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("[truncated: Greenroom reads at most 1024 bytes"), "{text}");
+    assert!(text.len() < 1024 + 200, "{}", text.len());
+}
+
+#[tokio::test]
+async fn a_cluster_whose_ca_does_not_match_is_refused() {
+    let demo = demo().await;
+    let c = demo.cluster("greenroom-demo").unwrap();
+    // A CA of our own making: the demo cluster's certificate is not signed by it.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other_ca = params.self_signed(&key).unwrap().pem();
+    use base64::Engine as _;
+    let other = base64::engine::general_purpose::STANDARD.encode(other_ca);
+    for cache in ["true", "false"] {
+        let yaml = format!(
+            "kubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  fetchTimeoutMs: 3000\n  cache:\n    enabled: {cache}\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: {}\n          name: greenroom-demo\n          authProvider: serviceAccount\n          serviceAccountToken: {}\n          caData: {other}\n",
+            c.url,
+            c.token("greenroom-reader").unwrap()
+        );
+        let svc = service(&yaml, HashMap::new());
+        let r = serde_json::to_value(svc.objects_for_ref("component:default/checkout-service", None).await.unwrap()).unwrap();
+        let errors = &r["items"][0]["errors"];
+        assert_eq!(errors.as_array().map(Vec::len), Some(1), "cache {cache}: {r}");
+        assert_eq!(errors[0]["errorType"], "FETCH_ERROR");
+        assert_eq!(errors[0]["message"], "cluster 'greenroom-demo': TLS verification failed", "{r}");
+        assert!(pod_names(&r["items"][0]).is_empty());
+        // The error names neither the internal address nor the low-level detail.
+        assert!(!r.to_string().contains("127.0.0.1"), "{r}");
+    }
+}
+
+#[tokio::test]
+async fn live_subscribers_are_capped() {
+    let demo = demo().await;
+    let svc = Arc::new(service(&config(&demo, "  live:\n    maxSubscribers: 2\n"), HashMap::new()));
+    let a = svc.subscribe("component:default/checkout-service").unwrap();
+    let b = svc.subscribe("component:default/storefront-web").unwrap();
+    let err = svc.subscribe("component:default/checkout-service").err().unwrap();
+    assert!(err.to_string().contains("kubernetes.live.maxSubscribers"), "{err}");
+    let r = routes(Arc::clone(&svc), Vec::new());
+    let (status, text) = call(&r, "GET", "/api/greenroom/kubernetes/live?entity=component:default/checkout-service", Value::Null, None).await;
+    assert_eq!(status, 503, "{text}");
+    drop(a);
+    // A place is free again.
+    let c = svc.subscribe("component:default/checkout-service");
+    assert!(c.is_ok());
+    drop((b, c));
+}
