@@ -5,8 +5,9 @@ use std::{collections::HashMap, path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
 
-use server::catalog::location::HttpUrlReader;
+use server::catalog::config::ProcessingInterval;
 use server::catalog::store::CatalogStore;
+use server::catalog::url_reader::{ReadingAllow, UrlFetcher};
 use server::cli::{Cli, Command, ConfigArgs};
 use server::{backend, catalog, config, http, kubernetes, settings, site, telemetry};
 
@@ -32,6 +33,8 @@ fn environment() -> HashMap<String, String> {
 struct Loaded {
     settings: Option<settings::Settings>,
     catalog: Option<catalog::config::CatalogConfig>,
+    /// `backend.reading.allow` and `catalog.processingInterval` (None when invalid).
+    reading: Option<(ReadingAllow, ProcessingInterval)>,
     /// `kubernetes:` (None when absent) and `aws:`.
     kubernetes: Option<(
         Option<kubernetes::config::KubernetesConfig>,
@@ -53,6 +56,7 @@ fn load(args: &ConfigArgs) -> Loaded {
         Err(errors) => Loaded {
             settings: None,
             catalog: None,
+            reading: None,
             kubernetes: None,
             files: Vec::new(),
             warnings: Vec::new(),
@@ -74,6 +78,12 @@ fn load(args: &ConfigArgs) -> Loaded {
                     None
                 }
             };
+            let allow = ReadingAllow::from_config(&loaded.config)
+                .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
+                .ok();
+            let interval = catalog::config::read_processing_interval(&loaded.config)
+                .map_err(|e| errors.push(e.to_string()))
+                .ok();
             let k8s = kubernetes::config::read(&loaded.config, &options.cwd);
             let aws = kubernetes::aws_config::read(&loaded.config);
             let kubernetes = match (k8s, aws) {
@@ -87,6 +97,7 @@ fn load(args: &ConfigArgs) -> Loaded {
             Loaded {
                 settings,
                 catalog,
+                reading: allow.zip(interval),
                 kubernetes,
                 files: loaded.files,
                 warnings,
@@ -114,7 +125,9 @@ fn validate(args: &ConfigArgs) -> ExitCode {
     }
     let mut catalog_errors = 0;
     if let Some(config) = &loaded.catalog {
-        let snapshot = catalog::reload::load(config, &HttpUrlReader);
+        let allow = loaded.reading.clone().map(|r| r.0).unwrap_or_default();
+        let reader = UrlFetcher::new(allow);
+        let snapshot = catalog::reload::load(config, &reader);
         for w in &snapshot.warnings {
             eprintln!("warning: catalog: {w}");
         }
@@ -156,9 +169,12 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let (Some(settings), Some(catalog_config), Some(kubernetes)) =
-        (loaded.settings, loaded.catalog, loaded.kubernetes)
-    else {
+    let (Some(settings), Some(catalog_config), Some(reading), Some(kubernetes)) = (
+        loaded.settings,
+        loaded.catalog,
+        loaded.reading,
+        loaded.kubernetes,
+    ) else {
         for e in &loaded.errors {
             tracing::error!("{e}");
         }
@@ -197,6 +213,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     runtime.block_on(run_server(
         settings,
         catalog_config,
+        reading,
         kubernetes,
         site_root,
         loaded.files,
@@ -206,6 +223,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
 async fn run_server(
     settings: settings::Settings,
     catalog_config: catalog::config::CatalogConfig,
+    (reading_allow, processing_interval): (ReadingAllow, ProcessingInterval),
     (kubernetes_config, aws_config): (
         Option<kubernetes::config::KubernetesConfig>,
         kubernetes::aws_config::AwsConfig,
@@ -230,13 +248,17 @@ async fn run_server(
     };
     // The first load happens before serving, so the first page already shows the catalog.
     let catalog_config = Arc::new(catalog_config);
-    let url_reader: Arc<dyn catalog::location::UrlReader> = Arc::new(HttpUrlReader);
+    let url_reader: Arc<dyn catalog::location::UrlReader> =
+        Arc::new(UrlFetcher::new(reading_allow));
     let first = {
         let (config, reader) = (Arc::clone(&catalog_config), Arc::clone(&url_reader));
-        tokio::task::spawn_blocking(move || catalog::reload::load(&config, reader.as_ref())).await
+        tokio::task::spawn_blocking(move || {
+            catalog::reload::load_keeping(&config, reader.as_ref(), None)
+        })
+        .await
     };
-    let store = match first {
-        Ok(snapshot) => Arc::new(CatalogStore::new(snapshot)),
+    let (store, previous) = match first {
+        Ok((snapshot, previous)) => (Arc::new(CatalogStore::new(snapshot)), previous),
         Err(e) => {
             eprintln!("greenroom: cannot load the catalog: {e}");
             return ExitCode::FAILURE;
@@ -246,6 +268,8 @@ async fn run_server(
         Arc::clone(&store),
         catalog_config,
         url_reader,
+        processing_interval,
+        previous,
     ));
     let metrics = Arc::new(server::metrics::Registry::default());
     let kubernetes = kubernetes_config.map(|k| {

@@ -17,6 +17,7 @@ use server::catalog::location::{
     LocationType, UrlReader, DEFAULT_MAX_FILE_BYTES,
 };
 use server::catalog::rules::{default_rules, Rule};
+use server::catalog::url_reader::{ReadingAllow, UrlFetcher};
 use server::catalog::Problem;
 
 /// `shared/fixtures`, found by walking up from this crate.
@@ -212,8 +213,10 @@ fn backstage_examples_read_exactly_the_expected_entities() {
         "{:#?}",
         result.problems
     );
+    // No `backend.reading.allow` here: the remote definitions are refused before any
+    // connection is attempted (so this test never touches the internet).
     assert!(
-        result.problems[0].reason.contains("cannot connect to"),
+        result.problems[0].reason.contains("is not allowed"),
         "{}",
         result.problems[0].reason
     );
@@ -477,12 +480,13 @@ fn bad_inputs_become_problems_and_siblings_still_load() {
     std::fs::create_dir_all(tmp.0.join("somedir")).unwrap();
     tmp.write("nul.yaml", "kind: Component\0\0\x01garbage\n");
     tmp.write("good.yaml", GOOD);
-    tmp.write("nested/a.yaml", location_yaml("a", &["../b.yaml"]));
+    // A cycle between siblings (a file may only name files in its own directory tree).
+    tmp.write("nested/a.yaml", location_yaml("a", &["./b.yaml"]));
     tmp.write(
-        "b.yaml",
+        "nested/b.yaml",
         format!(
             "{}---\n{}",
-            location_yaml("b", &["./nested/a.yaml"]),
+            location_yaml("b", &["./a.yaml"]),
             component_yaml("in-b")
         ),
     );
@@ -597,10 +601,10 @@ fn bad_inputs_become_problems_and_siblings_still_load() {
         format!(
             "Location cycle: file:{a} -> file:{b} -> file:{a}; file:{a} is not read again",
             a = d("nested/a.yaml"),
-            b = d("b.yaml")
+            b = d("nested/b.yaml")
         )
     );
-    assert_eq!(cycles[0].location, format!("file:{}", d("b.yaml")));
+    assert_eq!(cycles[0].location, format!("file:{}", d("nested/b.yaml")));
     assert_eq!(
         cycles[1].reason,
         format!(
@@ -757,6 +761,13 @@ fn a_root_listed_by_another_root_keeps_its_own_rules() {
     assert_eq!(group.origin_location, format!("file:{}", org.display()));
 }
 
+/// A reader allowed to read the loopback server at `base` (`http://127.0.0.1:<port>`): the
+/// host is listed exactly, as loopback needs.
+fn loopback_reader(base: &str) -> UrlFetcher {
+    let host = base.trim_start_matches("http://");
+    UrlFetcher::new(ReadingAllow::from_entries(&[(host, None)]).unwrap())
+}
+
 /// Serves fixed responses on 127.0.0.1; returns the base URL.
 fn serve(routes: HashMap<&'static str, (&'static str, String, bool)>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -829,6 +840,7 @@ fn url_locations_are_read_over_http_with_relative_targets() {
         ),
     ]));
     let root_url = format!("{base}/cat/all.yaml");
+    let reader = loopback_reader(&base);
     let optional = LocationSpec {
         kind: LocationType::Url,
         target: format!("{base}/optional-missing.yaml"),
@@ -843,7 +855,7 @@ fn url_locations_are_read_over_http_with_relative_targets() {
     let result = run(
         &[root, optional],
         &default_rules(),
-        &HttpUrlReader,
+        &reader,
         DEFAULT_MAX_FILE_BYTES,
     );
 
@@ -883,22 +895,16 @@ fn url_locations_are_read_over_http_with_relative_targets() {
     assert_eq!(result.problems.len(), 2, "{:#?}", result.problems);
     assert_eq!(result.files, Vec::<PathBuf>::new());
 
-    let moved = HttpUrlReader
-        .read_url(&format!("{base}/moved.yaml"))
-        .unwrap_err();
-    assert_eq!(
-        moved,
-        format!("HTTP 302 Found from {base}/moved.yaml (redirect to /elsewhere not followed)")
-    );
-    let broken = HttpUrlReader
-        .read_url(&format!("{base}/broken.yaml"))
-        .unwrap_err();
+    // Redirects are followed now (re-checked against the allow list); /elsewhere is a 404.
+    let moved = reader.read_url(&format!("{base}/moved.yaml")).unwrap_err();
+    assert_eq!(moved, format!("HTTP 404 Not Found from {base}/elsewhere"));
+    let broken = reader.read_url(&format!("{base}/broken.yaml")).unwrap_err();
     assert_eq!(
         broken,
         format!("HTTP 500 Internal Server Error from {base}/broken.yaml")
     );
     assert_eq!(
-        HttpUrlReader.read_url(&format!("{base}/cat/apis/def.txt")),
+        reader.read_url(&format!("{base}/cat/apis/def.txt")),
         Ok("openapi: 3.0.0\n".to_string())
     );
 }
@@ -960,7 +966,7 @@ fn http_reader_refuses_other_schemes_and_unreachable_hosts() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let error = HttpUrlReader
+    let error = loopback_reader(&format!("http://{closed}"))
         .read_url(&format!("http://{closed}/x.yaml"))
         .unwrap_err();
     assert!(

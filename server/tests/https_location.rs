@@ -1,15 +1,21 @@
 //! `type: url` locations over HTTPS: a loopback server with a certificate from a private CA.
 //! The reader that trusts that CA reads the catalog; the system-trust reader refuses the
-//! certificate with a clear problem.
+//! certificate with a clear problem. Loopback is read only because `backend.reading.allow`
+//! lists `127.0.0.1:<port>` exactly; without it the read is refused before connecting.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use server::catalog::location::{
-    ingest, CustomCaUrlReader, HttpUrlReader, IngestOptions, LocationSpec, LocationType, UrlReader,
+    ingest, HttpUrlReader, IngestOptions, LocationSpec, LocationType, UrlReader,
 };
 use server::catalog::rules::default_rules;
+use server::catalog::url_reader::{ReadingAllow, UrlFetcher};
+
+fn allow_port(port: u16) -> ReadingAllow {
+    ReadingAllow::from_entries(&[(&format!("127.0.0.1:{port}"), None)]).expect("allow list")
+}
 
 const ENTITY: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: served-over-tls\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n";
 
@@ -74,7 +80,7 @@ fn an_https_location_is_read_when_its_ca_is_trusted() {
     let (port, ca) = https_server(1);
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca).expect("add CA");
-    let reader = CustomCaUrlReader::new(roots).expect("reader");
+    let reader = UrlFetcher::with_roots(allow_port(port), roots).expect("reader");
     let locations = vec![LocationSpec {
         kind: LocationType::Url,
         target: format!("https://127.0.0.1:{port}/catalog-info.yaml"),
@@ -98,9 +104,23 @@ fn an_https_location_is_read_when_its_ca_is_trusted() {
 fn an_untrusted_certificate_is_refused_with_a_clear_reason() {
     let (port, _ca) = https_server(1);
     let url = format!("https://127.0.0.1:{port}/catalog-info.yaml");
-    let err = HttpUrlReader
+    let err = UrlFetcher::new(allow_port(port))
         .read_url(&url)
         .expect_err("certificate not trusted by the system store");
     assert!(err.contains(&url), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
+}
+
+#[test]
+fn an_unlisted_https_host_is_refused_with_backstages_message() {
+    let (port, ca) = https_server(1);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).expect("add CA");
+    let url = format!("https://127.0.0.1:{port}/catalog-info.yaml");
+    let expected = format!(
+        "Reading from '{url}' is not allowed. You may need to configure an integration for the target host, or add it to the configured list of allowed hosts at 'backend.reading.allow'"
+    );
+    let reader = UrlFetcher::with_roots(ReadingAllow::default(), roots).expect("reader");
+    assert_eq!(reader.read_url(&url), Err(expected.clone()));
+    assert_eq!(HttpUrlReader.read_url(&url), Err(expected));
 }

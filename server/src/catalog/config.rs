@@ -159,3 +159,290 @@ fn normalize(path: &Path) -> PathBuf {
     }
     out
 }
+
+/// `catalog.processingInterval`: how often URL locations are re-read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessingInterval {
+    /// `false`: URL locations are read at start (and when a local file changes) only.
+    Disabled,
+    /// Each cycle waits a random time between `min` and `max`, as Backstage's
+    /// `createRandomProcessingInterval` does.
+    Random {
+        /// Shortest wait.
+        min: std::time::Duration,
+        /// Longest wait.
+        max: std::time::Duration,
+    },
+}
+
+impl Default for ProcessingInterval {
+    /// Backstage's default when the key is absent: 100 to 150 seconds.
+    fn default() -> Self {
+        ProcessingInterval::Random {
+            min: std::time::Duration::from_secs(100),
+            max: std::time::Duration::from_secs(150),
+        }
+    }
+}
+
+impl ProcessingInterval {
+    /// The wait before the next cycle, `None` when disabled. `jitter` in `[0, 1)` picks where
+    /// in the range it falls.
+    pub fn next_wait(&self, jitter: f64) -> Option<std::time::Duration> {
+        match *self {
+            ProcessingInterval::Disabled => None,
+            ProcessingInterval::Random { min, max } => {
+                let span = max.saturating_sub(min).as_secs_f64() * jitter.clamp(0.0, 1.0);
+                Some(min + std::time::Duration::from_secs_f64(span))
+            }
+        }
+    }
+}
+
+const PROCESSING_INTERVAL: &str = "catalog.processingInterval";
+
+/// HumanDuration keys, as `@backstage/config`'s `propsOfHumanDuration`, with their length in
+/// milliseconds as `@backstage/types`' `durationToMilliseconds` counts them.
+const DURATION_UNITS: &[(&str, f64)] = &[
+    ("years", 365.0 * 86_400_000.0),
+    ("months", 30.0 * 86_400_000.0),
+    ("weeks", 7.0 * 86_400_000.0),
+    ("days", 86_400_000.0),
+    ("hours", 3_600_000.0),
+    ("minutes", 60_000.0),
+    ("seconds", 1000.0),
+    ("milliseconds", 1.0),
+];
+
+/// Reads `catalog.processingInterval` as Backstage's `CatalogBuilder.getDefaultProcessingInterval`
+/// does (`@backstage/plugin-catalog-backend` 4.0.5, `dist/service/CatalogBuilder.cjs.js`
+/// lines 567-592): absent → 100-150 s; a falsy value (`false`) → disabled; otherwise a duration
+/// (`readDurationFromConfig`: a HumanDuration object like `{ minutes: 2 }`, an ISO 8601 string
+/// like `PT2M`, or a string like `2 minutes` / `90s`), rounded to whole seconds (at least 1),
+/// and each cycle waits between that and 1.5 times that.
+pub fn read_processing_interval(config: &Config) -> Result<ProcessingInterval, ConfigError> {
+    let Some(raw) = config.get_optional_value(PROCESSING_INTERVAL) else {
+        return Ok(ProcessingInterval::default());
+    };
+    let falsy = match &raw {
+        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Null => true,
+        _ => false,
+    };
+    if falsy {
+        return Ok(ProcessingInterval::Disabled);
+    }
+    let invalid = |reason: String| config.invalid_value(PROCESSING_INTERVAL, reason);
+    let millis = match &raw {
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            let parsed = if s.starts_with('P') {
+                parse_iso_duration(s)
+            } else {
+                parse_ms_duration(s)
+            };
+            parsed.map_err(|e| {
+                invalid(format!(
+                    "Invalid duration '{s}' in config at '{PROCESSING_INTERVAL}', {e}"
+                ))
+            })?
+        }
+        serde_json::Value::Object(map) => {
+            let mut total = 0.0;
+            let mut found = false;
+            for (key, value) in map {
+                let Some((_, unit)) = DURATION_UNITS.iter().find(|(k, _)| k == key) else {
+                    let good: Vec<&str> = DURATION_UNITS.iter().map(|(k, _)| *k).collect();
+                    return Err(invalid(format!(
+                        "Unknown property '{key}'; expected one or more of {}",
+                        good.join(", ")
+                    )));
+                };
+                let Some(n) = value.as_f64() else {
+                    return Err(invalid(format!("'{key}' must be a number")));
+                };
+                total += n * unit;
+                found = true;
+            }
+            if !found {
+                return Err(invalid(
+                    "Needs one or more of years, months, weeks, days, hours, minutes, seconds, milliseconds".into(),
+                ));
+            }
+            total
+        }
+        other => {
+            return Err(invalid(format!(
+                "expected a duration like {{ minutes: 2 }} or 'PT2M', or false; found {other}"
+            )))
+        }
+    };
+    if !millis.is_finite() || millis < 0.0 {
+        return Err(invalid("durations must be positive".into()));
+    }
+    let seconds = (millis / 1000.0).round().clamp(1.0, 1e9);
+    Ok(ProcessingInterval::Random {
+        min: std::time::Duration::from_secs_f64(seconds),
+        max: std::time::Duration::from_secs_f64(seconds * 1.5),
+    })
+}
+
+/// `PnYnMnWnDTnHnMnS` (fractions allowed) in milliseconds.
+fn parse_iso_duration(s: &str) -> Result<f64, String> {
+    let bad = || {
+        "Invalid ISO format, expected a value similar to 'P2DT6H' (2 days 6 hours) or 'PT1M' (1 minute)"
+            .to_string()
+    };
+    let rest = s.strip_prefix('P').ok_or_else(bad)?;
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut total = 0.0;
+    let mut any = false;
+    let mut take = |part: &str, units: &[(char, f64)]| -> Result<(), String> {
+        let mut number = String::new();
+        let mut next_unit = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' || c == ',' {
+                number.push(if c == ',' { '.' } else { c });
+                continue;
+            }
+            let position = units[next_unit..]
+                .iter()
+                .position(|(u, _)| *u == c)
+                .ok_or_else(bad)?;
+            let value: f64 = number.parse().map_err(|_| bad())?;
+            total += value * units[next_unit + position].1;
+            next_unit += position + 1;
+            number.clear();
+            any = true;
+        }
+        if number.is_empty() {
+            Ok(())
+        } else {
+            Err(bad())
+        }
+    };
+    take(
+        date,
+        &[
+            ('Y', 365.0 * 86_400_000.0),
+            ('M', 30.0 * 86_400_000.0),
+            ('W', 7.0 * 86_400_000.0),
+            ('D', 86_400_000.0),
+        ],
+    )?;
+    if let Some(time) = time {
+        take(time, &[('H', 3_600_000.0), ('M', 60_000.0), ('S', 1000.0)])?;
+    }
+    if any {
+        Ok(total)
+    } else {
+        Err(bad())
+    }
+}
+
+/// The `ms` package's format: a number and a unit (`90s`, `2 minutes`, `1.5h`, `500ms`).
+fn parse_ms_duration(s: &str) -> Result<f64, String> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+        return Err(
+            "The value cannot be a plain number; try adding a unit like 'ms' or 'seconds'".into(),
+        );
+    }
+    let bad = || {
+        "Not a valid duration string, try a number followed by a unit such as '1d' or '2 seconds'"
+            .to_string()
+    };
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .ok_or_else(bad)?;
+    let value: f64 = s[..split].parse().map_err(|_| bad())?;
+    let unit = s[split..].trim().to_ascii_lowercase();
+    let factor = match unit.as_str() {
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
+        "d" | "day" | "days" => 86_400_000.0,
+        "w" | "week" | "weeks" => 7.0 * 86_400_000.0,
+        "y" | "yr" | "yrs" | "year" | "years" => 365.25 * 86_400_000.0,
+        _ => return Err(bad()),
+    };
+    if value < 0.0 {
+        return Err("Negative durations are not allowed".into());
+    }
+    Ok(value * factor)
+}
+
+#[cfg(test)]
+mod interval_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn read(value: serde_json::Value) -> Result<ProcessingInterval, String> {
+        let config = Config::from_json_layers(vec![(
+            "app-config.yaml".into(),
+            serde_json::json!({"catalog": {"processingInterval": value}}),
+        )]);
+        read_processing_interval(&config).map_err(|e| e.to_string())
+    }
+
+    fn range(min: u64, max_ms: u64) -> ProcessingInterval {
+        ProcessingInterval::Random {
+            min: Duration::from_secs(min),
+            max: Duration::from_millis(max_ms),
+        }
+    }
+
+    #[test]
+    fn reads_backstages_duration_shapes() {
+        assert_eq!(
+            read_processing_interval(&Config::empty()),
+            Ok(ProcessingInterval::default())
+        );
+        assert_eq!(
+            read(serde_json::json!(false)),
+            Ok(ProcessingInterval::Disabled)
+        );
+        assert_eq!(
+            read(serde_json::json!({"minutes": 2})),
+            Ok(range(120, 180_000))
+        );
+        assert_eq!(read(serde_json::json!({"seconds": 1})), Ok(range(1, 1500)));
+        assert_eq!(
+            read(serde_json::json!({"milliseconds": 10})),
+            Ok(range(1, 1500))
+        );
+        assert_eq!(read(serde_json::json!("PT1M30S")), Ok(range(90, 135_000)));
+        assert_eq!(read(serde_json::json!("90s")), Ok(range(90, 135_000)));
+        assert_eq!(
+            read(serde_json::json!("2 minutes")),
+            Ok(range(120, 180_000))
+        );
+        for bad in [
+            serde_json::json!("90"),
+            serde_json::json!({"minute": 2}),
+            serde_json::json!({}),
+            serde_json::json!("P1X"),
+            serde_json::json!(true),
+            serde_json::json!(30),
+        ] {
+            let error = read(bad.clone()).err().unwrap_or_default();
+            assert!(
+                error.contains("catalog.processingInterval"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn waits_fall_in_the_range() {
+        let interval = range(100, 150_000);
+        assert_eq!(interval.next_wait(0.0), Some(Duration::from_secs(100)));
+        assert_eq!(interval.next_wait(1.0), Some(Duration::from_secs(150)));
+        assert_eq!(ProcessingInterval::Disabled.next_wait(0.5), None);
+    }
+}

@@ -17,6 +17,12 @@
 //!   string when the target has none (as Backstage's `defaultScmResolveUrl` does).
 //! - A Location read over `url` may not point at `type: file` targets (Backstage allows it;
 //!   remote content choosing local files to read is refused here).
+//! - A Location in a catalog file may point only at files inside that file's directory tree
+//!   ([`confine`]: no absolute paths, no `..` out, no symbolic links out, no `/proc`, `/sys`,
+//!   devices); glob matches are checked one by one. Root `catalog.locations` are trusted
+//!   configuration and may point anywhere.
+//! - Every source read is recorded with the source that named it ([`SourceRecord`]), so a
+//!   reload can keep the last good entities of a `url` location that failed transiently.
 //! - Glob file targets (`*`, `?`, `[...]`, `**`) are expanded like Backstage's `glob` call, but
 //!   only regular files are returned, sorted; dot-files match only a pattern starting with `.`.
 //! - An entity of a denied kind is dropped alone (Backstage fails the whole batch emitted by
@@ -25,20 +31,23 @@
 //! - A root `presence: optional` adds `presence: optional` to the generated entity's spec
 //!   (Backstage's config has no `presence`; everything else is as Backstage generates it).
 //!
-//! Not handled here: entity validation, relations, `url` fetching beyond plain `http://`.
+//! Not handled here: entity validation, relations, fetching URLs (the [`UrlReader`], normally
+//! [`crate::catalog::url_reader::UrlFetcher`]).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::catalog::confine;
 use crate::catalog::placeholders::{self, Base};
+use crate::catalog::redact::redact_text;
 use crate::catalog::rules::{self, Rule};
 use crate::catalog::yaml::{self, YamlError};
 use crate::catalog::{Problem, SourcedEntity};
+
+pub use crate::catalog::url_reader::{HttpUrlReader, UrlFetcher};
 
 /// The two location types Backstage ships readers for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +118,32 @@ pub struct IngestResult {
     /// Every local file read or attempted (for file watching / live reload), including missing
     /// ones and `$text`/`$json`/`$yaml` targets; for a glob, the directory it searches.
     pub files: Vec<PathBuf>,
+    /// Every file or URL read or attempted, with the source that named it, in read order.
+    pub sources: Vec<SourceRecord>,
+}
+
+/// One file or URL [`ingest`] read (or tried to).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceRecord {
+    /// Its location ref (`url:https://...` or `file:/abs`).
+    pub location: String,
+    /// The location ref of the source whose Location entity named it; `None` for a root.
+    pub parent: Option<String>,
+    /// How reading it went.
+    pub outcome: SourceOutcome,
+}
+
+/// How reading one source went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceOutcome {
+    /// Read, and every document parsed.
+    Read,
+    /// Read, but a document did not parse or a URL placeholder failed (not with 404/410).
+    Partial,
+    /// Could not be read (connection refused, 5xx, deadline, too large, ...).
+    Failed,
+    /// The server or file system said it does not exist (404/410, missing file).
+    NotFound,
 }
 
 /// Why a target could not be read.
@@ -136,10 +171,14 @@ pub enum ReadError {
     /// The URL reader failed.
     #[error("Unable to read url {0}, {1}")]
     Url(String, String),
+    /// A catalog file named a file it may not read ([`confine`]); the whole message.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl ReadError {
-    fn is_not_found(&self) -> bool {
+    /// Whether the target does not exist (a missing file, HTTP 404 or 410).
+    pub(crate) fn is_not_found(&self) -> bool {
         match self {
             ReadError::NotFound(_) => true,
             ReadError::Url(_, message) => {
@@ -151,7 +190,25 @@ impl ReadError {
 
     /// Whether the problem lies in the reference (then reported where the target is named).
     fn is_bad_reference(&self) -> bool {
-        self.is_not_found() || matches!(self, ReadError::Directory(_))
+        self.is_not_found() || matches!(self, ReadError::Directory(_) | ReadError::Refused(_))
+    }
+
+    /// The same error naming `shown` where it named `real` (a file read through its resolved
+    /// path is reported under the path as written).
+    pub(crate) fn renamed(self, real: &Path, shown: &Path) -> ReadError {
+        if real == shown {
+            return self;
+        }
+        let (real, shown) = (real.to_string_lossy(), shown.to_string_lossy());
+        let swap = |s: String| s.replace(real.as_ref(), shown.as_ref());
+        match self {
+            ReadError::NotFound(p) => ReadError::NotFound(swap(p)),
+            ReadError::Directory(p) => ReadError::Directory(swap(p)),
+            ReadError::TooLarge(p, a, b) => ReadError::TooLarge(swap(p), a, b),
+            ReadError::NotUtf8(p, n) => ReadError::NotUtf8(swap(p), n),
+            ReadError::Io(p, m) => ReadError::Io(swap(p), m),
+            other => other,
+        }
     }
 }
 
@@ -191,6 +248,7 @@ pub fn ingest(opts: &IngestOptions<'_>) -> IngestResult {
             location: origin,
             entity_ref: None,
             field: None,
+            confine_to: None,
         };
         walker.read_target(
             &root,
@@ -252,7 +310,7 @@ fn merge_roots(locations: &[LocationSpec]) -> Vec<LocationSpec> {
             .find(|r| r.kind == spec.kind && r.target == spec.target)
         {
             Some(existing) => {
-                tracing::warn!(target = %spec.target, "catalog.locations lists a target twice");
+                tracing::warn!(target = %redact_text(&spec.target), "catalog.locations lists a target twice");
                 existing.rules.extend(spec.rules);
                 existing.optional &= spec.optional;
             }
@@ -274,6 +332,9 @@ struct Declared {
     location: String,
     entity_ref: Option<String>,
     field: Option<String>,
+    /// The catalog file that named the target, whose directory tree file reads must stay in
+    /// (`None` for root locations: trusted configuration).
+    confine_to: Option<PathBuf>,
 }
 
 impl Declared {
@@ -404,11 +465,11 @@ impl Walker<'_> {
             .get(&key)
             .is_some_and(|&owner| owner != root.index)
         {
-            tracing::debug!(location = %here, "left to the root location that lists it");
+            tracing::debug!(location = %redact_text(&here), "left to the root location that lists it");
             return;
         }
         if !self.visited.insert(key.clone()) {
-            tracing::debug!(location = %here, "already read through another Location");
+            tracing::debug!(location = %redact_text(&here), "already read through another Location");
             return;
         }
         if stack.len() >= MAX_DEPTH {
@@ -420,24 +481,56 @@ impl Walker<'_> {
         let text = match &source {
             Source::File(path) => {
                 self.note_file(path);
-                read_local_text(path, self.opts.max_file_bytes)
+                match &from.confine_to {
+                    Some(declaring) => match confine::check_real(declaring, path) {
+                        Ok(real) => read_local_text(&real, self.opts.max_file_bytes)
+                            .map_err(|e| e.renamed(&real, path)),
+                        Err(e) => Err(ReadError::Refused(format!(
+                            "file target '{}' {e}",
+                            path.display()
+                        ))),
+                    },
+                    None => read_local_text(path, self.opts.max_file_bytes),
+                }
             }
             Source::Url(url) => read_url_text(self.opts.url_reader, url, self.opts.max_file_bytes),
         };
+        let parent = (from.location != here).then(|| from.location.clone());
         let text = match text {
             Ok(text) => text,
-            Err(e) if optional && e.is_not_found() => return,
-            Err(e) if e.is_bad_reference() => {
-                return self.out.problems.push(from.problem(e.to_string()))
-            }
             Err(e) => {
+                let outcome = if e.is_not_found() {
+                    SourceOutcome::NotFound
+                } else {
+                    SourceOutcome::Failed
+                };
+                self.out.sources.push(SourceRecord {
+                    location: here.clone(),
+                    parent,
+                    outcome,
+                });
+                if optional && e.is_not_found() {
+                    return;
+                }
+                if e.is_bad_reference() {
+                    return self.out.problems.push(from.problem(e.to_string()));
+                }
                 return self
                     .out
                     .problems
-                    .push(problem(&here, None, None, e.to_string()))
+                    .push(problem(&here, None, None, e.to_string()));
             }
         };
-        let locations = self.read_documents(root, &source, &text);
+        let record = self.out.sources.len();
+        self.out.sources.push(SourceRecord {
+            location: here.clone(),
+            parent,
+            outcome: SourceOutcome::Read,
+        });
+        let (locations, partial) = self.read_documents(root, &source, &text);
+        if partial {
+            self.out.sources[record].outcome = SourceOutcome::Partial;
+        }
         stack.push((key, here));
         for (entity, entity_ref) in locations {
             self.follow(root, &source, &entity, entity_ref, stack);
@@ -445,15 +538,18 @@ impl Walker<'_> {
         stack.pop();
     }
 
-    /// Turns each document into an entity; returns the Location entities to follow.
+    /// Turns each document into an entity; returns the Location entities to follow, and
+    /// whether something went wrong that a later read may not repeat (a document that does not
+    /// parse, a URL placeholder that failed other than with 404/410).
     fn read_documents(
         &mut self,
         root: &Root<'_>,
         source: &Source,
         text: &str,
-    ) -> Vec<(Value, Option<String>)> {
+    ) -> (Vec<(Value, Option<String>)>, bool) {
         let here = source.location_ref();
         let mut locations = Vec::new();
+        let mut partial = false;
         for document in yaml::parse_documents(text) {
             let n = document.number;
             let mut entity = match document.value {
@@ -468,6 +564,7 @@ impl Walker<'_> {
                     continue;
                 }
                 Err(e) => {
+                    partial = true;
                     self.out
                         .problems
                         .push(problem(&here, None, None, yaml_reason(n, &e)));
@@ -504,6 +601,7 @@ impl Walker<'_> {
             for path in &resolved.files {
                 self.note_file(path);
             }
+            partial |= resolved.transient_failure;
             for failure in resolved.problems {
                 let field = Some(failure.field);
                 self.out
@@ -519,7 +617,7 @@ impl Walker<'_> {
                 origin_location: root.origin.clone(),
             });
         }
-        locations
+        (locations, partial)
     }
 
     /// Reads the targets of a `kind: Location` entity found in `source`.
@@ -539,6 +637,10 @@ impl Walker<'_> {
             location: here.clone(),
             entity_ref,
             field: Some("spec.type".into()),
+            confine_to: match source {
+                Source::File(path) => Some(path.clone()),
+                Source::Url(_) => None,
+            },
         };
         let kind = match spec.get("type") {
             None => source.kind(),
@@ -593,10 +695,9 @@ fn resolve_target(source: &Source, kind: LocationType, target: &str) -> Result<S
         ));
     }
     match (source, kind) {
-        (Source::File(path), LocationType::File) => {
-            let dir = path.parent().unwrap_or(Path::new("/"));
-            Ok(normalize(&dir.join(target)).to_string_lossy().into_owned())
-        }
+        (Source::File(path), LocationType::File) => confine::lexical(path, target)
+            .map(|p| p.to_string_lossy().into_owned())
+            .map_err(|e| format!("file target '{target}' {e}")),
         (Source::Url(base), LocationType::Url) => join_url(base, target)
             .ok_or_else(|| format!("cannot form a URL out of {base} and {target}")),
         (Source::File(_), LocationType::Url) => match join_url(target, "") {
@@ -778,6 +879,19 @@ fn split_url(s: &str) -> UrlParts<'_> {
 /// Backstage's `defaultScmResolveUrl` does (so `?ref=main` survives). `None` if `base` is not
 /// an absolute http(s) URL with a host.
 pub fn join_url(base: &str, reference: &str) -> Option<String> {
+    join(base, reference, true)
+}
+
+/// Resolves `reference` against `base` exactly per RFC 3986 section 5.2 (as WHATWG's
+/// `new URL(reference, base)` does for a redirect's `Location`); `None` unless both the base
+/// and the result are absolute http(s) URLs.
+pub fn resolve_reference(base: &str, reference: &str) -> Option<String> {
+    let joined = join(base, reference, false)?;
+    let scheme = url_scheme(&joined)?;
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(joined)
+}
+
+fn join(base: &str, reference: &str, keep_query: bool) -> Option<String> {
     let b = split_url(base);
     let scheme = b.scheme?;
     let base_authority = b.authority.filter(|a| !a.is_empty())?;
@@ -797,7 +911,11 @@ pub fn join_url(base: &str, reference: &str) -> Option<String> {
             scheme,
             r.authority,
             remove_dot_segments(r.path),
-            r.query.or(b.query),
+            if keep_query {
+                r.query.or(b.query)
+            } else {
+                r.query
+            },
         )
     } else if r.path.is_empty() {
         (
@@ -811,7 +929,11 @@ pub fn join_url(base: &str, reference: &str) -> Option<String> {
             scheme,
             Some(base_authority),
             remove_dot_segments(r.path),
-            r.query.or(b.query),
+            if keep_query {
+                r.query.or(b.query)
+            } else {
+                r.query
+            },
         )
     } else {
         let merged = match b.path.rfind('/') {
@@ -822,7 +944,11 @@ pub fn join_url(base: &str, reference: &str) -> Option<String> {
             scheme,
             Some(base_authority),
             remove_dot_segments(&merged),
-            r.query.or(b.query),
+            if keep_query {
+                r.query.or(b.query)
+            } else {
+                r.query
+            },
         )
     };
     let mut out = format!("{scheme}:");
@@ -989,260 +1115,6 @@ fn class_matches(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
         }
     }
     None
-}
-
-/// A small blocking HTTP/1.1 client for `http://` and `https://` URLs on std::net::TcpStream
-/// (connect/read timeouts of 10 s, Content-Length and chunked bodies, 3xx not followed, non-2xx
-/// → Err naming the status), implementing UrlReader. HTTPS certificates are verified against
-/// the system's trust store (rustls-native-certs: honours `SSL_CERT_FILE` and `SSL_CERT_DIR`,
-/// for private CAs), read when an https URL is fetched.
-pub struct HttpUrlReader;
-
-/// Like [`HttpUrlReader`], but trusting exactly the given root certificates (a private CA).
-pub struct CustomCaUrlReader {
-    tls: std::sync::Arc<rustls::ClientConfig>,
-}
-
-impl CustomCaUrlReader {
-    /// A reader that trusts only `roots`.
-    pub fn new(roots: rustls::RootCertStore) -> Result<Self, String> {
-        Ok(Self {
-            tls: tls_config(roots)?,
-        })
-    }
-}
-
-impl UrlReader for CustomCaUrlReader {
-    fn read_url(&self, url: &str) -> Result<String, String> {
-        http_get(url, || Ok(std::sync::Arc::clone(&self.tls)))
-    }
-}
-
-fn tls_config(
-    roots: rustls::RootCertStore,
-) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(std::sync::Arc::new(config))
-}
-
-/// The system trust store as a TLS client configuration.
-fn system_tls() -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
-    let found = rustls_native_certs::load_native_certs();
-    let mut roots = rustls::RootCertStore::empty();
-    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
-    if added == 0 {
-        return Err(format!(
-            "no trusted CA certificates found in the system store (set SSL_CERT_FILE){}",
-            found
-                .errors
-                .first()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        ));
-    }
-    tls_config(roots)
-}
-
-/// A connection that is plain TCP or TLS over TCP.
-trait Connection: Read + Write {}
-impl<T: Read + Write> Connection for T {}
-
-/// Connect, read and write timeout of [`HttpUrlReader`].
-const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest response head [`HttpUrlReader`] accepts.
-const MAX_HEAD_BYTES: u64 = 64 * 1024;
-/// Largest body [`HttpUrlReader`] accepts (the ingest limit applies after).
-const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
-
-impl UrlReader for HttpUrlReader {
-    fn read_url(&self, url: &str) -> Result<String, String> {
-        http_get(url, system_tls)
-    }
-}
-
-/// GET `url`; `tls` gives the client configuration when the URL is https.
-fn http_get(
-    url: &str,
-    tls: impl FnOnce() -> Result<std::sync::Arc<rustls::ClientConfig>, String>,
-) -> Result<String, String> {
-    let secure = match url_scheme(url).map(str::to_ascii_lowercase).as_deref() {
-        Some("http") => false,
-        Some("https") => true,
-        _ => {
-            return Err(format!(
-                "unsupported URL {url} (only http:// and https:// are supported)"
-            ))
-        }
-    };
-    let parts = split_url(url);
-    let authority = parts
-        .authority
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| format!("no host in {url}"))?;
-    if authority.contains('@') {
-        return Err(format!("credentials in URLs are not supported ({url})"));
-    }
-    let default_port = if secure { 443 } else { 80 };
-    let (host, port) =
-        host_port(authority, default_port).ok_or_else(|| format!("bad host or port in {url}"))?;
-    let path = if parts.path.is_empty() {
-        "/"
-    } else {
-        parts.path
-    };
-    let target = match parts.query {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_string(),
-    };
-    let tcp = connect(host, port).map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-    let io = |e: std::io::Error| format!("reading {url} failed: {e}");
-    tcp.set_read_timeout(Some(HTTP_TIMEOUT)).map_err(io)?;
-    tcp.set_write_timeout(Some(HTTP_TIMEOUT)).map_err(io)?;
-    let mut stream: Box<dyn Connection> = if secure {
-        let name = rustls::pki_types::ServerName::try_from(host.to_string())
-            .map_err(|e| format!("bad host name in {url}: {e}"))?;
-        let conn = rustls::ClientConnection::new(tls()?, name)
-            .map_err(|e| format!("TLS setup for {url} failed: {e}"))?;
-        Box::new(rustls::StreamOwned::new(conn, tcp))
-    } else {
-        Box::new(tcp)
-    };
-    let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: greenroom\r\nAccept: */*\r\n\
-         Accept-Encoding: identity\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).map_err(io)?;
-    let mut reader = BufReader::new(stream);
-    let mut head = (&mut reader).take(MAX_HEAD_BYTES);
-    let status_line = read_line(&mut head).map_err(io)?;
-    let mut status = status_line.splitn(3, ' ');
-    let code: u16 = match (status.next(), status.next()) {
-        (Some(version), Some(code)) if version.starts_with("HTTP/1.") => code
-            .parse()
-            .map_err(|_| format!("bad HTTP status line from {url}: {status_line}"))?,
-        _ => {
-            return Err(format!(
-                "not an HTTP/1.x response from {url}: {status_line}"
-            ))
-        }
-    };
-    let reason = status.next().unwrap_or_default();
-    let (mut length, mut chunked, mut redirect) = (None, false, None);
-    loop {
-        let line = read_line(&mut head).map_err(io)?;
-        if line.is_empty() {
-            break;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.parse::<u64>().ok(),
-            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            "location" => redirect = Some(value.to_string()),
-            _ => {}
-        }
-    }
-    if !(200..300).contains(&code) {
-        let mut message = format!("HTTP {code} {reason} from {url}")
-            .trim_end()
-            .to_string();
-        if let Some(to) = redirect.filter(|_| (300..400).contains(&code)) {
-            message.push_str(&format!(" (redirect to {to} not followed)"));
-        }
-        return Err(message);
-    }
-    let body = if chunked {
-        read_chunked(&mut reader).map_err(io)?
-    } else {
-        let limit = length.unwrap_or(MAX_BODY_BYTES + 1).min(MAX_BODY_BYTES + 1);
-        let mut body = Vec::new();
-        reader.take(limit).read_to_end(&mut body).map_err(io)?;
-        if length.is_some_and(|n| body.len() as u64 != n && n <= MAX_BODY_BYTES) {
-            return Err(format!(
-                "the response from {url} ended before its Content-Length"
-            ));
-        }
-        body
-    };
-    if body.len() as u64 > MAX_BODY_BYTES {
-        return Err(format!(
-            "the response from {url} is larger than {MAX_BODY_BYTES} bytes"
-        ));
-    }
-    String::from_utf8(body).map_err(|_| format!("the response from {url} is not UTF-8 text"))
-}
-
-fn host_port(authority: &str, default_port: u16) -> Option<(&str, u16)> {
-    if let Some(rest) = authority.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(port) => port.parse().ok()?,
-            None if after.is_empty() => default_port,
-            None => return None,
-        };
-        return Some((host, port));
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => Some((host, port.parse().ok()?)),
-        None => Some((authority, default_port)),
-    }
-}
-
-fn connect(host: &str, port: u16) -> std::io::Result<TcpStream> {
-    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
-    for address in (host, port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&address, HTTP_TIMEOUT) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
-/// One CRLF- (or LF-) terminated line, without the terminator; EOF mid-head is an error.
-fn read_line(reader: &mut impl BufRead) -> std::io::Result<String> {
-    let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line)?;
-    if line.last() != Some(&b'\n') {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "truncated HTTP response",
-        ));
-    }
-    while matches!(line.last(), Some(b'\n' | b'\r')) {
-        line.pop();
-    }
-    Ok(String::from_utf8_lossy(&line).into_owned())
-}
-
-fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
-    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
-    let mut body = Vec::new();
-    loop {
-        let line = read_line(&mut reader.take(1024))?;
-        let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = u64::from_str_radix(size_text, 16).map_err(|_| bad("bad chunk size"))?;
-        if size == 0 {
-            while !read_line(&mut reader.take(MAX_HEAD_BYTES))?.is_empty() {}
-            return Ok(body);
-        }
-        if body.len() as u64 + size > MAX_BODY_BYTES {
-            return Err(bad("chunked body too large"));
-        }
-        let start = body.len();
-        reader.take(size).read_to_end(&mut body)?;
-        if (body.len() - start) as u64 != size {
-            return Err(bad("truncated chunk"));
-        }
-        read_line(&mut reader.take(2))?;
-    }
 }
 
 #[cfg(test)]

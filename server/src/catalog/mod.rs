@@ -4,7 +4,12 @@
 //! Pipeline (one concern per module):
 //! - [`location`]: reading location targets (files, URLs), multi-document YAML, following
 //!   `kind: Location` entities, cycle detection;
+//! - [`url_reader`]: every outbound read (`backend.reading.allow`, address rule, redirects,
+//!   deadline, size limit);
+//! - [`confine`]: which local files a catalog file may read (its own directory tree);
 //! - [`placeholders`]: `$text`, `$json`, `$yaml` substitution;
+//! - [`redact`]: credentials in location URLs, redacted wherever they are shown;
+//! - [`script_urls`]: non-http(s) link annotations replaced, as Backstage's stitcher does;
 //! - [`rules`]: `catalog.rules` (which kinds each location may contribute);
 //! - [`validate`]: Backstage's entity validation (envelope, metadata, per-kind spec);
 //! - [`refs`]: entity references (parse, default kind/namespace, canonical form);
@@ -12,7 +17,8 @@
 //! - [`query`]: Backstage's filter syntax, field projection, ordering;
 //! - [`store`]: the immutable snapshot (stitching: uid, etag, relations, search keys) and the
 //!   store that swaps it atomically;
-//! - [`reload`]: loading and live reload on file changes;
+//! - [`reload`]: loading, live reload on file changes, re-reading URLs on
+//!   `catalog.processingInterval`, keeping a failed URL's last good entities;
 //! - [`service`]: the REST API's queries (paging, cursors, facets, validation);
 //! - [`views`]: what the UI pages show;
 //! - [`config`]: the `catalog:` block of app-config.
@@ -21,16 +27,20 @@
 //! reason; a problem never stops the other entities from being served.
 
 pub mod config;
+pub mod confine;
 pub mod index;
 pub mod location;
 pub mod placeholders;
 pub mod query;
+pub mod redact;
 pub mod refs;
 pub mod relations;
 pub mod reload;
 pub mod rules;
+pub mod script_urls;
 pub mod service;
 pub mod store;
+pub mod url_reader;
 pub mod validate;
 pub mod views;
 pub mod yaml;

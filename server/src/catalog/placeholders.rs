@@ -9,9 +9,12 @@
 //! Where the value points:
 //! - an absolute `http://`/`https://` URL: read through the [`UrlReader`];
 //! - otherwise, for an entity read from a URL: joined to that URL and read through the reader;
-//! - otherwise: a local path, relative to the entity file's directory (or absolute). Backstage
-//!   cannot resolve these for `file` locations (its URL resolver needs a URL base); Greenroom
-//!   reads them, applying the same size and UTF-8 checks as for catalog files.
+//! - otherwise: a local path, relative to the entity file's directory. Backstage cannot
+//!   resolve these for `file` locations (its URL resolver needs a URL base); Greenroom reads
+//!   them, applying the same size and UTF-8 checks as for catalog files, but only inside the
+//!   entity file's directory tree ([`confine`]: no absolute paths, no `..` out of it, no
+//!   symbolic link out of it, no `/proc`, `/sys`, devices or FIFOs). A refusal reads
+//!   "`$text` placeholder '<target>' reads outside the directory of <file>".
 //!
 //! A placeholder that cannot be resolved is reported with the field path, and the entity is kept
 //! (Backstage fails the whole entity instead): an unresolved `$text` becomes a short text saying
@@ -21,6 +24,8 @@
 //! Not handled here: custom resolvers, and Backstage's "same repository" check for SCM URLs.
 
 use std::path::{Path, PathBuf};
+
+use crate::catalog::confine;
 
 use serde_json::Value;
 
@@ -52,6 +57,8 @@ pub struct Resolution {
     pub problems: Vec<Unresolved>,
     /// Local files read or attempted (for file watching).
     pub files: Vec<PathBuf>,
+    /// Whether a URL read failed other than with 404/410 (a retry may succeed).
+    pub transient_failure: bool,
 }
 
 /// Replaces every resolvable placeholder in `entity` (the root object itself is never one).
@@ -132,9 +139,13 @@ impl Context<'_> {
                 "Placeholder {key} expected a string value parameter, in the form of an absolute URL or a relative path"
             ));
         };
-        let content = self.read(target).map_err(|e| {
+        let content = self.read(key, target).map_err(|e| {
+            if matches!(e, ReadError::Url(..)) && !e.is_not_found() {
+                self.out.transient_failure = true;
+            }
             let why = match e {
                 ReadError::Url(_, message) => message,
+                ReadError::Refused(reason) => return reason,
                 other => other.to_string(),
             };
             format!("Placeholder {key} could not read location {target}, {why}")
@@ -159,7 +170,7 @@ impl Context<'_> {
         }
     }
 
-    fn read(&mut self, target: &str) -> Result<String, ReadError> {
+    fn read(&mut self, key: &str, target: &str) -> Result<String, ReadError> {
         if let Some(scheme) = location::url_scheme(target) {
             return match scheme.to_ascii_lowercase().as_str() {
                 "http" | "https" => {
@@ -180,10 +191,13 @@ impl Context<'_> {
                 )),
             },
             Base::File(file) => {
-                let dir = file.parent().unwrap_or(Path::new("/"));
-                let path = location::normalize(&dir.join(target));
-                self.out.files.push(path.clone());
-                location::read_local_text(&path, self.max_file_bytes)
+                let confined = confine::confine(file, target)
+                    .map_err(|e| ReadError::Refused(format!("{key} placeholder '{target}' {e}")))?;
+                self.out.files.push(confined.shown.clone());
+                location::read_local_text(&confined.real, self.max_file_bytes).map_err(|e| {
+                    // Name the file as written, not where its links lead.
+                    e.renamed(&confined.real, &confined.shown)
+                })
             }
         }
     }

@@ -1,17 +1,29 @@
 //! Loading the catalog and keeping it current: a full ingestion builds a new snapshot, and a
 //! background task re-ingests when any file the catalog was read from changes (polling file
 //! metadata once a second: cheap, portable, and it also notices files that appear where a
-//! Location pointed at a missing one). The store swaps snapshots atomically.
+//! Location pointed at a missing one), and, when URLs were read, every
+//! `catalog.processingInterval` (Backstage's key and default: a random 100-150 s). The store
+//! swaps snapshots atomically.
 //!
-//! URL locations are re-read only when a file change triggers a reload (not on a timer yet).
+//! A `url` source that fails on a reload (connection refused, 5xx, deadline, a document that
+//! does not parse, a URL placeholder that fails) keeps the entities it and the locations it
+//! listed gave last time, with a problem saying so; only a 404/410 removes them (Backstage
+//! likewise keeps an entity's last good state when processing fails). Local files are always
+//! taken as they are now.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::catalog::config::CatalogConfig;
-use crate::catalog::location::{ingest, location_ref, IngestOptions, LocationType, UrlReader};
+use crate::catalog::config::{CatalogConfig, ProcessingInterval};
+use crate::catalog::location::{
+    ingest, location_ref, IngestOptions, IngestResult, LocationType, SourceOutcome, SourceRecord,
+    UrlReader,
+};
+use crate::catalog::redact::redact_text;
 use crate::catalog::store::{self, CatalogStore, LocationEntry, Snapshot};
+use crate::catalog::SourcedEntity;
 
 /// Files larger than this are refused (with a problem naming the file).
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -19,15 +31,51 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// How often file metadata is checked for changes.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// What one load remembers for the next: the sources read and the entities that came from
+/// URLs, so a URL that fails next time can keep them.
+#[derive(Debug, Default)]
+pub struct Previous {
+    sources: Vec<SourceRecord>,
+    entities: Vec<SourcedEntity>,
+}
+
+impl Previous {
+    /// Whether any URL was read (then URLs are re-read on `catalog.processingInterval`).
+    pub fn read_urls(&self) -> bool {
+        self.sources.iter().any(|s| s.location.starts_with("url:"))
+    }
+}
+
 /// Reads every location and builds a snapshot.
 pub fn load(config: &CatalogConfig, url_reader: &dyn UrlReader) -> Snapshot {
+    load_keeping(config, url_reader, None).0
+}
+
+/// Like [`load`], keeping the last good entities of URL sources that fail now, from `previous`.
+pub fn load_keeping(
+    config: &CatalogConfig,
+    url_reader: &dyn UrlReader,
+    previous: Option<&Previous>,
+) -> (Snapshot, Previous) {
     let started = std::time::Instant::now();
-    let result = ingest(&IngestOptions {
+    let mut result = ingest(&IngestOptions {
         locations: &config.locations,
         rules: &config.rules,
         url_reader,
         max_file_bytes: MAX_FILE_BYTES,
     });
+    if let Some(previous) = previous {
+        keep_last_good(&mut result, previous);
+    }
+    let remembered = Previous {
+        sources: result.sources.clone(),
+        entities: result
+            .entities
+            .iter()
+            .filter(|e| e.location.starts_with("url:"))
+            .cloned()
+            .collect(),
+    };
     let locations = config
         .locations
         .iter()
@@ -39,7 +87,7 @@ pub fn load(config: &CatalogConfig, url_reader: &dyn UrlReader) -> Snapshot {
             LocationEntry {
                 id: store::uuid_from(&location_ref(l.kind, &l.target)),
                 location_type: location_type.into(),
-                target: l.target.clone(),
+                target: redact_text(&l.target),
             }
         })
         .collect();
@@ -51,7 +99,113 @@ pub fn load(config: &CatalogConfig, url_reader: &dyn UrlReader) -> Snapshot {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "catalog loaded"
     );
-    snapshot
+    (snapshot, remembered)
+}
+
+/// `root` and every source reached from it (through `parent` links), in `sources`.
+fn subtree(sources: &[SourceRecord], root: &str) -> HashSet<String> {
+    let mut found: HashSet<String> = HashSet::from([root.to_string()]);
+    loop {
+        let before = found.len();
+        for s in sources {
+            if s.parent.as_ref().is_some_and(|p| found.contains(p)) {
+                found.insert(s.location.clone());
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
+}
+
+/// For each URL source that failed (or read only partly) now but was read before: its entities
+/// and those of everything it listed are taken from `previous` instead.
+fn keep_last_good(result: &mut IngestResult, previous: &Previous) {
+    let read_now: HashSet<String> = result
+        .sources
+        .iter()
+        .filter(|s| matches!(s.outcome, SourceOutcome::Read | SourceOutcome::Partial))
+        .map(|s| s.location.clone())
+        .collect();
+    let failed: Vec<String> = result
+        .sources
+        .iter()
+        .filter(|s| s.location.starts_with("url:"))
+        .filter(|s| matches!(s.outcome, SourceOutcome::Failed | SourceOutcome::Partial))
+        .map(|s| s.location.clone())
+        .collect();
+    let mut carried: HashSet<String> = HashSet::new();
+    for location in failed {
+        if carried.contains(&location) {
+            continue;
+        }
+        let known_before = previous
+            .sources
+            .iter()
+            .any(|s| s.location == location && s.outcome != SourceOutcome::NotFound);
+        if !known_before {
+            continue;
+        }
+        let now = subtree(&result.sources, &location);
+        let before = subtree(&previous.sources, &location);
+        result.entities.retain(|e| !now.contains(&e.location));
+        let kept: Vec<SourcedEntity> = previous
+            .entities
+            .iter()
+            .filter(|e| before.contains(&e.location))
+            .filter(|e| !read_now.contains(&e.location) || now.contains(&e.location))
+            .cloned()
+            .collect();
+        let count = kept.len();
+        result.entities.extend(kept);
+        for record in &previous.sources {
+            if before.contains(&record.location)
+                && record.location != location
+                && !result.sources.iter().any(|s| s.location == record.location)
+            {
+                result.sources.push(record.clone());
+            }
+        }
+        let note = format!(
+            "the {count} entities read from it (and the locations it lists) before are kept until it can be read again"
+        );
+        let mut noted = false;
+        for problem in result
+            .problems
+            .iter_mut()
+            .filter(|p| p.location == location)
+        {
+            if p_is_failure(&problem.reason) {
+                problem.reason = format!("{}; {note}", problem.reason);
+                noted = true;
+                break;
+            }
+        }
+        if !noted {
+            result.problems.push(crate::catalog::Problem {
+                location: location.clone(),
+                entity_ref: None,
+                field: None,
+                reason: format!("{location} could not be read completely; {note}"),
+            });
+        }
+        tracing::warn!(location = %redact_text(&location), kept = count, "url location failed; keeping its previous entities");
+        carried.extend(before);
+    }
+}
+
+/// Whether a problem reason is the read failure itself (not a per-entity problem).
+fn p_is_failure(reason: &str) -> bool {
+    reason.starts_with("Unable to read url ")
+}
+
+/// A number in `[0, 1)` that differs between cycles, to spread the processing interval.
+fn jitter() -> f64 {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
 }
 
 /// Modification time and size of each file (None when missing), to detect changes.
@@ -66,26 +220,51 @@ pub fn fingerprint(files: &[PathBuf]) -> Vec<Option<(SystemTime, u64)>> {
         .collect()
 }
 
-/// Re-ingests whenever a catalog file changes, until the runtime shuts down.
+/// Re-ingests whenever a catalog file changes, and every `interval` when URLs were read,
+/// until the runtime shuts down. `previous` is what the first load remembered.
 pub async fn watch(
     store: Arc<CatalogStore>,
     config: Arc<CatalogConfig>,
     url_reader: Arc<dyn UrlReader>,
+    interval: ProcessingInterval,
+    previous: Previous,
 ) {
     let mut files = store.snapshot().files.clone();
     let mut seen = fingerprint(&files);
-    let mut ticker = tokio::time::interval(POLL_INTERVAL);
+    let mut previous = Arc::new(previous);
+    let next_due = |previous: &Previous| {
+        interval
+            .next_wait(jitter())
+            .filter(|_| previous.read_urls())
+            .map(|wait| Instant::now() + wait)
+    };
+    let mut due = next_due(&previous);
+    let mut ticker =
+        tokio::time::interval(POLL_INTERVAL.min(interval.next_wait(0.0).unwrap_or(POLL_INTERVAL)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         let before = fingerprint(&files);
-        if before == seen {
+        let urls_due = due.is_some_and(|d| Instant::now() >= d);
+        if before == seen && !urls_due {
             continue;
         }
-        tracing::info!("catalog files changed; reloading");
-        let (config, reader) = (Arc::clone(&config), Arc::clone(&url_reader));
-        match tokio::task::spawn_blocking(move || load(&config, reader.as_ref())).await {
-            Ok(snapshot) => {
+        if before != seen {
+            tracing::info!("catalog files changed; reloading");
+        } else {
+            tracing::debug!("catalog.processingInterval elapsed; re-reading URL locations");
+        }
+        let (config, reader, last) = (
+            Arc::clone(&config),
+            Arc::clone(&url_reader),
+            Arc::clone(&previous),
+        );
+        let loaded = tokio::task::spawn_blocking(move || {
+            load_keeping(&config, reader.as_ref(), Some(&last))
+        })
+        .await;
+        match loaded {
+            Ok((snapshot, remembered)) => {
                 // `before` was taken before reading, so a change made while reading is still
                 // seen as a change next time. If the set of files changed, compare against
                 // nothing once more: the next tick re-reads and settles.
@@ -96,11 +275,99 @@ pub async fn watch(
                 };
                 files = snapshot.files.clone();
                 store.replace(snapshot);
+                previous = Arc::new(remembered);
             }
             Err(e) => {
                 tracing::error!(error = %e, "catalog reload failed; keeping the previous catalog");
                 seen = before;
             }
         }
+        due = next_due(&previous);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(location: &str, parent: Option<&str>, outcome: SourceOutcome) -> SourceRecord {
+        SourceRecord {
+            location: location.into(),
+            parent: parent.map(str::to_string),
+            outcome,
+        }
+    }
+
+    fn entity(name: &str, location: &str) -> SourcedEntity {
+        SourcedEntity {
+            entity: serde_json::json!({"kind": "Component", "metadata": {"name": name}}),
+            location: location.into(),
+            origin_location: "url:http://h/all.yaml".into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_url_keeps_its_subtree_and_a_404_does_not() {
+        let previous = Previous {
+            sources: vec![
+                record("url:http://h/all.yaml", None, SourceOutcome::Read),
+                record(
+                    "url:http://h/a.yaml",
+                    Some("url:http://h/all.yaml"),
+                    SourceOutcome::Read,
+                ),
+                record(
+                    "url:http://h/b.yaml",
+                    Some("url:http://h/all.yaml"),
+                    SourceOutcome::Read,
+                ),
+            ],
+            entities: vec![
+                entity("root", "url:http://h/all.yaml"),
+                entity("a", "url:http://h/a.yaml"),
+                entity("b", "url:http://h/b.yaml"),
+            ],
+        };
+        let mut now = IngestResult {
+            sources: vec![record("url:http://h/all.yaml", None, SourceOutcome::Failed)],
+            problems: vec![crate::catalog::Problem {
+                location: "url:http://h/all.yaml".into(),
+                entity_ref: None,
+                field: None,
+                reason: "Unable to read url http://h/all.yaml, HTTP 503 Service Unavailable from http://h/all.yaml".into(),
+            }],
+            ..IngestResult::default()
+        };
+        keep_last_good(&mut now, &previous);
+        let names: Vec<&str> = now
+            .entities
+            .iter()
+            .filter_map(|e| e.entity["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(names, vec!["root", "a", "b"]);
+        assert!(now.problems[0].reason.contains("HTTP 503"));
+        assert!(
+            now.problems[0]
+                .reason
+                .contains("the 3 entities read from it"),
+            "{}",
+            now.problems[0].reason
+        );
+        assert_eq!(
+            now.sources.len(),
+            3,
+            "the subtree is remembered for next time"
+        );
+
+        let mut gone = IngestResult {
+            sources: vec![record(
+                "url:http://h/all.yaml",
+                None,
+                SourceOutcome::NotFound,
+            )],
+            ..IngestResult::default()
+        };
+        keep_last_good(&mut gone, &previous);
+        assert!(gone.entities.is_empty());
     }
 }

@@ -85,6 +85,22 @@ impl EntityFilter {
 
 /// Parses every `filter` parameter; `Ok(None)` when there are none or all are blank.
 pub fn parse_filters(params: &[String]) -> Result<Option<EntityFilter>, QueryError> {
+    if params.len() > super::MAX_FILTERS {
+        return Err(QueryError::TooManyFilters {
+            count: params.len(),
+            max: super::MAX_FILTERS,
+        });
+    }
+    if let Some(length) = params
+        .iter()
+        .map(|p| p.chars().count())
+        .find(|&n| n > super::MAX_FILTER_CHARS)
+    {
+        return Err(QueryError::FilterTooLong {
+            length,
+            max: super::MAX_FILTER_CHARS,
+        });
+    }
     let mut any_of = Vec::new();
     for param in params {
         if let Some(set) = parse_filter_string(param)? {

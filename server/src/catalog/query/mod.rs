@@ -55,6 +55,54 @@ pub enum QueryError {
         /// The offending path.
         field: String,
     },
+    /// `fullTextFilterTerm` longer than [`MAX_FULL_TEXT_TERM_CHARS`] (a Greenroom limit).
+    #[error(
+        "Invalid fullTextFilterTerm, it is {length} characters long; at most {max} are allowed"
+    )]
+    TermTooLong {
+        /// Its length in characters.
+        length: usize,
+        /// [`MAX_FULL_TEXT_TERM_CHARS`].
+        max: usize,
+    },
+    /// More `filter` parameters than [`MAX_FILTERS`] (a Greenroom limit).
+    #[error("Invalid filter, {count} filter parameters were given; at most {max} are allowed")]
+    TooManyFilters {
+        /// How many were given.
+        count: usize,
+        /// [`MAX_FILTERS`].
+        max: usize,
+    },
+    /// A `filter` parameter longer than [`MAX_FILTER_CHARS`] (a Greenroom limit).
+    #[error(
+        "Invalid filter, a filter parameter is {length} characters long; at most {max} are allowed"
+    )]
+    FilterTooLong {
+        /// Its length in characters.
+        length: usize,
+        /// [`MAX_FILTER_CHARS`].
+        max: usize,
+    },
+}
+
+/// Longest `fullTextFilterTerm`, in characters (Backstage has no limit; each character is
+/// matched against every entity, so the work per request is bounded here).
+pub const MAX_FULL_TEXT_TERM_CHARS: usize = 200;
+/// Most `filter` parameters in one request.
+pub const MAX_FILTERS: usize = 50;
+/// Longest single `filter` parameter, in characters.
+pub const MAX_FILTER_CHARS: usize = 4096;
+
+/// Checks a `fullTextFilterTerm` against [`MAX_FULL_TEXT_TERM_CHARS`].
+pub fn check_full_text_term(term: &str) -> Result<(), QueryError> {
+    let length = term.chars().count();
+    if length > MAX_FULL_TEXT_TERM_CHARS {
+        return Err(QueryError::TermTooLong {
+            length,
+            max: MAX_FULL_TEXT_TERM_CHARS,
+        });
+    }
+    Ok(())
 }
 
 /// `n` synthetic, valid entities for benchmarks: about 1% domains, 2% systems, 3% groups, 10%

@@ -145,6 +145,7 @@ pub fn query_entities<'a>(
         .filter(|f| !f.is_empty())
         .unwrap_or_else(|| default_full_text_fields(sort_field.map(|o| o.field.as_str())));
     let term = cursor.full_text_term.as_deref().unwrap_or("").trim();
+    crate::catalog::query::check_full_text_term(term)?;
     // Everything but the position identifies the result; later pages reuse it.
     let key = Cursor {
         offset: 0,

@@ -42,6 +42,7 @@ fn snapshot(entities: Vec<serde_json::Value>) -> Snapshot {
             entities,
             problems: Vec::new(),
             files: Vec::new(),
+            sources: Vec::new(),
         },
         Vec::new(),
     )

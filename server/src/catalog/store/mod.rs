@@ -4,7 +4,9 @@
 //!
 //! Building a snapshot is where Backstage's stitching happens: validation, default namespace,
 //! `managed-by-location` annotations, uid/etag, duplicate detection (first location wins),
-//! relations in both directions, and the search keys used by queries.
+//! relations in both directions, and the search keys used by queries. Link annotations with
+//! non-http(s) URLs are rewritten here ([`script_urls`]) and credentials in location URLs are
+//! redacted in stored entities and problems ([`crate::catalog::redact`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,10 +16,11 @@ use serde_json::{json, Map, Value};
 
 use crate::catalog::location::IngestResult;
 use crate::catalog::query::search::SearchKeys;
+use crate::catalog::redact::redact_text;
 use crate::catalog::refs::{entity_ref_of, EntityRef};
 use crate::catalog::relations::derive_all;
 use crate::catalog::validate::validate_entity;
-use crate::catalog::Problem;
+use crate::catalog::{script_urls, Problem};
 
 /// Annotation naming the location an entity was read from.
 pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
@@ -176,6 +179,9 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
             });
             continue;
         }
+        for key in script_urls::sanitize(&mut entity) {
+            tracing::warn!(entity = %canonical, annotation = key, "link annotation with a non-http(s) URL rejected");
+        }
         stamp(
             &mut entity,
             &parts,
@@ -234,6 +240,10 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
             keys,
         });
     }
+    for problem in errors.iter_mut().chain(warnings.iter_mut()) {
+        problem.location = redact_text(&problem.location);
+        problem.reason = redact_text(&problem.reason);
+    }
     Snapshot {
         entities,
         by_ref,
@@ -244,6 +254,36 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
         files: ingest.files,
         query_cache: QueryCache::default(),
         filter_index: Default::default(),
+    }
+}
+
+/// Credentials in URLs never reach a stored entity: the managed-by annotations and a Location's
+/// `spec.target` / `spec.targets` are shown redacted (the reader already used the real URLs).
+fn redact_location_urls(entity: &mut Value) {
+    let redact = |v: &mut Value| {
+        if let Value::String(s) = v {
+            *s = redact_text(s);
+        }
+    };
+    if let Some(a) = entity
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        for key in [MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION] {
+            if let Some(v) = a.get_mut(key) {
+                redact(v);
+            }
+        }
+    }
+    if entity.get("kind").and_then(Value::as_str) == Some("Location") {
+        if let Some(spec) = entity.get_mut("spec").and_then(Value::as_object_mut) {
+            if let Some(v) = spec.get_mut("target") {
+                redact(v);
+            }
+            if let Some(Value::Array(items)) = spec.get_mut("targets") {
+                items.iter_mut().for_each(redact);
+            }
+        }
     }
 }
 
@@ -275,6 +315,10 @@ fn stamp(entity: &mut Value, parts: &EntityRef, location: &str, origin: &str) {
         a.entry(MANAGED_BY_ORIGIN_LOCATION)
             .or_insert_with(|| json!(origin));
     }
+    redact_location_urls(entity);
+    let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
     metadata.remove("uid");
     metadata.remove("etag");
     let etag = sha1_hex(entity.to_string().as_bytes());
