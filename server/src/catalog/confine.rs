@@ -33,7 +33,7 @@ pub enum ConfineError {
         file: String,
     },
     /// A symbolic link leads out of the directory.
-    #[error("reads outside the directory of {file} (it resolves to {real})")]
+    #[error("reads outside the directory of {file} (through a symbolic link)")]
     LinkOutside {
         /// The declaring file.
         file: String,
@@ -41,13 +41,13 @@ pub enum ConfineError {
         real: String,
     },
     /// Under `/proc`, `/sys` or `/dev`.
-    #[error("names a system file ({real}), which catalog files may not read")]
+    #[error("names a system file, which catalog files may not read")]
     System {
         /// The resolved path.
         real: String,
     },
     /// A FIFO, socket or device.
-    #[error("is not a regular file ({real})")]
+    #[error("is not a regular file")]
     NotRegular {
         /// The resolved path.
         real: String,

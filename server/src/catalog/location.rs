@@ -1045,11 +1045,15 @@ fn glob_walk(dir: &Path, parts: &[String], found: &mut Vec<PathBuf>, budget: &mu
             continue;
         }
         let path = entry.path();
+        // Never descend through a symbolic link: a link to `/` in a repository must not turn
+        // a glob into a walk of the server's disk. (A matched file that is a link is still
+        // resolved and checked by the confinement rule when it is read.)
+        let link = entry.file_type().is_ok_and(|t| t.is_symlink());
         if first == "**" {
-            if path.is_dir() {
+            if !link && path.is_dir() {
                 glob_walk(&path, parts, found, budget);
             }
-        } else if segment_matches(first.as_bytes(), name.as_bytes()) {
+        } else if segment_matches(first.as_bytes(), name.as_bytes()) && !(link && !rest.is_empty()) {
             glob_walk(&path, rest, found, budget);
         }
     }

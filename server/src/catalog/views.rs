@@ -99,9 +99,8 @@ const DIMENSIONS: usize = 6;
 /// Which filters `e` passes, one bit per dimension (kind, type, owner, lifecycle, tag,
 /// namespace), plus whether it matches the free text.
 fn passes(e: &StoredEntity, f: &CatalogFilters, text: &str) -> ([bool; DIMENSIONS], bool) {
-    let eq = |key: &str, want: &str| {
-        want.is_empty() || e.keys.values(key).any(|v| v == want.to_lowercase())
-    };
+    // `f` is already lower-cased and bounded by [`bounded`].
+    let eq = |key: &str, want: &str| want.is_empty() || e.keys.values(key).any(|v| v == want);
     let dims = [
         f.kind.is_empty() || e.parts.kind.eq_ignore_ascii_case(&f.kind),
         eq("spec.type", &f.entity_type),
@@ -143,10 +142,38 @@ fn facet_values(e: &StoredEntity, dim: usize) -> Vec<String> {
     }
 }
 
+/// Longest filter value compared (no stored key or value is longer; a longer one matches nothing).
+const MAX_FILTER_VALUE: usize = 1024;
+
+/// The filters lower-cased once (not once per entity), and bounded: a value longer than
+/// [`MAX_FILTER_VALUE`] bytes cannot match and is replaced by one that matches nothing, the free
+/// text is cut to the REST API's `fullTextFilterTerm` limit. So a request's cost does not grow
+/// with the size of what it sends.
+fn bounded(f: &CatalogFilters) -> CatalogFilters {
+    let one = |v: &str| {
+        if v.len() > MAX_FILTER_VALUE {
+            "\u{0}".to_string()
+        } else {
+            v.to_lowercase()
+        }
+    };
+    CatalogFilters {
+        kind: one(&f.kind),
+        entity_type: one(&f.entity_type),
+        owner: one(&f.owner),
+        lifecycle: one(&f.lifecycle),
+        tag: one(&f.tag),
+        namespace: one(&f.namespace),
+        text: f.text.chars().take(200).collect(),
+        ..f.clone()
+    }
+}
+
 /// One page of the catalog list, with facet counts: kinds are counted over the whole catalog
 /// (matching the text search); every other filter's options over the entities that pass every
 /// *other* filter, so the counts say what choosing an option yields.
 pub fn catalog_list(snapshot: &Snapshot, filters: &CatalogFilters) -> CatalogListPage {
+    let filters = &bounded(filters);
     let text = filters.text.trim().to_lowercase();
     let mut counts: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); DIMENSIONS];
     let mut matching: Vec<&StoredEntity> = Vec::new();

@@ -122,6 +122,9 @@ pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<()
     Ok(())
 }
 
+/// How long one catalog cluster's DNS check may take.
+pub const DNS_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Hosts of EKS API server endpoints.
 pub const EKS_HOSTS: &[&str] = &["*.eks.amazonaws.com", "*.eks.amazonaws.com.cn"];
 
@@ -232,6 +235,7 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
                 allow_skip_tls_verify,
                 allowed_assume_roles,
             } => {
+                let mut checked = Vec::new();
                 for c in catalog_candidates(snapshot, *allow_skip_tls_verify) {
                     match c {
                         Ok(c) if config_names.contains(&c.name.as_str()) => {
@@ -241,14 +245,25 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
                             Err(why) => {
                                 tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
                             }
-                            Ok(()) => match check_catalog_url(&c.url, allowed_hosts).await {
-                                Ok(()) => out.push(c),
-                                Err(why) => {
-                                    tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
-                                }
-                            },
+                            Ok(()) => checked.push(c),
                         },
                         Err(why) => tracing::warn!("{why}"),
+                    }
+                }
+                // DNS checks run concurrently, each bounded: a catalog full of hosts whose name
+                // server never answers cannot hold up a lookup.
+                let verdicts = futures_util::future::join_all(checked.iter().map(|c| async move {
+                    tokio::time::timeout(DNS_CHECK_TIMEOUT, check_catalog_url(&c.url, allowed_hosts))
+                        .await
+                        .unwrap_or_else(|_| Err("Kubernetes cluster API server URL hostname did not resolve in time".into()))
+                }))
+                .await;
+                for (c, verdict) in checked.into_iter().zip(verdicts) {
+                    match verdict {
+                        Ok(()) => out.push(c),
+                        Err(why) => {
+                            tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
+                        }
                     }
                 }
             }

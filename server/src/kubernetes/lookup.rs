@@ -160,7 +160,13 @@ pub enum AnnotationError {
     /// A namespace in the namespace annotation is not a valid namespace name.
     #[error("annotation {0}")]
     Namespace(NameError),
+    /// The namespace annotation lists more namespaces than a lookup reads.
+    #[error("annotation {NAMESPACE} lists more than {MAX_NAMESPACES} namespaces")]
+    TooManyNamespaces,
 }
+
+/// Most namespaces one entity's lookup reads (each costs a list or a watch per object type).
+pub const MAX_NAMESPACES: usize = 20;
 
 /// The label selector for an entity: the selector annotation verbatim, else
 /// `backstage.io/kubernetes-id=<id annotation, or metadata.name>`; refused if it is not a valid
@@ -193,6 +199,9 @@ pub fn namespaces(entity: &Value) -> Result<Option<Vec<Namespace>>, AnnotationEr
     for ns in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let ns = Namespace::parse(NAMESPACE, ns).map_err(AnnotationError::Namespace)?;
         if !out.contains(&ns) {
+            if out.len() == MAX_NAMESPACES {
+                return Err(AnnotationError::TooManyNamespaces);
+            }
             out.push(ns);
         }
     }
@@ -245,6 +254,11 @@ mod tests {
         assert!(e.to_string().starts_with("annotation backstage.io/kubernetes-label-selector: label selector"), "{e}");
         let e = label_selector(&entity(json!({"backstage.io/kubernetes-id": "a b"}))).unwrap_err();
         assert!(e.to_string().contains("backstage.io/kubernetes-id"), "{e}");
+        let many: Vec<String> = (0..=MAX_NAMESPACES).map(|i| format!("n{i}")).collect();
+        assert_eq!(
+            namespaces(&entity(json!({"backstage.io/kubernetes-namespace": many.join(",")}))),
+            Err(AnnotationError::TooManyNamespaces)
+        );
         for bad in ["shop/../kube-system", "shop?x=1", "Shop", "a/b"] {
             let e = namespaces(&entity(json!({"backstage.io/kubernetes-namespace": bad}))).unwrap_err();
             assert!(e.to_string().contains("backstage.io/kubernetes-namespace"), "{e}");

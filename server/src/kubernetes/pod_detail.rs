@@ -27,10 +27,24 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     cur.as_str().unwrap_or("")
 }
 
-fn api_error(e: &kube::Error) -> String {
+/// What the user is told of a failed call: the status (the API server's message may name the
+/// portal's identity, e.g. an assumed-role ARN) or the kind of transport failure; the rest goes
+/// to the log.
+fn api_error(cluster: &ClusterDetails, e: &kube::Error) -> String {
     match e {
-        kube::Error::Api(st) => format!("{} ({})", st.message, st.code),
-        other => errors::chain(other),
+        kube::Error::Api(st) => {
+            tracing::warn!(cluster = %cluster.name, status = st.code, message = %st.message, "pod panel request refused");
+            let reason = match st.code {
+                // The kubelet's own words about the request (no previous container, …).
+                400 => st.message.chars().take(300).collect(),
+                401 => "the cluster rejected the portal's credentials".to_string(),
+                403 => "the portal's credentials may not read this".to_string(),
+                404 => "not found (the pod may be gone)".to_string(),
+                _ => "the cluster refused the request".to_string(),
+            };
+            format!("{reason} (HTTP {})", st.code)
+        }
+        other => errors::describe_transport(&cluster.name, &cluster.url, &errors::chain(other)),
     }
 }
 
@@ -90,7 +104,7 @@ impl KubernetesService {
         let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
         let object = fetcher::get_json(&client, &credential, &path)
             .await
-            .map_err(|e| api_error(&e))?;
+            .map_err(|e| api_error(&cluster, &e))?;
         let labels: std::collections::BTreeMap<String, String> = object["metadata"]["labels"]
             .as_object()
             .into_iter()
@@ -114,6 +128,10 @@ impl KubernetesService {
         kind: &str,
         name: &str,
     ) -> Vec<EventView> {
+        // The owner's name comes from the cluster: only a valid name goes into the selector.
+        if ObjectName::parse("involvedObject.name", name).is_err() {
+            return Vec::new();
+        }
         let path = format!(
             "/api/v1/namespaces/{}/events?fieldSelector={}",
             enc(ns),
@@ -283,7 +301,7 @@ impl KubernetesService {
 
     /// A container's log, each line split into (timestamp, text).
     pub async fn pod_logs(&self, entity_ref: &str, req: &LogRequest) -> Result<PodLogs, String> {
-        let (_, client, credential, _) = self.entity_pod(entity_ref, &req.pod).await?;
+        let (cluster, client, credential, _) = self.entity_pod(entity_ref, &req.pod).await?;
         let max_bytes = self.config().limits.max_log_bytes;
         let mut q = format!(
             "timestamps=true&tailLines={}&limitBytes={max_bytes}",
@@ -303,7 +321,7 @@ impl KubernetesService {
         );
         let text = fetcher::get_text(&client, &credential, &path)
             .await
-            .map_err(|e| api_error(&e))?;
+            .map_err(|e| api_error(&cluster, &e))?;
         // The API server stops at limitBytes; a cluster that ignores it is cut here.
         let truncated = (text.len() as u64 >= max_bytes).then_some(max_bytes);
         let text = cut_at(&text, max_bytes as usize);

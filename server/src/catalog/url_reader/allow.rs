@@ -174,6 +174,12 @@ impl AllowEntry {
         let Some(paths) = &self.paths else {
             return true;
         };
+        // An encoded dot, slash or backslash could climb out of the prefix once a server
+        // decodes it (`/catalog/%2e%2e/admin`): such paths never match a path rule.
+        let lower = path.to_ascii_lowercase();
+        if ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e)) {
+            return false;
+        }
         let target = posix_normalize(path);
         paths.iter().any(|allowed| {
             let prefix = if allowed.ends_with('/') {
@@ -305,6 +311,15 @@ mod tests {
             ReadingAllow::default().permits(&target("example.com", None, "/")),
             Permit::Denied
         );
+    }
+
+    #[test]
+    fn encoded_dot_segments_never_pass_a_path_rule() {
+        let list = allow(&[("git.internal", Some(&["/catalog/"]))]);
+        assert_eq!(list.permits(&target("git.internal", None, "/catalog/x.yaml")), Permit::Exact);
+        for p in ["/catalog/%2e%2e/admin/x", "/catalog/%2E%2E/admin", "/catalog/..%2fadmin", "/catalog/..%5Cadmin"] {
+            assert_eq!(list.permits(&target("git.internal", None, p)), Permit::Denied, "{p}");
+        }
     }
 
     #[test]
