@@ -9,7 +9,9 @@
 use leptos::prelude::*;
 
 use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
-use crate::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView};
+use crate::wire::{
+    CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer,
+};
 
 /// What server functions may ask of the server.
 #[cfg(feature = "ssr")]
@@ -45,6 +47,20 @@ pub type BackendHandle = std::sync::Arc<dyn Backend>;
 fn backend() -> Result<BackendHandle, ServerFnError> {
     use_context::<BackendHandle>()
         .ok_or_else(|| ServerFnError::new("the server did not provide a Backend context"))
+}
+
+/// Who is looking, as the server's sign-in gate resolved it for this request (`None` on the
+/// few pages open to anonymous visitors).
+#[cfg(feature = "ssr")]
+pub fn current_viewer() -> Option<Viewer> {
+    use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<Viewer>().cloned())
+}
+
+/// The signed-in user, for the user menu.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_viewer() -> Result<Option<Viewer>, ServerFnError> {
+    Ok(current_viewer())
 }
 
 /// Title and base URL of this portal, for the header and page titles.

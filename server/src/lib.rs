@@ -1,6 +1,7 @@
 //! The server side of Greenroom, as a library so the `greenroom` binary, its integration tests
 //! and the benchmarks share one implementation.
 //!
+//! - [`auth`]: sign-in (OIDC, oauth2-proxy, guest), sessions and the gate before every route.
 //! - [`catalog`]: the software catalog (ingestion, validation, relations, queries).
 //! - [`cli`]: command-line definitions.
 //! - [`config`]: Backstage app-config loading (files, includes, substitution, env overrides).
@@ -12,6 +13,7 @@
 //! - [`site`]: where the built wasm/JS/CSS assets are.
 //! - [`telemetry`]: logging.
 
+pub mod auth;
 pub mod backend;
 pub mod catalog;
 pub mod cli;

@@ -9,7 +9,7 @@ use server::catalog::config::ProcessingInterval;
 use server::catalog::store::CatalogStore;
 use server::catalog::url_reader::{ReadingAllow, UrlFetcher};
 use server::cli::{Cli, Command, ConfigArgs};
-use server::{backend, catalog, config, http, kubernetes, settings, site, telemetry};
+use server::{auth, backend, catalog, config, http, kubernetes, settings, site, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,6 +40,8 @@ struct Loaded {
         Option<kubernetes::config::KubernetesConfig>,
         kubernetes::aws_config::AwsConfig,
     )>,
+    /// `auth:` (None when invalid).
+    auth: Option<auth::config::AuthConfig>,
     files: Vec<PathBuf>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -58,6 +60,7 @@ fn load(args: &ConfigArgs) -> Loaded {
             catalog: None,
             reading: None,
             kubernetes: None,
+            auth: None,
             files: Vec::new(),
             warnings: Vec::new(),
             errors: errors.iter().map(ToString::to_string).collect(),
@@ -94,11 +97,15 @@ fn load(args: &ConfigArgs) -> Loaded {
                     None
                 }
             };
+            let auth = auth::config::read(&loaded.config)
+                .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
+                .ok();
             Loaded {
                 settings,
                 catalog,
                 reading: allow.zip(interval),
                 kubernetes,
+                auth,
                 files: loaded.files,
                 warnings,
                 errors,
@@ -169,11 +176,12 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let (Some(settings), Some(catalog_config), Some(reading), Some(kubernetes)) = (
+    let (Some(settings), Some(catalog_config), Some(reading), Some(kubernetes), Some(auth)) = (
         loaded.settings,
         loaded.catalog,
         loaded.reading,
         loaded.kubernetes,
+        loaded.auth,
     ) else {
         for e in &loaded.errors {
             tracing::error!("{e}");
@@ -212,6 +220,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     };
     runtime.block_on(run_server(
         settings,
+        auth,
         catalog_config,
         reading,
         kubernetes,
@@ -222,6 +231,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
 
 async fn run_server(
     settings: settings::Settings,
+    auth_config: auth::config::AuthConfig,
     catalog_config: catalog::config::CatalogConfig,
     (reading_allow, processing_interval): (ReadingAllow, ProcessingInterval),
     (kubernetes_config, aws_config): (
@@ -286,6 +296,7 @@ async fn run_server(
             backend::PortalBackend::new(&settings, Arc::clone(&store))
                 .with_kubernetes(kubernetes.clone()),
         ),
+        auth: Arc::new(auth::Auth::new(auth_config, &settings, Arc::clone(&store))),
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes,
@@ -297,7 +308,9 @@ async fn run_server(
         config = %files_list(&files),
         "Greenroom listening on http://{addr}"
     );
-    let server = axum::serve(listener, http::router(state).into_make_service())
+    // The peer address lets the sign-in gate honour oauth2-proxy headers only from its proxies.
+    let service = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             http::shutdown_signal().await;
             // Live streams never end by themselves: end them so in-flight requests can finish.

@@ -14,6 +14,28 @@ pub struct PortalInfo {
     pub base_url: String,
 }
 
+/// Who is looking: the signed-in user (or the guest of a portal without sign-in), as the server
+/// resolved it for this request. The server puts it into each request's extensions; server
+/// functions read it from there, and the user menu shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// The user entity ref (`user:default/jane`), or empty for a service (static token).
+    pub entity_ref: String,
+    /// The user and the groups it is a member of (Backstage's `ownershipEntityRefs`).
+    pub ownership_refs: Vec<String>,
+    /// Name to show (profile display name, else the entity name).
+    pub display_name: String,
+    /// Email, when known.
+    pub email: Option<String>,
+    /// Picture URL, when the identity provider or the catalog gives one.
+    pub picture: Option<String>,
+    /// The provider that signed the user in (`oidc`, `oauth2Proxy`, `guest`), or `static` for
+    /// a service token.
+    pub provider: String,
+    /// Whether the portal requires sign-in (false: everyone is the guest, nothing to sign out).
+    pub sign_in_required: bool,
+}
+
 /// Filters of the catalog list, as they appear in its URL (`/catalog?kind=component&...`).
 /// Empty strings mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -234,8 +234,24 @@ pub fn read_processing_interval(config: &Config) -> Result<ProcessingInterval, C
     if falsy {
         return Ok(ProcessingInterval::Disabled);
     }
-    let invalid = |reason: String| config.invalid_value(PROCESSING_INTERVAL, reason);
-    let millis = match &raw {
+    let millis = duration_millis(config, PROCESSING_INTERVAL, &raw)?;
+    let seconds = (millis / 1000.0).round().clamp(1.0, 1e9);
+    Ok(ProcessingInterval::Random {
+        min: std::time::Duration::from_secs_f64(seconds),
+        max: std::time::Duration::from_secs_f64(seconds * 1.5),
+    })
+}
+
+/// A duration value at `key` in milliseconds, read as Backstage's `readDurationFromConfig`: a
+/// HumanDuration object like `{ minutes: 2 }`, an ISO 8601 string like `PT2M`, or a string like
+/// `2 minutes` / `90s`.
+pub fn duration_millis(
+    config: &Config,
+    key: &str,
+    raw: &serde_json::Value,
+) -> Result<f64, ConfigError> {
+    let invalid = |reason: String| config.invalid_value(key, reason);
+    let millis = match raw {
         serde_json::Value::String(s) => {
             let s = s.trim();
             let parsed = if s.starts_with('P') {
@@ -245,7 +261,7 @@ pub fn read_processing_interval(config: &Config) -> Result<ProcessingInterval, C
             };
             parsed.map_err(|e| {
                 invalid(format!(
-                    "Invalid duration '{s}' in config at '{PROCESSING_INTERVAL}', {e}"
+                    "Invalid duration '{s}' in config at '{key}', {e}"
                 ))
             })?
         }
@@ -282,11 +298,7 @@ pub fn read_processing_interval(config: &Config) -> Result<ProcessingInterval, C
     if !millis.is_finite() || millis < 0.0 {
         return Err(invalid("durations must be positive".into()));
     }
-    let seconds = (millis / 1000.0).round().clamp(1.0, 1e9);
-    Ok(ProcessingInterval::Random {
-        min: std::time::Duration::from_secs_f64(seconds),
-        max: std::time::Duration::from_secs_f64(seconds * 1.5),
-    })
+    Ok(millis)
 }
 
 /// `PnYnMnWnDTnHnMnS` (fractions allowed) in milliseconds.

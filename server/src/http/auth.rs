@@ -1,6 +1,7 @@
 //! Bearer-token protection of the REST APIs with Backstage's `backend.auth.externalAccess`
-//! static tokens. With no token configured the APIs are open (Greenroom's default for a
-//! self-hosted portal behind your own network controls); with any, every request needs one.
+//! static tokens. With no token configured the APIs are open to whoever passed the sign-in gate
+//! ([`crate::auth::gate`]); with any, a request needs one of them, or a signed-in user on a
+//! portal that requires sign-in (the guest of a portal without sign-in does not count).
 
 use std::sync::Arc;
 
@@ -8,10 +9,8 @@ use axum::{
     extract::{Request, State},
     http::{header, StatusCode},
     middleware::Next,
-    response::{IntoResponse, Response},
-    Json,
+    response::Response,
 };
-use serde_json::json;
 
 use crate::settings::StaticToken;
 
@@ -23,6 +22,12 @@ pub async fn require_static_token(
 ) -> Response {
     if tokens.is_empty() {
         return next.run(req).await;
+    }
+    if let Some(v) = req.extensions().get::<app::wire::Viewer>() {
+        // The gate checked the token, or the session of a portal that requires sign-in.
+        if v.provider == "static" || v.sign_in_required {
+            return next.run(req).await;
+        }
     }
     let presented = req
         .headers()
@@ -37,7 +42,7 @@ pub async fn require_static_token(
         None => "Missing credentials",
         Some(t) => match tokens
             .iter()
-            .find(|k| constant_time_eq(k.token.as_bytes(), t.as_bytes()))
+            .find(|k| crate::auth::constant_time_eq(k.token.as_bytes(), t.as_bytes()))
         {
             Some(k) => {
                 tracing::debug!(subject = %k.subject, "static token accepted");
@@ -46,17 +51,13 @@ pub async fn require_static_token(
             None => "Illegal token",
         },
     };
-    let body = json!({
-        "error": { "name": "AuthenticationError", "message": message },
-        "request": { "method": req.method().as_str(), "url": req.uri().to_string() },
-        "response": { "statusCode": 401 },
-    });
-    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
-}
-
-/// Compares without stopping at the first difference, so timing does not reveal a prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::auth::error_body(
+        StatusCode::UNAUTHORIZED,
+        "AuthenticationError",
+        message,
+        req.method(),
+        &req.uri().to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -116,12 +117,5 @@ mod tests {
             status(api(tokens), Some("Bearer s3cret-token")).await.0,
             StatusCode::OK
         );
-    }
-
-    #[test]
-    fn constant_time_eq_compares_whole_values() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

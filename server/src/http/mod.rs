@@ -38,6 +38,8 @@ pub struct AppState {
     pub kubernetes: Option<Arc<crate::kubernetes::KubernetesService>>,
     /// Prometheus metrics, served at `/metrics` (the Kubernetes service counts into it too).
     pub metrics: Arc<crate::metrics::Registry>,
+    /// Sign-in: the gate before every route and `/api/auth/*`.
+    pub auth: Arc<crate::auth::Auth>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -79,6 +81,7 @@ pub fn router(state: AppState) -> Router {
             Arc::clone(&state.catalog),
             Arc::clone(&state.static_tokens),
         ))
+        .merge(crate::auth::routes(Arc::clone(&state.auth)))
         .route("/", get(|| async { Redirect::temporary("/catalog") }))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(shell_options.clone())
@@ -88,6 +91,10 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, app::shell))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.auth),
+            crate::auth::gate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
             observability::track,

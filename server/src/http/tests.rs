@@ -72,6 +72,11 @@ fn state(title: &str) -> AppState {
     let addr: SocketAddr = "127.0.0.1:7007".parse().expect("addr");
     let catalog = Arc::new(CatalogStore::new(bundled_catalog()));
     AppState {
+        auth: Arc::new(crate::auth::Auth::new(
+            crate::auth::config::AuthConfig::open(),
+            &settings,
+            Arc::clone(&catalog),
+        )),
         leptos: leptos_options(&site_root(), addr),
         backend: Arc::new(PortalBackend::new(&settings, Arc::clone(&catalog))),
         catalog,
