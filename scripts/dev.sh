@@ -59,15 +59,29 @@ run_e2e() {
   GREENROOM_E2E_PORT=$e2e_port target/release/greenroom serve --config app-config.yaml --config app-config.demo.yaml \
     --config end2end/app-config.e2e.yaml >"$log" 2>&1 &
   local pid=$!
+  # The sign-in tests: a real OpenID provider (end2end/oidc/idp.mjs) and a second portal that
+  # signs in through it.
+  export GREENROOM_E2E_OIDC_PORT=${GREENROOM_E2E_OIDC_PORT:-7108} GREENROOM_E2E_IDP_PORT=${GREENROOM_E2E_IDP_PORT:-7109}
+  export GREENROOM_E2E_SESSION_SECRET=e2e-session-secret-not-for-production-use
+  export GREENROOM_E2E_OIDC_CLIENT_SECRET=greenroom-e2e-client-secret
+  (cd end2end && GREENROOM_E2E_OIDC_URL="http://127.0.0.1:$GREENROOM_E2E_OIDC_PORT" exec node oidc/idp.mjs) \
+    >target/e2e-idp.log 2>&1 &
+  local idp_pid=$!
+  target/release/greenroom serve --config app-config.yaml --config app-config.demo.yaml \
+    --config end2end/app-config.e2e-oidc.yaml >target/e2e-oidc-server.log 2>&1 &
+  local oidc_pid=$!
   # shellcheck disable=SC2064
-  trap "kill $pid $demo_pid 2>/dev/null || true" EXIT
+  trap "kill $pid $oidc_pid $idp_pid $demo_pid 2>/dev/null || true" EXIT
   local rc=0
-  (cd end2end && GREENROOM_E2E_URL="http://127.0.0.1:$e2e_port" PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/results.json \
+  (cd end2end && GREENROOM_E2E_URL="http://127.0.0.1:$e2e_port" \
+    GREENROOM_E2E_OIDC_URL="http://127.0.0.1:$GREENROOM_E2E_OIDC_PORT" \
+    PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/results.json \
     npx playwright test --reporter=list,json "$@") || rc=$?
-  kill -TERM "$pid" 2>/dev/null || true
+  kill -TERM "$pid" "$oidc_pid" 2>/dev/null || true
   local server_rc=0
   wait "$pid" || server_rc=$?
-  kill "$demo_pid" 2>/dev/null || true
+  wait "$oidc_pid" || true
+  kill "$demo_pid" "$idp_pid" 2>/dev/null || true
   trap - EXIT
   if [ "$server_rc" != 0 ]; then
     echo "e2e: the server exited with status $server_rc after SIGTERM (expected a clean shutdown); its log:" >&2
