@@ -20,9 +20,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, HttpRequest, HttpResponse, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
+    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    HttpRequest, HttpResponse, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -121,24 +121,7 @@ impl Oidc {
             .callback_url
             .clone()
             .unwrap_or_else(|| format!("{backend_base_url}/api/auth/oidc/handler/frame"));
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-            .unwrap_or_else(|_| {
-                rustls::ClientConfig::builder()
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth()
-            });
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let https = crate::kubernetes::tls::https_connector(crate::kubernetes::tls::native_roots());
         Oidc {
             config,
             redirect_url,
@@ -195,31 +178,32 @@ impl Oidc {
             .id_token()
             .ok_or_else(|| OidcError::Refused("the answer holds no ID token".into()))?;
         let nonce = Nonce::new(flow.nonce.clone());
-        let verify = |client: &CoreClient<_, _, _, _, _, _>| -> Result<VerifiedUser, VerifyFailure> {
-            let verifier = client.id_token_verifier();
-            let claims = id_token.claims(&verifier, &nonce).map_err(|e| match e {
-                ClaimsVerificationError::SignatureVerification(
-                    SignatureVerificationError::NoMatchingKey,
-                ) => VerifyFailure::UnknownKey,
-                other => VerifyFailure::Bad(claims_error(&other)),
-            })?;
-            if let Some(expected) = claims.access_token_hash() {
-                let alg = id_token
-                    .signing_alg()
-                    .map_err(|e| VerifyFailure::Bad(e.to_string()))?;
-                let key = id_token
-                    .signing_key(&verifier)
-                    .map_err(|e| VerifyFailure::Bad(e.to_string()))?;
-                let actual = AccessTokenHash::from_token(token.access_token(), alg, key)
-                    .map_err(|e| VerifyFailure::Bad(e.to_string()))?;
-                if actual != *expected {
-                    return Err(VerifyFailure::Bad(
-                        "its access-token hash does not match the access token".into(),
-                    ));
+        let verify =
+            |client: &CoreClient<_, _, _, _, _, _>| -> Result<VerifiedUser, VerifyFailure> {
+                let verifier = client.id_token_verifier();
+                let claims = id_token.claims(&verifier, &nonce).map_err(|e| match e {
+                    ClaimsVerificationError::SignatureVerification(
+                        SignatureVerificationError::NoMatchingKey,
+                    ) => VerifyFailure::UnknownKey,
+                    other => VerifyFailure::Bad(claims_error(&other)),
+                })?;
+                if let Some(expected) = claims.access_token_hash() {
+                    let alg = id_token
+                        .signing_alg()
+                        .map_err(|e| VerifyFailure::Bad(e.to_string()))?;
+                    let key = id_token
+                        .signing_key(&verifier)
+                        .map_err(|e| VerifyFailure::Bad(e.to_string()))?;
+                    let actual = AccessTokenHash::from_token(token.access_token(), alg, key)
+                        .map_err(|e| VerifyFailure::Bad(e.to_string()))?;
+                    if actual != *expected {
+                        return Err(VerifyFailure::Bad(
+                            "its access-token hash does not match the access token".into(),
+                        ));
+                    }
                 }
-            }
-            Ok(user_of(claims))
-        };
+                Ok(user_of(claims))
+            };
         let verified = match verify(&client) {
             Ok(user) => Ok(user),
             Err(VerifyFailure::Bad(m)) => Err(OidcError::Token(m)),
@@ -238,7 +222,8 @@ impl Oidc {
         let mut user = verified?;
         // Many providers put profile claims only in the userinfo answer (the ID token of a code
         // flow need not carry them): ask it for what the token did not say.
-        let incomplete = user.email.is_none() || user.preferred_username.is_none() || user.name.is_none();
+        let incomplete =
+            user.email.is_none() || user.preferred_username.is_none() || user.name.is_none();
         if let (true, Ok(request)) = (
             incomplete,
             client.user_info(
@@ -257,10 +242,14 @@ impl Oidc {
                         .preferred_username
                         .or_else(|| info.preferred_username().map(|u| u.as_str().to_string()));
                     user.name = user.name.or_else(|| {
-                        info.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string())
+                        info.name()
+                            .and_then(|n| n.get(None))
+                            .map(|n| n.as_str().to_string())
                     });
                     user.picture = user.picture.or_else(|| {
-                        info.picture().and_then(|p| p.get(None)).map(|p| p.as_str().to_string())
+                        info.picture()
+                            .and_then(|p| p.get(None))
+                            .map(|p| p.as_str().to_string())
                     });
                 }
                 Err(e) => tracing::warn!(error = %e, "OIDC userinfo request failed"),

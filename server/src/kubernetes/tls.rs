@@ -1,5 +1,6 @@
 //! Certificates for cluster connections: `caData` (base64 of PEM, as kubeconfig and EKS give
-//! it) and `caFile`, turned into the DER roots a client verifies against.
+//! it) and `caFile`, turned into the DER roots a client verifies against; and the one rustls
+//! HTTPS connector the portal's own small clients (STS, the OpenID provider) share.
 
 use base64::Engine;
 use rustls::pki_types::pem::PemObject;
@@ -54,4 +55,34 @@ mod tests {
             vec![cert.der().to_vec()]
         );
     }
+}
+
+/// The system's trusted roots (rustls-native-certs); unreadable ones are skipped.
+pub fn native_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    roots
+}
+
+/// An HTTP/1 connector verifying servers against `roots` (ring, rustls' safe protocol
+/// versions). Plain `http://` URLs stay possible: callers decide which URLs they accept.
+pub fn https_connector(
+    roots: rustls::RootCertStore,
+) -> hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+        .unwrap_or_else(|_| {
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        });
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build()
 }

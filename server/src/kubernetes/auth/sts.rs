@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -26,10 +25,7 @@ pub struct StsClient {
 }
 
 fn roots(env: &HashMap<String, String>) -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
+    let mut roots = crate::kubernetes::tls::native_roots();
     if let Some(bundle) = env.get("AWS_CA_BUNDLE") {
         match std::fs::read(bundle) {
             Ok(pem) => match crate::kubernetes::tls::certs_from_pem(&pem) {
@@ -60,20 +56,7 @@ pub fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 impl StsClient {
     /// A client for the environment's endpoint and CA settings.
     pub fn new(env: &HashMap<String, String>) -> Self {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map(|b| b.with_root_certificates(roots(env)).with_no_client_auth())
-            .unwrap_or_else(|_| {
-                rustls::ClientConfig::builder()
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth()
-            });
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let https = crate::kubernetes::tls::https_connector(roots(env));
         let endpoint = env
             .get("AWS_ENDPOINT_URL_STS")
             .or_else(|| env.get("AWS_ENDPOINT_URL"))
