@@ -9,9 +9,7 @@
 use leptos::prelude::*;
 
 use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
-use crate::wire::{
-    CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer,
-};
+use crate::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer};
 
 /// What server functions may ask of the server.
 #[cfg(feature = "ssr")]

@@ -88,7 +88,10 @@ fn portal(secret: &str) -> axum::Router {
     let addr: SocketAddr = "127.0.0.1:7007".parse().unwrap();
     let state = server::http::AppState {
         leptos: server::http::leptos_options(&site_root(), addr),
-        backend: Arc::new(server::backend::PortalBackend::new(&settings, Arc::clone(&store))),
+        backend: Arc::new(server::backend::PortalBackend::new(
+            &settings,
+            Arc::clone(&store),
+        )),
         auth: Arc::new(server::auth::Auth::new(auth, &settings, Arc::clone(&store))),
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
@@ -143,7 +146,13 @@ impl Res {
     }
 }
 
-async fn send(router: &axum::Router, method: &str, uri: &str, headers: &[(&str, &str)], peer: Option<&str>) -> Res {
+async fn send(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    peer: Option<&str>,
+) -> Res {
     let mut req = axum::http::Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -156,7 +165,9 @@ async fn send(router: &axum::Router, method: &str, uri: &str, headers: &[(&str, 
     let res = router.clone().oneshot(req).await.unwrap();
     let status = res.status().as_u16();
     let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .unwrap();
     Res {
         status,
         headers,
@@ -186,7 +197,14 @@ async fn guest_cookie(router: &axum::Router) -> String {
 fn anonymous_requests_are_sent_to_sign_in_or_refused() {
     block_on(async {
         let app = app();
-        let page = send(&app, "GET", "/catalog/default/component/checkout-service?x=1", &[], None).await;
+        let page = send(
+            &app,
+            "GET",
+            "/catalog/default/component/checkout-service?x=1",
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(page.status / 100, 3, "{}", page.body);
         assert_eq!(
             page.location(),
@@ -194,17 +212,27 @@ fn anonymous_requests_are_sent_to_sign_in_or_refused() {
         );
         for (method, uri) in [
             ("GET", "/api/catalog/entities"),
-            ("GET", "/api/catalog/entities/by-name/component/default/checkout-service"),
+            (
+                "GET",
+                "/api/catalog/entities/by-name/component/default/checkout-service",
+            ),
             ("POST", "/api/kubernetes/services/checkout-service"),
             ("GET", "/api/kubernetes/clusters"),
-            ("GET", "/api/kubernetes/live/component/default/checkout-service"),
+            (
+                "GET",
+                "/api/kubernetes/live/component/default/checkout-service",
+            ),
             ("POST", server_fn_path()),
             ("GET", "/metrics"),
             ("DELETE", "/catalog"),
         ] {
             let r = send(&app, method, uri, &[], None).await;
             assert_eq!(r.status, 401, "{method} {uri}: {}", r.body);
-            assert_eq!(r.json()["error"]["name"], "AuthenticationError", "{method} {uri}");
+            assert_eq!(
+                r.json()["error"]["name"],
+                "AuthenticationError",
+                "{method} {uri}"
+            );
             assert_eq!(r.json()["error"]["message"], "Missing credentials");
             assert_eq!(r.json()["response"]["statusCode"], 401);
             assert!(
@@ -213,16 +241,44 @@ fn anonymous_requests_are_sent_to_sign_in_or_refused() {
                 r.body
             );
         }
-        let wrong = send(&app, "GET", "/api/catalog/entities", &[("authorization", "Bearer nope-nope-nope")], None).await;
-        assert_eq!((wrong.status, wrong.json()["error"]["message"].as_str()), (401, Some("Illegal token")));
+        let wrong = send(
+            &app,
+            "GET",
+            "/api/catalog/entities",
+            &[("authorization", "Bearer nope-nope-nope")],
+            None,
+        )
+        .await;
+        assert_eq!(
+            (wrong.status, wrong.json()["error"]["message"].as_str()),
+            (401, Some("Illegal token"))
+        );
         // Open: health, the sign-in page, the bundle.
-        for uri in ["/healthz", "/.backstage/health/v1/readiness", "/sign-in", "/pkg/greenroom.css"] {
+        for uri in [
+            "/healthz",
+            "/.backstage/health/v1/readiness",
+            "/sign-in",
+            "/pkg/greenroom.css",
+        ] {
             assert_eq!(send(&app, "GET", uri, &[], None).await.status, 200, "{uri}");
         }
-        let sign_in = send(&app, "GET", "/sign-in?redirect=%2Fcatalog-problems", &[], None).await;
-        assert!(sign_in.body.contains("Sign in to Signed Portal"), "{}", sign_in.body);
+        let sign_in = send(
+            &app,
+            "GET",
+            "/sign-in?redirect=%2Fcatalog-problems",
+            &[],
+            None,
+        )
+        .await;
+        assert!(
+            sign_in.body.contains("Sign in to Signed Portal"),
+            "{}",
+            sign_in.body
+        );
         assert!(sign_in.body.contains("Enter as guest"));
-        assert!(sign_in.body.contains(r#"action="/api/auth/guest/start?redirect=%2Fcatalog-problems""#));
+        assert!(sign_in
+            .body
+            .contains(r#"action="/api/auth/guest/start?redirect=%2Fcatalog-problems""#));
         assert!(sign_in.body.contains("oauth2-proxy"));
         let refresh = send(&app, "GET", "/api/auth/guest/refresh", &[], None).await;
         assert_eq!(refresh.status, 401);
@@ -241,29 +297,66 @@ fn a_session_lets_pages_apis_and_server_functions_through() {
         let h = [("cookie", cookie.as_str())];
         let page = send(&app, "GET", "/catalog", &h, None).await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("Signed in as"), "the user menu is rendered");
-        assert!(page.body.contains("/api/auth/guest/logout"), "with sign-out");
-        assert_eq!(send(&app, "GET", "/api/catalog/entities?limit=1", &h, None).await.status, 200);
+        assert!(
+            page.body.contains("Signed in as"),
+            "the user menu is rendered"
+        );
+        assert!(
+            page.body.contains("/api/auth/guest/logout"),
+            "with sign-out"
+        );
+        assert_eq!(
+            send(&app, "GET", "/api/catalog/entities?limit=1", &h, None)
+                .await
+                .status,
+            200
+        );
         let sf = send(
             &app,
             "POST",
             server_fn_path(),
-            &[("cookie", cookie.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("sec-fetch-site", "same-origin")],
+            &[
+                ("cookie", cookie.as_str()),
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("sec-fetch-site", "same-origin"),
+            ],
             None,
         )
         .await;
         assert_eq!(sf.status, 200, "{}", sf.body);
-        let me = send(&app, "GET", "/api/auth/guest/refresh", &h, None).await.json();
-        assert_eq!(me["backstageIdentity"]["identity"]["userEntityRef"], "user:development/guest");
+        let me = send(&app, "GET", "/api/auth/guest/refresh", &h, None)
+            .await
+            .json();
+        assert_eq!(
+            me["backstageIdentity"]["identity"]["userEntityRef"],
+            "user:development/guest"
+        );
         assert_eq!(me["backstageIdentity"]["identity"]["type"], "user");
         // Already signed in: the sign-in page sends you on.
-        let s = send(&app, "GET", "/sign-in?redirect=%2Fcatalog-problems", &h, None).await;
+        let s = send(
+            &app,
+            "GET",
+            "/sign-in?redirect=%2Fcatalog-problems",
+            &h,
+            None,
+        )
+        .await;
         assert_eq!((s.status / 100, s.location()), (3, "/catalog-problems"));
         // Sign out clears the cookie.
-        let out = send(&app, "POST", "/api/auth/guest/logout", &[("cookie", cookie.as_str()), ("accept", "text/html")], None).await;
+        let out = send(
+            &app,
+            "POST",
+            "/api/auth/guest/logout",
+            &[("cookie", cookie.as_str()), ("accept", "text/html")],
+            None,
+        )
+        .await;
         assert_eq!((out.status / 100, out.location()), (3, "/sign-in"));
         let cleared = out.headers.get("set-cookie").unwrap().to_str().unwrap();
-        assert!(cleared.starts_with("greenroom-session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+        assert!(
+            cleared.starts_with("greenroom-session=;") && cleared.contains("Max-Age=0"),
+            "{cleared}"
+        );
     });
 }
 
@@ -277,18 +370,45 @@ fn tampered_and_foreign_cookies_are_refused() {
         let i = b.len() / 2;
         b[i] = if b[i] == b'x' { b'y' } else { b'x' };
         let tampered = format!("{name}={}", String::from_utf8_lossy(&b));
-        let r = send(&app, "GET", "/api/catalog/entities", &[("cookie", tampered.as_str())], None).await;
+        let r = send(
+            &app,
+            "GET",
+            "/api/catalog/entities",
+            &[("cookie", tampered.as_str())],
+            None,
+        )
+        .await;
         assert_eq!(r.status, 401);
         // A portal with another secret seals cookies this one does not open, and vice versa.
         let other = portal("another-secret-of-at-least-32-chars");
         let foreign = guest_cookie(&other).await;
-        let r = send(&app, "GET", "/api/catalog/entities", &[("cookie", foreign.as_str())], None).await;
+        let r = send(
+            &app,
+            "GET",
+            "/api/catalog/entities",
+            &[("cookie", foreign.as_str())],
+            None,
+        )
+        .await;
         assert_eq!(r.status, 401);
-        let r = send(&other, "GET", "/api/catalog/entities", &[("cookie", cookie.as_str())], None).await;
+        let r = send(
+            &other,
+            "GET",
+            "/api/catalog/entities",
+            &[("cookie", cookie.as_str())],
+            None,
+        )
+        .await;
         assert_eq!(r.status, 401);
         // A made-up plain cookie.
         let forged = r#"greenroom-session={"user":"user:default/ada-okafor","provider":"oidc","signed_in_at":1,"expires_at":99999999999}"#;
-        assert_eq!(send(&app, "GET", "/catalog", &[("cookie", forged)], None).await.status / 100, 3);
+        assert_eq!(
+            send(&app, "GET", "/catalog", &[("cookie", forged)], None)
+                .await
+                .status
+                / 100,
+            3
+        );
     });
 }
 
@@ -296,24 +416,91 @@ fn tampered_and_foreign_cookies_are_refused() {
 fn proxy_headers_count_only_from_trusted_proxies() {
     block_on(async {
         let app = app();
-        let h = [("x-forwarded-user", "ada-okafor"), ("x-forwarded-email", "ada.okafor@acme.example")];
-        let me = send(&app, "GET", "/api/auth/oauth2Proxy/refresh", &h, Some("127.0.0.1:50000")).await;
+        let h = [
+            ("x-forwarded-user", "ada-okafor"),
+            ("x-forwarded-email", "ada.okafor@acme.example"),
+        ];
+        let me = send(
+            &app,
+            "GET",
+            "/api/auth/oauth2Proxy/refresh",
+            &h,
+            Some("127.0.0.1:50000"),
+        )
+        .await;
         assert_eq!(me.status, 200, "{}", me.body);
         let id = &me.json()["backstageIdentity"]["identity"];
         assert_eq!(id["userEntityRef"], "user:default/ada-okafor");
-        assert_eq!(id["ownershipEntityRefs"], serde_json::json!(["user:default/ada-okafor", "group:default/platform"]));
+        assert_eq!(
+            id["ownershipEntityRefs"],
+            serde_json::json!(["user:default/ada-okafor", "group:default/platform"])
+        );
         assert_eq!(me.json()["profile"]["displayName"], "Ada Okafor");
-        assert_eq!(send(&app, "GET", "/api/catalog/entities?limit=1", &h, Some("127.0.0.1:50000")).await.status, 200);
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/api/catalog/entities?limit=1",
+                &h,
+                Some("127.0.0.1:50000")
+            )
+            .await
+            .status,
+            200
+        );
         // The same headers from a client that bypassed the proxy, or with no peer known.
-        assert_eq!(send(&app, "GET", "/api/catalog/entities", &h, Some("10.1.2.3:50000")).await.status, 401);
-        assert_eq!(send(&app, "GET", "/api/catalog/entities", &h, None).await.status, 401);
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/api/catalog/entities",
+                &h,
+                Some("10.1.2.3:50000")
+            )
+            .await
+            .status,
+            401
+        );
+        assert_eq!(
+            send(&app, "GET", "/api/catalog/entities", &h, None)
+                .await
+                .status,
+            401
+        );
         // By email (second resolver) when the user name matches nobody.
-        let by_email = [("x-forwarded-user", "nobody-here"), ("x-forwarded-email", "Chloe.Martin@acme.example")];
-        let me = send(&app, "GET", "/api/auth/oauth2Proxy/refresh", &by_email, Some("127.0.0.1:1")).await;
-        assert_eq!(me.json()["backstageIdentity"]["identity"]["userEntityRef"], "user:default/chloe-martin");
+        let by_email = [
+            ("x-forwarded-user", "nobody-here"),
+            ("x-forwarded-email", "Chloe.Martin@acme.example"),
+        ];
+        let me = send(
+            &app,
+            "GET",
+            "/api/auth/oauth2Proxy/refresh",
+            &by_email,
+            Some("127.0.0.1:1"),
+        )
+        .await;
+        assert_eq!(
+            me.json()["backstageIdentity"]["identity"]["userEntityRef"],
+            "user:default/chloe-martin"
+        );
         // Someone the catalog does not know is not signed in.
-        let unknown = [("x-forwarded-user", "mallory"), ("x-forwarded-email", "mallory@evil.example")];
-        assert_eq!(send(&app, "GET", "/api/catalog/entities", &unknown, Some("127.0.0.1:1")).await.status, 401);
+        let unknown = [
+            ("x-forwarded-user", "mallory"),
+            ("x-forwarded-email", "mallory@evil.example"),
+        ];
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/api/catalog/entities",
+                &unknown,
+                Some("127.0.0.1:1")
+            )
+            .await
+            .status,
+            401
+        );
     });
 }
 
@@ -323,7 +510,12 @@ fn static_tokens_reach_apis_and_metrics() {
         let app = app();
         let auth = format!("Bearer {TOKEN}");
         let h = [("authorization", auth.as_str())];
-        assert_eq!(send(&app, "GET", "/api/catalog/entities?limit=1", &h, None).await.status, 200);
+        assert_eq!(
+            send(&app, "GET", "/api/catalog/entities?limit=1", &h, None)
+                .await
+                .status,
+            200
+        );
         assert_eq!(send(&app, "GET", "/metrics", &h, None).await.status, 200);
     });
 }
@@ -333,25 +525,45 @@ fn cross_site_state_changes_are_refused() {
     block_on(async {
         let app = app();
         let cookie = guest_cookie(&app).await;
-        for extra in [("sec-fetch-site", "cross-site"), ("origin", "http://evil.example")] {
+        for extra in [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://evil.example"),
+        ] {
             let r = send(
                 &app,
                 "POST",
                 server_fn_path(),
-                &[("cookie", cookie.as_str()), ("host", "portal.test:7007"), extra, ("content-type", "application/x-www-form-urlencoded")],
+                &[
+                    ("cookie", cookie.as_str()),
+                    ("host", "portal.test:7007"),
+                    extra,
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
                 None,
             )
             .await;
             assert_eq!(r.status, 403, "{extra:?}: {}", r.body);
             assert_eq!(r.json()["error"]["name"], "NotAllowedError");
         }
-        let login_csrf = send(&app, "POST", "/api/auth/guest/start", &[("sec-fetch-site", "cross-site")], None).await;
+        let login_csrf = send(
+            &app,
+            "POST",
+            "/api/auth/guest/start",
+            &[("sec-fetch-site", "cross-site")],
+            None,
+        )
+        .await;
         assert_eq!(login_csrf.status, 403);
         let ok = send(
             &app,
             "POST",
             server_fn_path(),
-            &[("cookie", cookie.as_str()), ("host", "portal.test:7007"), ("origin", "http://portal.test:7007"), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("cookie", cookie.as_str()),
+                ("host", "portal.test:7007"),
+                ("origin", "http://portal.test:7007"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
             None,
         )
         .await;
@@ -363,8 +575,19 @@ fn cross_site_state_changes_are_refused() {
 fn open_redirects_are_not_possible() {
     block_on(async {
         let app = app();
-        for evil in ["%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil.example"] {
-            let r = send(&app, "POST", &format!("/api/auth/guest/start?redirect={evil}"), &[], None).await;
+        for evil in [
+            "%2F%2Fevil.example",
+            "https%3A%2F%2Fevil.example",
+            "%2F%5Cevil.example",
+        ] {
+            let r = send(
+                &app,
+                "POST",
+                &format!("/api/auth/guest/start?redirect={evil}"),
+                &[],
+                None,
+            )
+            .await;
             assert_eq!(r.location(), "/catalog", "{evil}");
         }
     });

@@ -75,7 +75,11 @@ fn UserMenu(viewer: Viewer) -> impl IntoView {
         .ownership_refs
         .iter()
         .filter(|r| r.starts_with("group:"))
-        .map(|r| r.trim_start_matches("group:").trim_start_matches("default/").to_string())
+        .map(|r| {
+            r.trim_start_matches("group:")
+                .trim_start_matches("default/")
+                .to_string()
+        })
         .collect();
     let initial = viewer
         .display_name

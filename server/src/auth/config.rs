@@ -141,7 +141,9 @@ impl IpNet {
         };
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -223,14 +225,16 @@ const PROVIDERS: [&str; 3] = ["guest", "oidc", "oauth2Proxy"];
 pub fn read(config: &Config) -> Result<AuthConfig, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut out = AuthConfig::open();
-    if let Some(env) = push(config.get_optional_string("auth.environment"), &mut errors).flatten()
-    {
+    if let Some(env) = push(config.get_optional_string("auth.environment"), &mut errors).flatten() {
         out.environment = env;
     }
     let development = out.environment == DEFAULT_ENVIRONMENT;
-    out.session_secret = push(config.get_optional_string("auth.session.secret"), &mut errors)
-        .flatten()
-        .map(Secret);
+    out.session_secret = push(
+        config.get_optional_string("auth.session.secret"),
+        &mut errors,
+    )
+    .flatten()
+    .map(Secret);
     if let Some(secret) = &out.session_secret {
         if secret.0.len() < MIN_SECRET_LEN {
             errors.push(config.invalid_value(
@@ -258,8 +262,7 @@ pub fn read(config: &Config) -> Result<AuthConfig, Vec<ConfigError>> {
                 ));
             }
         }
-        if let Some(guest) = push(providers.get_optional_config("guest"), &mut errors).flatten()
-        {
+        if let Some(guest) = push(providers.get_optional_config("guest"), &mut errors).flatten() {
             out.guest = read_guest(&guest, development, &out.environment, &mut errors);
         }
         if let Some(oidc) = push(providers.get_optional_config("oidc"), &mut errors).flatten() {
@@ -357,9 +360,12 @@ fn read_guest(
             return None;
         }
     };
-    let ownership = push(guest.get_optional_string_array("ownershipEntityRefs"), errors)
-        .flatten()
-        .unwrap_or_else(|| vec![user.clone()]);
+    let ownership = push(
+        guest.get_optional_string_array("ownershipEntityRefs"),
+        errors,
+    )
+    .flatten()
+    .unwrap_or_else(|| vec![user.clone()]);
     let ownership = ownership
         .iter()
         .map(|r| {
@@ -412,10 +418,12 @@ fn read_oidc(c: &Config, errors: &mut Vec<ConfigError>) -> Option<OidcProvider> 
         .collect();
     // `additionalScopes`: a string split on whitespace, `,` or `|`, or a list (Backstage).
     let extra = match c.get_optional_value("additionalScopes") {
-        Some(serde_json::Value::String(_)) => push(c.get_optional_string("additionalScopes"), errors)
-            .flatten()
-            .into_iter()
-            .collect(),
+        Some(serde_json::Value::String(_)) => {
+            push(c.get_optional_string("additionalScopes"), errors)
+                .flatten()
+                .into_iter()
+                .collect()
+        }
         Some(_) => push(c.get_optional_string_array("additionalScopes"), errors)
             .flatten()
             .unwrap_or_default(),
@@ -571,14 +579,17 @@ mod tests {
         let g = a.guest.expect("guest");
         assert_eq!(g.user_entity_ref, GUEST_USER);
         assert_eq!(g.ownership_entity_refs, vec![GUEST_USER.to_string()]);
-        let m = messages(json!({"auth": {"environment": "production", "providers": {"guest": {}}}}));
+        let m =
+            messages(json!({"auth": {"environment": "production", "providers": {"guest": {}}}}));
         assert!(
             m.iter().any(|e| e.contains("auth.providers.guest")
                 && e.contains("dangerouslyAllowOutsideDevelopment")),
             "{m:?}"
         );
-        let a = read(&cfg(json!({"auth": {"environment": "production", "providers": {"guest": {
-            "dangerouslyAllowOutsideDevelopment": true}}}})))
+        let a = read(&cfg(
+            json!({"auth": {"environment": "production", "providers": {"guest": {
+            "dangerouslyAllowOutsideDevelopment": true}}}}),
+        ))
         .expect("valid");
         assert!(a.guest.is_some());
     }
@@ -591,14 +602,19 @@ mod tests {
 
     #[test]
     fn oidc_reads_its_environment_and_reports_every_mistake() {
-        let ok = read(&cfg(json!({"auth": {"session": {"secret": SECRET}, "providers": {"oidc": {
+        let ok = read(&cfg(
+            json!({"auth": {"session": {"secret": SECRET}, "providers": {"oidc": {
             "development": {"metadataUrl": "https://idp.example/.well-known/openid-configuration",
               "clientId": "greenroom", "clientSecret": "s3cret", "prompt": "auto",
               "additionalScopes": "groups, offline_access",
-              "signIn": {"resolvers": [{"resolver": "emailMatchingUserEntityProfileEmail"}]}}}}}})))
+              "signIn": {"resolvers": [{"resolver": "emailMatchingUserEntityProfileEmail"}]}}}}}}),
+        ))
         .expect("valid");
         let o = ok.oidc.expect("oidc");
-        assert_eq!(o.scopes, ["openid", "profile", "email", "groups", "offline_access"]);
+        assert_eq!(
+            o.scopes,
+            ["openid", "profile", "email", "groups", "offline_access"]
+        );
         assert_eq!(o.prompt, None);
         assert_eq!(
             o.resolvers[0].kind,
@@ -606,9 +622,11 @@ mod tests {
         );
         assert!(!format!("{o:?}").contains("s3cret"));
 
-        let m = messages(json!({"auth": {"providers": {"github": {}, "oidc": {"development": {
+        let m = messages(
+            json!({"auth": {"providers": {"github": {}, "oidc": {"development": {
             "metadataUrl": "ftp://x", "prompt": "maybe",
-            "signIn": {"resolvers": [{"resolver": "usernameMatchingUserEntityName"}]}}}}}}));
+            "signIn": {"resolvers": [{"resolver": "usernameMatchingUserEntityName"}]}}}}}}),
+        );
         for needle in [
             "auth.providers.github",
             "auth.providers.oidc.development.metadataUrl",
@@ -620,8 +638,10 @@ mod tests {
         ] {
             assert!(m.iter().any(|e| e.contains(needle)), "{needle}: {m:?}");
         }
-        let m = messages(json!({"auth": {"environment": "production", "providers": {"oidc": {
-            "development": {}}}}}));
+        let m = messages(
+            json!({"auth": {"environment": "production", "providers": {"oidc": {
+            "development": {}}}}}),
+        );
         assert!(
             m.iter()
                 .any(|e| e.contains("no settings for the environment 'production'")),

@@ -109,12 +109,12 @@ impl Auth {
         provider: &str,
         idp: (Option<String>, Option<String>, Option<String>),
     ) -> Viewer {
-        let snapshot = self.store.snapshot();
-        let (name, email, picture) = resolve::profile(&snapshot, user);
+        let facts = resolve::user_facts(&self.store.snapshot(), user);
+        let (name, email, picture) = facts.profile;
         let fallback = user.rsplit('/').next().unwrap_or(user).to_string();
         Viewer {
             entity_ref: user.to_string(),
-            ownership_refs: resolve::ownership_refs(&snapshot, user),
+            ownership_refs: facts.ownership_refs,
             display_name: idp.0.or(name).unwrap_or(fallback),
             email: idp.1.or(email),
             picture: idp.2.or(picture).filter(|p| p.starts_with("https://")),
@@ -123,19 +123,15 @@ impl Auth {
         }
     }
 
+    /// The guest: its configured refs (or `user:development/guest` alone), not the catalog's.
     fn guest_viewer(&self) -> Viewer {
-        match &self.config.guest {
-            Some(g) => {
-                let mut v = self.viewer(&g.user_entity_ref, "guest", (None, None, None));
-                v.ownership_refs.clone_from(&g.ownership_entity_refs);
-                v
-            }
-            None => {
-                let mut v = self.viewer(GUEST_USER, "guest", (None, None, None));
-                v.ownership_refs = vec![GUEST_USER.to_string()];
-                v
-            }
-        }
+        let (user, refs) = match &self.config.guest {
+            Some(g) => (g.user_entity_ref.as_str(), g.ownership_entity_refs.clone()),
+            None => (GUEST_USER, vec![GUEST_USER.to_string()]),
+        };
+        let mut v = self.viewer(user, "guest", (None, None, None));
+        v.ownership_refs = refs;
+        v
     }
 
     fn static_token(&self, headers: &HeaderMap) -> Option<&StaticToken> {
@@ -204,7 +200,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
@@ -245,7 +244,13 @@ fn is_open(path: &str) -> bool {
 }
 
 /// Backstage's error body.
-pub fn error_body(status: StatusCode, name: &str, message: &str, method: &Method, uri: &str) -> Response {
+pub fn error_body(
+    status: StatusCode,
+    name: &str,
+    message: &str,
+    method: &Method,
+    uri: &str,
+) -> Response {
     let body = json!({
         "error": { "name": name, "message": message },
         "request": { "method": method.as_str(), "url": uri },
@@ -474,7 +479,9 @@ async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<RedirectQuery
             return error_body(
                 StatusCode::NOT_FOUND,
                 "NotFoundError",
-                &format!("No configuration available for the '{env}' environment of this provider."),
+                &format!(
+                    "No configuration available for the '{env}' environment of this provider."
+                ),
                 &Method::GET,
                 "/api/auth/oidc/start",
             );
@@ -638,7 +645,12 @@ async fn logout(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     let mut res = if browser_form {
-        Redirect::to(if auth.sign_in_required() { "/sign-in" } else { "/catalog" }).into_response()
+        Redirect::to(if auth.sign_in_required() {
+            "/sign-in"
+        } else {
+            "/catalog"
+        })
+        .into_response()
     } else {
         StatusCode::OK.into_response()
     };
@@ -656,8 +668,18 @@ mod tests {
 
     #[test]
     fn redirects_stay_on_the_portal() {
-        assert_eq!(safe_redirect(Some("/catalog/default/component/x?tab=1")), "/catalog/default/component/x?tab=1");
-        for bad in ["//evil.example/", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "", "/a\nb"] {
+        assert_eq!(
+            safe_redirect(Some("/catalog/default/component/x?tab=1")),
+            "/catalog/default/component/x?tab=1"
+        );
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+        ] {
             assert_eq!(safe_redirect(Some(bad)), "/catalog", "{bad}");
         }
         assert_eq!(safe_redirect(None), "/catalog");
@@ -676,9 +698,18 @@ mod tests {
         assert!(same_origin(&h(&[("sec-fetch-site", "same-origin")])));
         assert!(!same_origin(&h(&[("sec-fetch-site", "cross-site")])));
         assert!(!same_origin(&h(&[("sec-fetch-site", "same-site")])));
-        assert!(same_origin(&h(&[("origin", "http://portal:7007"), ("host", "portal:7007")])));
-        assert!(!same_origin(&h(&[("origin", "http://evil.example"), ("host", "portal:7007")])));
-        assert!(!same_origin(&h(&[("origin", "null"), ("host", "portal:7007")])));
+        assert!(same_origin(&h(&[
+            ("origin", "http://portal:7007"),
+            ("host", "portal:7007")
+        ])));
+        assert!(!same_origin(&h(&[
+            ("origin", "http://evil.example"),
+            ("host", "portal:7007")
+        ])));
+        assert!(!same_origin(&h(&[
+            ("origin", "null"),
+            ("host", "portal:7007")
+        ])));
     }
 
     #[test]
@@ -690,6 +721,9 @@ mod tests {
 
     #[test]
     fn the_sign_in_page_escapes_what_it_shows() {
-        assert_eq!(escape(r#"<a href="x">'&"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(
+            escape(r#"<a href="x">'&"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
     }
 }

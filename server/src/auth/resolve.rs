@@ -51,7 +51,9 @@ pub fn resolve(
         let (candidate, name_for_fallback) = match r.kind {
             ResolverKind::EmailMatchingUserEntityProfileEmail => {
                 let Some(email) = &claims.email else {
-                    reasons.push("Login failed, user profile does not contain a verified email".to_string());
+                    reasons.push(
+                        "Login failed, user profile does not contain a verified email".to_string(),
+                    );
                     continue;
                 };
                 // As Backstage: the email as given, then without a `+tag`.
@@ -73,7 +75,9 @@ pub fn resolve(
             }
             ResolverKind::EmailLocalPartMatchingUserEntityName => {
                 let Some(email) = &claims.email else {
-                    reasons.push("Login failed, user profile does not contain a verified email".to_string());
+                    reasons.push(
+                        "Login failed, user profile does not contain a verified email".to_string(),
+                    );
                     continue;
                 };
                 let Some((local, domain)) = email.rsplit_once('@') else {
@@ -81,7 +85,10 @@ pub fn resolve(
                     continue;
                 };
                 if !r.allowed_domains.is_empty()
-                    && !r.allowed_domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+                    && !r
+                        .allowed_domains
+                        .iter()
+                        .any(|d| d.eq_ignore_ascii_case(domain))
                 {
                     reasons.push(format!(
                         "Sign-in user email is not from an allowed domain ({domain})"
@@ -119,7 +126,10 @@ pub fn resolve(
             Some(name) if r.allow_without_user && valid_name(&name) => {
                 return Ok(format!("user:default/{}", name.to_ascii_lowercase()));
             }
-            _ => reasons.push(format!("{}: no matching User in the catalog", r.kind.name())),
+            _ => reasons.push(format!(
+                "{}: no matching User in the catalog",
+                r.kind.name()
+            )),
         }
     }
     Err(SignInError::NotFound(reasons.join("; ")))
@@ -171,43 +181,49 @@ fn users_with_email(snapshot: &Snapshot, email: &str) -> Vec<String> {
         .collect()
 }
 
-/// The user and the groups it is a direct member of, canonical refs, user first.
-pub fn ownership_refs(snapshot: &Snapshot, user: &str) -> Vec<String> {
-    let mut out = vec![user.to_string()];
-    if let Some(e) = snapshot.get(user) {
-        if let Ok(v) = serde_json::from_str::<Value>(&e.json) {
-            for rel in v
-                .get("relations")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if rel.get("type").and_then(Value::as_str) == Some("memberOf") {
-                    let target = rel.get("targetRef").and_then(Value::as_str);
-                    if let Some(t) = target.filter(|t| t.starts_with("group:")) {
-                        if !out.iter().any(|o| o == t) {
-                            out.push(t.to_string());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out
+/// What the catalog says of a User, read with one parse of its entity.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UserFacts {
+    /// `spec.profile.displayName`, `email`, `picture`.
+    pub profile: (Option<String>, Option<String>, Option<String>),
+    /// Its ownership refs: the user, then the groups it is a direct member of (`memberOf`).
+    pub ownership_refs: Vec<String>,
 }
 
-/// `spec.profile` of a User (display name, email, picture), when the catalog has it.
-pub fn profile(snapshot: &Snapshot, user: &str) -> (Option<String>, Option<String>, Option<String>) {
+/// The profile and ownership refs of `user` (just the user itself when the catalog lacks it).
+pub fn user_facts(snapshot: &Snapshot, user: &str) -> UserFacts {
+    let mut ownership_refs = vec![user.to_string()];
     let Some(v) = snapshot
         .get(user)
         .and_then(|e| serde_json::from_str::<Value>(&e.json).ok())
     else {
-        return (None, None, None);
+        return UserFacts {
+            profile: (None, None, None),
+            ownership_refs,
+        };
     };
+    for rel in v
+        .get("relations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if rel.get("type").and_then(Value::as_str) == Some("memberOf") {
+            let target = rel.get("targetRef").and_then(Value::as_str);
+            if let Some(t) = target.filter(|t| t.starts_with("group:")) {
+                if !ownership_refs.iter().any(|o| o == t) {
+                    ownership_refs.push(t.to_string());
+                }
+            }
+        }
+    }
     let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
-    (
-        s("/spec/profile/displayName"),
-        s("/spec/profile/email"),
-        s("/spec/profile/picture"),
-    )
+    UserFacts {
+        profile: (
+            s("/spec/profile/displayName"),
+            s("/spec/profile/email"),
+            s("/spec/profile/picture"),
+        ),
+        ownership_refs,
+    }
 }

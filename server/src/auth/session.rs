@@ -123,7 +123,13 @@ impl SessionCodec {
     }
 
     /// A sealed short-lived cookie `name` holding `value` (the OIDC flow's state).
-    pub fn seal_value<T: Serialize>(&self, name: &str, value: &T, path: &str, ttl: Duration) -> String {
+    pub fn seal_value<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        path: &str,
+        ttl: Duration,
+    ) -> String {
         let json = serde_json::to_string(value).unwrap_or_default();
         self.seal(name, &json, path, ttl)
     }
@@ -156,9 +162,7 @@ impl SessionCodec {
             i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
         ));
         jar.private_mut(&self.key).add(c);
-        jar.get(name)
-            .map(|c| c.to_string())
-            .unwrap_or_default()
+        jar.get(name).map(|c| c.to_string()).unwrap_or_default()
     }
 }
 
@@ -197,7 +201,11 @@ mod tests {
         assert!(set.contains("Path=/"));
         assert!(!set.contains("jane"), "the value is encrypted: {set}");
         assert_eq!(c.open(&sent(&set), t), Some(s.clone()));
-        let other = SessionCodec::new("another-secret-another-secret-12", Duration::from_secs(3600), true);
+        let other = SessionCodec::new(
+            "another-secret-another-secret-12",
+            Duration::from_secs(3600),
+            true,
+        );
         assert_eq!(other.open(&sent(&set), t), None);
         // Among other cookies.
         assert_eq!(c.open(&format!("a=b; {}; c=d", sent(&set)), t), Some(s));
@@ -218,7 +226,10 @@ mod tests {
             assert_eq!(c.open(&forged, t), None, "flipped byte {i}");
         }
         bytes.truncate(10);
-        assert_eq!(c.open(&format!("{name}={}", String::from_utf8_lossy(&bytes)), t), None);
+        assert_eq!(
+            c.open(&format!("{name}={}", String::from_utf8_lossy(&bytes)), t),
+            None
+        );
         let plain = format!(
             "{SESSION_COOKIE}={}",
             serde_json::json!({"user": "user:default/admin", "provider": "oidc",
@@ -226,7 +237,12 @@ mod tests {
         );
         assert_eq!(c.open(&plain, t), None);
         // A sealed value moved to another cookie name does not open either (the name is bound).
-        let moved = c.seal_value("other", &c.start("user:default/x".into(), "oidc", t), "/", Duration::from_secs(60));
+        let moved = c.seal_value(
+            "other",
+            &c.start("user:default/x".into(), "oidc", t),
+            "/",
+            Duration::from_secs(60),
+        );
         let moved = sent(&moved).replacen("other=", &format!("{SESSION_COOKIE}="), 1);
         assert_eq!(c.open(&moved, t), None);
     }
