@@ -11,25 +11,44 @@ use leptos::prelude::*;
 use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use crate::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer};
 
-/// What server functions may ask of the server.
+/// What server functions may ask of the server. `viewer` is who asks (the sign-in gate's
+/// [`Viewer`]); the server answers with what that viewer's permissions allow.
 #[cfg(feature = "ssr")]
 pub trait Backend: Send + Sync + 'static {
     /// The portal's `app.*` settings for the page chrome.
     fn portal_info(&self) -> PortalInfo;
     /// One page of the catalog list.
-    fn catalog_list(&self, filters: &CatalogFilters) -> CatalogListPage;
-    /// The entity page data; `None` when there is no such entity.
-    fn entity(&self, namespace: &str, kind: &str, name: &str) -> Option<EntityDetail>;
+    fn catalog_list(&self, viewer: Option<&Viewer>, filters: &CatalogFilters) -> CatalogListPage;
+    /// The entity page data; `None` when there is no such entity (or the viewer may not read
+    /// it).
+    fn entity(
+        &self,
+        viewer: Option<&Viewer>,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+    ) -> Option<EntityDetail>;
     /// Every current catalog problem (errors first).
     fn catalog_problems(&self) -> Vec<ProblemView>;
     /// A section of the README shown as in-app help (`kubernetes`), if there is one.
     fn help(&self, topic: &str) -> Option<String>;
     /// The Kubernetes tab's view of the entity.
-    fn kubernetes_view(&self, entity_ref: String) -> BoxFuture<KubernetesView>;
+    fn kubernetes_view(&self, viewer: Option<&Viewer>, entity_ref: String)
+        -> BoxFuture<KubernetesView>;
     /// One of the entity's pods, for the pod panel.
-    fn pod_detail(&self, entity_ref: String, pod: PodRef) -> BoxFuture<PodDetail>;
+    fn pod_detail(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+        pod: PodRef,
+    ) -> BoxFuture<PodDetail>;
     /// A container log of one of the entity's pods.
-    fn pod_logs(&self, entity_ref: String, request: LogRequest) -> BoxFuture<PodLogs>;
+    fn pod_logs(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+        request: LogRequest,
+    ) -> BoxFuture<PodLogs>;
 }
 
 /// What the asynchronous [`Backend`] methods return (`Err` is a message for the user).
@@ -72,7 +91,7 @@ pub async fn get_portal_info() -> Result<PortalInfo, ServerFnError> {
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn list_catalog(filters: CatalogFilters) -> Result<CatalogListPage, ServerFnError> {
-    Ok(backend()?.catalog_list(&filters))
+    Ok(backend()?.catalog_list(current_viewer().as_ref(), &filters))
 }
 
 /// The entity `kind:namespace/name` (case-insensitive), or `None`.
@@ -83,7 +102,7 @@ pub async fn get_entity(
     kind: String,
     name: String,
 ) -> Result<Option<EntityDetail>, ServerFnError> {
-    Ok(backend()?.entity(&namespace, &kind, &name))
+    Ok(backend()?.entity(current_viewer().as_ref(), &namespace, &kind, &name))
 }
 
 /// The Kubernetes tab's view of `kind:namespace/name`.
@@ -95,7 +114,7 @@ pub async fn get_kubernetes_view(
     name: String,
 ) -> Result<KubernetesView, ServerFnError> {
     backend()?
-        .kubernetes_view(format!("{kind}:{namespace}/{name}"))
+        .kubernetes_view(current_viewer().as_ref(), format!("{kind}:{namespace}/{name}"))
         .await
         .map_err(ServerFnError::new)
 }
@@ -105,7 +124,7 @@ pub async fn get_kubernetes_view(
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn get_pod_detail(entity_ref: String, pod: PodRef) -> Result<PodDetail, ServerFnError> {
     backend()?
-        .pod_detail(entity_ref, pod)
+        .pod_detail(current_viewer().as_ref(), entity_ref, pod)
         .await
         .map_err(ServerFnError::new)
 }
@@ -118,7 +137,7 @@ pub async fn get_pod_logs(
     request: LogRequest,
 ) -> Result<PodLogs, ServerFnError> {
     backend()?
-        .pod_logs(entity_ref, request)
+        .pod_logs(current_viewer().as_ref(), entity_ref, request)
         .await
         .map_err(ServerFnError::new)
 }

@@ -133,14 +133,23 @@ async fn main() {
         let mut ui = Vec::new();
         for _ in 0..50 {
             let started = Instant::now();
-            let page = server::catalog::views::catalog_list(&snapshot, &filters);
+            let page = server::catalog::views::catalog_list(
+                &snapshot,
+                &filters,
+                &server::permission::Decision::Allow,
+                &[],
+            );
             ui.push(started.elapsed());
             assert_eq!(page.rows.len(), server::catalog::views::PAGE_SIZE);
         }
         ui.sort();
         let store = Arc::new(CatalogStore::new(snapshot));
         let rss = rss_kib().saturating_sub(before);
-        let router: axum::Router = server::http::catalog_api::routes(store, Arc::new(Vec::new()));
+        let router: axum::Router = server::http::catalog_api::routes(
+            Arc::clone(&store),
+            Arc::new(Vec::new()),
+            Arc::new(server::permission::Permissions::disabled()),
+        );
         let rounds = if n > 5_000 { 50 } else { 200 };
         let (list50, list99, _) = time_requests(
             &router,

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use app::backend::{Backend, BoxFuture};
 use app::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
-use app::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView};
+use app::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer};
 
 use crate::catalog::store::CatalogStore;
 use crate::catalog::views;
 use crate::kubernetes::KubernetesService;
+use crate::permission::{KubernetesAccess, Permissions, CATALOG_ENTITY_READ};
 use crate::settings::Settings;
 
 /// Backend state shared by every request.
@@ -18,11 +19,17 @@ pub struct PortalBackend {
     info: PortalInfo,
     catalog: Arc<CatalogStore>,
     kubernetes: Option<Arc<KubernetesService>>,
+    permissions: Arc<Permissions>,
 }
 
 impl PortalBackend {
-    /// Builds the backend from validated settings and the catalog store.
-    pub fn new(settings: &Settings, catalog: Arc<CatalogStore>) -> Self {
+    /// Builds the backend from validated settings, the catalog store and the permission
+    /// service every answer goes through.
+    pub fn new(
+        settings: &Settings,
+        catalog: Arc<CatalogStore>,
+        permissions: Arc<Permissions>,
+    ) -> Self {
         Self {
             info: PortalInfo {
                 title: settings.app.title.clone(),
@@ -30,7 +37,12 @@ impl PortalBackend {
             },
             catalog,
             kubernetes: None,
+            permissions,
         }
+    }
+
+    fn kubernetes_access(&self, viewer: Option<&Viewer>) -> KubernetesAccess {
+        KubernetesAccess::of(&self.permissions, viewer)
     }
 
     /// With the Kubernetes service (when `kubernetes:` is configured).
@@ -45,12 +57,21 @@ impl Backend for PortalBackend {
         self.info.clone()
     }
 
-    fn catalog_list(&self, filters: &CatalogFilters) -> CatalogListPage {
-        views::catalog_list(&self.catalog.snapshot(), filters)
+    fn catalog_list(&self, viewer: Option<&Viewer>, filters: &CatalogFilters) -> CatalogListPage {
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        let refs = viewer.map(|v| v.ownership_refs.as_slice()).unwrap_or_default();
+        views::catalog_list(&self.catalog.snapshot(), filters, &scope, refs)
     }
 
-    fn entity(&self, namespace: &str, kind: &str, name: &str) -> Option<EntityDetail> {
-        views::entity_detail(&self.catalog.snapshot(), namespace, kind, name)
+    fn entity(
+        &self,
+        viewer: Option<&Viewer>,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+    ) -> Option<EntityDetail> {
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        views::entity_detail(&self.catalog.snapshot(), &scope, namespace, kind, name)
     }
 
     fn catalog_problems(&self) -> Vec<ProblemView> {
@@ -67,25 +88,50 @@ impl Backend for PortalBackend {
         )
     }
 
-    fn kubernetes_view(&self, entity_ref: String) -> BoxFuture<KubernetesView> {
+    fn kubernetes_view(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+    ) -> BoxFuture<KubernetesView> {
         let service = self.kubernetes.clone();
+        let access = self.kubernetes_access(viewer);
         Box::pin(async move {
             match service {
                 // Not an error: the tab says how to configure clusters.
                 None => Ok(KubernetesView::default()),
-                Some(s) => s.view(&entity_ref).await.map_err(|e| e.to_string()),
+                Some(s) => s.view(&entity_ref, &access).await.map_err(|e| e.to_string()),
             }
         })
     }
 
-    fn pod_detail(&self, entity_ref: String, pod: PodRef) -> BoxFuture<PodDetail> {
+    fn pod_detail(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+        pod: PodRef,
+    ) -> BoxFuture<PodDetail> {
         let service = self.kubernetes.clone();
-        Box::pin(async move { configured(service)?.pod_detail(&entity_ref, &pod).await })
+        let access = self.kubernetes_access(viewer);
+        Box::pin(async move {
+            configured(service)?
+                .pod_detail(&entity_ref, &pod, &access)
+                .await
+        })
     }
 
-    fn pod_logs(&self, entity_ref: String, request: LogRequest) -> BoxFuture<PodLogs> {
+    fn pod_logs(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+        request: LogRequest,
+    ) -> BoxFuture<PodLogs> {
         let service = self.kubernetes.clone();
-        Box::pin(async move { configured(service)?.pod_logs(&entity_ref, &request).await })
+        let access = self.kubernetes_access(viewer);
+        Box::pin(async move {
+            configured(service)?
+                .pod_logs(&entity_ref, &request, &access)
+                .await
+        })
     }
 }
 

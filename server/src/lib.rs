@@ -8,6 +8,7 @@
 //! - [`settings`]: the typed keys Greenroom reads from that config.
 //! - [`kubernetes`]: clusters, credentials and the entity → workload lookup.
 //! - [`http`]: the axum router and serve loop.
+//! - [`permission`]: who may see what (RHDH's RBAC policy files, evaluated with Casbin).
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`backend`]: what server functions can reach ([`app::backend::Backend`]).
 //! - [`site`]: where the built wasm/JS/CSS assets are.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod http;
 pub mod kubernetes;
 pub mod metrics;
+pub mod permission;
 pub mod settings;
 pub mod site;
 pub mod telemetry;

@@ -9,7 +9,9 @@ use server::catalog::config::ProcessingInterval;
 use server::catalog::store::CatalogStore;
 use server::catalog::url_reader::{ReadingAllow, UrlFetcher};
 use server::cli::{Cli, Command, ConfigArgs};
-use server::{auth, backend, catalog, config, http, kubernetes, settings, site, telemetry};
+use server::{
+    auth, backend, catalog, config, http, kubernetes, permission, settings, site, telemetry,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -42,6 +44,8 @@ struct Loaded {
     )>,
     /// `auth:` (None when invalid).
     auth: Option<auth::config::AuthConfig>,
+    /// `permission:` (None when invalid).
+    permission: Option<permission::config::PermissionConfig>,
     files: Vec<PathBuf>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -61,6 +65,7 @@ fn load(args: &ConfigArgs) -> Loaded {
             reading: None,
             kubernetes: None,
             auth: None,
+            permission: None,
             files: Vec::new(),
             warnings: Vec::new(),
             errors: errors.iter().map(ToString::to_string).collect(),
@@ -100,12 +105,22 @@ fn load(args: &ConfigArgs) -> Loaded {
             let auth = auth::config::read(&loaded.config)
                 .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
                 .ok();
+            let permission = permission::config::read(&loaded.config, &options.cwd)
+                .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
+                .ok();
+            // The policy files are part of the configuration: their mistakes are listed too.
+            if let Some(p) = permission.as_ref().filter(|p| p.enabled) {
+                if let Err(errs) = permission::config::read_files(p) {
+                    errors.extend(errs);
+                }
+            }
             Loaded {
                 settings,
                 catalog,
                 reading: allow.zip(interval),
                 kubernetes,
                 auth,
+                permission,
                 files: loaded.files,
                 warnings,
                 errors,
@@ -176,13 +191,22 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let (Some(settings), Some(catalog_config), Some(reading), Some(kubernetes), Some(auth)) = (
+    let (
+        Some(settings),
+        Some(catalog_config),
+        Some(reading),
+        Some(kubernetes),
+        Some(auth),
+        Some(permission),
+    ) = (
         loaded.settings,
         loaded.catalog,
         loaded.reading,
         loaded.kubernetes,
         loaded.auth,
-    ) else {
+        loaded.permission,
+    )
+    else {
         for e in &loaded.errors {
             tracing::error!("{e}");
         }
@@ -220,7 +244,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     };
     runtime.block_on(run_server(
         settings,
-        auth,
+        (auth, permission),
         catalog_config,
         reading,
         kubernetes,
@@ -231,7 +255,10 @@ fn serve(args: &ConfigArgs) -> ExitCode {
 
 async fn run_server(
     settings: settings::Settings,
-    auth_config: auth::config::AuthConfig,
+    (auth_config, permission_config): (
+        auth::config::AuthConfig,
+        permission::config::PermissionConfig,
+    ),
     catalog_config: catalog::config::CatalogConfig,
     (reading_allow, processing_interval): (ReadingAllow, ProcessingInterval),
     (kubernetes_config, aws_config): (
@@ -281,6 +308,17 @@ async fn run_server(
         processing_interval,
         previous,
     ));
+    let permissions = match permission::Permissions::load(permission_config, Arc::clone(&store)).await {
+        Ok(p) => Arc::new(p),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("greenroom: cannot start: the permission policy has {} problem(s)", errors.len());
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(Arc::clone(&permissions).watch());
     let metrics = Arc::new(server::metrics::Registry::default());
     let kubernetes = kubernetes_config.map(|k| {
         let auth = kubernetes::auth::Authenticator::new(aws_config, &environment());
@@ -293,7 +331,7 @@ async fn run_server(
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
         backend: Arc::new(
-            backend::PortalBackend::new(&settings, Arc::clone(&store))
+            backend::PortalBackend::new(&settings, Arc::clone(&store), Arc::clone(&permissions))
                 .with_kubernetes(kubernetes.clone()),
         ),
         auth: Arc::new(auth::Auth::new(auth_config, &settings, Arc::clone(&store))),
@@ -301,6 +339,7 @@ async fn run_server(
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes,
         metrics,
+        permissions,
     };
     tracing::info!(
         %addr,

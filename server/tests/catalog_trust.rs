@@ -137,7 +137,11 @@ async fn everything_served(snapshot: Snapshot) -> String {
     }
     let ids: Vec<String> = snapshot.locations.iter().map(|l| l.id.clone()).collect();
     let store = Arc::new(CatalogStore::new(snapshot));
-    let router = server::http::catalog_api::routes::<()>(store, Arc::new(Vec::new()));
+    let router = server::http::catalog_api::routes::<()>(
+        store,
+        Arc::new(Vec::new()),
+        Arc::new(server::permission::Permissions::disabled()),
+    );
     let mut paths = vec![
         "/api/catalog/entities".to_string(),
         "/api/catalog/entities/by-query".to_string(),
@@ -907,7 +911,11 @@ async fn full_text_terms_and_filters_are_capped_with_backstages_error_shape() {
         rules: default_rules(),
     };
     let store = Arc::new(CatalogStore::new(load(&config, &Offline)));
-    let router = server::http::catalog_api::routes::<()>(store, Arc::new(Vec::new()));
+    let router = server::http::catalog_api::routes::<()>(
+        store,
+        Arc::new(Vec::new()),
+        Arc::new(server::permission::Permissions::disabled()),
+    );
     let get = |uri: String| {
         let router = router.clone();
         async move {

@@ -7,6 +7,7 @@
 
 mod support;
 
+use server::permission::{KubernetesAccess, Permissions};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ async fn seed_service_account_block_finds_example1s_pods() {
         ]),
     );
     let r = serde_json::to_value(
-        svc.objects_for_ref("component:default/example1", None)
+        svc.objects_for_ref("component:default/example1", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -103,7 +104,7 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     let demo = demo().await;
     let svc = service(&two_clusters(&demo, ""), HashMap::new());
     let r = serde_json::to_value(
-        svc.objects_for_ref("component:default/storefront-web", None)
+        svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -130,7 +131,7 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     assert_eq!(items[0]["podMetrics"].as_array().unwrap().len(), 3);
     // The selector annotation (no kubernetes-id label on these objects).
     let cart = serde_json::to_value(
-        svc.objects_for_ref("component:default/cart-service", None)
+        svc.objects_for_ref("component:default/cart-service", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -138,7 +139,7 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     assert_eq!(pod_names(&cart["items"][0]).len(), 2);
     // Nothing deployed: no items at all.
     let none = serde_json::to_value(
-        svc.objects_for_ref("component:default/web-ui-kit", None)
+        svc.objects_for_ref("component:default/web-ui-kit", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -149,7 +150,7 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     let both = serde_json::to_value(svc.objects_by_entity(&entity, None).await.unwrap()).unwrap();
     assert_eq!(pod_names(&both["items"][0]).len(), 4);
     let sre = serde_json::to_value(
-        svc.objects_for_ref("component:default/sre-toolbox", None)
+        svc.objects_for_ref("component:default/sre-toolbox", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -210,7 +211,7 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let started = std::time::Instant::now();
         let r = serde_json::to_value(
-            svc.objects_for_ref("component:default/storefront-web", None)
+            svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
                 .await
                 .unwrap(),
         )
@@ -230,7 +231,7 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
         ..Default::default()
     });
     let r = serde_json::to_value(
-        svc.objects_for_ref("component:default/storefront-web", None)
+        svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -250,7 +251,7 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
     );
     let r = serde_json::to_value(
         service(&wrong, HashMap::new())
-            .objects_for_ref("component:default/storefront-web", None)
+            .objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -276,7 +277,7 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
         );
     let r = serde_json::to_value(
         service(&restricted, HashMap::new())
-            .objects_for_ref("component:default/checkout-service", None)
+            .objects_for_ref("component:default/checkout-service", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -300,7 +301,7 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
     );
     let r = serde_json::to_value(
         service(&open, HashMap::new())
-            .objects_for_ref("component:default/checkout-service", None)
+            .objects_for_ref("component:default/checkout-service", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -357,7 +358,7 @@ fn aws_env(demo: &demo_cluster::Running, d: &Dir, with_keys: bool) -> HashMap<St
 
 async fn example1_on_eks(svc: &KubernetesService) -> Value {
     serde_json::to_value(
-        svc.objects_for_ref("component:default/example1", None)
+        svc.objects_for_ref("component:default/example1", None, &KubernetesAccess::all())
             .await
             .unwrap(),
     )
@@ -507,7 +508,7 @@ async fn rest_api_shapes_and_entity_checks() {
         ),
         HashMap::new(),
     ));
-    let app = server::http::kubernetes_api::routes::<()>(svc, Arc::new(Vec::new()));
+    let app = server::http::kubernetes_api::routes::<()>(svc, Arc::new(Vec::new()), Arc::new(Permissions::disabled()));
     let call = |method: &str, uri: &str, body: Value| {
         let app = app.clone();
         let req = Request::builder()
@@ -625,7 +626,7 @@ async fn the_tab_view_explains_every_scenario() {
     let view = |name: &'static str| {
         let svc = &svc;
         async move {
-            svc.view(&format!("component:default/{name}"))
+            svc.view(&format!("component:default/{name}"), &KubernetesAccess::all())
                 .await
                 .unwrap()
         }
@@ -761,7 +762,7 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
         name: pod_of("payments", "checkout-service"),
     };
     let d = svc
-        .pod_detail("component:default/checkout-service", &checkout)
+        .pod_detail("component:default/checkout-service", &checkout, &KubernetesAccess::all())
         .await
         .unwrap();
     assert!(d.containers[0]
@@ -796,6 +797,7 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
                 previous: true,
                 tail_lines: 50,
             },
+            &KubernetesAccess::all(),
         )
         .await
         .unwrap();
@@ -805,7 +807,7 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
         .any(|(ts, l)| l.contains("PAYMENTS_GRPC_ADDR not set") && ts.starts_with("20")));
     // Another entity's pod is refused, whatever the caller asks for.
     let err = svc
-        .pod_detail("component:default/storefront-web", &checkout)
+        .pod_detail("component:default/storefront-web", &checkout, &KubernetesAccess::all())
         .await
         .unwrap_err();
     assert!(
@@ -821,6 +823,7 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
                 previous: false,
                 tail_lines: 5,
             },
+            &KubernetesAccess::all(),
         )
         .await
         .unwrap_err();

@@ -8,6 +8,7 @@
 
 mod support;
 
+use server::permission::{KubernetesAccess, Permissions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -264,7 +265,7 @@ async fn metrics_are_fetched_once_per_interval_and_idle_watches_stop() {
     };
     for _ in 0..10 {
         let r = serde_json::to_value(
-            svc.objects_for_ref("component:default/storefront-web", None)
+            svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
                 .await
                 .unwrap(),
         )
@@ -333,7 +334,7 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     let svc = Arc::new(
         service(&two_clusters(&demo, ""), Default::default()).with_registry(Arc::clone(&registry)),
     );
-    let app = server::http::kubernetes_api::ui_routes::<()>(Arc::clone(&svc));
+    let app = server::http::kubernetes_api::ui_routes::<()>(Arc::clone(&svc), Arc::new(Permissions::disabled()));
     let open = |last: Option<String>| {
         let app = app.clone();
         async move {

@@ -67,9 +67,17 @@ fn site_root() -> std::path::PathBuf {
 }
 
 fn portal(secret: &str) -> axum::Router {
+    portal_with(secret, "", &[])
+}
+
+/// The portal with `extra` appended to its config and `files` (name, content) beside it.
+fn portal_with(secret: &str, extra: &str, files: &[(&str, &str)]) -> axum::Router {
     let d = dir("sign-in");
     let file = d.0.join("app-config.yaml");
-    std::fs::write(&file, config_yaml(secret)).unwrap();
+    std::fs::write(&file, format!("{}{extra}", config_yaml(secret))).unwrap();
+    for (name, content) in files {
+        std::fs::write(d.0.join(name), content).unwrap();
+    }
     let loaded = server::config::load(&server::config::LoadOptions {
         files: vec![file],
         cwd: d.0.clone(),
@@ -85,18 +93,38 @@ fn portal(secret: &str) -> axum::Router {
         &catalog_config,
         &server::catalog::location::HttpUrlReader,
     )));
+    let permission_config = server::permission::config::read(&loaded.config, &d.0)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Loaded on a thread of its own: routers are built inside the tests' runtime.
+    let permission_store = Arc::clone(&store);
+    let permissions = Arc::new(
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(server::permission::Permissions::load(
+                    permission_config,
+                    permission_store,
+                ))
+        })
+        .join()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e:?}")),
+    );
     let addr: SocketAddr = "127.0.0.1:7007".parse().unwrap();
     let state = server::http::AppState {
         leptos: server::http::leptos_options(&site_root(), addr),
         backend: Arc::new(server::backend::PortalBackend::new(
             &settings,
             Arc::clone(&store),
+            Arc::clone(&permissions),
         )),
         auth: Arc::new(server::auth::Auth::new(auth, &settings, Arc::clone(&store))),
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes: None,
         metrics: Arc::default(),
+        permissions,
     };
     server::http::router(state)
 }
@@ -591,4 +619,106 @@ fn open_redirects_are_not_possible() {
             assert_eq!(r.location(), "/catalog", "{evil}");
         }
     });
+}
+
+const POLICY: &str = "\
+p, role:default/reader, catalog-entity, read, allow
+g, group:default/storefront, role:default/reader
+g, group:default/payments, role:default/payments
+";
+
+const CONDITIONS: &str = "\
+result: CONDITIONAL
+roleEntityRef: role:default/payments
+pluginId: catalog
+resourceType: catalog-entity
+permissionMapping: [read]
+conditions:
+  rule: IS_ENTITY_OWNER
+  resourceType: catalog-entity
+  params: { claims: [$ownerRefs] }
+";
+
+fn permission_portal() -> axum::Router {
+    static APP: OnceLock<axum::Router> = OnceLock::new();
+    APP.get_or_init(|| {
+        portal_with(
+            SECRET,
+            "permission:\n  enabled: true\n  rbac:\n    policies-csv-file: rbac.csv\n    conditionalPoliciesFile: conditions.yaml\n",
+            &[("rbac.csv", POLICY), ("conditions.yaml", CONDITIONS)],
+        )
+    })
+    .clone()
+}
+
+/// The catalog REST API answers each user with what the policy grants: all of it, only what
+/// the user's team owns, or nothing; anonymous requests are still refused, tokens allowed.
+#[test]
+fn the_catalog_api_enforces_the_policy_files() {
+    block_on(async {
+        let app = permission_portal();
+        let as_user = |user: &'static str| [("x-forwarded-user", user)];
+        let get = |user: Option<&'static str>, uri: String| {
+            let app = app.clone();
+            async move {
+                match user {
+                    Some(u) => send(&app, "GET", &uri, &as_user(u), Some("127.0.0.1:50000")).await,
+                    None => send(&app, "GET", &uri, &[], None).await,
+                }
+            }
+        };
+        let names = |r: &Res| -> Vec<String> {
+            r.json()
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e["metadata"]["name"].as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let components = "/api/catalog/entities?filter=kind=component".to_string();
+
+        assert_eq!(get(None, components.clone()).await.status, 401);
+
+        // storefront (reader): every component.
+        let r = get(Some("farah-haddad"), components.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let all = names(&r);
+        assert!(all.contains(&"checkout-service".to_string()) && all.contains(&"storefront-web".to_string()), "{all:?}");
+
+        // payments (conditional): only its own.
+        let r = get(Some("diego-ramirez"), components.clone()).await;
+        assert_eq!(r.status, 200);
+        let own = names(&r);
+        assert!(own.contains(&"checkout-service".to_string()), "{own:?}");
+        assert!(!own.contains(&"storefront-web".to_string()), "{own:?}");
+        assert!(own.len() < all.len());
+        let by_name = |user, name: &str| get(Some(user), format!("/api/catalog/entities/by-name/component/default/{name}"));
+        assert_eq!(by_name("diego-ramirez", "checkout-service").await.status, 200);
+        let hidden = by_name("diego-ramirez", "storefront-web").await;
+        assert_eq!(hidden.status, 404, "an entity the reader may not see is not found");
+        assert_eq!(hidden.json()["error"]["name"], "NotFoundError");
+        let q = get(Some("diego-ramirez"), "/api/catalog/entities/by-query?filter=kind=component&limit=500".into()).await;
+        assert_eq!(q.json()["totalItems"].as_u64(), Some(own.len() as u64));
+        let facets = get(Some("diego-ramirez"), "/api/catalog/entity-facets?facet=spec.owner&filter=kind=component".into()).await;
+        let owners: Vec<&str> = facets.json()["facets"]["spec.owner"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["value"].as_str().unwrap_or(""))
+            .map(|v| if v == "payments" { "payments" } else { "other" })
+            .collect();
+        assert!(owners.iter().all(|o| *o == "payments"), "{}", facets.body);
+
+        // data (no role): nothing, though signed in.
+        let r = get(Some("hana-sato"), components.clone()).await;
+        assert_eq!((r.status, r.body.as_str()), (200, "[]"));
+        assert_eq!(by_name("hana-sato", "checkout-service").await.status, 404);
+
+        // A service token is allowed, as in Backstage.
+        let bearer = format!("Bearer {TOKEN}");
+        let r = send(&app, "GET", &components, &[("authorization", bearer.as_str())], None).await;
+        assert_eq!(names(&r).len(), all.len());
+    })
 }

@@ -8,6 +8,7 @@
 
 mod support;
 
+use server::permission::{KubernetesAccess, Permissions};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -73,8 +74,8 @@ async fn call(router: &axum::Router, method: &str, uri: &str, body: Value, auth:
 }
 
 fn routes(svc: Arc<server::kubernetes::KubernetesService>, tokens: Vec<server::settings::StaticToken>) -> axum::Router {
-    server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(tokens))
-        .merge(server::http::kubernetes_api::ui_routes(svc))
+    server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(tokens), Arc::new(Permissions::disabled()))
+        .merge(server::http::kubernetes_api::ui_routes(svc, Arc::new(Permissions::disabled())))
 }
 
 #[tokio::test]
@@ -128,7 +129,7 @@ async fn crafted_names_and_annotations_are_refused_on_both_paths() {
             )
             .await;
             assert_eq!(status, 400, "{text}");
-            let view = svc.view(&format!("component:default/{entity}")).await.unwrap_err();
+            let view = svc.view(&format!("component:default/{entity}"), &KubernetesAccess::all()).await.unwrap_err();
             assert!(view.to_string().contains(annotation), "{view}");
         }
         // Past the per-request cap of custom resources.
@@ -231,10 +232,10 @@ async fn secret_values_never_leave_the_portal() {
         )
         .await;
         assert_no_secret("services", &text);
-        let view = svc.view("component:default/checkout-service").await.unwrap();
+        let view = svc.view("component:default/checkout-service", &KubernetesAccess::all()).await.unwrap();
         assert_no_secret("view", &serde_json::to_string(&view).unwrap());
         if cache == "true" {
-            let mut sub = svc.subscribe("component:default/checkout-service").unwrap();
+            let mut sub = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
             let frame = sub.rx.wait_for(Option::is_some).await.unwrap().clone().unwrap();
             assert_eq!(frame.event, "view");
             assert_no_secret("live frame", &frame.data);
@@ -291,6 +292,7 @@ async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
         .pod_detail(
             "component:default/checkout-service",
             &PodRef { cluster: "other-cluster".into(), namespace: "payments".into(), name: pod.clone() },
+            &KubernetesAccess::all(),
         )
         .await
         .unwrap_err();
@@ -302,7 +304,7 @@ async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
         ("payments", "x?watch=true", "pod"),
     ] {
         let err = svc
-            .pod_detail("component:default/checkout-service", &PodRef { cluster: "greenroom-demo".into(), namespace: ns.into(), name: name.into() })
+            .pod_detail("component:default/checkout-service", &PodRef { cluster: "greenroom-demo".into(), namespace: ns.into(), name: name.into() }, &KubernetesAccess::all())
             .await
             .unwrap_err();
         assert!(err.starts_with(want) && err.contains("is not valid"), "{err}");
@@ -354,7 +356,7 @@ async fn a_cluster_whose_ca_does_not_match_is_refused() {
             c.token("greenroom-reader").unwrap()
         );
         let svc = service(&yaml, HashMap::new());
-        let r = serde_json::to_value(svc.objects_for_ref("component:default/checkout-service", None).await.unwrap()).unwrap();
+        let r = serde_json::to_value(svc.objects_for_ref("component:default/checkout-service", None, &KubernetesAccess::all()).await.unwrap()).unwrap();
         let errors = &r["items"][0]["errors"];
         assert_eq!(errors.as_array().map(Vec::len), Some(1), "cache {cache}: {r}");
         assert_eq!(errors[0]["errorType"], "FETCH_ERROR");
@@ -369,16 +371,124 @@ async fn a_cluster_whose_ca_does_not_match_is_refused() {
 async fn live_subscribers_are_capped() {
     let demo = demo().await;
     let svc = Arc::new(service(&config(&demo, "  live:\n    maxSubscribers: 2\n"), HashMap::new()));
-    let a = svc.subscribe("component:default/checkout-service").unwrap();
-    let b = svc.subscribe("component:default/storefront-web").unwrap();
-    let err = svc.subscribe("component:default/checkout-service").err().unwrap();
+    let a = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
+    let b = svc.subscribe("component:default/storefront-web", &KubernetesAccess::all()).unwrap();
+    let err = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all()).err().unwrap();
     assert!(err.to_string().contains("kubernetes.live.maxSubscribers"), "{err}");
     let r = routes(Arc::clone(&svc), Vec::new());
     let (status, text) = call(&r, "GET", "/api/greenroom/kubernetes/live?entity=component:default/checkout-service", Value::Null, None).await;
     assert_eq!(status, 503, "{text}");
     drop(a);
     // A place is free again.
-    let c = svc.subscribe("component:default/checkout-service");
+    let c = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all());
     assert!(c.is_ok());
     drop((b, c));
+}
+
+/// The Kubernetes routes answer each viewer with what the policy files grant: the tab's data
+/// (403 without `kubernetes.resources.read`), the clusters a conditional policy names, pod logs
+/// only for owners (`kubernetes.proxy` with `IS_ENTITY_OWNER`). The viewer is put where the
+/// sign-in gate puts it.
+#[tokio::test]
+async fn permissions_decide_what_each_kubernetes_route_returns() {
+    let demo = demo().await;
+    let svc = Arc::new(service_with_catalog(&two_clusters(&demo, ""), HashMap::new(), None));
+    let d = dir("rbac");
+    let csv = d.0.join("rbac.csv");
+    std::fs::write(
+        &csv,
+        "p, role:default/dev, kubernetes.clusters.read, read, allow\n\
+         p, role:default/dev, kubernetes.resources.read, read, allow\n\
+         p, role:default/dev, kubernetes.proxy, use, allow\n\
+         p, role:default/dev, catalog-entity, read, allow\n\
+         g, group:default/storefront, role:default/dev\n\
+         g, group:default/payments, role:default/dev\n\
+         g, group:default/payments, role:default/one-cluster\n\
+         p, role:default/data, catalog-entity, read, allow\n\
+         g, user:default/hana-sato, role:default/data\n",
+    )
+    .unwrap();
+    let conditions = d.0.join("conditions.yaml");
+    std::fs::write(
+        &conditions,
+        "result: CONDITIONAL\nroleEntityRef: role:default/dev\npluginId: kubernetes\nresourceType: catalog-entity\npermissionMapping: [use]\nconditions: { rule: IS_ENTITY_OWNER, resourceType: catalog-entity, params: { claims: [$ownerRefs] } }\n---\nresult: CONDITIONAL\nroleEntityRef: role:default/one-cluster\npluginId: kubernetes\nresourceType: kubernetes-cluster\npermissionMapping: [read]\nconditions: { rule: IS_CLUSTER, resourceType: kubernetes-cluster, params: { clusterNames: [greenroom-demo] } }\n",
+    )
+    .unwrap();
+    let config = server::permission::config::PermissionConfig {
+        enabled: true,
+        policies_file: Some(csv),
+        conditional_file: Some(conditions),
+        ..Default::default()
+    };
+    // hana-sato (data) reads the catalog but has no Kubernetes access at all.
+    let permissions = Arc::new(Permissions::load(config, svc.catalog_store()).await.unwrap());
+    let snapshot = svc.catalog_snapshot();
+    let as_viewer = |user: &str| {
+        let facts = server::auth::resolve::user_facts(&snapshot, user);
+        let viewer = app::wire::Viewer {
+            entity_ref: user.into(),
+            ownership_refs: facts.ownership_refs,
+            provider: "oidc".into(),
+            sign_in_required: true,
+            ..Default::default()
+        };
+        server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(Vec::new()), Arc::clone(&permissions))
+            .merge(server::http::kubernetes_api::ui_routes(Arc::clone(&svc), Arc::clone(&permissions)))
+            .layer(axum::Extension(viewer))
+    };
+    let diego = as_viewer("user:default/diego-ramirez");
+    let farah = as_viewer("user:default/farah-haddad");
+    let hana = as_viewer("user:default/hana-sato");
+    let workloads = |e: &str| json!({ "entityRef": format!("component:default/{e}") });
+    let clusters_of = |body: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(body).unwrap();
+        let mut n: Vec<String> = v["items"].as_array().unwrap().iter().map(|i| i["cluster"]["name"].as_str().or(i["name"].as_str()).unwrap().to_string()).collect();
+        n.sort();
+        n
+    };
+
+    // /clusters: storefront sees both, payments one, data none (403).
+    let (s, b) = call(&farah, "GET", "/api/kubernetes/clusters", Value::Null, None).await;
+    assert_eq!((s, clusters_of(&b)), (200, vec!["demo-us".to_string(), "greenroom-demo".to_string()]));
+    let (s, b) = call(&diego, "GET", "/api/kubernetes/clusters", Value::Null, None).await;
+    assert_eq!((s, clusters_of(&b)), (200, vec!["greenroom-demo".to_string()]));
+    let (s, b) = call(&hana, "GET", "/api/kubernetes/clusters", Value::Null, None).await;
+    assert_eq!(s, 403, "{b}");
+    assert!(b.contains("NotAllowedError"), "{b}");
+
+    // The tab's data: storefront-web runs on both clusters; payments sees only one of them.
+    let (s, b) = call(&farah, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
+    assert_eq!((s, clusters_of(&b)), (200, vec!["demo-us".to_string(), "greenroom-demo".to_string()]));
+    let (s, b) = call(&diego, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
+    assert_eq!((s, clusters_of(&b)), (200, vec!["greenroom-demo".to_string()]));
+    let (s, b) = call(&hana, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
+    assert_eq!(s, 403, "{b}");
+    assert!(b.contains("kubernetes.resources.read"), "{b}");
+    let (s, _) = call(&hana, "GET", "/api/greenroom/kubernetes/live?entity=component:default/storefront-web", Value::Null, None).await;
+    assert_eq!(s, 403);
+    // The tab (server function path): the same decision, as a view that says why.
+    let access = server::permission::KubernetesAccess::of(&permissions, Some(&app::wire::Viewer {
+        entity_ref: "user:default/hana-sato".into(),
+        ownership_refs: vec!["user:default/hana-sato".into()],
+        ..Default::default()
+    }));
+    let view = svc.view("component:default/storefront-web", &access).await.unwrap();
+    assert!(view.clusters.is_empty());
+    assert!(view.access_denied.unwrap().contains("kubernetes.resources.read"));
+
+    // Logs: only the owners (storefront) of storefront-web.
+    let (_, b) = call(&farah, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
+    let v: Value = serde_json::from_str(&b).unwrap();
+    let item = v["items"].as_array().unwrap().iter().find(|i| i["cluster"]["name"] == "greenroom-demo").unwrap();
+    let pod = pod_names(item)[0].clone();
+    let logs = format!("/api/greenroom/kubernetes/logs?entity=component:default/storefront-web&cluster=greenroom-demo&namespace=storefront&pod={pod}&tail=5");
+    let (s, b) = call(&farah, "GET", &logs, Value::Null, None).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(&diego, "GET", &logs, Value::Null, None).await;
+    assert_eq!(s, 403, "{b}");
+    assert!(b.contains("kubernetes.proxy"), "{b}");
+    // A cluster the viewer may not see is refused even to an owner of the entity.
+    let (s, b) = call(&diego, "GET", &logs.replace("storefront-web", "checkout-service").replace("namespace=storefront", "namespace=payments").replace("cluster=greenroom-demo", "cluster=demo-us"), Value::Null, None).await;
+    assert_eq!(s, 403, "{b}");
+    assert!(b.contains("cluster 'demo-us'"), "{b}");
 }

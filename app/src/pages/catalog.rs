@@ -30,6 +30,7 @@ pub fn filters_from_query(q: &ParamsMap) -> CatalogFilters {
         tag: get("tag"),
         namespace: get("namespace"),
         text: get("q"),
+        user: get("user").to_lowercase(),
         page: q
             .get("page")
             .and_then(|p| p.parse().ok())
@@ -48,6 +49,7 @@ pub fn catalog_url(filters: &CatalogFilters, page: usize) -> String {
         ("tag", &filters.tag),
         ("namespace", &filters.namespace),
         ("q", &filters.text),
+        ("user", &filters.user),
     ] {
         if !value.is_empty() {
             parts.push(format!("{key}={}", encode(value)));
@@ -133,6 +135,7 @@ fn CatalogBody(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView 
 fn FilterForm(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView {
     view! {
         <Form method="GET" action="/catalog" attr:class="filters" attr:aria-label="Filters">
+            <UserFilter owned=page.owned_count all=page.all_count selected=filters.user/>
             <FacetSelect label="Kind" name="kind" any="All kinds" facet=page.kinds selected=filters.kind/>
             <FacetSelect label="Type" name="type" any="All types" facet=page.types selected=filters.entity_type/>
             <FacetSelect label="Owner" name="owner" any="All owners" facet=page.owners selected=filters.owner/>
@@ -148,6 +151,25 @@ fn FilterForm(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView {
                 <a href="/catalog">"Reset"</a>
             </div>
         </Form>
+    }
+}
+
+/// Backstage's user filter: what the signed-in user (or one of its groups) owns, or all.
+#[component]
+fn UserFilter(owned: usize, all: usize, selected: String) -> impl IntoView {
+    let owned_selected = selected == "owned";
+    view! {
+        <fieldset class="field user-filter">
+            <legend>"Show"</legend>
+            <label>
+                <input type="radio" name="user" value="owned" checked=owned_selected/>
+                {format!("Owned by me ({owned})")}
+            </label>
+            <label>
+                <input type="radio" name="user" value="" checked=!owned_selected/>
+                {format!("All ({all})")}
+            </label>
+        </fieldset>
     }
 }
 

@@ -16,6 +16,13 @@ pub struct KubernetesView {
     pub clusters: Vec<ClusterView>,
     /// Detected problems across clusters, most severe first (the "Error reporting" table).
     pub errors: Vec<DetectedError>,
+    /// Set when the viewer may not see this entity's Kubernetes resources: why, in words
+    /// (the tab then shows this instead of clusters).
+    #[serde(default)]
+    pub access_denied: Option<String>,
+    /// Clusters left out because the viewer may not see them (`kubernetes.clusters.read`).
+    #[serde(default)]
+    pub hidden_clusters: usize,
 }
 
 /// One cluster's section.
@@ -287,6 +294,10 @@ pub struct PodDetail {
     pub events: Vec<EventView>,
     /// The pod as YAML (managedFields removed).
     pub yaml: String,
+    /// Set when the viewer may not read this pod's details, events, YAML and logs
+    /// (`kubernetes.proxy`): why, in words; everything else is then empty.
+    #[serde(default)]
+    pub access_denied: Option<String>,
 }
 
 /// A condition.

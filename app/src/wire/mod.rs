@@ -54,6 +54,9 @@ pub struct CatalogFilters {
     pub namespace: String,
     /// `q`: free text, matched against name, title, description, tags and owner.
     pub text: String,
+    /// `user`: `owned` for what the viewer or one of its groups owns (Backstage's user
+    /// filter); empty for all.
+    pub user: String,
     /// `page`, from 1.
     pub page: usize,
 }
@@ -126,6 +129,10 @@ pub struct CatalogListPage {
     pub namespaces: FacetValues,
     /// Number of catalog problems (invalid files or entities), for a banner linking to them.
     pub problem_count: usize,
+    /// Entities passing every other filter that the viewer owns (the "Owned" option's count).
+    pub owned_count: usize,
+    /// Entities passing every other filter (the "All" option's count).
+    pub all_count: usize,
 }
 
 /// A `metadata.links` entry.

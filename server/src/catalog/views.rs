@@ -12,6 +12,8 @@ use serde_json::Value;
 
 use crate::catalog::refs::parse_ref;
 use crate::catalog::store::{Snapshot, StoredEntity};
+use crate::permission::conditions::Resource;
+use crate::permission::Decision;
 
 /// Rows per page of the catalog list.
 pub const PAGE_SIZE: usize = 25;
@@ -165,6 +167,7 @@ fn bounded(f: &CatalogFilters) -> CatalogFilters {
         tag: one(&f.tag),
         namespace: one(&f.namespace),
         text: f.text.chars().take(200).collect(),
+        user: f.user.to_lowercase(),
         ..f.clone()
     }
 }
@@ -172,17 +175,40 @@ fn bounded(f: &CatalogFilters) -> CatalogFilters {
 /// One page of the catalog list, with facet counts: kinds are counted over the whole catalog
 /// (matching the text search); every other filter's options over the entities that pass every
 /// *other* filter, so the counts say what choosing an option yields.
-pub fn catalog_list(snapshot: &Snapshot, filters: &CatalogFilters) -> CatalogListPage {
+///
+/// Only what `scope` (the viewer's `catalog.entity.read` decision) permits is listed or
+/// counted. `ownership_refs` are the viewer's, for the "Owned" filter (`user=owned`), which
+/// applies before the facets as Backstage's user filter does.
+pub fn catalog_list(
+    snapshot: &Snapshot,
+    filters: &CatalogFilters,
+    scope: &Decision,
+    ownership_refs: &[String],
+) -> CatalogListPage {
     let filters = &bounded(filters);
     let text = filters.text.trim().to_lowercase();
+    let refs: Vec<String> = ownership_refs.iter().map(|r| r.to_lowercase()).collect();
+    let owned_only = filters.user == "owned";
     let mut counts: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); DIMENSIONS];
     let mut matching: Vec<&StoredEntity> = Vec::new();
+    let (mut owned_count, mut all_count) = (0, 0);
     for e in &snapshot.entities {
         let (dims, text_ok) = passes(e, filters, &text);
-        if !text_ok {
+        if !text_ok || !scope.permits(Resource::Entity(&e.keys)) {
             continue;
         }
+        let owned = e
+            .keys
+            .values("relations.ownedby")
+            .any(|o| refs.iter().any(|r| r == o));
         let failed = dims.iter().filter(|ok| !**ok).count();
+        if failed == 0 {
+            all_count += 1;
+            owned_count += usize::from(owned);
+        }
+        if owned_only && !owned {
+            continue;
+        }
         if failed == 0 {
             matching.push(e);
         }
@@ -219,18 +245,24 @@ pub fn catalog_list(snapshot: &Snapshot, filters: &CatalogFilters) -> CatalogLis
         tags: next(),
         namespaces: next(),
         problem_count: snapshot.errors.len() + snapshot.warnings.len(),
+        owned_count,
+        all_count,
     }
 }
 
 /// The entity page for `kind:namespace/name` (case-insensitive), or `None`.
 pub fn entity_detail(
     snapshot: &Snapshot,
+    scope: &Decision,
     namespace: &str,
     kind: &str,
     name: &str,
 ) -> Option<EntityDetail> {
     let canonical = format!("{kind}:{namespace}/{name}").to_lowercase();
-    let e = snapshot.get(&canonical)?;
+    // An entity the viewer may not read is not found (as Backstage's catalog answers).
+    let e = snapshot
+        .get(&canonical)
+        .filter(|e| scope.permits(Resource::Entity(&e.keys)))?;
     let parsed = e.value();
     let v = &parsed;
     let ns = e.parts.namespace.as_str();

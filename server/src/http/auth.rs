@@ -71,6 +71,7 @@ mod tests {
         super::super::catalog_api::routes::<()>(
             Arc::new(CatalogStore::new(Snapshot::default())),
             Arc::new(tokens),
+            Arc::new(crate::permission::Permissions::disabled()),
         )
     }
 

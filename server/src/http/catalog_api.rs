@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 use crate::catalog::query::{parse_fields, parse_filters, parse_order, QueryError};
 use crate::catalog::service::{self, Cursor, DEFAULT_QUERY_LIMIT};
 use crate::catalog::store::CatalogStore;
+use crate::permission::conditions::Resource;
+use crate::permission::{Access, Permissions, CATALOG_ENTITY_READ};
 
 /// A Backstage-shaped error response.
 pub struct ApiError {
@@ -138,6 +140,7 @@ fn number(req: &Req, params: &Params, key: &str) -> Result<Option<usize>, ApiErr
 pub fn routes<S: Clone + Send + Sync + 'static>(
     store: Arc<CatalogStore>,
     tokens: Arc<Vec<crate::settings::StaticToken>>,
+    permissions: Arc<Permissions>,
 ) -> Router<S> {
     Router::new()
         .route("/api/catalog/entities", get(list_entities))
@@ -159,11 +162,13 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             tokens,
             super::auth::require_static_token,
         ))
+        .layer(axum::Extension(permissions))
         .with_state(store)
 }
 
 async fn list_entities(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
@@ -176,7 +181,16 @@ async fn list_entities(
     let offset = number(&req, &params, "offset")?.unwrap_or(0);
     let limit = number(&req, &params, "limit")?;
     let snapshot = store.snapshot();
-    let items = service::list_entities(&snapshot, filter.as_ref(), &order, &fields, offset, limit);
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    let items = service::list_entities(
+        &snapshot,
+        &scope,
+        filter.as_ref(),
+        &order,
+        &fields,
+        offset,
+        limit,
+    );
     Ok(raw_json(service::json_array(&items)))
 }
 
@@ -229,6 +243,7 @@ fn fields_from(req: &Req, params: &Params, body: &Value) -> Result<Vec<String>, 
 
 fn run_query(
     store: &CatalogStore,
+    access: &Access,
     req: &Req,
     params: &Params,
     body: &Value,
@@ -244,7 +259,8 @@ fn run_query(
     let fields = fields_from(req, params, body)?;
     let snapshot = store.snapshot();
     let page =
-        service::query_entities(&snapshot, &cursor, limit, &fields).map_err(|e| req.query(e))?;
+        service::query_entities(&snapshot, &access.decide(&CATALOG_ENTITY_READ), &cursor, limit, &fields)
+            .map_err(|e| req.query(e))?;
     let mut page_info = serde_json::Map::new();
     if let Some(c) = page.next_cursor {
         page_info.insert("nextCursor".into(), json!(c));
@@ -262,12 +278,13 @@ fn run_query(
 
 async fn query_get(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    run_query(&store, &req, &Params::parse(q), &Value::Null)
+    run_query(&store, &access, &req, &Params::parse(q), &Value::Null)
 }
 
 fn json_body(req: &Req, body: &Bytes) -> Result<Value, ApiError> {
@@ -279,6 +296,7 @@ fn json_body(req: &Req, body: &Bytes) -> Result<Value, ApiError> {
 
 async fn query_post(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
@@ -286,11 +304,12 @@ async fn query_post(
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let body = json_body(&req, &body)?;
-    run_query(&store, &req, &Params::parse(q), &body)
+    run_query(&store, &access, &req, &Params::parse(q), &body)
 }
 
 async fn by_refs(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
@@ -309,7 +328,8 @@ async fn by_refs(
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
     let fields = fields_from(&req, &params, &body)?;
     let snapshot = store.snapshot();
-    let items = service::entities_by_refs(&snapshot, &refs, filter.as_ref(), &fields);
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    let items = service::entities_by_refs(&snapshot, &scope, &refs, filter.as_ref(), &fields);
     Ok(raw_json(format!(
         r#"{{"items":{}}}"#,
         service::json_array(&items)
@@ -318,13 +338,19 @@ async fn by_refs(
 
 async fn by_name(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let snapshot = store.snapshot();
-    match snapshot.get(&format!("{kind}:{namespace}/{name}")) {
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    // An entity the reader may not see is not found, as in Backstage.
+    match snapshot
+        .get(&format!("{kind}:{namespace}/{name}"))
+        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
+    {
         Some(e) => Ok(raw_json(e.json.to_string())),
         None => Err(req.not_found(format!(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
@@ -334,13 +360,18 @@ async fn by_name(
 
 async fn by_uid(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let snapshot = store.snapshot();
-    match snapshot.get_by_uid(&uid) {
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    match snapshot
+        .get_by_uid(&uid)
+        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
+    {
         Some(e) => Ok(raw_json(e.json.to_string())),
         None => Err(req.not_found(format!("No entity with uid {uid}"))),
     }
@@ -348,6 +379,7 @@ async fn by_uid(
 
 async fn entity_facets(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     RawQuery(q): RawQuery,
@@ -360,7 +392,8 @@ async fn entity_facets(
     }
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
     let snapshot = store.snapshot();
-    Ok(Json(service::facets(&snapshot, &facets, filter.as_ref())))
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    Ok(Json(service::facets(&snapshot, &scope, &facets, filter.as_ref())))
 }
 
 fn location_json(l: &crate::catalog::store::LocationEntry) -> Value {

@@ -20,11 +20,15 @@ use super::catalog_api::ApiError;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
 use crate::kubernetes::{KubernetesService, LookupError};
+use crate::permission::{Access, Decision, Permissions};
 
-/// The `/api/kubernetes` routes.
+/// The `/api/kubernetes` routes. Each answers with what the caller's permissions allow (see
+/// [`crate::permission`]): 403 `NotAllowedError` for an entity whose resources it may not see,
+/// and only the clusters it may see.
 pub fn routes<S: Clone + Send + Sync + 'static>(
     service: Arc<KubernetesService>,
     tokens: Arc<Vec<crate::settings::StaticToken>>,
+    permissions: Arc<Permissions>,
 ) -> Router<S> {
     Router::new()
         .route("/api/kubernetes/clusters", get(clusters))
@@ -35,6 +39,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             tokens,
             super::auth::require_static_token,
         ))
+        .layer(axum::Extension(permissions))
         .with_state(service)
 }
 
@@ -52,12 +57,26 @@ fn body_json(method: &Method, uri: &OriginalUri, body: &Bytes) -> Result<Value, 
         .map_err(|e| input(method, uri, format!("request body is not JSON: {e}")))
 }
 
-async fn clusters(State(svc): Svc) -> Json<Value> {
-    Json(json!({ "items": svc.cluster_summaries().await }))
+async fn clusters(State(svc): Svc, access: Access, method: Method, uri: OriginalUri) -> Response {
+    let clusters = access.kubernetes().clusters;
+    if clusters == Decision::Deny {
+        return forbidden(&method, &uri, "You don't have access to any cluster (permission kubernetes.clusters.read)".into());
+    }
+    Json(json!({ "items": svc.cluster_summaries(&clusters).await })).into_response()
+}
+
+fn forbidden(method: &Method, uri: &OriginalUri, message: String) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, "NotAllowedError", message, method, uri).into_response()
 }
 
 /// The deprecated route the official frontend still calls: `{entity}` names the entity.
-async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) -> Response {
+async fn services(
+    State(svc): Svc,
+    access: Access,
+    method: Method,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Response {
     let body = match body_json(&method, &uri, &body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
@@ -76,7 +95,10 @@ async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes
         .as_str()
         .unwrap_or("default");
     let entity_ref = format!("{kind}:{ns}/{name}").to_lowercase();
-    match svc.objects_for_ref(&entity_ref, None).await {
+    match svc
+        .objects_for_ref(&entity_ref, None, &access.kubernetes())
+        .await
+    {
         Ok(r) => Json(r).into_response(),
         Err(LookupError::UnknownEntity(r)) => ApiError::new(
             StatusCode::FORBIDDEN,
@@ -94,6 +116,7 @@ async fn services(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes
 /// wrong, 503 for a full house.
 fn lookup_error(method: &Method, uri: &OriginalUri, e: LookupError) -> Response {
     match e {
+        LookupError::Forbidden(m) => forbidden(method, uri, m),
         e @ LookupError::TooManyViewers(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailableError",
@@ -123,29 +146,45 @@ fn entity_ref(method: &Method, uri: &OriginalUri, body: &Value) -> Result<String
 
 async fn run(
     svc: &KubernetesService,
+    access: &Access,
     method: &Method,
     uri: &OriginalUri,
     entity_ref: &str,
     custom: Option<Vec<CustomResource>>,
 ) -> Response {
-    match svc.objects_for_ref(entity_ref, custom).await {
+    match svc
+        .objects_for_ref(entity_ref, custom, &access.kubernetes())
+        .await
+    {
         Ok(r) => Json(r).into_response(),
         Err(e) => lookup_error(method, uri, e),
     }
 }
 
-async fn workloads(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) -> Response {
+async fn workloads(
+    State(svc): Svc,
+    access: Access,
+    method: Method,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Response {
     let body = match body_json(&method, &uri, &body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
     match entity_ref(&method, &uri, &body) {
-        Ok(r) => run(&svc, &method, &uri, &r, None).await,
+        Ok(r) => run(&svc, &access, &method, &uri, &r, None).await,
         Err(e) => e.into_response(),
     }
 }
 
-async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) -> Response {
+async fn custom(
+    State(svc): Svc,
+    access: Access,
+    method: Method,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Response {
     let body = match body_json(&method, &uri, &body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
@@ -154,7 +193,11 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    if svc.entity(&r).is_err() {
+    let k = access.kubernetes();
+    let snapshot_has = svc.entity(&r).is_ok()
+        && k.catalog
+            .permits_entity(&svc.catalog_snapshot(), &r);
+    if !snapshot_has {
         return input(&method, &uri, format!("Entity ref missing, {r}")).into_response();
     }
     let list = match body.get("customResources") {
@@ -209,15 +252,19 @@ async fn custom(State(svc): Svc, method: Method, uri: OriginalUri, body: Bytes) 
             }
         }
     }
-    run(&svc, &method, &uri, &r, Some(crs)).await
+    run(&svc, &access, &method, &uri, &r, Some(crs)).await
 }
 
 /// Routes for the portal's own UI (not Backstage's API, so not behind its static tokens):
 /// `GET /api/greenroom/kubernetes/logs` downloads a container log of one of an entity's pods.
-pub fn ui_routes<S: Clone + Send + Sync + 'static>(service: Arc<KubernetesService>) -> Router<S> {
+pub fn ui_routes<S: Clone + Send + Sync + 'static>(
+    service: Arc<KubernetesService>,
+    permissions: Arc<Permissions>,
+) -> Router<S> {
     Router::new()
         .route("/api/greenroom/kubernetes/logs", get(download_logs))
         .route("/api/greenroom/kubernetes/live", get(live))
+        .layer(axum::Extension(permissions))
         .with_state(service)
 }
 
@@ -232,6 +279,7 @@ struct LiveQuery {
 /// the watch cache is off (the tab then polls).
 async fn live(
     State(svc): Svc,
+    access: Access,
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LiveQuery>,
 ) -> Response {
@@ -246,11 +294,12 @@ async fn live(
     if svc.live().is_closed() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let sub = match svc.subscribe(&q.entity) {
+    let sub = match svc.subscribe(&q.entity, &access.kubernetes()) {
         Ok(s) => s,
         Err(e @ LookupError::TooManyViewers(_)) => {
             return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
         }
+        Err(LookupError::Forbidden(m)) => return (StatusCode::FORBIDDEN, m).into_response(),
         Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
     let last_seen = headers
@@ -293,6 +342,7 @@ struct LogsQuery {
 
 async fn download_logs(
     State(svc): Svc,
+    access: Access,
     axum::extract::Query(q): axum::extract::Query<LogsQuery>,
 ) -> Response {
     use app::wire::kubernetes::{LogRequest, PodRef};
@@ -306,7 +356,19 @@ async fn download_logs(
         previous: q.previous,
         tail_lines: q.tail.unwrap_or(10_000),
     };
-    match svc.pod_logs(&q.entity, &request).await {
+    let access = access.kubernetes();
+    if let Some(denied) = svc.pod_access_denied(&q.entity, &request.pod.cluster, &access) {
+        return (
+            StatusCode::FORBIDDEN,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            denied,
+        )
+            .into_response();
+    }
+    match svc.pod_logs(&q.entity, &request, &access).await {
         Ok(logs) => {
             let mut text = String::new();
             for (ts, line) in logs.lines {

@@ -40,6 +40,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Registry>,
     /// Sign-in: the gate before every route and `/api/auth/*`.
     pub auth: Arc<crate::auth::Auth>,
+    /// Permissions: what each viewer may see, on every route that reads the catalog or a
+    /// cluster.
+    pub permissions: Arc<crate::permission::Permissions>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -66,8 +69,15 @@ pub fn router(state: AppState) -> Router {
     let context = move || provide_context(backend.clone());
     let shell_options = state.leptos.clone();
     let kubernetes = match &state.kubernetes {
-        Some(k) => kubernetes_api::routes(Arc::clone(k), Arc::clone(&state.static_tokens))
-            .merge(kubernetes_api::ui_routes(Arc::clone(k))),
+        Some(k) => kubernetes_api::routes(
+            Arc::clone(k),
+            Arc::clone(&state.static_tokens),
+            Arc::clone(&state.permissions),
+        )
+        .merge(kubernetes_api::ui_routes(
+            Arc::clone(k),
+            Arc::clone(&state.permissions),
+        )),
         None => Router::new(),
     };
     Router::new()
@@ -80,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalog_api::routes(
             Arc::clone(&state.catalog),
             Arc::clone(&state.static_tokens),
+            Arc::clone(&state.permissions),
         ))
         .merge(crate::auth::routes(Arc::clone(&state.auth)))
         .route("/", get(|| async { Redirect::temporary("/catalog") }))

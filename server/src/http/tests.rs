@@ -78,11 +78,16 @@ fn state(title: &str) -> AppState {
             Arc::clone(&catalog),
         )),
         leptos: leptos_options(&site_root(), addr),
-        backend: Arc::new(PortalBackend::new(&settings, Arc::clone(&catalog))),
+        backend: Arc::new(PortalBackend::new(
+            &settings,
+            Arc::clone(&catalog),
+            Arc::new(crate::permission::Permissions::disabled()),
+        )),
         catalog,
         static_tokens: Arc::new(Vec::new()),
         kubernetes: None,
         metrics: Arc::default(),
+        permissions: Arc::new(crate::permission::Permissions::disabled()),
     }
 }
 

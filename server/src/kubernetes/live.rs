@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::service::{Held, KubernetesService, LookupError};
+use super::service::{Held, KubernetesService, LookupError, RESOURCES};
+use crate::permission::KubernetesAccess;
 
 /// Coalesces bursts of watch events into one frame.
 const DEBOUNCE: Duration = Duration::from_millis(30);
@@ -111,10 +112,21 @@ impl Drop for Subscription {
 }
 
 impl KubernetesService {
-    /// Subscribes to the live view of an entity (which must be in the catalog).
-    pub fn subscribe(self: &Arc<Self>, entity_ref: &str) -> Result<Subscription, LookupError> {
-        self.entity(entity_ref)?;
-        let key = entity_ref.to_lowercase();
+    /// Subscribes to the live view of an entity (which must be in the catalog, with resources
+    /// the viewer may see). Viewers with the same decisions share a feed.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        entity_ref: &str,
+        access: &KubernetesAccess,
+    ) -> Result<Subscription, LookupError> {
+        self.readable_entity(entity_ref, access, &access.resources, RESOURCES)?;
+        let key = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            entity_ref.to_lowercase(),
+            access.catalog.cache_key(),
+            access.resources.cache_key(),
+            access.clusters.cache_key()
+        );
         let live = self.live();
         let max = self.config().limits.max_live_subscribers;
         if live.viewers.load(Ordering::Relaxed) >= max {
@@ -131,7 +143,13 @@ impl KubernetesService {
                     live.epoch,
                     live.next_feed.fetch_add(1, Ordering::Relaxed)
                 );
-                let task = tokio::spawn(run(Arc::clone(self), key.clone(), prefix, tx));
+                let task = tokio::spawn(run(
+                    Arc::clone(self),
+                    entity_ref.to_lowercase(),
+                    access.clone(),
+                    prefix,
+                    tx,
+                ));
                 let f = Arc::new(Feed {
                     rx,
                     task: task.abort_handle(),
@@ -152,6 +170,7 @@ impl KubernetesService {
 async fn run(
     svc: Arc<KubernetesService>,
     entity_ref: String,
+    access: KubernetesAccess,
     prefix: String,
     tx: watch::Sender<Option<Arc<Frame>>>,
 ) {
@@ -166,7 +185,7 @@ async fn run(
             stale_metrics_ok: !tick,
             ..Held::default()
         };
-        let (event, data) = match svc.view_holding(&entity_ref, &held).await {
+        let (event, data) = match svc.view_holding(&entity_ref, &held, &access).await {
             Ok(v) => ("view", serde_json::to_string(&v).unwrap_or_default()),
             Err(e) => (
                 "failure",

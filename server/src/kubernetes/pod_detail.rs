@@ -12,7 +12,8 @@ use super::auth::Credential;
 use super::config::ClusterDetails;
 use super::lookup::{self, URI_COMPONENT};
 use super::names::{ContainerName, Namespace, ObjectName};
-use super::service::KubernetesService;
+use super::service::{KubernetesService, LookupError, PROXY};
+use crate::permission::KubernetesAccess;
 use super::{errors, fetcher, service_locator, view};
 
 fn enc(s: &str) -> String {
@@ -61,13 +62,37 @@ fn cut_at(text: &str, max: usize) -> &str {
 }
 
 impl KubernetesService {
-    /// The cluster, client, credential and pod object, if the pod belongs to the entity.
+    /// Why `access` does not let its viewer read the pods of `entity_ref` in `cluster`
+    /// (`kubernetes.proxy` on the entity, `kubernetes.clusters.read` on the cluster), if so.
+    pub fn pod_access_denied(
+        &self,
+        entity_ref: &str,
+        cluster: &str,
+        access: &KubernetesAccess,
+    ) -> Option<String> {
+        match self.readable_entity(entity_ref, access, &access.proxy, PROXY) {
+            Err(LookupError::Forbidden(m)) => Some(m),
+            _ if !access.cluster(cluster) => Some(format!(
+                "You don't have access to cluster '{cluster}' (permission kubernetes.clusters.read)."
+            )),
+            _ => None,
+        }
+    }
+
+    /// The cluster, client, credential and pod object, if the pod belongs to the entity and
+    /// `access` lets the viewer read it.
     async fn entity_pod(
         &self,
         entity_ref: &str,
         pod: &PodRef,
+        access: &KubernetesAccess,
     ) -> Result<(ClusterDetails, kube::Client, Credential, Value), String> {
-        let entity = self.entity(entity_ref).map_err(|e| e.to_string())?;
+        if let Some(denied) = self.pod_access_denied(entity_ref, &pod.cluster, access) {
+            return Err(denied);
+        }
+        let entity = self
+            .readable_entity(entity_ref, access, &access.proxy, PROXY)
+            .map_err(|e| e.to_string())?;
         let namespace = Namespace::parse("namespace", &pod.namespace).map_err(|e| e.to_string())?;
         let name = ObjectName::parse("pod", &pod.name).map_err(|e| e.to_string())?;
         let selector = lookup::label_selector(&entity).map_err(|e| e.to_string())?;
@@ -160,9 +185,21 @@ impl KubernetesService {
             .collect()
     }
 
-    /// The pod panel's data.
-    pub async fn pod_detail(&self, entity_ref: &str, pod: &PodRef) -> Result<PodDetail, String> {
-        let (cluster, client, credential, mut p) = self.entity_pod(entity_ref, pod).await?;
+    /// The pod panel's data; when `access` does not allow it, a panel that says why.
+    pub async fn pod_detail(
+        &self,
+        entity_ref: &str,
+        pod: &PodRef,
+        access: &KubernetesAccess,
+    ) -> Result<PodDetail, String> {
+        if let Some(denied) = self.pod_access_denied(entity_ref, &pod.cluster, access) {
+            return Ok(PodDetail {
+                access_denied: Some(denied),
+                ..PodDetail::default()
+            });
+        }
+        let (cluster, client, credential, mut p) =
+            self.entity_pod(entity_ref, pod, access).await?;
         let ns = pod.namespace.as_str();
         // Events: the pod, its owner, and the owner's owner (Pod → ReplicaSet → Deployment).
         let mut events = self
@@ -296,12 +333,18 @@ impl KubernetesService {
             containers,
             events,
             yaml: serde_yaml::to_string(&p).unwrap_or_default(),
+            access_denied: None,
         })
     }
 
     /// A container's log, each line split into (timestamp, text).
-    pub async fn pod_logs(&self, entity_ref: &str, req: &LogRequest) -> Result<PodLogs, String> {
-        let (cluster, client, credential, _) = self.entity_pod(entity_ref, &req.pod).await?;
+    pub async fn pod_logs(
+        &self,
+        entity_ref: &str,
+        req: &LogRequest,
+        access: &KubernetesAccess,
+    ) -> Result<PodLogs, String> {
+        let (cluster, client, credential, _) = self.entity_pod(entity_ref, &req.pod, access).await?;
         let max_bytes = self.config().limits.max_log_bytes;
         let mut q = format!(
             "timestamps=true&tailLines={}&limitBytes={max_bytes}",

@@ -20,6 +20,36 @@ use super::types::{
 };
 use super::{cluster_locator, fetcher, service_locator};
 use crate::catalog::store::CatalogStore;
+use crate::permission::conditions::Resource;
+use crate::permission::{Decision, KubernetesAccess};
+
+/// What a viewer was refused, for the message it is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// The tab's data (`kubernetes.resources.read`).
+    Resources,
+    /// A pod's details, events, YAML and logs (`kubernetes.proxy`).
+    Proxy,
+}
+
+/// The tab's data.
+pub const RESOURCES: Denied = Denied::Resources;
+/// Pod details and logs.
+pub const PROXY: Denied = Denied::Proxy;
+
+impl Denied {
+    /// The message for `entity_ref`.
+    pub fn message(self, entity_ref: &str) -> String {
+        match self {
+            Denied::Resources => format!(
+                "You don't have access to the Kubernetes resources of {entity_ref} (permission kubernetes.resources.read). Ask your platform team for access."
+            ),
+            Denied::Proxy => format!(
+                "You don't have access to the details, events, YAML and logs of {entity_ref}'s pods (permission kubernetes.proxy). Ask its owners or your platform team for access."
+            ),
+        }
+    }
+}
 
 /// Why a lookup could not run at all.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -30,6 +60,9 @@ pub enum LookupError {
     /// `kubernetes.live.maxSubscribers` live streams are open already.
     #[error("too many live viewers ({0}, the limit set by kubernetes.live.maxSubscribers); the tab falls back to refreshing")]
     TooManyViewers(usize),
+    /// The viewer may not see this (the message says what and which permission).
+    #[error("{0}")]
+    Forbidden(String),
     /// The entity's Kubernetes annotations cannot be used as they are.
     #[error("entity {entity}: {error}")]
     Annotation {
@@ -147,12 +180,15 @@ impl KubernetesService {
         &self.config
     }
 
-    /// The Kubernetes tab's view of an entity.
+    /// The Kubernetes tab's view of an entity, as `access` lets its viewer see it: a view that
+    /// says why when the entity's resources are not visible, without the clusters the viewer
+    /// may not see.
     pub async fn view(
         &self,
         entity_ref: &str,
+        access: &KubernetesAccess,
     ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
-        self.view_holding(entity_ref, &Held::default()).await
+        self.view_holding(entity_ref, &Held::default(), access).await
     }
 
     /// [`Self::view`], collecting the cache entries read into `held`.
@@ -160,14 +196,49 @@ impl KubernetesService {
         &self,
         entity_ref: &str,
         held: &Held,
+        access: &KubernetesAccess,
     ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
-        let entity = self.entity(entity_ref)?;
-        let objects = self.lookup(&entity, None, true, held).await?;
-        Ok(super::view::build(
+        let entity = match self.readable_entity(entity_ref, access, &access.resources, RESOURCES) {
+            Err(LookupError::Forbidden(message)) => {
+                return Ok(app::wire::kubernetes::KubernetesView {
+                    configured: true,
+                    refresh_interval_ms: self.config.refresh_interval_ms,
+                    access_denied: Some(message),
+                    ..Default::default()
+                })
+            }
+            r => r?,
+        };
+        let (objects, hidden) = self
+            .lookup(&entity, None, true, held, &access.clusters)
+            .await?;
+        let mut view = super::view::build(
             &objects,
             self.config.refresh_interval_ms,
             std::time::SystemTime::now(),
-        ))
+        );
+        view.hidden_clusters = hidden;
+        Ok(view)
+    }
+
+    /// The entity, if the viewer may read it (else it is unknown, as the catalog would say)
+    /// and `decision` permits it (else [`LookupError::Forbidden`] naming `what`).
+    pub fn readable_entity(
+        &self,
+        entity_ref: &str,
+        access: &KubernetesAccess,
+        decision: &Decision,
+        what: Denied,
+    ) -> Result<Value, LookupError> {
+        let snapshot = self.catalog.snapshot();
+        let key = entity_ref.to_lowercase();
+        if !access.catalog.permits_entity(&snapshot, &key) {
+            return Err(LookupError::UnknownEntity(key));
+        }
+        if !decision.permits_entity(&snapshot, &key) {
+            return Err(LookupError::Forbidden(what.message(&key)));
+        }
+        self.entity(&key)
     }
 
     /// Every known cluster.
@@ -176,11 +247,12 @@ impl KubernetesService {
         cluster_locator::locate(&self.config.locators, &snapshot).await
     }
 
-    /// `GET /clusters` items.
-    pub async fn cluster_summaries(&self) -> Vec<ClusterSummary> {
+    /// `GET /clusters` items: the clusters `access` lets the viewer see.
+    pub async fn cluster_summaries(&self, access: &Decision) -> Vec<ClusterSummary> {
         self.clusters()
             .await
             .into_iter()
+            .filter(|c| access.permits(Resource::Cluster(&c.name)))
             .map(|c| ClusterSummary {
                 auth_provider: c.auth_provider().to_string(),
                 oidc_token_provider: c
@@ -194,6 +266,16 @@ impl KubernetesService {
             .collect()
     }
 
+    /// The catalog as it is now.
+    pub fn catalog_snapshot(&self) -> Arc<crate::catalog::store::Snapshot> {
+        self.catalog.snapshot()
+    }
+
+    /// The catalog store the service reads entities from.
+    pub fn catalog_store(&self) -> Arc<CatalogStore> {
+        Arc::clone(&self.catalog)
+    }
+
     /// The entity with this ref from the catalog (never trusted from a request body).
     pub fn entity(&self, entity_ref: &str) -> Result<Value, LookupError> {
         let snapshot = self.catalog.snapshot();
@@ -203,14 +285,19 @@ impl KubernetesService {
             .ok_or_else(|| LookupError::UnknownEntity(entity_ref.to_lowercase()))
     }
 
-    /// Objects for a catalog entity by ref; `custom` = only these custom resources.
+    /// Objects for a catalog entity by ref, as `access` lets its viewer see them; `custom` =
+    /// only these custom resources.
     pub async fn objects_for_ref(
         &self,
         entity_ref: &str,
         custom: Option<Vec<CustomResource>>,
+        access: &KubernetesAccess,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
-        let entity = self.entity(entity_ref)?;
-        self.objects_by_entity(&entity, custom).await
+        let entity = self.readable_entity(entity_ref, access, &access.resources, RESOURCES)?;
+        Ok(self
+            .lookup(&entity, custom, true, &Held::default(), &access.clusters)
+            .await?
+            .0)
     }
 
     pub(crate) fn client_for(&self, c: &ClusterDetails) -> Result<kube::Client, String> {
@@ -368,7 +455,10 @@ impl KubernetesService {
         entity: &Value,
         custom: Option<Vec<CustomResource>>,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
-        self.lookup(entity, custom, true, &Held::default()).await
+        Ok(self
+            .lookup(entity, custom, true, &Held::default(), &Decision::Allow)
+            .await?
+            .0)
     }
 
     /// The same, by plain lists, bypassing the cache (what the cache must equal).
@@ -377,17 +467,23 @@ impl KubernetesService {
         entity: &Value,
         custom: Option<Vec<CustomResource>>,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
-        self.lookup(entity, custom, false, &Held::default()).await
+        Ok(self
+            .lookup(entity, custom, false, &Held::default(), &Decision::Allow)
+            .await?
+            .0)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(entity = %entity["metadata"]["name"]))]
+    /// The lookup on the clusters `clusters` permits; also how many it left out.
     async fn lookup(
         &self,
         entity: &Value,
         custom: Option<Vec<CustomResource>>,
         use_cache: bool,
         held: &Held,
-    ) -> Result<ObjectsByEntityResponse, LookupError> {
+        clusters: &Decision,
+    ) -> Result<(ObjectsByEntityResponse, usize), LookupError> {
+        let permitted = clusters;
         let annotation = |error| LookupError::Annotation {
             entity: crate::catalog::refs::entity_ref_of(entity)
                 .map(|r| r.canonical())
@@ -396,8 +492,11 @@ impl KubernetesService {
         };
         let selector = lookup::label_selector(entity).map_err(annotation)?;
         let namespaces = lookup::namespaces(entity).map_err(annotation)?;
-        let clusters =
+        let mut clusters =
             service_locator::select(self.config.service_locator, entity, self.clusters().await);
+        let before = clusters.len();
+        clusters.retain(|c| permitted.permits(Resource::Cluster(&c.name)));
+        let hidden = before - clusters.len();
         let deadline = self.config.timeout;
         let runs = clusters.iter().map(|c| {
             let types: Vec<ObjectType> = match &custom {
@@ -456,6 +555,6 @@ impl KubernetesService {
             .into_iter()
             .filter(|r| !r.errors.is_empty() || r.resources.iter().any(|f| !f.resources.is_empty()))
             .collect();
-        Ok(ObjectsByEntityResponse { items })
+        Ok((ObjectsByEntityResponse { items }, hidden))
     }
 }

@@ -658,5 +658,7 @@ pub fn build(
         refresh_interval_ms,
         clusters,
         errors,
+        access_denied: None,
+        hidden_clusters: 0,
     }
 }

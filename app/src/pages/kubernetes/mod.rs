@@ -160,20 +160,45 @@ fn TabBody(view: KubernetesView) -> impl IntoView {
         }
         .into_any();
     }
+    if let Some(why) = view.access_denied {
+        return view! { <NoAccess message=why/> }.into_any();
+    }
+    let hidden = (view.hidden_clusters > 0).then(|| {
+        let n = view.hidden_clusters;
+        let text = if n == 1 {
+            "1 cluster is not shown: you don't have access to it (permission kubernetes.clusters.read).".to_string()
+        } else {
+            format!("{n} clusters are not shown: you don't have access to them (permission kubernetes.clusters.read).")
+        };
+        view! { <p class="banner no-access-note" role="note" data-testid="hidden-clusters">{text}</p> }
+    });
     if view.clusters.is_empty() {
         return view! {
+            {hidden}
             <div class="empty-state" data-testid="no-objects">
-                <p>"No objects with this entity's labels were found on any cluster."</p>
+                <p>"No objects with this entity's labels were found on any cluster you can see."</p>
                 <LabelHelp/>
             </div>
         }
         .into_any();
     }
     view! {
+        {hidden}
         <errors::ErrorReporting errors=view.errors.clone()/>
         {view.clusters.into_iter().map(|c| view! { <cluster::ClusterSection cluster=c/> }).collect_view()}
     }
     .into_any()
+}
+
+/// "You don't have access to …": what was refused and which permission would grant it.
+#[component]
+pub fn NoAccess(message: String) -> impl IntoView {
+    view! {
+        <div class="empty-state no-access" role="status" data-testid="no-access">
+            <p><strong>"No access. "</strong>{message}</p>
+            <p class="muted">"Permissions are set by your platform team in the portal's policy files (see the README's Permissions section)."</p>
+        </div>
+    }
 }
 
 /// Why pods might not be found: the label must be on the pod template too.

@@ -64,6 +64,12 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
             )
         }
     };
+    // Without kubernetes.proxy the panel says so, and shows no log controls.
+    let denied = Memo::new(move |_| {
+        detail
+            .get()
+            .is_some_and(|r| r.is_ok_and(|d| d.access_denied.is_some()))
+    });
     let title = format!("Pod {}", pod.name);
     view! {
         <aside class="pod-panel" role="dialog" aria-modal="false" aria-labelledby="pod-panel-title" data-pod=pod.name.clone()>
@@ -75,12 +81,13 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading pod…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
+                        Ok(PodDetail { access_denied: Some(why), .. }) => view! { <super::NoAccess message=why/> }.into_any(),
                         Ok(d) => view! { <Details detail=d container=container/> }.into_any(),
                         Err(e) => view! { <ErrorPanel title="The pod could not be read" message=e.to_string()/> }.into_any(),
                     }
                 })}
             </Transition>
-            <section class="logs-section" aria-labelledby="logs-title">
+            <section class="logs-section" aria-labelledby="logs-title" hidden=move || denied.get()>
                 <h4 id="logs-title">"Logs"</h4>
                 <div class="log-controls">
                     <label>"Lines "

@@ -18,21 +18,24 @@ use crate::catalog::query::{
 };
 use crate::catalog::store::{Snapshot, StoredEntity};
 use crate::catalog::validate::validate_entity;
+use crate::permission::conditions::Resource;
+use crate::permission::Decision;
 
 /// Page size of `by-query` when no `limit` is given (Backstage's default).
 pub const DEFAULT_QUERY_LIMIT: usize = 200;
 
+/// The entities the filter matches that the reader may see (`catalog.entity.read`).
 fn matching<'a, 'f>(
     snapshot: &'a Snapshot,
     filter: Option<&'f EntityFilter>,
+    scope: &'f Decision,
 ) -> impl Iterator<Item = &'a StoredEntity> + 'f
 where
     'a: 'f,
 {
-    snapshot
-        .entities
-        .iter()
-        .filter(move |e| filter.is_none_or(|f| f.matches(&e.keys)))
+    snapshot.entities.iter().filter(move |e| {
+        filter.is_none_or(|f| f.matches(&e.keys)) && scope.permits(Resource::Entity(&e.keys))
+    })
 }
 
 /// An entity as response JSON text: the stored text itself, or a projection of it.
@@ -60,16 +63,18 @@ pub fn json_array<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// `GET /entities`: filtered, ordered (canonical ref by default), then `offset`/`limit`; each
-/// item is JSON text.
+/// item is JSON text. `scope` is the reader's `catalog.entity.read` decision, here and below:
+/// what it does not permit does not exist for this reader.
 pub fn list_entities<'a>(
     snapshot: &'a Snapshot,
+    scope: &Decision,
     filter: Option<&EntityFilter>,
     order: &[OrderField],
     fields: &[String],
     offset: usize,
     limit: Option<usize>,
 ) -> Vec<Cow<'a, str>> {
-    let mut found: Vec<&StoredEntity> = matching(snapshot, filter).collect();
+    let mut found: Vec<&StoredEntity> = matching(snapshot, filter, scope).collect();
     if !order.is_empty() {
         found.sort_by(|a, b| compare(&a.keys, &b.keys, order));
     }
@@ -132,6 +137,7 @@ pub struct QueryPage<'a> {
 /// `metadata.uid`).
 pub fn query_entities<'a>(
     snapshot: &'a Snapshot,
+    scope: &Decision,
     cursor: &Cursor,
     limit: usize,
     fields: &[String],
@@ -146,12 +152,17 @@ pub fn query_entities<'a>(
         .unwrap_or_else(|| default_full_text_fields(sort_field.map(|o| o.field.as_str())));
     let term = cursor.full_text_term.as_deref().unwrap_or("").trim();
     crate::catalog::query::check_full_text_term(term)?;
-    // Everything but the position identifies the result; later pages reuse it.
-    let key = Cursor {
-        offset: 0,
-        ..cursor.clone()
-    }
-    .encode();
+    // Everything but the position identifies the result (with the reader's scope); later pages
+    // reuse it.
+    let key = format!(
+        "{}\u{0}{}",
+        Cursor {
+            offset: 0,
+            ..cursor.clone()
+        }
+        .encode(),
+        scope.cache_key()
+    );
     let result = snapshot.query_cache.get_or_compute(&key, || {
         // Entities in result order before filtering: all of them (already sorted by ref), or
         // those with a value for the sort field in its order (cached per field and direction).
@@ -180,11 +191,10 @@ pub fn query_entities<'a>(
             .copied()
             .filter(|&i| contains(&matching, i))
             .filter(|&i| {
-                term.is_empty()
-                    || snapshot
-                        .entities
-                        .get(i as usize)
-                        .is_some_and(|e| full_text_matches(&e.keys, term, &text_fields))
+                snapshot.entities.get(i as usize).is_some_and(|e| {
+                    (term.is_empty() || full_text_matches(&e.keys, term, &text_fields))
+                        && scope.permits(Resource::Entity(&e.keys))
+                })
             })
             .collect()
     });
@@ -248,13 +258,19 @@ fn sort_by_field(found: &mut [(u32, &StoredEntity)], field: Option<&OrderField>)
 /// `POST /entities/by-refs`: one item (JSON text) per requested ref, `null` where unknown.
 pub fn entities_by_refs<'a>(
     snapshot: &'a Snapshot,
+    scope: &Decision,
     refs: &[String],
     filter: Option<&EntityFilter>,
     fields: &[String],
 ) -> Vec<Cow<'a, str>> {
     refs.iter()
         .map(|r| match snapshot.get(r) {
-            Some(e) if filter.is_none_or(|f| f.matches(&e.keys)) => shaped(e, fields),
+            Some(e)
+                if filter.is_none_or(|f| f.matches(&e.keys))
+                    && scope.permits(Resource::Entity(&e.keys)) =>
+            {
+                shaped(e, fields)
+            }
             _ => Cow::Borrowed("null"),
         })
         .collect()
@@ -262,12 +278,17 @@ pub fn entities_by_refs<'a>(
 
 /// `GET /entity-facets`: for each facet key, the values (as written) and how many matching
 /// entities have each, sorted by value.
-pub fn facets(snapshot: &Snapshot, facet_keys: &[String], filter: Option<&EntityFilter>) -> Value {
+pub fn facets(
+    snapshot: &Snapshot,
+    scope: &Decision,
+    facet_keys: &[String],
+    filter: Option<&EntityFilter>,
+) -> Value {
     let mut out = serde_json::Map::new();
     for facet in facet_keys {
         let key = facet.to_lowercase();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for e in matching(snapshot, filter) {
+        for e in matching(snapshot, filter, scope) {
             let mut seen = std::collections::HashSet::new();
             for v in e.keys.original_values(&key) {
                 if seen.insert(v) {

@@ -72,7 +72,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
         order_fields: vec!["metadata.title,desc".into()],
         ..Cursor::default()
     };
-    let page = query_entities(&snap, &first, 2, &["metadata.name".into()]).expect("valid");
+    let page = query_entities(&snap, &Decision::Allow, &first, 2, &["metadata.name".into()]).expect("valid");
     assert_eq!(page.total_items, 3, "b has no title");
     let items: Vec<serde_json::Value> = page
         .items
@@ -91,7 +91,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     assert_eq!(names, ["d", "c"]);
     assert!(page.prev_cursor.is_none());
     let next = Cursor::decode(page.next_cursor.as_deref().expect("more")).expect("cursor");
-    let page2 = query_entities(&snap, &next, 2, &[]).expect("valid");
+    let page2 = query_entities(&snap, &Decision::Allow, &next, 2, &[]).expect("valid");
     assert_eq!(page2.items.len(), 1);
     let item: serde_json::Value = serde_json::from_str(&page2.items[0]).expect("json");
     assert_eq!(item["metadata"]["name"], "a");
@@ -111,7 +111,7 @@ fn full_text_searches_the_sort_field_by_default() {
         full_text_term: Some("  PAY ".into()),
         ..Cursor::default()
     };
-    let page = query_entities(&snap, &c, 10, &[]).expect("valid");
+    let page = query_entities(&snap, &Decision::Allow, &c, 10, &[]).expect("valid");
     assert_eq!(page.total_items, 1);
     let item: serde_json::Value = serde_json::from_str(&page.items[0]).expect("json");
     assert_eq!(item["metadata"]["name"], "beta-svc");
@@ -124,7 +124,7 @@ fn invalid_order_field_is_an_input_error() {
         order_fields: vec!["metadata.name,sideways".into()],
         ..Cursor::default()
     };
-    assert!(query_entities(&snap, &c, 10, &[]).is_err());
+    assert!(query_entities(&snap, &Decision::Allow, &c, 10, &[]).is_err());
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn paged_order_equals_the_reference_comparator_on_a_mixed_catalog() {
             order_fields: vec![order.into()],
             ..Cursor::default()
         };
-        let page = query_entities(&snap, &cursor, 10_000, &[]).expect("valid");
+        let page = query_entities(&snap, &Decision::Allow, &cursor, 10_000, &[]).expect("valid");
         let got: Vec<String> = page
             .items
             .iter()
