@@ -38,14 +38,14 @@ test('a developer sees what they own, reads its logs, and is told where they hav
   await page.getByLabel(/Owned by me/).check();
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/[?&]user=owned/);
-  const names = page.locator('table.entities tbody td:first-child');
-  await expect(names.filter({ hasText: 'checkout-service' })).toHaveCount(1);
-  await expect(names.filter({ hasText: 'storefront-web' })).toHaveCount(0);
+  const row = (name: string) => page.locator(`table.entities tbody a[href="/catalog/default/component/${name}"]`);
+  await expect(row('checkout-service')).toHaveCount(1);
+  await expect(row('storefront-web')).toHaveCount(0);
   await expect(page.getByLabel(/Owned by me \(\d+\)/)).toBeChecked();
 
   // An owned service: one cluster visible (the other is hidden by policy), logs readable.
   let tab = await openTab(page, 'checkout-service');
-  await expect(page.getByTestId('hidden-clusters')).toContainText("1 cluster is not shown: you don't have access to it");
+  await expect(page.getByTestId('hidden-clusters')).toContainText(/\d+ clusters? (is|are) not shown: you don't have access/);
   await expect(tab.cluster('greenroom-demo')).toBeVisible();
   await expect(tab.cluster('demo-us')).toHaveCount(0);
   await tab.openPod(tab.workload('greenroom-demo', 'Deployment checkout-service'));
@@ -65,6 +65,7 @@ test('a developer sees what they own, reads its logs, and is told where they hav
   const clusters = await (await page.request.get(`${portal}/api/kubernetes/clusters`)).json();
   expect(clusters.items.map((c: { name: string }) => c.name)).toEqual(['greenroom-demo']);
 
+  await page.goto(`${portal}/catalog`);
   await page.locator('details.user-menu summary').click();
   await page.locator('details.user-menu').getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/sign-in/);

@@ -328,6 +328,30 @@ async fn run_server(
         )
     });
     let live = kubernetes.clone();
+    if let Some(listen) = &settings.backend.metrics_listen {
+        let bind = listen.bind_address();
+        let listener = match tokio::net::TcpListener::bind(&bind).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "greenroom: cannot listen on {bind} (config key backend.metrics.listen): {e}"
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Ok(metrics_addr) = listener.local_addr() {
+            tracing::info!(%metrics_addr, "metrics on http://{metrics_addr}/metrics");
+        }
+        let router = http::metrics_router(Arc::clone(&metrics), kubernetes.clone());
+        tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(http::shutdown_signal())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
         backend: Arc::new(

@@ -3,7 +3,7 @@
 //! the file it came from, so `greenroom validate` can print them all at once.
 //!
 //! Keys owned here: `app.title`, `app.baseUrl`, `backend.baseUrl`, `backend.listen`,
-//! `backend.auth.externalAccess`.
+//! `backend.auth.externalAccess`, and Greenroom's `backend.metrics.listen`.
 
 use crate::config::{Config, ConfigError};
 
@@ -41,6 +41,10 @@ pub struct BackendSettings {
     pub base_url: String,
     /// `backend.listen`: where to bind.
     pub listen: Listen,
+    /// `backend.metrics.listen` (Greenroom's key, same forms as `backend.listen`): a second
+    /// address that serves only `/metrics`, without sign-in, for a scraper on an internal
+    /// network. `/metrics` on the main address stays behind sign-in (a token or a session).
+    pub metrics_listen: Option<Listen>,
     /// `backend.auth.externalAccess` entries of `type: static`: when any is configured, the REST
     /// APIs (`/api/catalog/...`) require one of these as a Bearer token. The UI keeps working
     /// through server functions, which never leave the process's trust boundary.
@@ -94,7 +98,12 @@ pub fn read(config: &Config) -> Result<Settings, Vec<ConfigError>> {
         .unwrap_or_else(|| DEFAULT_TITLE.to_string());
     let app_base_url = read_base_url(config, "app.baseUrl", &mut errors);
     let backend_base_url = read_base_url(config, "backend.baseUrl", &mut errors);
-    let listen = read_listen(config, &mut errors);
+    let listen = read_listen(config, "backend.listen", &mut errors);
+    let metrics_listen = if config.has("backend.metrics.listen") {
+        read_listen(config, "backend.metrics.listen", &mut errors)
+    } else {
+        None
+    };
     let static_tokens = read_external_access(config, &mut errors);
     match (app_base_url, backend_base_url, listen) {
         (Some(app_url), Some(backend_url), Some(listen)) if errors.is_empty() => Ok(Settings {
@@ -105,6 +114,7 @@ pub fn read(config: &Config) -> Result<Settings, Vec<ConfigError>> {
             backend: BackendSettings {
                 base_url: backend_url,
                 listen,
+                metrics_listen,
                 static_tokens,
             },
         }),
@@ -181,13 +191,12 @@ fn read_base_url(config: &Config, key: &str, errors: &mut Vec<ConfigError>) -> O
     }
 }
 
-fn read_listen(config: &Config, errors: &mut Vec<ConfigError>) -> Option<Listen> {
-    const KEY: &str = "backend.listen";
+fn read_listen(config: &Config, key: &'static str, errors: &mut Vec<ConfigError>) -> Option<Listen> {
     let default = Listen {
         host: DEFAULT_HOST.into(),
         port: DEFAULT_PORT,
     };
-    let raw = match config.get_optional_value(KEY) {
+    let raw = match config.get_optional_value(key) {
         None => return Some(default),
         Some(raw) => raw,
     };
@@ -196,7 +205,7 @@ fn read_listen(config: &Config, errors: &mut Vec<ConfigError>) -> Option<Listen>
             Some(listen) => Some(listen),
             None => {
                 errors.push(config.invalid_value(
-                    KEY,
+                    key,
                     format!(
                         "unable to parse listen address '{s}', expected <port> or <host>:<port>"
                     ),
@@ -207,10 +216,10 @@ fn read_listen(config: &Config, errors: &mut Vec<ConfigError>) -> Option<Listen>
     }
     if !raw.is_object() {
         // Let the config layer produce its standard "invalid type" message.
-        ok_or_push(config.get_optional_config(KEY), errors);
+        ok_or_push(config.get_optional_config(key), errors);
         return None;
     }
-    let host = ok_or_push(config.get_optional_string("backend.listen.host"), errors)?
+    let host = ok_or_push(config.get_optional_string(&format!("{key}.host")), errors)?
         .map(|h| {
             if h.is_empty() {
                 "0.0.0.0".to_string()
@@ -219,12 +228,13 @@ fn read_listen(config: &Config, errors: &mut Vec<ConfigError>) -> Option<Listen>
             }
         })
         .unwrap_or(default.host);
-    let port = match ok_or_push(config.get_optional_number("backend.listen.port"), errors)? {
+    let port_key = format!("{key}.port");
+    let port = match ok_or_push(config.get_optional_number(&port_key), errors)? {
         None => default.port,
         Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => n as u16,
         Some(n) => {
             errors.push(config.invalid_value(
-                "backend.listen.port",
+                &port_key,
                 format!("{n} is not a TCP port (a whole number from 0 to 65535)"),
             ));
             return None;

@@ -247,7 +247,7 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
     let file = write(
         &dir,
         "c.yaml",
-        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\ncatalog:\n  locations:\n    - type: file\n      target: ./catalog-info.yaml\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: https://127.0.0.1:1\n          name: nowhere\n          authProvider: serviceAccount\n          serviceAccountToken: t\n"),
+        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n  metrics:\n    listen: 127.0.0.1:0\ncatalog:\n  locations:\n    - type: file\n      target: ./catalog-info.yaml\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: https://127.0.0.1:1\n          name: nowhere\n          authProvider: serviceAccount\n          serviceAccountToken: t\n"),
     );
     let mut child = bin()
         .env("GREENROOM_SITE_ROOT", dir.join("site"))
@@ -261,6 +261,7 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut metrics_addr = None;
     let addr = loop {
         assert!(Instant::now() < deadline, "server did not log its address");
         let line = lines
@@ -269,10 +270,20 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
             .expect("read line");
         let json: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if let Some(m) = json.get("metrics_addr").and_then(|a| a.as_str()) {
+            metrics_addr = Some(m.to_string());
+        }
         if let Some(addr) = json.get("addr").and_then(|a| a.as_str()) {
             break addr.to_string();
         }
     };
+    // backend.metrics.listen: /metrics and health only, on an address of its own.
+    let metrics_addr = metrics_addr.expect("the metrics address is logged before the main one");
+    assert_ne!(metrics_addr, addr);
+    let scrape = http_get(&metrics_addr, "/metrics");
+    assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape}");
+    assert!(scrape.contains("greenroom_"), "{scrape}");
+    assert!(http_get(&metrics_addr, "/api/catalog/entities").starts_with("HTTP/1.1 404"));
     let health = http_get(&addr, "/.backstage/health/v1/liveness");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
@@ -336,5 +347,56 @@ fn validate_lists_every_kubernetes_and_aws_problem() {
             stderr.lines().any(|l| l.contains(key) && l.contains(words)),
             "expected {key}: {words} in\n{stderr}"
         );
+    }
+}
+
+#[test]
+fn validate_lists_every_permission_problem_with_its_file_and_line() {
+    let dir = workdir("rbac");
+    write(
+        &dir,
+        "rbac.csv",
+        "p, role:default/dev, kubernetes.proxy, use, allow\np, dev, kubernetes.proxy, use, allow\ng, user:default/ada, role:default/dev\ng, ada\n",
+    );
+    write(
+        &dir,
+        "conditions.yaml",
+        "result: CONDITIONAL\nroleEntityRef: role:default/dev\npluginId: kubernetes\nresourceType: catalog-entity\npermissionMapping: [use]\nconditions: { rule: IS_OWNER, params: {} }\n",
+    );
+    let file = write(
+        &dir,
+        "c.yaml",
+        "permission:\n  enabled: yes-please\n  rbac:\n    maxDepth: -1\n    admin:\n      superUsers:\n        - name: ada\n",
+    );
+    let (out, _, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(!out.status.success());
+    for (key, words) in [
+        ("permission.enabled", "boolean"),
+        ("permission.rbac.maxDepth", "whole number"),
+        ("permission.rbac.admin.superUsers[0].name", "not a user or group entity ref"),
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.contains(key) && l.contains(words)),
+            "expected {key}: {words} in\n{stderr}"
+        );
+    }
+    // With valid keys, the files' mistakes are listed with their line or document.
+    let file = write(
+        &dir,
+        "c2.yaml",
+        &format!(
+            "permission:\n  enabled: true\n  rbac:\n    policies-csv-file: {}\n    conditionalPoliciesFile: {}\n",
+            dir.join("rbac.csv").display(),
+            dir.join("conditions.yaml").display()
+        ),
+    );
+    let (out, _, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(!out.status.success());
+    for words in [
+        "rbac.csv line 2: 'dev' is not a role entity ref",
+        "rbac.csv line 4: a g line has 3 fields",
+        "conditions.yaml document 1: conditions: unknown rule 'IS_OWNER'",
+    ] {
+        assert!(stderr.contains(words), "expected {words} in\n{stderr}");
     }
 }

@@ -115,6 +115,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The router of `backend.metrics.listen`: `/metrics` and the health endpoints only, without
+/// sign-in (that address is meant for a scraper on an internal network).
+pub fn metrics_router(
+    metrics: Arc<crate::metrics::Registry>,
+    kubernetes: Option<Arc<crate::kubernetes::KubernetesService>>,
+) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(observability::routes(metrics, kubernetes))
+}
+
 /// Resolves when SIGINT (Ctrl-C) or SIGTERM arrives.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
