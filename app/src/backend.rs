@@ -28,8 +28,8 @@ pub trait Backend: Send + Sync + 'static {
         kind: &str,
         name: &str,
     ) -> Option<EntityDetail>;
-    /// Every current catalog problem (errors first).
-    fn catalog_problems(&self) -> Vec<ProblemView>;
+    /// Every current catalog problem the viewer may see (errors first).
+    fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView>;
     /// A section of the README shown as in-app help (`kubernetes`), if there is one.
     fn help(&self, topic: &str) -> Option<String>;
     /// The Kubernetes tab's view of the entity.
@@ -153,5 +153,5 @@ pub async fn get_help(topic: String) -> Result<Option<String>, ServerFnError> {
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn list_catalog_problems() -> Result<Vec<ProblemView>, ServerFnError> {
-    Ok(backend()?.catalog_problems())
+    Ok(backend()?.catalog_problems(current_viewer().as_ref()))
 }

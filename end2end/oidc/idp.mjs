@@ -3,6 +3,10 @@
 // Accounts are people of the bundled catalog (catalog/org.yaml); any password is accepted.
 //
 //   node oidc/idp.mjs   (GREENROOM_E2E_IDP_PORT, GREENROOM_E2E_OIDC_URL pick the addresses)
+//
+// It signs ID tokens with an RSA key of its own; `POST /__test/rotate-keys` replaces the key
+// (and the provider, so sign-ins in progress start over), as a provider rotating its keys does.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -17,7 +21,13 @@ const accounts = {
   mallory: { email: 'mallory@evil.example', name: 'Mallory' },
 };
 
-const provider = new Provider(issuer, {
+/** A fresh RS256 signing key, as a private JWK with a key id of its own. */
+function signingKey() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
+}
+
+const configuration = {
   clients: [
     {
       client_id: 'greenroom-e2e',
@@ -46,9 +56,28 @@ const provider = new Provider(issuer, {
       },
     };
   },
-});
-provider.on('server_error', (_ctx, err) => console.error('idp server_error', err));
+};
 
-http.createServer(provider.callback()).listen(port, '127.0.0.1', () => {
-  console.log(`idp listening on ${issuer}`);
-});
+function start() {
+  const key = signingKey();
+  const provider = new Provider(issuer, { ...configuration, jwks: { keys: [key] } });
+  provider.on('server_error', (_ctx, err) => console.error('idp server_error', err));
+  console.log(`idp signing with key ${key.kid}`);
+  return { kid: key.kid, handle: provider.callback() };
+}
+
+let current = start();
+
+http
+  .createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/__test/rotate-keys') {
+      current = start();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kid: current.kid }));
+      return;
+    }
+    current.handle(req, res);
+  })
+  .listen(port, '127.0.0.1', () => {
+    console.log(`idp listening on ${issuer}`);
+  });

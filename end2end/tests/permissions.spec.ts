@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { signInAtIdp } from '../pages/idp';
 import { KubernetesTab } from '../pages/kubernetes-tab';
 
 /**
@@ -14,13 +15,7 @@ if (!portal) {
 async function signIn(page: Page, login: string): Promise<void> {
   await page.goto(`${portal}/catalog`);
   await page.getByRole('link', { name: /OpenID Connect/ }).click();
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill('any-password');
-  await page.locator('button[type="submit"]').click();
-  const consent = page.getByRole('button', { name: /continue/i });
-  if (await consent.isVisible({ timeout: 5_000 }).catch(() => false)) {
-    await consent.click();
-  }
+  await signInAtIdp(page, login);
   await expect(page).toHaveURL(`${portal}/catalog`);
 }
 

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { signInAtIdp } from '../pages/idp';
 
 /**
  * Sign-in end to end against a real OpenID provider (oidc/idp.mjs: the `oidc-provider` package
@@ -8,18 +9,6 @@ import { expect, test, type Page } from '@playwright/test';
 const portal = process.env.GREENROOM_E2E_OIDC_URL;
 if (!portal) {
   throw new Error('GREENROOM_E2E_OIDC_URL is not set: run the sign-in tests through scripts/dev.sh e2e or test');
-}
-
-/** Signs in at the IdP's development login page as `login` (any password is accepted). */
-async function signInAtIdp(page: Page, login: string): Promise<void> {
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill('any-password');
-  await page.locator('button[type="submit"]').click();
-  // The development consent page ("Authorize"), the first time for this account.
-  const consent = page.getByRole('button', { name: /continue/i });
-  if (await consent.isVisible({ timeout: 5_000 }).catch(() => false)) {
-    await consent.click();
-  }
 }
 
 test('anonymous visitors are sent to sign-in and APIs refuse them', async ({ page, request }) => {
@@ -71,4 +60,28 @@ test('someone the catalog does not know gets a clear refusal', async ({ page }) 
   await signInAtIdp(page, 'mallory');
   await expect(page.getByRole('alert')).toContainText('unable to resolve user identity');
   expect((await page.request.get(`${portal}/api/catalog/entities?limit=1`)).status()).toBe(401);
+});
+
+test('a provider that rotates its signing key is followed', async ({ page }) => {
+  const idp = `http://127.0.0.1:${process.env.GREENROOM_E2E_IDP_PORT ?? '7109'}`;
+  const menu = page.locator('details.user-menu');
+  const signIn = async () => {
+    await page.goto(`${portal}/catalog`);
+    await page.getByRole('link', { name: /OpenID Connect/ }).click();
+    await signInAtIdp(page, 'ada-okafor');
+    await expect(page).toHaveURL(`${portal}/catalog`);
+    await expect(menu.locator('summary')).toContainText('Ada Okafor');
+  };
+  // The portal has the provider's keys from this (or an earlier) sign-in.
+  await signIn();
+  await menu.locator('summary').click();
+  await menu.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  // The provider now signs with a key the portal has never seen: it must fetch the keys again.
+  const rotated = await page.request.post(`${idp}/__test/rotate-keys`);
+  expect(rotated.status()).toBe(200);
+  const { kid } = await rotated.json();
+  const jwks = await (await page.request.get(`${idp}/jwks`)).json();
+  expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([kid]);
+  await signIn();
 });

@@ -74,8 +74,9 @@ impl Backend for PortalBackend {
         views::entity_detail(&self.catalog.snapshot(), &scope, namespace, kind, name)
     }
 
-    fn catalog_problems(&self) -> Vec<ProblemView> {
-        views::problems(&self.catalog.snapshot())
+    fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView> {
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        views::problems(&self.catalog.snapshot(), &scope)
     }
 
     fn help(&self, topic: &str) -> Option<String> {

@@ -71,7 +71,7 @@ fn load(args: &ConfigArgs) -> Loaded {
             errors: errors.iter().map(ToString::to_string).collect(),
         },
         Ok(loaded) => {
-            let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
+            let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
             let (settings, mut errors) = match settings::read(&loaded.config) {
                 Ok(s) => (Some(s), Vec::new()),
                 Err(errs) => (
@@ -108,10 +108,12 @@ fn load(args: &ConfigArgs) -> Loaded {
             let permission = permission::config::read(&loaded.config, &options.cwd)
                 .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
                 .ok();
+            let mut warnings = warnings;
             // The policy files are part of the configuration: their mistakes are listed too.
             if let Some(p) = permission.as_ref().filter(|p| p.enabled) {
-                if let Err(errs) = permission::config::read_files(p) {
-                    errors.extend(errs);
+                match permission::config::read_files(p) {
+                    Ok(files) => warnings.extend(permission::config::warnings(&files)),
+                    Err(errs) => errors.extend(errs),
                 }
             }
             Loaded {

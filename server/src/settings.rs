@@ -149,6 +149,16 @@ fn read_external_access(config: &Config, errors: &mut Vec<ConfigError>) -> Vec<S
             }
             None => continue,
         }
+        // Backstage's per-token restrictions: ignoring them would give the token more than its
+        // owner meant, so they are refused until Greenroom implements them.
+        if entry.has("accessRestrictions") {
+            errors.push(entry.invalid_value(
+                "accessRestrictions",
+                "access restrictions of static tokens are not supported yet: a token here may \
+                 call every API; remove accessRestrictions, or leave the token out",
+            ));
+            continue;
+        }
         let token = ok_or_push(entry.get_string("options.token"), errors);
         let subject = ok_or_push(entry.get_string("options.subject"), errors);
         if let (Some(token), Some(subject)) = (token, subject) {

@@ -623,6 +623,7 @@ fn open_redirects_are_not_possible() {
 
 const POLICY: &str = "\
 p, role:default/reader, catalog-entity, read, allow
+p, role:default/reader, catalog.location.read, read, allow
 g, group:default/storefront, role:default/reader
 g, group:default/payments, role:default/payments
 ";
@@ -710,6 +711,12 @@ fn the_catalog_api_enforces_the_policy_files() {
             .map(|v| if v == "payments" { "payments" } else { "other" })
             .collect();
         assert!(owners.iter().all(|o| *o == "payments"), "{}", facets.body);
+
+        // Locations: a basic permission, only the reader role has it.
+        assert_eq!(get(Some("farah-haddad"), "/api/catalog/locations".into()).await.status, 200);
+        let denied = get(Some("diego-ramirez"), "/api/catalog/locations".into()).await;
+        assert_eq!(denied.status, 403);
+        assert_eq!(denied.json()["error"]["name"], "NotAllowedError");
 
         // data (no role): nothing, though signed in.
         let r = get(Some("hana-sato"), components.clone()).await;

@@ -244,7 +244,7 @@ pub fn catalog_list(
         lifecycles: next(),
         tags: next(),
         namespaces: next(),
-        problem_count: snapshot.errors.len() + snapshot.warnings.len(),
+        problem_count: problem_count(snapshot, scope),
         owned_count,
         all_count,
     }
@@ -376,8 +376,32 @@ pub fn entity_detail(
     })
 }
 
-/// Every problem, errors first.
-pub fn problems(snapshot: &Snapshot) -> Vec<ProblemView> {
+/// Whether the viewer may see a problem: with `scope` allowing every entity, all of them;
+/// otherwise those of entities it may read (a problem without one, e.g. an unreadable file,
+/// could be anyone's).
+fn problem_visible(snapshot: &Snapshot, scope: &Decision, p: &crate::catalog::Problem) -> bool {
+    match scope {
+        Decision::Allow => true,
+        _ => p
+            .entity_ref
+            .as_deref()
+            .is_some_and(|r| scope.permits_entity(snapshot, r)),
+    }
+}
+
+/// How many problems the viewer may see.
+fn problem_count(snapshot: &Snapshot, scope: &Decision) -> usize {
+    snapshot
+        .errors
+        .iter()
+        .chain(&snapshot.warnings)
+        .filter(|p| problem_visible(snapshot, scope, p))
+        .count()
+}
+
+/// Every problem the viewer may see (`scope`: its `catalog.entity.read` decision), errors
+/// first.
+pub fn problems(snapshot: &Snapshot, scope: &Decision) -> Vec<ProblemView> {
     let view = |p: &crate::catalog::Problem, is_error: bool| ProblemView {
         location: p.location.clone(),
         entity_ref: p.entity_ref.clone(),
@@ -388,8 +412,10 @@ pub fn problems(snapshot: &Snapshot) -> Vec<ProblemView> {
     snapshot
         .errors
         .iter()
-        .map(|p| view(p, true))
-        .chain(snapshot.warnings.iter().map(|p| view(p, false)))
+        .map(|p| (p, true))
+        .chain(snapshot.warnings.iter().map(|p| (p, false)))
+        .filter(|(p, _)| problem_visible(snapshot, scope, p))
+        .map(|(p, is_error)| view(p, is_error))
         .collect()
 }
 

@@ -19,7 +19,7 @@ use crate::catalog::query::{parse_fields, parse_filters, parse_order, QueryError
 use crate::catalog::service::{self, Cursor, DEFAULT_QUERY_LIMIT};
 use crate::catalog::store::CatalogStore;
 use crate::permission::conditions::Resource;
-use crate::permission::{Access, Permissions, CATALOG_ENTITY_READ};
+use crate::permission::{Access, Decision, Permissions, CATALOG_ENTITY_READ, CATALOG_LOCATION_READ};
 
 /// A Backstage-shaped error response.
 pub struct ApiError {
@@ -400,24 +400,46 @@ fn location_json(l: &crate::catalog::store::LocationEntry) -> Value {
     json!({ "id": l.id, "type": l.location_type, "target": l.target })
 }
 
-async fn locations(State(store): State<Arc<CatalogStore>>) -> Json<Value> {
+/// 403 unless the viewer may read locations (`catalog.location.read`).
+fn locations_allowed(access: &Access, req: &Req) -> Result<(), ApiError> {
+    if access.decide(&CATALOG_LOCATION_READ) == Decision::Deny {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowedError",
+            "You don't have access to the catalog's locations (permission catalog.location.read)",
+            &req.method,
+            &req.uri,
+        ));
+    }
+    Ok(())
+}
+
+async fn locations(
+    State(store): State<Arc<CatalogStore>>,
+    access: Access,
+    method: Method,
+    uri: OriginalUri,
+) -> Result<Json<Value>, ApiError> {
+    locations_allowed(&access, &Req { method, uri })?;
     let snapshot = store.snapshot();
-    Json(Value::Array(
+    Ok(Json(Value::Array(
         snapshot
             .locations
             .iter()
             .map(|l| json!({ "data": location_json(l) }))
             .collect(),
-    ))
+    )))
 }
 
 async fn location(
     State(store): State<Arc<CatalogStore>>,
+    access: Access,
     method: Method,
     uri: OriginalUri,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let req = Req { method, uri };
+    locations_allowed(&access, &req)?;
     let snapshot = store.snapshot();
     match snapshot.locations.iter().find(|l| l.id == id) {
         Some(l) => Ok(Json(location_json(l))),

@@ -206,6 +206,59 @@ pub fn read_files(config: &PermissionConfig) -> Result<PolicyFiles, Vec<String>>
     }
 }
 
+/// The permissions Greenroom checks, with their action (`name or resource type`, action).
+const CHECKED: [(&str, &str); 7] = [
+    ("catalog.entity.read", "read"),
+    ("catalog-entity", "read"),
+    ("catalog.location.read", "read"),
+    ("kubernetes.clusters.read", "read"),
+    ("kubernetes-cluster", "read"),
+    ("kubernetes.resources.read", "read"),
+    ("kubernetes.proxy", "use"),
+];
+
+/// Lines that parse but can have no effect here: a permission Greenroom never checks (a typo,
+/// or another plugin's), or one named with an action it is not checked with. A mistyped `deny`
+/// would otherwise do nothing without a word.
+pub fn warnings(files: &PolicyFiles) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &files.policies {
+        let line = format!("'p, {}, {}, {}, {}'", p.role, p.object, p.action, p.effect);
+        match CHECKED.iter().find(|(name, _)| *name == p.object) {
+            Some((_, action)) if *action != p.action => out.push(format!(
+                "permission policy {line} has no effect: Greenroom checks {} with the action {action}",
+                p.object
+            )),
+            Some(_) => {}
+            None => out.push(format!(
+                "permission policy {line} has no effect: Greenroom does not check '{}' (it checks {})",
+                p.object,
+                CHECKED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+    for c in &files.conditional {
+        let governs: &[&str] = match (c.plugin.as_str(), c.resource_type.as_str()) {
+            ("catalog", conditions::CATALOG_ENTITY) => &["read"],
+            ("kubernetes", conditions::CATALOG_ENTITY) => &["read", "use"],
+            ("kubernetes", conditions::KUBERNETES_CLUSTER) => &["read"],
+            _ => &[],
+        };
+        for a in &c.actions {
+            if !governs.contains(&a.as_str()) {
+                out.push(format!(
+                    "conditional policy of {} (pluginId {}, resourceType {}) has no effect for the action {a}: Greenroom checks {} there",
+                    c.role,
+                    c.plugin,
+                    c.resource_type,
+                    if governs.is_empty() { "nothing".to_string() } else { governs.join(", ") }
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Parses RHDH's policy CSV into `files`.
 pub fn parse_csv(text: &str, file: &str, files: &mut PolicyFiles, errors: &mut Vec<String>) {
     for (i, line) in text.lines().enumerate() {
@@ -417,6 +470,30 @@ x, y
         for (e, w) in errors.iter().zip(want) {
             assert!(e.starts_with(w), "{e} should start with {w}");
         }
+    }
+
+    #[test]
+    fn lines_without_effect_are_warned_about() {
+        let mut files = PolicyFiles::default();
+        let mut errors = Vec::new();
+        parse_csv(
+            "p, role:default/a, kubernetes.proxy, use, allow\n\
+             p, role:default/a, kubernetes.proxy, read, deny\n\
+             p, role:default/a, kubernetes.prxy, use, deny\n",
+            "rbac.csv",
+            &mut files,
+            &mut errors,
+        );
+        files.conditional = parse_conditional(
+            "result: CONDITIONAL\nroleEntityRef: role:default/a\npluginId: catalog\nresourceType: catalog-entity\npermissionMapping: [read, delete]\nconditions: { rule: HAS_LABEL, params: { label: x } }\n",
+            "c.yaml",
+        )
+        .expect("valid");
+        let w = warnings(&files);
+        assert_eq!(w.len(), 3, "{w:#?}");
+        assert!(w[0].contains("kubernetes.proxy with the action use"), "{}", w[0]);
+        assert!(w[1].contains("does not check 'kubernetes.prxy'"), "{}", w[1]);
+        assert!(w[2].contains("no effect for the action delete"), "{}", w[2]);
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub struct Permission {
     pub name: &'static str,
     /// The plugin conditional policies name (`pluginId`).
     pub plugin: &'static str,
-    /// The resource type its conditions apply to.
+    /// The resource type its conditions apply to (empty for a basic permission, which has no
+    /// resource and so no conditions).
     pub resource_type: &'static str,
     /// `read` or `use`.
     pub action: &'static str,
@@ -97,6 +98,14 @@ pub const CATALOG_ENTITY_READ: Permission = Permission {
     resource_type: conditions::CATALOG_ENTITY,
     action: "read",
     csv_by_resource_type: true,
+};
+/// Listing the catalog's locations (Backstage's; a basic permission: no resource).
+pub const CATALOG_LOCATION_READ: Permission = Permission {
+    name: "catalog.location.read",
+    plugin: "catalog",
+    resource_type: "",
+    action: "read",
+    csv_by_resource_type: false,
 };
 /// Seeing a cluster: its name in `/clusters` and its section in the tab.
 pub const KUBERNETES_CLUSTERS_READ: Permission = Permission {

@@ -1,9 +1,6 @@
 //! Policy decisions as a table: users of a small catalog against RHDH-style policy files.
 
 use super::*;
-use crate::catalog::location::IngestResult;
-use crate::catalog::store::build;
-use crate::catalog::SourcedEntity;
 use serde_json::json;
 
 fn catalog() -> Arc<CatalogStore> {
@@ -36,23 +33,7 @@ fn catalog() -> Arc<CatalogStore> {
         component("billing", "platform", "production"),
         component("checkout", "team-a", "experimental"),
     ];
-    let entities = entities
-        .into_iter()
-        .map(|entity| SourcedEntity {
-            entity,
-            location: "file:/x.yaml".into(),
-            origin_location: "file:/x.yaml".into(),
-        })
-        .collect();
-    Arc::new(CatalogStore::new(build(
-        IngestResult {
-            entities,
-            problems: Vec::new(),
-            files: Vec::new(),
-            sources: Vec::new(),
-        },
-        Vec::new(),
-    )))
+    Arc::new(CatalogStore::new(crate::catalog::store::snapshot_of(entities)))
 }
 
 const CSV: &str = "\
@@ -245,4 +226,43 @@ async fn a_broken_file_is_reported_with_its_line() {
         errors[1].starts_with("permission.rbac.conditionalPoliciesFile:") && errors[1].contains("missing.yaml"),
         "{errors:?}"
     );
+}
+
+#[test]
+fn catalog_problems_are_shown_only_for_readable_entities() {
+    let component = |name: &str, owner: &str| {
+        json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+               "metadata": {"name": name},
+               "spec": {"type": "service", "lifecycle": "production", "owner": owner,
+                        "dependsOn": [format!("component:default/missing-{name}")]}})
+    };
+    let group = |name: &str| {
+        json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+               "metadata": {"name": name}, "spec": {"type": "team", "children": []}})
+    };
+    let snapshot = crate::catalog::store::snapshot_of(vec![
+        component("mine", "team-a"),
+        component("theirs", "team-b"),
+        group("team-a"),
+        group("team-b"),
+    ]);
+    let refs = |d: &Decision| -> Vec<String> {
+        crate::catalog::views::problems(&snapshot, d)
+            .into_iter()
+            .filter_map(|p| p.entity_ref)
+            .collect()
+    };
+    let all = refs(&Decision::Allow);
+    assert!(
+        all.contains(&"component:default/mine".to_string())
+            && all.contains(&"component:default/theirs".to_string()),
+        "dangling dependsOn are warnings of both: {all:?}"
+    );
+    let team_a = Decision::Conditional(Condition::Rule(conditions::Rule::IsEntityOwner {
+        claims: vec!["group:default/team-a".into()],
+    }));
+    let mine = refs(&team_a);
+    assert!(mine.contains(&"component:default/mine".to_string()), "{mine:?}");
+    assert!(!mine.contains(&"component:default/theirs".to_string()), "{mine:?}");
+    assert!(refs(&Decision::Deny).is_empty());
 }

@@ -215,4 +215,28 @@ fn external_access_static_tokens_are_read_and_checked() {
     let jwks = format!("{URLS}  auth:\n    externalAccess:\n      - type: jwks\n        options:\n          url: https://x\n");
     let err = settings_from("tokens-jwks", &jwks, &[]).expect_err("unsupported");
     assert!(err[0].contains("'jwks' is not supported yet"), "{err:?}");
+
+    // Ignoring Backstage's per-token restrictions would widen the token: refused.
+    let restricted = format!("{URLS}  auth:\n    externalAccess:\n      - type: static\n        options:\n          token: 0123456789abcdef\n          subject: ci\n        accessRestrictions:\n          - plugin: catalog\n");
+    let err = settings_from("tokens-restricted", &restricted, &[]).expect_err("unsupported");
+    assert!(
+        err[0].contains("backend.auth.externalAccess[0].accessRestrictions")
+            && err[0].contains("not supported yet"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn metrics_listen_takes_the_forms_of_backend_listen() {
+    let s = settings_from("metrics-none", URLS, &[]).expect("valid");
+    assert_eq!(s.backend.metrics_listen, None);
+    let yaml = format!("{URLS}  metrics:\n    listen: 0.0.0.0:9464\n");
+    let s = settings_from("metrics-str", &yaml, &[]).expect("valid");
+    assert_eq!(
+        s.backend.metrics_listen.map(|l| l.bind_address()),
+        Some("0.0.0.0:9464".to_string())
+    );
+    let bad = format!("{URLS}  metrics:\n    listen:\n      port: 70000\n");
+    let err = settings_from("metrics-bad", &bad, &[]).expect_err("invalid port");
+    assert!(err[0].contains("backend.metrics.listen.port"), "{err:?}");
 }

@@ -1,9 +1,7 @@
 //! Cursor encoding and the by-query rules that differ from a plain list.
 
 use super::*;
-use crate::catalog::location::IngestResult;
-use crate::catalog::store::{build, Snapshot};
-use crate::catalog::SourcedEntity;
+use crate::catalog::store::Snapshot;
 
 #[test]
 fn base64_matches_known_vectors_and_round_trips() {
@@ -29,23 +27,7 @@ fn cursor_round_trips_and_rejects_garbage() {
 }
 
 fn snapshot(entities: Vec<serde_json::Value>) -> Snapshot {
-    let entities = entities
-        .into_iter()
-        .map(|entity| SourcedEntity {
-            entity,
-            location: "file:/x.yaml".into(),
-            origin_location: "file:/x.yaml".into(),
-        })
-        .collect();
-    build(
-        IngestResult {
-            entities,
-            problems: Vec::new(),
-            files: Vec::new(),
-            sources: Vec::new(),
-        },
-        Vec::new(),
-    )
+    crate::catalog::store::snapshot_of(entities)
 }
 
 fn component(name: &str, title: Option<&str>) -> serde_json::Value {

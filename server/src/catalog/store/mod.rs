@@ -134,6 +134,28 @@ impl Snapshot {
     }
 }
 
+/// A snapshot of `entities`, as if all were read from one file (for unit tests).
+#[cfg(test)]
+pub(crate) fn snapshot_of(entities: Vec<Value>) -> Snapshot {
+    let entities = entities
+        .into_iter()
+        .map(|entity| crate::catalog::SourcedEntity {
+            entity,
+            location: "file:/x.yaml".into(),
+            origin_location: "file:/x.yaml".into(),
+        })
+        .collect();
+    build(
+        IngestResult {
+            entities,
+            problems: Vec::new(),
+            files: Vec::new(),
+            sources: Vec::new(),
+        },
+        Vec::new(),
+    )
+}
+
 /// Builds a snapshot from an ingestion result.
 pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
     let mut errors = ingest.problems;
