@@ -2,7 +2,12 @@ import { expect, test } from '@playwright/test';
 import * as path from 'node:path';
 import { control, KubernetesTab } from '../pages/kubernetes-tab';
 
-const screenshots = path.join(__dirname, '..', 'screenshots');
+// Screenshots go to the ignored test-results folder; the README's images (end2end/screenshots)
+// are refreshed on purpose, with GREENROOM_README_SCREENSHOTS=1.
+const screenshots =
+  process.env.GREENROOM_README_SCREENSHOTS === '1'
+    ? path.join(__dirname, '..', 'screenshots')
+    : path.join(__dirname, '..', 'test-results', 'screenshots');
 
 test('a healthy service shows its pods running on each cluster', async ({ page }) => {
   const tab = new KubernetesTab(page);

@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use server::catalog::location::{
@@ -501,9 +500,8 @@ fn bad_inputs_become_problems_and_siblings_still_load() {
     );
     tmp.write("also-shared.yaml", component_yaml("diamond"));
 
-    let started = Instant::now();
+    // A loop or a diamond ends (each file is read once); the entities below say so.
     let result = run(&[file(&root, vec![])], &default_rules(), &Offline, 4096);
-    assert!(started.elapsed() < Duration::from_secs(10));
 
     let read = refs(&result);
     for name in [
@@ -626,28 +624,21 @@ fn bad_inputs_become_problems_and_siblings_still_load() {
 #[test]
 fn a_50_megabyte_file_is_refused_under_the_default_limit() {
     let tmp = TempDir::new();
-    let line = "# padding padding padding padding padding padding padding padding padding\n";
-    let mut huge = std::fs::File::create(tmp.0.join("huge.yaml")).unwrap();
-    let block = line.repeat(1 << 14);
-    while huge.metadata().unwrap().len() < 50 * 1024 * 1024 {
-        huge.write_all(block.as_bytes()).unwrap();
-    }
+    // 50 MB of NUL bytes (a sparse file): not YAML, so a reader that read it would report a
+    // parse error, not the size.
+    let huge = std::fs::File::create(tmp.0.join("huge.yaml")).unwrap();
+    huge.set_len(50 * 1024 * 1024).unwrap();
     drop(huge);
     let root = tmp.write(
         "catalog.yaml",
         location_yaml("root", &["./huge.yaml", "./good.yaml"]),
     );
     tmp.write("good.yaml", GOOD);
-    let started = Instant::now();
     let result = run(
         &[file(&root, vec![])],
         &default_rules(),
         &Offline,
         DEFAULT_MAX_FILE_BYTES,
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "refused from metadata, not read"
     );
     assert!(refs(&result).contains("component:default/good"));
     let p = one_problem(&result, "huge.yaml");

@@ -246,17 +246,12 @@ fn is_open(path: &str) -> bool {
 /// Backstage's error body.
 pub fn error_body(
     status: StatusCode,
-    name: &str,
+    name: &'static str,
     message: &str,
     method: &Method,
     uri: &str,
 ) -> Response {
-    let body = json!({
-        "error": { "name": name, "message": message },
-        "request": { "method": method.as_str(), "url": uri },
-        "response": { "statusCode": status.as_u16() },
-    });
-    (status, Json(body)).into_response()
+    crate::http::error::ApiError::at(status, name, message, method, uri).into_response()
 }
 
 /// Whether a state-changing request comes from this portal's own pages (or from no browser at

@@ -409,6 +409,11 @@ impl Walker<'_> {
     }
 
     /// Reads a (resolved, absolute) target: a file, a glob of files or a URL.
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(location = %crate::catalog::redact::redact_url(target), kind = kind.as_str())
+    )]
     fn read_target(
         &mut self,
         root: &Root<'_>,

@@ -426,9 +426,8 @@ mod tests {
             text.push_str(&format!("{0}: &{0} [{refs}]\n", pair[1]));
         }
         text.push_str("---\nok: true\n");
-        let started = std::time::Instant::now();
+        // Refused by the alias expansion limit (9^9 nodes would never finish).
         let docs = values(&text);
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
         assert!(docs[0].is_err(), "{:?}", docs[0]);
         assert_eq!(docs[1], Ok(json!({"ok": true})));
     }

@@ -15,50 +15,12 @@ use axum::{
 };
 use serde_json::{json, Value};
 
+pub use super::error::ApiError;
 use crate::catalog::query::{parse_fields, parse_filters, parse_order, QueryError};
 use crate::catalog::service::{self, Cursor, DEFAULT_QUERY_LIMIT};
 use crate::catalog::store::CatalogStore;
 use crate::permission::conditions::Resource;
 use crate::permission::{Access, Decision, Permissions, CATALOG_ENTITY_READ, CATALOG_LOCATION_READ};
-
-/// A Backstage-shaped error response.
-pub struct ApiError {
-    status: StatusCode,
-    name: &'static str,
-    message: String,
-    method: Method,
-    url: String,
-}
-
-impl ApiError {
-    /// An error with Backstage's `{error: {name, message}, request, response}` body.
-    pub(crate) fn new(
-        status: StatusCode,
-        name: &'static str,
-        message: impl Into<String>,
-        method: &Method,
-        uri: &OriginalUri,
-    ) -> Self {
-        Self {
-            status,
-            name,
-            message: message.into(),
-            method: method.clone(),
-            url: uri.0.to_string(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "error": { "name": self.name, "message": self.message },
-            "request": { "method": self.method.as_str(), "url": self.url },
-            "response": { "statusCode": self.status.as_u16() },
-        });
-        (self.status, Json(body)).into_response()
-    }
-}
 
 /// A 200 response whose body is already JSON text.
 fn raw_json(body: String) -> Response {

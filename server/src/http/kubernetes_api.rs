@@ -16,7 +16,7 @@ use axum::{
 };
 use serde_json::{json, Value};
 
-use super::catalog_api::ApiError;
+use super::error::ApiError;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
 use crate::kubernetes::{KubernetesService, LookupError};

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::service::{Held, KubernetesService, LookupError, RESOURCES};
+use super::service::{Held, KubernetesService, LookupError, Needs};
 use crate::permission::KubernetesAccess;
 
 /// Coalesces bursts of watch events into one frame.
@@ -119,7 +119,7 @@ impl KubernetesService {
         entity_ref: &str,
         access: &KubernetesAccess,
     ) -> Result<Subscription, LookupError> {
-        self.readable_entity(entity_ref, access, &access.resources, RESOURCES)?;
+        self.readable_entity(entity_ref, access, Needs::Resources)?;
         let key = format!(
             "{}\u{0}{}\u{0}{}\u{0}{}",
             entity_ref.to_lowercase(),

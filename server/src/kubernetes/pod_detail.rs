@@ -12,7 +12,7 @@ use super::auth::Credential;
 use super::config::ClusterDetails;
 use super::lookup::{self, URI_COMPONENT};
 use super::names::{ContainerName, Namespace, ObjectName};
-use super::service::{KubernetesService, LookupError, PROXY};
+use super::service::{KubernetesService, LookupError, Needs};
 use crate::permission::KubernetesAccess;
 use super::{errors, fetcher, service_locator, view};
 
@@ -70,7 +70,7 @@ impl KubernetesService {
         cluster: &str,
         access: &KubernetesAccess,
     ) -> Option<String> {
-        match self.readable_entity(entity_ref, access, &access.proxy, PROXY) {
+        match self.readable_entity(entity_ref, access, Needs::Proxy) {
             Err(LookupError::Forbidden(m)) => Some(m),
             _ if !access.cluster(cluster) => Some(format!(
                 "You don't have access to cluster '{cluster}' (permission kubernetes.clusters.read)."
@@ -91,7 +91,7 @@ impl KubernetesService {
             return Err(denied);
         }
         let entity = self
-            .readable_entity(entity_ref, access, &access.proxy, PROXY)
+            .readable_entity(entity_ref, access, Needs::Proxy)
             .map_err(|e| e.to_string())?;
         let namespace = Namespace::parse("namespace", &pod.namespace).map_err(|e| e.to_string())?;
         let name = ObjectName::parse("pod", &pod.name).map_err(|e| e.to_string())?;

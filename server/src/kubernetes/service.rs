@@ -23,28 +23,31 @@ use crate::catalog::store::CatalogStore;
 use crate::permission::conditions::Resource;
 use crate::permission::{Decision, KubernetesAccess};
 
-/// What a viewer was refused, for the message it is shown.
+/// What a read of an entity's Kubernetes data needs, beyond reading the entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Denied {
-    /// The tab's data (`kubernetes.resources.read`).
+pub enum Needs {
+    /// The tab's data: `kubernetes.resources.read`.
     Resources,
-    /// A pod's details, events, YAML and logs (`kubernetes.proxy`).
+    /// A pod's details, events, YAML and logs: `kubernetes.proxy`.
     Proxy,
 }
 
-/// The tab's data.
-pub const RESOURCES: Denied = Denied::Resources;
-/// Pod details and logs.
-pub const PROXY: Denied = Denied::Proxy;
-
-impl Denied {
-    /// The message for `entity_ref`.
-    pub fn message(self, entity_ref: &str) -> String {
+impl Needs {
+    /// The viewer's decision on what this needs.
+    fn decision(self, access: &KubernetesAccess) -> &Decision {
         match self {
-            Denied::Resources => format!(
+            Needs::Resources => &access.resources,
+            Needs::Proxy => &access.proxy,
+        }
+    }
+
+    /// Why the viewer may not, for `entity_ref`.
+    pub fn refusal(self, entity_ref: &str) -> String {
+        match self {
+            Needs::Resources => format!(
                 "You don't have access to the Kubernetes resources of {entity_ref} (permission kubernetes.resources.read). Ask your platform team for access."
             ),
-            Denied::Proxy => format!(
+            Needs::Proxy => format!(
                 "You don't have access to the details, events, YAML and logs of {entity_ref}'s pods (permission kubernetes.proxy). Ask its owners or your platform team for access."
             ),
         }
@@ -198,7 +201,7 @@ impl KubernetesService {
         held: &Held,
         access: &KubernetesAccess,
     ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
-        let entity = match self.readable_entity(entity_ref, access, &access.resources, RESOURCES) {
+        let entity = match self.readable_entity(entity_ref, access, Needs::Resources) {
             Err(LookupError::Forbidden(message)) => {
                 return Ok(app::wire::kubernetes::KubernetesView {
                     configured: true,
@@ -210,7 +213,7 @@ impl KubernetesService {
             r => r?,
         };
         let (objects, hidden) = self
-            .lookup(&entity, None, true, held, &access.clusters)
+            .fan_out(&entity, None, true, held, &access.clusters)
             .await?;
         let mut view = super::view::build(
             &objects,
@@ -222,21 +225,20 @@ impl KubernetesService {
     }
 
     /// The entity, if the viewer may read it (else it is unknown, as the catalog would say)
-    /// and `decision` permits it (else [`LookupError::Forbidden`] naming `what`).
+    /// and has what `needs` names (else [`LookupError::Forbidden`] saying so).
     pub fn readable_entity(
         &self,
         entity_ref: &str,
         access: &KubernetesAccess,
-        decision: &Decision,
-        what: Denied,
+        needs: Needs,
     ) -> Result<Value, LookupError> {
         let snapshot = self.catalog.snapshot();
         let key = entity_ref.to_lowercase();
         if !access.catalog.permits_entity(&snapshot, &key) {
             return Err(LookupError::UnknownEntity(key));
         }
-        if !decision.permits_entity(&snapshot, &key) {
-            return Err(LookupError::Forbidden(what.message(&key)));
+        if !needs.decision(access).permits_entity(&snapshot, &key) {
+            return Err(LookupError::Forbidden(needs.refusal(&key)));
         }
         self.entity(&key)
     }
@@ -293,9 +295,9 @@ impl KubernetesService {
         custom: Option<Vec<CustomResource>>,
         access: &KubernetesAccess,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
-        let entity = self.readable_entity(entity_ref, access, &access.resources, RESOURCES)?;
+        let entity = self.readable_entity(entity_ref, access, Needs::Resources)?;
         Ok(self
-            .lookup(&entity, custom, true, &Held::default(), &access.clusters)
+            .fan_out(&entity, custom, true, &Held::default(), &access.clusters)
             .await?
             .0)
     }
@@ -338,6 +340,7 @@ impl KubernetesService {
     }
 
     /// One cluster by plain lists (no cache).
+    #[tracing::instrument(level = "debug", skip_all, fields(cluster = %c.name))]
     async fn one_cluster(
         &self,
         c: &ClusterDetails,
@@ -358,6 +361,7 @@ impl KubernetesService {
     }
 
     /// One cluster from the watch cache, shaped exactly as [`fetcher::fetch`] shapes a list.
+    #[tracing::instrument(level = "debug", skip_all, fields(cluster = %c.name))]
     async fn one_cluster_cached(
         &self,
         cache: &WatchCache,
@@ -456,7 +460,7 @@ impl KubernetesService {
         custom: Option<Vec<CustomResource>>,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
         Ok(self
-            .lookup(entity, custom, true, &Held::default(), &Decision::Allow)
+            .fan_out(entity, custom, true, &Held::default(), &Decision::Allow)
             .await?
             .0)
     }
@@ -468,14 +472,15 @@ impl KubernetesService {
         custom: Option<Vec<CustomResource>>,
     ) -> Result<ObjectsByEntityResponse, LookupError> {
         Ok(self
-            .lookup(entity, custom, false, &Held::default(), &Decision::Allow)
+            .fan_out(entity, custom, false, &Held::default(), &Decision::Allow)
             .await?
             .0)
     }
 
+    /// The fan-out (Backstage's name for it): the entity's objects from every cluster its
+    /// locator picks and `clusters` permits, concurrently; also how many clusters it left out.
     #[tracing::instrument(level = "debug", skip_all, fields(entity = %entity["metadata"]["name"]))]
-    /// The lookup on the clusters `clusters` permits; also how many it left out.
-    async fn lookup(
+    async fn fan_out(
         &self,
         entity: &Value,
         custom: Option<Vec<CustomResource>>,

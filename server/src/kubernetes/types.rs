@@ -123,15 +123,33 @@ pub struct PodStatus {
     pub containers: Vec<Value>,
 }
 
+/// Backstage's `KubernetesErrorTypes`, serialised as Backstage spells them.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FetchErrorType {
+    /// 400.
+    BadRequest,
+    /// 401.
+    UnauthorizedError,
+    /// 404.
+    NotFound,
+    /// 500.
+    SystemError,
+    /// Any other status.
+    UnknownError,
+    /// The cluster could not be reached.
+    FetchError,
+}
+
 /// Backstage's `KubernetesFetchError`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum FetchError {
     /// An HTTP error status from the cluster.
     Status {
-        /// BAD_REQUEST | UNAUTHORIZED_ERROR | NOT_FOUND | SYSTEM_ERROR | UNKNOWN_ERROR.
+        /// Which kind of status.
         #[serde(rename = "errorType")]
-        error_type: &'static str,
+        error_type: FetchErrorType,
         /// The HTTP status.
         #[serde(rename = "statusCode")]
         status_code: u16,
@@ -141,9 +159,9 @@ pub enum FetchError {
     },
     /// The cluster could not be reached (connection, TLS, timeout, auth provider failure).
     Fetch {
-        /// Always FETCH_ERROR.
+        /// Always [`FetchErrorType::FetchError`].
         #[serde(rename = "errorType")]
-        error_type: &'static str,
+        error_type: FetchErrorType,
         /// What happened, in plain words.
         message: String,
     },
@@ -153,11 +171,11 @@ impl FetchError {
     /// An HTTP status error, typed as Backstage types it.
     pub fn status(code: u16, resource_path: &str) -> Self {
         let error_type = match code {
-            400 => "BAD_REQUEST",
-            401 => "UNAUTHORIZED_ERROR",
-            404 => "NOT_FOUND",
-            500 => "SYSTEM_ERROR",
-            _ => "UNKNOWN_ERROR",
+            400 => FetchErrorType::BadRequest,
+            401 => FetchErrorType::UnauthorizedError,
+            404 => FetchErrorType::NotFound,
+            500 => FetchErrorType::SystemError,
+            _ => FetchErrorType::UnknownError,
         };
         FetchError::Status {
             error_type,
@@ -169,7 +187,7 @@ impl FetchError {
     /// A transport-level error.
     pub fn fetch(message: impl Into<String>) -> Self {
         FetchError::Fetch {
-            error_type: "FETCH_ERROR",
+            error_type: FetchErrorType::FetchError,
             message: message.into(),
         }
     }
