@@ -1,9 +1,9 @@
 //! Permissions: what a signed-in user may see, decided from policy files as Red Hat Developer
 //! Hub's RBAC plugin decides it (see [`config`] for the keys and files).
 //!
-//! Permissions keep Backstage's names: `catalog.entity.read`, `kubernetes.clusters.read`,
-//! `kubernetes.resources.read` (the tab's data) and `kubernetes.proxy` (a pod's YAML, events
-//! and logs). A decision is [`Decision::Allow`], [`Decision::Deny`] or
+//! Permissions keep Backstage's names: `catalog.entity.read`, `catalog.location.read`,
+//! `kubernetes.clusters.read`, `kubernetes.resources.read` (the tab's data) and
+//! `kubernetes.proxy` (a pod's YAML, events and logs). A decision is [`Decision::Allow`], [`Decision::Deny`] or
 //! [`Decision::Conditional`]: a condition the resource (an entity, a cluster) must meet.
 //!
 //! How a decision is made for a user:
