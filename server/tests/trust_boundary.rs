@@ -422,7 +422,7 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
     };
     // hana-sato (data) reads the catalog but has no Kubernetes access at all.
     let permissions = Arc::new(Permissions::load(config, svc.catalog_store()).await.unwrap());
-    let snapshot = svc.catalog_snapshot();
+    let snapshot = svc.catalog_store().snapshot();
     let as_viewer = |user: &str| {
         let facts = server::auth::resolve::user_facts(&snapshot, user);
         let viewer = app::wire::Viewer {

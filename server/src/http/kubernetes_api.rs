@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
+use crate::kubernetes::service::Needs;
 use crate::kubernetes::{KubernetesService, LookupError};
 use crate::permission::{Access, Decision, Permissions};
 
@@ -193,11 +194,10 @@ async fn custom(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let k = access.kubernetes();
-    let snapshot_has = svc.entity(&r).is_ok()
-        && k.catalog
-            .permits_entity(&svc.catalog_snapshot(), &r);
-    if !snapshot_has {
+    // Unknown, or not readable by this viewer (which the catalog answers the same way).
+    if let Err(LookupError::UnknownEntity(_)) =
+        svc.readable_entity(&r, &access.kubernetes(), Needs::Resources)
+    {
         return input(&method, &uri, format!("Entity ref missing, {r}")).into_response();
     }
     let list = match body.get("customResources") {

@@ -268,11 +268,6 @@ impl KubernetesService {
             .collect()
     }
 
-    /// The catalog as it is now.
-    pub fn catalog_snapshot(&self) -> Arc<crate::catalog::store::Snapshot> {
-        self.catalog.snapshot()
-    }
-
     /// The catalog store the service reads entities from.
     pub fn catalog_store(&self) -> Arc<CatalogStore> {
         Arc::clone(&self.catalog)

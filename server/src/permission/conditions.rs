@@ -46,7 +46,10 @@ pub enum Rule {
     /// `IS_ENTITY_KIND`: `kind` is one of `kinds`.
     IsEntityKind { kinds: Vec<String> },
     /// `HAS_ANNOTATION`: `metadata.annotations.<annotation>` exists (and equals `value`).
-    HasAnnotation { annotation: String, value: Option<String> },
+    HasAnnotation {
+        annotation: String,
+        value: Option<String>,
+    },
     /// `HAS_LABEL`: `metadata.labels.<label>` exists.
     HasLabel { label: String },
     /// `HAS_METADATA`: `metadata.<key>` exists (and equals `value`).
@@ -80,12 +83,16 @@ impl Condition {
     /// The condition with `$currentUser` and `$ownerRefs` replaced for this user.
     pub fn for_user(&self, user: &str, ownership_refs: &[String]) -> Condition {
         match self {
-            Condition::AllOf(all) => {
-                Condition::AllOf(all.iter().map(|c| c.for_user(user, ownership_refs)).collect())
-            }
-            Condition::AnyOf(any) => {
-                Condition::AnyOf(any.iter().map(|c| c.for_user(user, ownership_refs)).collect())
-            }
+            Condition::AllOf(all) => Condition::AllOf(
+                all.iter()
+                    .map(|c| c.for_user(user, ownership_refs))
+                    .collect(),
+            ),
+            Condition::AnyOf(any) => Condition::AnyOf(
+                any.iter()
+                    .map(|c| c.for_user(user, ownership_refs))
+                    .collect(),
+            ),
             Condition::Not(c) => Condition::Not(Box::new(c.for_user(user, ownership_refs))),
             Condition::Rule(Rule::IsEntityOwner { claims }) => {
                 let mut out = Vec::new();
@@ -141,7 +148,9 @@ pub fn parse(v: &Value, resource_type: &str, at: &str) -> Result<Condition, Stri
 
 fn parse_at(v: &Value, resource_type: &str, at: &str, depth: usize) -> Result<Condition, String> {
     if depth > MAX_DEPTH {
-        return Err(format!("{at}: conditions nest deeper than {MAX_DEPTH} levels"));
+        return Err(format!(
+            "{at}: conditions nest deeper than {MAX_DEPTH} levels"
+        ));
     }
     let Some(obj) = v.as_object() else {
         return Err(format!(
@@ -308,23 +317,62 @@ mod tests {
     fn catalog_rules_evaluate_like_the_catalog_filter() {
         let e = entity();
         let cases = [
-            (json!({"rule": "IS_ENTITY_OWNER", "resourceType": "catalog-entity", "params": {"claims": ["group:default/team-a"]}}), true),
-            (json!({"rule": "IS_ENTITY_OWNER", "params": {"claims": ["group:default/team-b"]}}), false),
-            (json!({"rule": "IS_ENTITY_KIND", "params": {"kinds": ["Component"]}}), true),
-            (json!({"rule": "IS_ENTITY_KIND", "params": {"kinds": ["api"]}}), false),
-            (json!({"rule": "HAS_ANNOTATION", "params": {"annotation": "backstage.io/kubernetes-id"}}), true),
-            (json!({"rule": "HAS_ANNOTATION", "params": {"annotation": "backstage.io/kubernetes-id", "value": "other"}}), false),
-            (json!({"rule": "HAS_LABEL", "params": {"label": "tier"}}), true),
-            (json!({"rule": "HAS_METADATA", "params": {"key": "namespace", "value": "default"}}), true),
-            (json!({"rule": "HAS_SPEC", "params": {"key": "lifecycle", "value": "production"}}), true),
-            (json!({"rule": "HAS_SPEC", "params": {"key": "lifecycle", "value": "experimental"}}), false),
-            (json!({"not": {"rule": "IS_ENTITY_KIND", "params": {"kinds": ["api"]}}}), true),
-            (json!({"allOf": [
+            (
+                json!({"rule": "IS_ENTITY_OWNER", "resourceType": "catalog-entity", "params": {"claims": ["group:default/team-a"]}}),
+                true,
+            ),
+            (
+                json!({"rule": "IS_ENTITY_OWNER", "params": {"claims": ["group:default/team-b"]}}),
+                false,
+            ),
+            (
+                json!({"rule": "IS_ENTITY_KIND", "params": {"kinds": ["Component"]}}),
+                true,
+            ),
+            (
+                json!({"rule": "IS_ENTITY_KIND", "params": {"kinds": ["api"]}}),
+                false,
+            ),
+            (
+                json!({"rule": "HAS_ANNOTATION", "params": {"annotation": "backstage.io/kubernetes-id"}}),
+                true,
+            ),
+            (
+                json!({"rule": "HAS_ANNOTATION", "params": {"annotation": "backstage.io/kubernetes-id", "value": "other"}}),
+                false,
+            ),
+            (
+                json!({"rule": "HAS_LABEL", "params": {"label": "tier"}}),
+                true,
+            ),
+            (
+                json!({"rule": "HAS_METADATA", "params": {"key": "namespace", "value": "default"}}),
+                true,
+            ),
+            (
+                json!({"rule": "HAS_SPEC", "params": {"key": "lifecycle", "value": "production"}}),
+                true,
+            ),
+            (
+                json!({"rule": "HAS_SPEC", "params": {"key": "lifecycle", "value": "experimental"}}),
+                false,
+            ),
+            (
+                json!({"not": {"rule": "IS_ENTITY_KIND", "params": {"kinds": ["api"]}}}),
+                true,
+            ),
+            (
+                json!({"allOf": [
                 {"rule": "IS_ENTITY_KIND", "params": {"kinds": ["component"]}},
-                {"rule": "HAS_SPEC", "params": {"key": "type", "value": "website"}}]}), false),
-            (json!({"anyOf": [
+                {"rule": "HAS_SPEC", "params": {"key": "type", "value": "website"}}]}),
+                false,
+            ),
+            (
+                json!({"anyOf": [
                 {"rule": "IS_ENTITY_KIND", "params": {"kinds": ["api"]}},
-                {"rule": "HAS_SPEC", "params": {"key": "type", "value": "service"}}]}), true),
+                {"rule": "HAS_SPEC", "params": {"key": "type", "value": "service"}}]}),
+                true,
+            ),
             (json!({"anyOf": []}), false),
             (json!({"allOf": []}), true),
         ];
@@ -371,14 +419,46 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         let cases = [
-            (json!({"rule": "IS_OWNER", "params": {}}), CATALOG_ENTITY, "unknown rule 'IS_OWNER'"),
-            (json!({"rule": "IS_ENTITY_OWNER", "params": {"claims": []}}), CATALOG_ENTITY, "params.claims"),
-            (json!({"rule": "IS_ENTITY_OWNER", "resourceType": "kubernetes-cluster", "params": {"claims": ["x"]}}), CATALOG_ENTITY, "resource type 'kubernetes-cluster'"),
-            (json!({"rule": "IS_CLUSTER", "params": {"clusterNames": ["a"]}}), CATALOG_ENTITY, "applies to kubernetes-cluster"),
-            (json!({"rule": "HAS_LABEL", "params": {"label": "x"}}), KUBERNETES_CLUSTER, "applies to catalog-entity"),
-            (json!({"anyOf": {"rule": "HAS_LABEL"}}), CATALOG_ENTITY, "conditions.anyOf: must be a list"),
-            (json!({"allOf": [{"rule": "HAS_LABEL", "params": {}}]}), CATALOG_ENTITY, "conditions.allOf[0]: rule HAS_LABEL needs params.label"),
-            (json!("IS_ENTITY_OWNER"), CATALOG_ENTITY, "must be a mapping"),
+            (
+                json!({"rule": "IS_OWNER", "params": {}}),
+                CATALOG_ENTITY,
+                "unknown rule 'IS_OWNER'",
+            ),
+            (
+                json!({"rule": "IS_ENTITY_OWNER", "params": {"claims": []}}),
+                CATALOG_ENTITY,
+                "params.claims",
+            ),
+            (
+                json!({"rule": "IS_ENTITY_OWNER", "resourceType": "kubernetes-cluster", "params": {"claims": ["x"]}}),
+                CATALOG_ENTITY,
+                "resource type 'kubernetes-cluster'",
+            ),
+            (
+                json!({"rule": "IS_CLUSTER", "params": {"clusterNames": ["a"]}}),
+                CATALOG_ENTITY,
+                "applies to kubernetes-cluster",
+            ),
+            (
+                json!({"rule": "HAS_LABEL", "params": {"label": "x"}}),
+                KUBERNETES_CLUSTER,
+                "applies to catalog-entity",
+            ),
+            (
+                json!({"anyOf": {"rule": "HAS_LABEL"}}),
+                CATALOG_ENTITY,
+                "conditions.anyOf: must be a list",
+            ),
+            (
+                json!({"allOf": [{"rule": "HAS_LABEL", "params": {}}]}),
+                CATALOG_ENTITY,
+                "conditions.allOf[0]: rule HAS_LABEL needs params.label",
+            ),
+            (
+                json!("IS_ENTITY_OWNER"),
+                CATALOG_ENTITY,
+                "must be a mapping",
+            ),
         ];
         for (c, rt, want) in cases {
             let e = cond(c.clone(), rt).expect_err("invalid");
@@ -388,6 +468,8 @@ mod tests {
         for _ in 0..20 {
             deep = json!({ "not": deep });
         }
-        assert!(cond(deep, CATALOG_ENTITY).expect_err("too deep").contains("deeper"));
+        assert!(cond(deep, CATALOG_ENTITY)
+            .expect_err("too deep")
+            .contains("deeper"));
     }
 }

@@ -106,15 +106,31 @@ pub fn read(config: &Config, cwd: &Path) -> Result<PermissionConfig, Vec<ConfigE
         .unwrap_or(false);
     let file = |v: Option<String>| v.map(|p| cwd.join(p));
     out.policies_file = file(
-        push(&mut errors, config.get_optional_string("permission.rbac.policies-csv-file")).flatten(),
+        push(
+            &mut errors,
+            config.get_optional_string("permission.rbac.policies-csv-file"),
+        )
+        .flatten(),
     );
     out.conditional_file = file(
-        push(&mut errors, config.get_optional_string("permission.rbac.conditionalPoliciesFile")).flatten(),
+        push(
+            &mut errors,
+            config.get_optional_string("permission.rbac.conditionalPoliciesFile"),
+        )
+        .flatten(),
     );
-    out.reload = push(&mut errors, config.get_optional_bool("permission.rbac.policyFileReload"))
-        .flatten()
-        .unwrap_or(false);
-    if let Some(n) = push(&mut errors, config.get_optional_number("permission.rbac.maxDepth")).flatten() {
+    out.reload = push(
+        &mut errors,
+        config.get_optional_bool("permission.rbac.policyFileReload"),
+    )
+    .flatten()
+    .unwrap_or(false);
+    if let Some(n) = push(
+        &mut errors,
+        config.get_optional_number("permission.rbac.maxDepth"),
+    )
+    .flatten()
+    {
         if n >= 0.0 && n.fract() == 0.0 && n <= 64.0 {
             out.max_depth = Some(n as usize);
         } else {
@@ -320,7 +336,9 @@ pub fn parse_csv(text: &str, file: &str, files: &mut PolicyFiles, errors: &mut V
                     ok = false;
                 }
                 if ok {
-                    files.roles.push((member.to_lowercase(), role.to_lowercase()));
+                    files
+                        .roles
+                        .push((member.to_lowercase(), role.to_lowercase()));
                 }
             }
             ["p", ..] => errors.push(format!(
@@ -375,7 +393,9 @@ fn conditional_policy(v: &Value, at: &str) -> Result<ConditionalPolicy, String> 
     };
     let result = s("result")?;
     if result != "CONDITIONAL" {
-        return Err(format!("{at}: `result` must be CONDITIONAL, not '{result}'"));
+        return Err(format!(
+            "{at}: `result` must be CONDITIONAL, not '{result}'"
+        ));
     }
     let role = s("roleEntityRef")?;
     if !is_ref(role, &["role"]) {
@@ -396,7 +416,9 @@ fn conditional_policy(v: &Value, at: &str) -> Result<ConditionalPolicy, String> 
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
             .map(|i| {
-                let a = i.as_str().or_else(|| i.get("action").and_then(Value::as_str));
+                let a = i
+                    .as_str()
+                    .or_else(|| i.get("action").and_then(Value::as_str));
                 match a {
                     Some(a) if ACTIONS.contains(&a) => Ok(a.to_string()),
                     _ => Err(format!(
@@ -491,8 +513,16 @@ x, y
         .expect("valid");
         let w = warnings(&files);
         assert_eq!(w.len(), 3, "{w:#?}");
-        assert!(w[0].contains("kubernetes.proxy with the action use"), "{}", w[0]);
-        assert!(w[1].contains("does not check 'kubernetes.prxy'"), "{}", w[1]);
+        assert!(
+            w[0].contains("kubernetes.proxy with the action use"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[1].contains("does not check 'kubernetes.prxy'"),
+            "{}",
+            w[1]
+        );
         assert!(w[2].contains("no effect for the action delete"), "{}", w[2]);
     }
 
@@ -560,6 +590,9 @@ conditions: { rule: IS_CLUSTER, params: { clusterNames: [x] } }
             assert!(e.starts_with(w), "{e} should start with {w}");
         }
         let syntax = parse_conditional("result: [", "c.yaml").expect_err("not yaml");
-        assert!(syntax[0].starts_with("c.yaml document 1: not YAML"), "{syntax:?}");
+        assert!(
+            syntax[0].starts_with("c.yaml document 1: not YAML"),
+            "{syntax:?}"
+        );
     }
 }

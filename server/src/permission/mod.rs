@@ -336,7 +336,7 @@ impl Permissions {
             return Decision::Deny;
         }
         let roles: Vec<&String> = roles.iter().filter(|r| r.starts_with("role:")).collect();
-        let conditions: Vec<Condition> = compiled
+        let mut conditions: Vec<Condition> = compiled
             .files
             .conditional
             .iter()
@@ -349,9 +349,10 @@ impl Permissions {
             .map(|c| c.conditions.for_user(&user, &refs))
             .collect();
         if !conditions.is_empty() {
-            return Decision::Conditional(match conditions.len() {
-                1 => conditions.into_iter().next().unwrap_or(Condition::AnyOf(Vec::new())),
-                _ => Condition::AnyOf(conditions),
+            return Decision::Conditional(if conditions.len() == 1 {
+                conditions.swap_remove(0)
+            } else {
+                Condition::AnyOf(conditions)
             });
         }
         let named = compiled.files.policies.iter().any(|p| {

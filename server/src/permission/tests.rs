@@ -33,7 +33,9 @@ fn catalog() -> Arc<CatalogStore> {
         component("billing", "platform", "production"),
         component("checkout", "team-a", "experimental"),
     ];
-    Arc::new(CatalogStore::new(crate::catalog::store::snapshot_of(entities)))
+    Arc::new(CatalogStore::new(crate::catalog::store::snapshot_of(
+        entities,
+    )))
 }
 
 const CSV: &str = "\
@@ -72,10 +74,8 @@ conditions:
 ";
 
 fn files(dir: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "greenroom-permission-{dir}-{}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("greenroom-permission-{dir}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let csv = dir.join("rbac-policy.csv");
     let cond = dir.join("conditional.yaml");
@@ -94,7 +94,9 @@ async fn service(max_depth: Option<usize>) -> Permissions {
         super_users: vec!["user:default/root".into()],
         ..PermissionConfig::default()
     };
-    Permissions::load(config, catalog()).await.expect("valid policy")
+    Permissions::load(config, catalog())
+        .await
+        .expect("valid policy")
 }
 
 fn viewer(user: &str, store: &CatalogStore) -> Viewer {
@@ -136,7 +138,11 @@ async fn decisions_follow_the_policy_files() {
         ("user:default/ada", KUBERNETES_RESOURCES_READ, all),
         ("user:default/ada", KUBERNETES_PROXY, "billing"),
         // diego: team-a → developer and team-a-clusters: only the dev cluster.
-        ("user:default/diego", KUBERNETES_CLUSTERS_READ, "cluster dev"),
+        (
+            "user:default/diego",
+            KUBERNETES_CLUSTERS_READ,
+            "cluster dev",
+        ),
         ("user:default/diego", KUBERNETES_PROXY, "checkout"),
         ("user:default/diego", CATALOG_ENTITY_READ, all),
         // erin: the resource type allows, the named deny wins for catalog.entity.read.
@@ -178,7 +184,11 @@ async fn max_depth_limits_inherited_roles() {
         let v = viewer("user:default/ada", &p.store);
         outcome(p, &p.decide(Some(&v), &KUBERNETES_RESOURCES_READ))
     };
-    assert_eq!(ada(&service(Some(0)).await), "", "engineering is platform's parent");
+    assert_eq!(
+        ada(&service(Some(0)).await),
+        "",
+        "engineering is platform's parent"
+    );
     assert_eq!(
         ada(&service(Some(1)).await),
         "billing checkout cluster dev cluster prod"
@@ -212,18 +222,28 @@ async fn a_broken_file_is_reported_with_its_line() {
     let dir = std::env::temp_dir().join(format!("greenroom-permission-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let csv = dir.join("p.csv");
-    std::fs::write(&csv, "p, role:default/x, kubernetes.proxy, use, allow\np, x\n").expect("write");
+    std::fs::write(
+        &csv,
+        "p, role:default/x, kubernetes.proxy, use, allow\np, x\n",
+    )
+    .expect("write");
     let config = PermissionConfig {
         enabled: true,
         policies_file: Some(csv),
         conditional_file: Some(dir.join("missing.yaml")),
         ..PermissionConfig::default()
     };
-    let errors = Permissions::load(config, catalog()).await.expect_err("invalid");
+    let errors = Permissions::load(config, catalog())
+        .await
+        .expect_err("invalid");
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors[0].contains("p.csv line 2: a p line has 5 fields"), "{errors:?}");
     assert!(
-        errors[1].starts_with("permission.rbac.conditionalPoliciesFile:") && errors[1].contains("missing.yaml"),
+        errors[0].contains("p.csv line 2: a p line has 5 fields"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("permission.rbac.conditionalPoliciesFile:")
+            && errors[1].contains("missing.yaml"),
         "{errors:?}"
     );
 }
@@ -262,7 +282,13 @@ fn catalog_problems_are_shown_only_for_readable_entities() {
         claims: vec!["group:default/team-a".into()],
     }));
     let mine = refs(&team_a);
-    assert!(mine.contains(&"component:default/mine".to_string()), "{mine:?}");
-    assert!(!mine.contains(&"component:default/theirs".to_string()), "{mine:?}");
+    assert!(
+        mine.contains(&"component:default/mine".to_string()),
+        "{mine:?}"
+    );
+    assert!(
+        !mine.contains(&"component:default/theirs".to_string()),
+        "{mine:?}"
+    );
     assert!(refs(&Decision::Deny).is_empty());
 }
