@@ -127,7 +127,7 @@ fn names(result: &IngestResult) -> Vec<String> {
 async fn everything_served(snapshot: Snapshot) -> String {
     let mut out = String::new();
     for e in &snapshot.entities {
-        out.push_str(&e.json);
+        out.push_str(e.json.get());
     }
     for p in snapshot.errors.iter().chain(&snapshot.warnings) {
         out.push_str(&p.to_string());

@@ -171,7 +171,7 @@ fn users_with_email(snapshot: &Snapshot, email: &str) -> Vec<String> {
         .iter()
         .filter(|e| e.entity_ref.starts_with("user:"))
         .filter(|e| {
-            serde_json::from_str::<Value>(&e.json).is_ok_and(|v| {
+            serde_json::from_str::<Value>(e.json.get()).is_ok_and(|v| {
                 v.pointer("/spec/profile/email")
                     .and_then(Value::as_str)
                     .is_some_and(|m| m.eq_ignore_ascii_case(email))
@@ -195,7 +195,7 @@ pub fn user_facts(snapshot: &Snapshot, user: &str) -> UserFacts {
     let mut ownership_refs = vec![user.to_string()];
     let Some(v) = snapshot
         .get(user)
-        .and_then(|e| serde_json::from_str::<Value>(&e.json).ok())
+        .and_then(|e| serde_json::from_str::<Value>(e.json.get()).ok())
     else {
         return UserFacts {
             profile: (None, None, None),

@@ -3,13 +3,23 @@
 //! filter is then evaluated as unions and intersections of bitsets instead of a scan of every
 //! entity's search keys — the difference between ~10 ms and well under 1 ms at 20k entities.
 //!
+//! The same postings count facet values ([`FilterIndex::value_counts`]), for the entity-facets
+//! REST route and the catalog list page alike.
+//!
 //! Semantics are exactly [`EntityFilter::matches`] (a test checks both agree).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use crate::catalog::query::{EntityFilter, FilterCondition};
-use crate::catalog::store::StoredEntity;
+use fixedbitset::FixedBitSet;
+
+use crate::catalog::query::{EntityFilter, FilterCondition, FullText, SearchKeys};
+
+/// What the index reads of an entity: its search keys (the snapshot's stored entities).
+pub trait Keyed {
+    /// The entity's flattened, lower-cased search keys.
+    fn search_keys(&self) -> &SearchKeys;
+}
 
 /// Entities having one (lower-case) search key.
 #[derive(Debug, Default)]
@@ -29,32 +39,28 @@ pub struct FilterIndex {
 /// Most keys indexed per snapshot; filters on further keys are still answered, just unindexed.
 const MAX_KEYS: usize = 256;
 
-/// A set of entity positions.
-pub type Bits = Vec<u64>;
+/// A set of entity positions (indexes into [`Snapshot::entities`](crate::catalog::store::Snapshot)).
+pub type Bits = FixedBitSet;
 
-fn set(bits: &mut Bits, i: u32) {
-    if let Some(word) = bits.get_mut(i as usize / 64) {
-        *word |= 1 << (i % 64);
-    }
-}
-
-/// Whether position `i` is in `bits`.
-pub fn contains(bits: &Bits, i: u32) -> bool {
-    bits.get(i as usize / 64)
-        .is_some_and(|w| w & (1 << (i % 64)) != 0)
+/// Every position of `n` entities.
+pub fn all(n: usize) -> Bits {
+    let mut bits = FixedBitSet::with_capacity(n);
+    bits.insert_range(..);
+    bits
 }
 
 impl FilterIndex {
-    fn postings(&self, key: &str, entities: &[StoredEntity]) -> Arc<KeyPostings> {
+    fn postings<E: Keyed>(&self, key: &str, entities: &[E]) -> Arc<KeyPostings> {
         if let Some(p) = self.keys.lock().ok().and_then(|k| k.get(key).cloned()) {
             return p;
         }
         let mut postings = KeyPostings::default();
         for (i, e) in entities.iter().enumerate() {
-            if e.keys.has_key(key) {
+            let keys = e.search_keys();
+            if keys.has_key(key) {
                 postings.present.push(i as u32);
                 let mut seen: Vec<&str> = Vec::new();
-                for v in e.keys.values(key) {
+                for v in keys.values(key) {
                     if !seen.contains(&v) {
                         seen.push(v);
                         postings
@@ -75,15 +81,15 @@ impl FilterIndex {
         postings
     }
 
-    fn condition(&self, c: &FilterCondition, entities: &[StoredEntity]) -> Bits {
+    fn condition<E: Keyed>(&self, c: &FilterCondition, entities: &[E]) -> Bits {
         let postings = self.postings(&c.key, entities);
-        let mut bits = vec![0u64; entities.len().div_ceil(64)];
+        let mut bits = FixedBitSet::with_capacity(entities.len());
         match &c.values {
-            None => postings.present.iter().for_each(|&i| set(&mut bits, i)),
+            None => bits.extend(postings.present.iter().map(|&i| i as usize)),
             Some(wanted) => {
                 for v in wanted {
                     if let Some(list) = postings.by_value.get(v) {
-                        list.iter().for_each(|&i| set(&mut bits, i));
+                        bits.extend(list.iter().map(|&i| i as usize));
                     }
                 }
             }
@@ -91,20 +97,52 @@ impl FilterIndex {
         bits
     }
 
-    /// The positions of `entities` matching `filter` (all of them for `None`).
-    pub fn matching(&self, filter: Option<&EntityFilter>, entities: &[StoredEntity]) -> Bits {
-        let words = entities.len().div_ceil(64);
-        let Some(filter) = filter else {
-            let mut all = vec![u64::MAX; words];
-            if let Some(last) = all.last_mut() {
-                let rem = entities.len() % 64;
-                if rem != 0 {
-                    *last = (1u64 << rem) - 1;
+    /// The positions of `entities` matching the full-text filter `text` (all of them for an
+    /// empty term): each distinct value of each field is matched once, not once per entity.
+    pub fn full_text<E: Keyed>(&self, text: &FullText, entities: &[E]) -> Bits {
+        if text.is_empty() {
+            return all(entities.len());
+        }
+        let mut bits = FixedBitSet::with_capacity(entities.len());
+        for field in text.fields() {
+            let postings = self.postings(field, entities);
+            for (value, list) in &postings.by_value {
+                if text.matches_value(value) {
+                    bits.extend(list.iter().map(|&i| i as usize));
                 }
             }
-            return all;
+        }
+        bits
+    }
+
+    /// For each (lower-case) value of the lower-case `key`, how many entities at positions in
+    /// `within` have it (an entity holding a value twice counts once).
+    pub fn value_counts<E: Keyed>(
+        &self,
+        key: &str,
+        entities: &[E],
+        within: &Bits,
+    ) -> BTreeMap<String, usize> {
+        let postings = self.postings(key, entities);
+        postings
+            .by_value
+            .iter()
+            .filter_map(|(value, list)| {
+                let n = list
+                    .iter()
+                    .filter(|&&i| within.contains(i as usize))
+                    .count();
+                (n > 0).then(|| (value.clone(), n))
+            })
+            .collect()
+    }
+
+    /// The positions of `entities` matching `filter` (all of them for `None`).
+    pub fn matching<E: Keyed>(&self, filter: Option<&EntityFilter>, entities: &[E]) -> Bits {
+        let Some(filter) = filter else {
+            return all(entities.len());
         };
-        let mut result = vec![0u64; words];
+        let mut result = FixedBitSet::with_capacity(entities.len());
         for conditions in filter.any_of() {
             let mut acc: Option<Bits> = None;
             for c in conditions {
@@ -112,13 +150,13 @@ impl FilterIndex {
                 acc = Some(match acc {
                     None => bits,
                     Some(mut a) => {
-                        a.iter_mut().zip(&bits).for_each(|(x, y)| *x &= y);
+                        a.intersect_with(&bits);
                         a
                     }
                 });
             }
             if let Some(a) = acc {
-                result.iter_mut().zip(&a).for_each(|(x, y)| *x |= y);
+                result.union_with(&a);
             }
         }
         result

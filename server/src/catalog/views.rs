@@ -11,6 +11,7 @@ use app::wire::{
 use serde_json::Value;
 
 use crate::catalog::refs::parse_ref;
+use crate::catalog::service::list::list_query;
 use crate::catalog::store::{Snapshot, StoredEntity};
 use crate::permission::conditions::Resource;
 use crate::permission::Decision;
@@ -95,86 +96,7 @@ fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
     }
 }
 
-/// The filter dimensions of the list, in facet order.
-const DIMENSIONS: usize = 6;
-
-/// Which filters `e` passes, one bit per dimension (kind, type, owner, lifecycle, tag,
-/// namespace), plus whether it matches the free text.
-fn passes(e: &StoredEntity, f: &CatalogFilters, text: &str) -> ([bool; DIMENSIONS], bool) {
-    // `f` is already lower-cased and bounded by [`bounded`].
-    let eq = |key: &str, want: &str| want.is_empty() || e.keys.values(key).any(|v| v == want);
-    let dims = [
-        f.kind.is_empty() || e.parts.kind.eq_ignore_ascii_case(&f.kind),
-        eq("spec.type", &f.entity_type),
-        eq("relations.ownedby", &f.owner),
-        eq("spec.lifecycle", &f.lifecycle),
-        eq("metadata.tags", &f.tag),
-        f.namespace.is_empty() || e.parts.namespace.eq_ignore_ascii_case(&f.namespace),
-    ];
-    let text_ok = text.is_empty()
-        || [
-            "metadata.name",
-            "metadata.title",
-            "metadata.description",
-            "metadata.tags",
-            "relations.ownedby",
-            "spec.type",
-        ]
-        .iter()
-        .any(|k| e.keys.values(k).any(|v| v.contains(text)));
-    (dims, text_ok)
-}
-
-fn facet_values(e: &StoredEntity, dim: usize) -> Vec<String> {
-    match dim {
-        0 => vec![e.parts.kind.to_lowercase()],
-        1 => e.keys.values("spec.type").map(str::to_string).collect(),
-        2 => e
-            .keys
-            .values("relations.ownedby")
-            .map(str::to_string)
-            .collect(),
-        3 => e
-            .keys
-            .values("spec.lifecycle")
-            .map(str::to_string)
-            .collect(),
-        4 => e.keys.values("metadata.tags").map(str::to_string).collect(),
-        _ => vec![e.parts.namespace.to_lowercase()],
-    }
-}
-
-/// Longest filter value compared (no stored key or value is longer; a longer one matches nothing).
-const MAX_FILTER_VALUE: usize = 1024;
-
-/// The filters lower-cased once (not once per entity), and bounded: a value longer than
-/// [`MAX_FILTER_VALUE`] bytes cannot match and is replaced by one that matches nothing, the free
-/// text is cut to the REST API's `fullTextFilterTerm` limit. So a request's cost does not grow
-/// with the size of what it sends.
-fn bounded(f: &CatalogFilters) -> CatalogFilters {
-    let one = |v: &str| {
-        if v.len() > MAX_FILTER_VALUE {
-            "\u{0}".to_string()
-        } else {
-            v.to_lowercase()
-        }
-    };
-    CatalogFilters {
-        kind: one(&f.kind),
-        entity_type: one(&f.entity_type),
-        owner: one(&f.owner),
-        lifecycle: one(&f.lifecycle),
-        tag: one(&f.tag),
-        namespace: one(&f.namespace),
-        text: f.text.chars().take(200).collect(),
-        user: f.user.to_lowercase(),
-        ..f.clone()
-    }
-}
-
-/// One page of the catalog list, with facet counts: kinds are counted over the whole catalog
-/// (matching the text search); every other filter's options over the entities that pass every
-/// *other* filter, so the counts say what choosing an option yields.
+/// One page of the catalog list, with facet counts (see [`list_query`] for what is counted).
 ///
 /// Only what `scope` (the viewer's `catalog.entity.read` decision) permits is listed or
 /// counted. `ownership_refs` are the viewer's, for the "Owned" filter (`user=owned`), which
@@ -185,68 +107,38 @@ pub fn catalog_list(
     scope: &Decision,
     ownership_refs: &[String],
 ) -> CatalogListPage {
-    let filters = &bounded(filters);
-    let text = filters.text.trim().to_lowercase();
-    let refs: Vec<String> = ownership_refs.iter().map(|r| r.to_lowercase()).collect();
-    let owned_only = filters.user == "owned";
-    let mut counts: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); DIMENSIONS];
-    let mut matching: Vec<&StoredEntity> = Vec::new();
-    let (mut owned_count, mut all_count) = (0, 0);
-    for e in &snapshot.entities {
-        let (dims, text_ok) = passes(e, filters, &text);
-        if !text_ok || !scope.permits(Resource::Entity(&e.keys)) {
-            continue;
-        }
-        let owned = e
-            .keys
-            .values("relations.ownedby")
-            .any(|o| refs.iter().any(|r| r == o));
-        let failed = dims.iter().filter(|ok| !**ok).count();
-        if failed == 0 {
-            all_count += 1;
-            owned_count += usize::from(owned);
-        }
-        if owned_only && !owned {
-            continue;
-        }
-        if failed == 0 {
-            matching.push(e);
-        }
-        for (d, count) in counts.iter_mut().enumerate() {
-            if d == 0 || failed == 0 || (failed == 1 && !dims[d]) {
-                for v in facet_values(e, d) {
-                    *count.entry(v).or_default() += 1;
-                }
-            }
-        }
-    }
-    let total = matching.len();
+    let result = list_query(snapshot, filters, scope, ownership_refs);
+    let total = result.positions.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = filters.page.clamp(1, pages);
-    let rows = matching
+    let rows = result
+        .positions
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
+        .filter_map(|&i| snapshot.entities.get(i as usize))
         .map(|e| row(snapshot, e))
         .collect();
-    let mut facets = counts.into_iter().map(|c| FacetValues {
-        values: c.into_iter().collect(),
-    });
-    let mut next = || facets.next().unwrap_or_default();
+    let facet = |d: usize| FacetValues {
+        values: result.facets[d]
+            .iter()
+            .map(|(v, n)| (v.clone(), *n))
+            .collect(),
+    };
     CatalogListPage {
         rows,
         total,
         page,
         page_size: PAGE_SIZE,
-        kinds: next(),
-        types: next(),
-        owners: next(),
-        lifecycles: next(),
-        tags: next(),
-        namespaces: next(),
+        kinds: facet(0),
+        types: facet(1),
+        owners: facet(2),
+        lifecycles: facet(3),
+        tags: facet(4),
+        namespaces: facet(5),
         problem_count: problem_count(snapshot, scope),
-        owned_count,
-        all_count,
+        owned_count: result.owned_count,
+        all_count: result.all_count,
     }
 }
 

@@ -23,12 +23,28 @@ use crate::permission::conditions::Resource;
 use crate::permission::{Access, Decision, Permissions, CATALOG_ENTITY_READ, CATALOG_LOCATION_READ};
 
 /// A 200 response whose body is already JSON text.
-fn raw_json(body: String) -> Response {
+/// `value` as a JSON response; stored entities ([`service::Item`]) are written as they are.
+fn json_response<T: serde::Serialize + ?Sized>(value: &T) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
+        serde_json::to_string(value).unwrap_or_default(),
     )
         .into_response()
+}
+
+/// `/entities/by-query`'s body.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryResponse<'a> {
+    items: &'a [service::Item<'a>],
+    total_items: usize,
+    page_info: Value,
+}
+
+/// `/entities/by-refs`' body.
+#[derive(serde::Serialize)]
+struct ItemsResponse<'a> {
+    items: &'a [service::Item<'a>],
 }
 
 /// Query parameters in order, repeated keys kept.
@@ -153,7 +169,7 @@ async fn list_entities(
         offset,
         limit,
     );
-    Ok(raw_json(service::json_array(&items)))
+    Ok(json_response(&items))
 }
 
 fn cursor_from(req: &Req, params: &Params, body: &Value) -> Result<Cursor, ApiError> {
@@ -230,12 +246,11 @@ fn run_query(
     if let Some(c) = page.prev_cursor {
         page_info.insert("prevCursor".into(), json!(c));
     }
-    Ok(raw_json(format!(
-        r#"{{"items":{},"totalItems":{},"pageInfo":{}}}"#,
-        service::json_array(&page.items),
-        page.total_items,
-        Value::Object(page_info)
-    )))
+    Ok(json_response(&QueryResponse {
+        items: &page.items,
+        total_items: page.total_items,
+        page_info: Value::Object(page_info),
+    }))
 }
 
 async fn query_get(
@@ -292,10 +307,7 @@ async fn by_refs(
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
     let items = service::entities_by_refs(&snapshot, &scope, &refs, filter.as_ref(), &fields);
-    Ok(raw_json(format!(
-        r#"{{"items":{}}}"#,
-        service::json_array(&items)
-    )))
+    Ok(json_response(&ItemsResponse { items: &items }))
 }
 
 async fn by_name(
@@ -313,7 +325,7 @@ async fn by_name(
         .get(&format!("{kind}:{namespace}/{name}"))
         .filter(|e| scope.permits(Resource::Entity(&e.keys)))
     {
-        Some(e) => Ok(raw_json(e.json.to_string())),
+        Some(e) => Ok(json_response(&e.json)),
         None => Err(req.not_found(format!(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
         ))),
@@ -334,7 +346,7 @@ async fn by_uid(
         .get_by_uid(&uid)
         .filter(|e| scope.permits(Resource::Entity(&e.keys)))
     {
-        Some(e) => Ok(raw_json(e.json.to_string())),
+        Some(e) => Ok(json_response(&e.json)),
         None => Err(req.not_found(format!("No entity with uid {uid}"))),
     }
 }

@@ -26,7 +26,7 @@ use thiserror::Error;
 pub use fields::{parse_fields, project};
 pub use filter::{parse_filters, EntityFilter, FilterCondition};
 pub use order::{compare, parse_order, parse_order_fields, OrderField, SortOrder};
-pub use search::{full_text_matches, search_keys, search_rows, SearchKeys, SearchRow};
+pub use search::{full_text_matches, search_keys, search_rows, FullText, SearchKeys, SearchRow};
 
 /// A malformed query parameter; the message is what Backstage answers with its 400 response.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -73,6 +73,16 @@ pub enum QueryError {
         /// [`MAX_FILTERS`].
         max: usize,
     },
+    /// More `fullTextFilterFields` than [`MAX_FULL_TEXT_FIELDS`] (a Greenroom limit).
+    #[error(
+        "Invalid fullTextFilterFields, {count} fields were given; at most {max} are allowed"
+    )]
+    TooManyFullTextFields {
+        /// How many were given.
+        count: usize,
+        /// [`MAX_FULL_TEXT_FIELDS`].
+        max: usize,
+    },
     /// A `filter` parameter longer than [`MAX_FILTER_CHARS`] (a Greenroom limit).
     #[error(
         "Invalid filter, a filter parameter is {length} characters long; at most {max} are allowed"
@@ -90,6 +100,8 @@ pub enum QueryError {
 pub const MAX_FULL_TEXT_TERM_CHARS: usize = 200;
 /// Most `filter` parameters in one request.
 pub const MAX_FILTERS: usize = 50;
+/// Most `fullTextFilterFields` in one request (each is matched against every entity).
+pub const MAX_FULL_TEXT_FIELDS: usize = 50;
 /// Longest single `filter` parameter, in characters.
 pub const MAX_FILTER_CHARS: usize = 4096;
 

@@ -378,15 +378,49 @@ pub fn default_full_text_fields(sort_field: Option<&str>) -> Vec<String> {
 /// `LIKE '%term%'`, so `%` and `_` in the term are wildcards. An empty term matches everything;
 /// an empty field list matches nothing (resolve defaults with [`default_full_text_fields`]).
 pub fn full_text_matches(keys: &SearchKeys, term: &str, fields: &[String]) -> bool {
-    let term = term.trim();
-    if term.is_empty() {
-        return true;
+    FullText::new(term, fields).matches(keys)
+}
+
+/// A full-text filter prepared once for many entities: the term trimmed and lower-cased, the
+/// fields lower-cased ([`full_text_matches`] per entity, without its per-call allocations).
+#[derive(Clone, Debug)]
+pub struct FullText {
+    term: String,
+    fields: Vec<String>,
+}
+
+impl FullText {
+    /// The filter for `term` over `fields`.
+    pub fn new<S: AsRef<str>>(term: &str, fields: &[S]) -> Self {
+        FullText {
+            term: term.trim().to_lowercase(),
+            fields: fields.iter().map(|f| f.as_ref().to_lowercase()).collect(),
+        }
     }
-    let term = term.to_lowercase();
-    fields.iter().any(|field| {
-        keys.values(&field.to_lowercase())
-            .any(|value| like_contains(value, &term))
-    })
+
+    /// Whether the term is empty (everything matches).
+    pub fn is_empty(&self) -> bool {
+        self.term.is_empty()
+    }
+
+    /// The lower-case fields searched.
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// Whether one (lower-case) value matches the term.
+    pub fn matches_value(&self, value: &str) -> bool {
+        like_contains(value, &self.term)
+    }
+
+    /// Whether an entity with these keys matches.
+    pub fn matches(&self, keys: &SearchKeys) -> bool {
+        self.term.is_empty()
+            || self
+                .fields
+                .iter()
+                .any(|field| keys.values(field).any(|value| self.matches_value(value)))
+    }
 }
 
 /// `value LIKE '%pattern%'` with `%` (any run) and `_` (any one character); no escapes.

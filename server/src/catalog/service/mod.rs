@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::catalog::index::contains;
+use crate::catalog::index::Bits;
 use crate::catalog::query::order::{has_sort_value, sort_value};
 use crate::catalog::query::search::default_full_text_fields;
 use crate::catalog::query::{
-    compare, full_text_matches, parse_filters, parse_order_fields, project, EntityFilter,
-    OrderField, QueryError, SortOrder,
+    compare, parse_filters, parse_order_fields, project, EntityFilter,
+    FullText, OrderField, QueryError, SortOrder,
 };
 use crate::catalog::store::{Snapshot, StoredEntity};
 use crate::catalog::validate::validate_entity;
@@ -24,42 +25,55 @@ use crate::permission::Decision;
 /// Page size of `by-query` when no `limit` is given (Backstage's default).
 pub const DEFAULT_QUERY_LIMIT: usize = 200;
 
-/// The entities the filter matches that the reader may see (`catalog.entity.read`).
-fn matching<'a, 'f>(
-    snapshot: &'a Snapshot,
-    filter: Option<&'f EntityFilter>,
-    scope: &'f Decision,
-) -> impl Iterator<Item = &'a StoredEntity> + 'f
-where
-    'a: 'f,
-{
-    snapshot.entities.iter().filter(move |e| {
-        filter.is_none_or(|f| f.matches(&e.keys)) && scope.permits(Resource::Entity(&e.keys))
-    })
+pub mod list;
+
+/// Removes from `bits` the entities the reader may not see (`scope`, its
+/// `catalog.entity.read` decision).
+pub fn restrict_to_scope(bits: &mut Bits, snapshot: &Snapshot, scope: &Decision) {
+    match scope {
+        Decision::Allow => {}
+        Decision::Deny => bits.clear(),
+        Decision::Conditional(_) => {
+            let denied: Vec<usize> = bits
+                .ones()
+                .filter(|&i| {
+                    snapshot
+                        .entities
+                        .get(i)
+                        .is_none_or(|e| !scope.permits(Resource::Entity(&e.keys)))
+                })
+                .collect();
+            denied.into_iter().for_each(|i| bits.set(i, false));
+        }
+    }
 }
 
-/// An entity as response JSON text: the stored text itself, or a projection of it.
-fn shaped<'a>(e: &'a StoredEntity, fields: &[String]) -> Cow<'a, str> {
+/// The positions of the entities the filter matches that the reader may see, from the
+/// snapshot's [`FilterIndex`](crate::catalog::index::FilterIndex).
+pub fn matching_bits(snapshot: &Snapshot, filter: Option<&EntityFilter>, scope: &Decision) -> Bits {
+    let mut bits = snapshot.filter_index.matching(filter, &snapshot.entities);
+    restrict_to_scope(&mut bits, snapshot, scope);
+    bits
+}
+
+/// The entities at `bits`, in snapshot (canonical ref) order.
+fn entities_at<'a>(snapshot: &'a Snapshot, bits: &Bits) -> Vec<&'a StoredEntity> {
+    bits.ones().filter_map(|i| snapshot.entities.get(i)).collect()
+}
+
+/// An entity as response JSON: the stored text itself, or a projection of it. Serialised into
+/// a response as it is.
+pub type Item<'a> = Cow<'a, RawValue>;
+
+fn shaped<'a>(e: &'a StoredEntity, fields: &[String]) -> Item<'a> {
     if fields.is_empty() {
         Cow::Borrowed(&e.json)
     } else {
-        Cow::Owned(project(&e.value(), fields).to_string())
+        Cow::Owned(
+            serde_json::value::to_raw_value(&project(&e.value(), fields))
+                .unwrap_or_else(|_| RawValue::NULL.to_owned()),
+        )
     }
-}
-
-/// `[a,b,...]` from JSON texts.
-pub fn json_array<S: AsRef<str>>(items: &[S]) -> String {
-    let mut out =
-        String::with_capacity(items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>() + 2);
-    out.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(item.as_ref());
-    }
-    out.push(']');
-    out
 }
 
 /// `GET /entities`: filtered, ordered (canonical ref by default), then `offset`/`limit`; each
@@ -73,8 +87,8 @@ pub fn list_entities<'a>(
     fields: &[String],
     offset: usize,
     limit: Option<usize>,
-) -> Vec<Cow<'a, str>> {
-    let mut found: Vec<&StoredEntity> = matching(snapshot, filter, scope).collect();
+) -> Vec<Item<'a>> {
+    let mut found = entities_at(snapshot, &matching_bits(snapshot, filter, scope));
     if !order.is_empty() {
         found.sort_by(|a, b| compare(&a.keys, &b.keys, order));
     }
@@ -120,10 +134,10 @@ impl Cursor {
 }
 
 /// A by-query page.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub struct QueryPage<'a> {
     /// The entities (projected), as JSON text.
-    pub items: Vec<Cow<'a, str>>,
+    pub items: Vec<Item<'a>>,
     /// Matching entities in total.
     pub total_items: usize,
     /// Cursor of the next page, if any.
@@ -152,6 +166,13 @@ pub fn query_entities<'a>(
         .unwrap_or_else(|| default_full_text_fields(sort_field.map(|o| o.field.as_str())));
     let term = cursor.full_text_term.as_deref().unwrap_or("").trim();
     crate::catalog::query::check_full_text_term(term)?;
+    let max = crate::catalog::query::MAX_FULL_TEXT_FIELDS;
+    if text_fields.len() > max {
+        return Err(QueryError::TooManyFullTextFields {
+            count: text_fields.len(),
+            max,
+        });
+    }
     // Everything but the position identifies the result (with the reader's scope); later pages
     // reuse it.
     let key = format!(
@@ -163,14 +184,14 @@ pub fn query_entities<'a>(
         .encode(),
         scope.cache_key()
     );
-    let result = snapshot.query_cache.get_or_compute(&key, || {
+    let result = snapshot.query_cache.get_or_compute(&key, || -> Vec<u32> {
         // Entities in result order before filtering: all of them (already sorted by ref), or
         // those with a value for the sort field in its order (cached per field and direction).
         let ordered: Arc<Vec<u32>> = match sort_field {
             None => Arc::new((0..snapshot.entities.len() as u32).collect()),
             Some(field) => {
                 let order_key = format!("order\u{0}{}\u{0}{}", field.field, field.order.as_str());
-                snapshot.query_cache.get_or_compute(&order_key, || {
+                snapshot.query_cache.get_or_compute(&order_key, || -> Vec<u32> {
                     let mut found: Vec<(u32, &StoredEntity)> = snapshot
                         .entities
                         .iter()
@@ -183,19 +204,16 @@ pub fn query_entities<'a>(
                 })
             }
         };
-        let matching = snapshot
-            .filter_index
-            .matching(filter.as_ref(), &snapshot.entities);
+        let mut matching = matching_bits(snapshot, filter.as_ref(), scope);
+        matching.intersect_with(
+            &snapshot
+                .filter_index
+                .full_text(&FullText::new(term, &text_fields), &snapshot.entities),
+        );
         ordered
             .iter()
             .copied()
-            .filter(|&i| contains(&matching, i))
-            .filter(|&i| {
-                snapshot.entities.get(i as usize).is_some_and(|e| {
-                    (term.is_empty() || full_text_matches(&e.keys, term, &text_fields))
-                        && scope.permits(Resource::Entity(&e.keys))
-                })
-            })
+            .filter(|&i| matching.contains(i as usize))
             .collect()
     });
     let total_items = result.len();
@@ -262,7 +280,7 @@ pub fn entities_by_refs<'a>(
     refs: &[String],
     filter: Option<&EntityFilter>,
     fields: &[String],
-) -> Vec<Cow<'a, str>> {
+) -> Vec<Item<'a>> {
     refs.iter()
         .map(|r| match snapshot.get(r) {
             Some(e)
@@ -271,9 +289,30 @@ pub fn entities_by_refs<'a>(
             {
                 shaped(e, fields)
             }
-            _ => Cow::Borrowed("null"),
+            _ => Cow::Borrowed(RawValue::NULL),
         })
         .collect()
+}
+
+/// For each value of `key` as written, how many entities at `within` have it (once each).
+/// The catalog list page counts lower-case values instead, from the index
+/// ([`FilterIndex::value_counts`](crate::catalog::index::FilterIndex::value_counts)).
+pub fn original_value_counts(
+    snapshot: &Snapshot,
+    key: &str,
+    within: &Bits,
+) -> BTreeMap<String, usize> {
+    let key = key.to_lowercase();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in entities_at(snapshot, within) {
+        let mut seen = std::collections::HashSet::new();
+        for v in e.keys.original_values(&key) {
+            if seen.insert(v) {
+                *counts.entry(v.to_string()).or_default() += 1;
+            }
+        }
+    }
+    counts
 }
 
 /// `GET /entity-facets`: for each facet key, the values (as written) and how many matching
@@ -285,17 +324,9 @@ pub fn facets(
     filter: Option<&EntityFilter>,
 ) -> Value {
     let mut out = serde_json::Map::new();
+    let within = matching_bits(snapshot, filter, scope);
     for facet in facet_keys {
-        let key = facet.to_lowercase();
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for e in matching(snapshot, filter, scope) {
-            let mut seen = std::collections::HashSet::new();
-            for v in e.keys.original_values(&key) {
-                if seen.insert(v) {
-                    *counts.entry(v.to_string()).or_default() += 1;
-                }
-            }
-        }
+        let counts = original_value_counts(snapshot, facet, &within);
         let values: Vec<Value> = counts
             .into_iter()
             .map(|(value, count)| json!({ "value": value, "count": count }))

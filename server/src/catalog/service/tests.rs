@@ -59,7 +59,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     let items: Vec<serde_json::Value> = page
         .items
         .iter()
-        .map(|i| serde_json::from_str(i).expect("json"))
+        .map(|i| serde_json::from_str(i.get()).expect("json"))
         .collect();
     let names: Vec<_> = items
         .iter()
@@ -75,7 +75,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     let next = Cursor::decode(page.next_cursor.as_deref().expect("more")).expect("cursor");
     let page2 = query_entities(&snap, &Decision::Allow, &next, 2, &[]).expect("valid");
     assert_eq!(page2.items.len(), 1);
-    let item: serde_json::Value = serde_json::from_str(&page2.items[0]).expect("json");
+    let item: serde_json::Value = serde_json::from_str(page2.items[0].get()).expect("json");
     assert_eq!(item["metadata"]["name"], "a");
     assert!(page2.next_cursor.is_none());
     let prev = Cursor::decode(page2.prev_cursor.as_deref().expect("prev")).expect("cursor");
@@ -95,7 +95,7 @@ fn full_text_searches_the_sort_field_by_default() {
     };
     let page = query_entities(&snap, &Decision::Allow, &c, 10, &[]).expect("valid");
     assert_eq!(page.total_items, 1);
-    let item: serde_json::Value = serde_json::from_str(&page.items[0]).expect("json");
+    let item: serde_json::Value = serde_json::from_str(page.items[0].get()).expect("json");
     assert_eq!(item["metadata"]["name"], "beta-svc");
 }
 
@@ -137,7 +137,7 @@ fn paged_order_equals_the_reference_comparator_on_a_mixed_catalog() {
             .items
             .iter()
             .map(|i| {
-                let v: serde_json::Value = serde_json::from_str(i).expect("json");
+                let v: serde_json::Value = serde_json::from_str(i.get()).expect("json");
                 crate::catalog::refs::entity_ref_of(&v)
                     .expect("ref")
                     .canonical()
@@ -158,7 +158,6 @@ fn paged_order_equals_the_reference_comparator_on_a_mixed_catalog() {
 
 #[test]
 fn indexed_filtering_agrees_with_the_reference_matcher() {
-    use crate::catalog::index::contains;
     use crate::catalog::query::{parse_filters, synthetic_entities};
     let snap = snapshot(synthetic_entities(300));
     let cases: &[&[&str]] = &[
@@ -176,7 +175,7 @@ fn indexed_filtering_agrees_with_the_reference_matcher() {
         let filter = parse_filters(&params).expect("valid");
         let bits = snap.filter_index.matching(filter.as_ref(), &snap.entities);
         let indexed: Vec<usize> = (0..snap.entities.len())
-            .filter(|&i| contains(&bits, i as u32))
+            .filter(|&i| bits.contains(i))
             .collect();
         let reference: Vec<usize> = snap
             .entities
@@ -190,7 +189,7 @@ fn indexed_filtering_agrees_with_the_reference_matcher() {
     let none = snap.filter_index.matching(None, &snap.entities);
     assert_eq!(
         (0..snap.entities.len())
-            .filter(|&i| contains(&none, i as u32))
+            .filter(|&i| none.contains(i))
             .count(),
         snap.entities.len()
     );

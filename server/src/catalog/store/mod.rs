@@ -8,6 +8,7 @@
 //! non-http(s) URLs are rewritten here ([`script_urls`]) and credentials in location URLs are
 //! redacted in stored entities and problems ([`crate::catalog::redact`]).
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -31,8 +32,9 @@ pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-loc
 #[derive(Debug)]
 pub struct StoredEntity {
     /// The entity as the REST API returns it (with uid, etag, relations), as JSON text: about
-    /// a fifth of the memory of a parsed tree, and written to responses without re-encoding.
-    pub json: Box<str>,
+    /// a fifth of the memory of a parsed tree, and written into responses as it is (serde's
+    /// `RawValue`), without re-encoding.
+    pub json: Box<serde_json::value::RawValue>,
     /// `metadata.title`, for links from other entities.
     pub title: Option<String>,
     /// Canonical ref, lower-case `kind:namespace/name`.
@@ -75,12 +77,21 @@ pub struct Snapshot {
     pub filter_index: crate::catalog::index::FilterIndex,
 }
 
-/// A small most-recently-used cache of query results (entity indexes in result order), so that
-/// paging through a result — every page after the first — and repeated queries skip filtering
-/// and sorting. It lives in a snapshot, so a reload starts with an empty one.
-#[derive(Debug, Default)]
+/// A small most-recently-used cache of query results (for the REST API, entity indexes in
+/// result order; for the catalog list page, its matches and facet counts), so that paging through
+/// a result — every page after the first — and repeated queries skip filtering and sorting. It
+/// lives in a snapshot, so a reload starts with an empty one. Each caller's keys start with its
+/// own prefix; a value of another type under a key is recomputed, never misread.
+#[derive(Default)]
 pub struct QueryCache {
-    entries: std::sync::Mutex<std::collections::VecDeque<(String, Arc<Vec<u32>>)>>,
+    entries: std::sync::Mutex<std::collections::VecDeque<(String, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl std::fmt::Debug for QueryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.entries.lock().map(|e| e.len()).unwrap_or(0);
+        f.debug_struct("QueryCache").field("entries", &n).finish()
+    }
 }
 
 impl QueryCache {
@@ -88,30 +99,44 @@ impl QueryCache {
     pub const CAPACITY: usize = 64;
 
     /// The cached result for `key`, or `compute()`'s, which is then cached.
-    pub fn get_or_compute(&self, key: &str, compute: impl FnOnce() -> Vec<u32>) -> Arc<Vec<u32>> {
+    pub fn get_or_compute<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        compute: impl FnOnce() -> T,
+    ) -> Arc<T> {
         if let Ok(mut entries) = self.entries.lock() {
             if let Some(pos) = entries.iter().position(|(k, _)| k == key) {
                 if let Some(hit) = entries.remove(pos) {
-                    let result = Arc::clone(&hit.1);
+                    let found = Arc::clone(&hit.1).downcast::<T>();
                     entries.push_front(hit);
-                    return result;
+                    if let Ok(result) = found {
+                        return result;
+                    }
                 }
             }
         }
         // Computed without holding the lock: other queries are not blocked meanwhile.
         let result = Arc::new(compute());
         if let Ok(mut entries) = self.entries.lock() {
-            entries.push_front((key.to_string(), Arc::clone(&result)));
+            entries.retain(|(k, _)| k != key);
+            let erased: Arc<dyn Any + Send + Sync> = Arc::clone(&result) as _;
+            entries.push_front((key.to_string(), erased));
             entries.truncate(Self::CAPACITY);
         }
         result
     }
 }
 
+impl crate::catalog::index::Keyed for StoredEntity {
+    fn search_keys(&self) -> &SearchKeys {
+        &self.keys
+    }
+}
+
 impl StoredEntity {
     /// The entity parsed (for projections and pages that read fields).
     pub fn value(&self) -> Value {
-        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+        serde_json::from_str(self.json.get()).unwrap_or(Value::Null)
     }
 }
 
@@ -252,7 +277,8 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
             by_uid.insert(uid.to_string(), entities.len());
         }
         entities.push(StoredEntity {
-            json: entity.to_string().into_boxed_str(),
+            json: serde_json::value::to_raw_value(&entity)
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
             title: entity
                 .pointer("/metadata/title")
                 .and_then(Value::as_str)

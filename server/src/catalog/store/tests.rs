@@ -211,7 +211,7 @@ fn query_cache_computes_once_per_key_and_keeps_the_most_recent() {
         (1, &[1, 2][..], &[1, 2][..])
     );
     for i in 0..QueryCache::CAPACITY {
-        cache.get_or_compute(&format!("k{i}"), Vec::new);
+        cache.get_or_compute(&format!("k{i}"), Vec::<u32>::new);
     }
     let evicted = cache.get_or_compute("a", || vec![3]);
     assert_eq!(
