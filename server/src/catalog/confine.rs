@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::catalog::location::normalize;
+use crate::files::normalize;
 
 /// Why a target was refused. Each message completes a sentence starting with the target,
 /// e.g. "`$text` placeholder '/proc/self/environ' reads outside the directory of /cat/x.yaml".

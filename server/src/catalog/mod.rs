@@ -2,8 +2,10 @@
 //! Backstage's rules, related, indexed and served from memory.
 //!
 //! Pipeline (one concern per module):
-//! - [`location`]: reading location targets (files, URLs), multi-document YAML, following
-//!   `kind: Location` entities, cycle detection;
+//! - [`location`]: walking location targets: multi-document YAML, following `kind: Location`
+//!   entities, cycle detection, rules per origin;
+//! - [`read`]: reading one target (a local file or a URL) as text, with one size limit and one
+//!   error type; [`urls`]: joining relative URL targets; [`glob`]: glob file targets;
 //! - [`url_reader`]: every outbound read (`backend.reading.allow`, address rule, redirects,
 //!   deadline, size limit);
 //! - [`confine`]: which local files a catalog file may read (its own directory tree);
@@ -19,8 +21,10 @@
 //!   store that swaps it atomically;
 //! - [`reload`]: loading, live reload on file changes, re-reading URLs on
 //!   `catalog.processingInterval`, keeping a failed URL's last good entities;
-//! - [`service`]: the REST API's queries (paging, cursors, facets, validation);
-//! - [`views`]: what the UI pages show;
+//! - [`index`]: inverted indexes of filter keys (bitsets), and facet counts from them;
+//! - [`service`]: the catalog's queries, for the REST API (paging, cursors, facets, validation)
+//!   and the UI's list page (`service::list`), on the same filter, index and facet code;
+//! - [`views`]: what the UI pages show (presentation only);
 //! - [`config`]: the `catalog:` block of app-config.
 //!
 //! Every problem is a [`Problem`] naming the file, the entity (when known), the field and the
@@ -28,10 +32,12 @@
 
 pub mod config;
 pub mod confine;
+pub mod glob;
 pub mod index;
 pub mod location;
 pub mod placeholders;
 pub mod query;
+pub mod read;
 pub mod redact;
 pub mod refs;
 pub mod relations;
@@ -41,6 +47,7 @@ pub mod script_urls;
 pub mod service;
 pub mod store;
 pub mod url_reader;
+pub mod urls;
 pub mod validate;
 pub mod views;
 pub mod yaml;

@@ -29,7 +29,8 @@ use crate::catalog::confine;
 
 use serde_json::Value;
 
-use crate::catalog::location::{self, ReadError, UrlReader};
+use crate::catalog::read::{read_local_text, read_url_text, ReadError, UrlReader};
+use crate::catalog::urls::{join_url, url_scheme};
 use crate::catalog::yaml;
 
 /// What placeholders in an entity are relative to: the file or URL the entity was read from.
@@ -171,10 +172,10 @@ impl Context<'_> {
     }
 
     fn read(&mut self, key: &str, target: &str) -> Result<String, ReadError> {
-        if let Some(scheme) = location::url_scheme(target) {
+        if let Some(scheme) = url_scheme(target) {
             return match scheme.to_ascii_lowercase().as_str() {
                 "http" | "https" => {
-                    location::read_url_text(self.reader, target, self.max_file_bytes)
+                    read_url_text(self.reader, target, self.max_file_bytes)
                 }
                 _ => Err(ReadError::Url(
                     target.to_string(),
@@ -183,8 +184,8 @@ impl Context<'_> {
             };
         }
         match self.base {
-            Base::Url(base) => match location::join_url(base, target) {
-                Some(url) => location::read_url_text(self.reader, &url, self.max_file_bytes),
+            Base::Url(base) => match join_url(base, target) {
+                Some(url) => read_url_text(self.reader, &url, self.max_file_bytes),
                 None => Err(ReadError::Url(
                     target.to_string(),
                     format!("cannot form a URL out of {base} and {target}"),
@@ -194,7 +195,7 @@ impl Context<'_> {
                 let confined = confine::confine(file, target)
                     .map_err(|e| ReadError::Refused(format!("{key} placeholder '{target}' {e}")))?;
                 self.out.files.push(confined.shown.clone());
-                location::read_local_text(&confined.real, self.max_file_bytes).map_err(|e| {
+                read_local_text(&confined.real, self.max_file_bytes).map_err(|e| {
                     // Name the file as written, not where its links lead.
                     e.renamed(&confined.real, &confined.shown)
                 })

@@ -3,35 +3,15 @@
 //! parsing YAML/JSON into [`Node`] trees with line/column on syntax errors.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::error::{with_location, ConfigError};
 use super::node::{from_json, from_yaml, Node, Origin};
 
-/// Lexically resolves `path` against `base` (like Node's `path.resolve`,
-/// without touching the file system): `.` and `..` are folded away.
-pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    };
-    let mut out = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
-                    out.pop();
-                } else if !out.has_root() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+pub(crate) use crate::files::resolve;
+
+/// Largest config file read (a bigger one is surely not configuration).
+pub(crate) const MAX_CONFIG_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The config files to load, lowest priority first.
 ///
@@ -104,12 +84,13 @@ pub(crate) enum ReadError {
     Other(String),
 }
 
-/// Reads a UTF-8 text file.
+/// Reads a UTF-8 text file (at most [`MAX_CONFIG_FILE_BYTES`]), through the same bounded read
+/// as catalog files ([`crate::files::read_text`]).
 pub(crate) fn read_text(path: &Path) -> Result<String, ReadError> {
-    match std::fs::read_to_string(path) {
+    match crate::files::read_text(path, MAX_CONFIG_FILE_BYTES) {
         Ok(text) => Ok(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReadError::NotFound),
-        Err(e) => Err(ReadError::Other(e.to_string())),
+        Err(crate::files::FileError::NotFound(_)) => Err(ReadError::NotFound),
+        Err(e) => Err(ReadError::Other(e.reason())),
     }
 }
 

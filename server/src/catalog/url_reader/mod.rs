@@ -7,7 +7,7 @@
 //! 2. must match `backend.reading.allow`, else it is refused with Backstage's message
 //!    (`UrlReaderPredicateMux`: "Reading from '<url>' is not allowed. ...");
 //! 3. connects only to addresses it checked: the host is resolved once, and a private,
-//!    loopback, link-local or unspecified address (`cluster_locator::is_public`) is refused
+//!    loopback, link-local or unspecified address (`crate::net::is_public`) is refused
 //!    unless an allow entry names the host exactly (stricter than Backstage, which has no
 //!    address rule). The connection goes to the checked address, so a DNS answer that changes
 //!    between check and connect (rebinding) cannot move it;
@@ -41,9 +41,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 
 pub use allow::{Permit, ReadingAllow, Target};
 
-use crate::catalog::location::{resolve_reference, url_scheme, UrlReader};
+use crate::catalog::read::UrlReader;
+use crate::catalog::urls::{resolve_reference, url_scheme};
 use crate::catalog::redact::redact_url;
-use crate::kubernetes::cluster_locator::is_public;
+use crate::net::is_public;
 
 /// At most this many requests per read (the first one and its redirects), as Backstage's
 /// `FetchUrlReader` (`MAX_REDIRECTS = 5`).
