@@ -380,7 +380,7 @@ async fn run_server(
             http::shutdown_signal().await;
             // Live streams never end by themselves: end them so in-flight requests can finish.
             if let Some(k) = live {
-                k.live().close();
+                k.shut_down();
             }
         });
     match server.await {

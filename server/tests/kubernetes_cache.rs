@@ -334,7 +334,8 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     let svc = Arc::new(
         service(&two_clusters(&demo, ""), Default::default()).with_registry(Arc::clone(&registry)),
     );
-    let app = server::http::kubernetes_api::ui_routes::<()>(Arc::clone(&svc), Arc::new(Permissions::disabled()));
+    let live = Arc::new(server::kubernetes::live::Live::new(Arc::clone(&svc)));
+    let app = server::http::kubernetes_api::ui_routes::<()>(Arc::clone(&live), Arc::new(Permissions::disabled()));
     let open = |last: Option<String>| {
         let app = app.clone();
         async move {
@@ -359,7 +360,7 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     let mut b = open(None).await;
     let mut buf_b = String::new();
     assert_eq!(next_frame(&mut b, &mut buf_b).await.0, id1);
-    assert_eq!(svc.live().counts(), (2, 1));
+    assert_eq!(live.counts(), (2, 1));
 
     let lists_before = lists(&demo);
     ok(

@@ -8,6 +8,7 @@
 
 mod support;
 
+use server::kubernetes::live::Live;
 use server::permission::{KubernetesAccess, Permissions};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,8 +75,13 @@ async fn call(router: &axum::Router, method: &str, uri: &str, body: Value, auth:
 }
 
 fn routes(svc: Arc<server::kubernetes::KubernetesService>, tokens: Vec<server::settings::StaticToken>) -> axum::Router {
-    server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(tokens), Arc::new(Permissions::disabled()))
-        .merge(server::http::kubernetes_api::ui_routes(svc, Arc::new(Permissions::disabled())))
+    routes_with(Arc::new(Live::new(svc)), tokens)
+}
+
+/// The routes with the live feeds `live` (shared with a test's own subscribers).
+fn routes_with(live: Arc<Live>, tokens: Vec<server::settings::StaticToken>) -> axum::Router {
+    server::http::kubernetes_api::routes::<()>(Arc::clone(live.service()), Arc::new(tokens), Arc::new(Permissions::disabled()))
+        .merge(server::http::kubernetes_api::ui_routes(live, Arc::new(Permissions::disabled())))
 }
 
 #[tokio::test]
@@ -235,7 +241,8 @@ async fn secret_values_never_leave_the_portal() {
         let view = svc.view("component:default/checkout-service", &KubernetesAccess::all()).await.unwrap();
         assert_no_secret("view", &serde_json::to_string(&view).unwrap());
         if cache == "true" {
-            let mut sub = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
+            let live = Live::new(Arc::clone(&svc));
+            let mut sub = live.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
             let frame = sub.rx.wait_for(Option::is_some).await.unwrap().clone().unwrap();
             assert_eq!(frame.event, "view");
             assert_no_secret("live frame", &frame.data);
@@ -371,16 +378,17 @@ async fn a_cluster_whose_ca_does_not_match_is_refused() {
 async fn live_subscribers_are_capped() {
     let demo = demo().await;
     let svc = Arc::new(service(&config(&demo, "  live:\n    maxSubscribers: 2\n"), HashMap::new()));
-    let a = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
-    let b = svc.subscribe("component:default/storefront-web", &KubernetesAccess::all()).unwrap();
-    let err = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all()).err().unwrap();
+    let live = Arc::new(Live::new(Arc::clone(&svc)));
+    let a = live.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
+    let b = live.subscribe("component:default/storefront-web", &KubernetesAccess::all()).unwrap();
+    let err = live.subscribe("component:default/checkout-service", &KubernetesAccess::all()).err().unwrap();
     assert!(err.to_string().contains("kubernetes.live.maxSubscribers"), "{err}");
-    let r = routes(Arc::clone(&svc), Vec::new());
+    let r = routes_with(Arc::clone(&live), Vec::new());
     let (status, text) = call(&r, "GET", "/api/greenroom/kubernetes/live?entity=component:default/checkout-service", Value::Null, None).await;
     assert_eq!(status, 503, "{text}");
     drop(a);
     // A place is free again.
-    let c = svc.subscribe("component:default/checkout-service", &KubernetesAccess::all());
+    let c = live.subscribe("component:default/checkout-service", &KubernetesAccess::all());
     assert!(c.is_ok());
     drop((b, c));
 }
@@ -433,7 +441,7 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
             ..Default::default()
         };
         server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(Vec::new()), Arc::clone(&permissions))
-            .merge(server::http::kubernetes_api::ui_routes(Arc::clone(&svc), Arc::clone(&permissions)))
+            .merge(server::http::kubernetes_api::ui_routes(Arc::new(Live::new(Arc::clone(&svc))), Arc::clone(&permissions)))
             .layer(axum::Extension(viewer))
     };
     let diego = as_viewer("user:default/diego-ramirez");

@@ -20,6 +20,7 @@ use super::error::ApiError;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
 use crate::kubernetes::service::Needs;
+use crate::kubernetes::live::Live;
 use crate::kubernetes::{KubernetesService, LookupError};
 use crate::permission::{Access, Decision, Permissions};
 
@@ -258,13 +259,15 @@ async fn custom(
 /// Routes for the portal's own UI (not Backstage's API, so not behind its static tokens):
 /// `GET /api/greenroom/kubernetes/logs` downloads a container log of one of an entity's pods.
 pub fn ui_routes<S: Clone + Send + Sync + 'static>(
-    service: Arc<KubernetesService>,
+    live: Arc<Live>,
     permissions: Arc<Permissions>,
 ) -> Router<S> {
+    let service = Arc::clone(live.service());
     Router::new()
         .route("/api/greenroom/kubernetes/logs", get(download_logs))
-        .route("/api/greenroom/kubernetes/live", get(live))
+        .route("/api/greenroom/kubernetes/live", get(live_view))
         .layer(axum::Extension(permissions))
+        .layer(axum::Extension(live))
         .with_state(service)
 }
 
@@ -277,8 +280,9 @@ struct LiveQuery {
 /// sent when the view changes; the current frame first unless `Last-Event-ID` says the browser
 /// already has it (EventSource sends it when it reconnects). 404 for an unknown entity, 503 when
 /// the watch cache is off (the tab then polls).
-async fn live(
+async fn live_view(
     State(svc): Svc,
+    axum::Extension(live): axum::Extension<Arc<Live>>,
     access: Access,
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LiveQuery>,
@@ -291,10 +295,10 @@ async fn live(
         )
             .into_response();
     }
-    if svc.live().is_closed() {
+    if live.is_closed() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let sub = match svc.subscribe(&q.entity, &access.kubernetes()) {
+    let sub = match live.subscribe(&q.entity, &access.kubernetes()) {
         Ok(s) => s,
         Err(e @ LookupError::TooManyViewers(_)) => {
             return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()

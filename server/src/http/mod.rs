@@ -76,7 +76,7 @@ pub fn router(state: AppState) -> Router {
             Arc::clone(&state.permissions),
         )
         .merge(kubernetes_api::ui_routes(
-            Arc::clone(k),
+            Arc::new(crate::kubernetes::live::Live::new(Arc::clone(k))),
             Arc::clone(&state.permissions),
         )),
         None => Router::new(),

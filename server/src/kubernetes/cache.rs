@@ -36,7 +36,7 @@ use super::fetcher::{self, Observe};
 use super::lookup::ObjectType;
 use super::names::Namespace;
 use super::selector::LabelSelector;
-use super::types::FetchError;
+use super::types::{FetchError, Stored};
 use crate::metrics::Registry;
 
 /// What one watch covers.
@@ -52,24 +52,6 @@ pub struct Key {
     pub namespace: Option<Namespace>,
     /// Label selector in its normal form ("" = everything).
     pub selector: String,
-}
-
-/// One cached object.
-#[derive(Debug)]
-pub struct Stored {
-    /// `metadata.namespace` ("" for cluster-scoped objects).
-    pub namespace: String,
-    /// `metadata.labels` (for selecting in memory in cluster-wide mode).
-    pub labels: BTreeMap<String, String>,
-    /// The object as a list returns it, as compact JSON.
-    pub json: Box<serde_json::value::RawValue>,
-}
-
-impl Stored {
-    /// The object, parsed.
-    pub fn value(&self) -> Value {
-        serde_json::from_str(self.json.get()).unwrap_or(Value::Null)
-    }
 }
 
 /// Objects by (namespace, name).

@@ -44,48 +44,17 @@ impl Drop for Feed {
     }
 }
 
-/// The feeds of the process.
-pub struct Live {
+/// What subscriptions share with the feeds: the feeds by key, the viewer count, and the
+/// registry whose `greenroom_kubernetes_viewers` / `_feeds` gauges they keep current.
+struct Shared {
     feeds: Mutex<HashMap<String, Weak<Feed>>>,
-    closed: std::sync::atomic::AtomicBool,
-    viewers: Arc<AtomicUsize>,
-    next_feed: AtomicU64,
-    epoch: u64,
+    viewers: AtomicUsize,
+    registry: Arc<crate::metrics::Registry>,
 }
 
-impl Default for Live {
-    fn default() -> Self {
-        Self {
-            feeds: Mutex::default(),
-            closed: std::sync::atomic::AtomicBool::new(false),
-            viewers: Arc::default(),
-            next_feed: AtomicU64::new(1),
-            epoch: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or_default(),
-        }
-    }
-}
-
-impl Live {
-    /// Ends every stream and refuses new ones (on shutdown: open streams would otherwise hold
-    /// the graceful shutdown forever).
-    pub fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        let feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner());
-        for f in feeds.values().filter_map(Weak::upgrade) {
-            f.task.abort();
-        }
-    }
-
-    /// Whether [`Self::close`] was called.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
-    }
-
+impl Shared {
     /// (connected viewers, entities with a feed).
-    pub fn counts(&self) -> (usize, usize) {
+    fn counts(&self) -> (usize, usize) {
         let feeds = self
             .feeds
             .lock()
@@ -95,31 +64,71 @@ impl Live {
             .count();
         (self.viewers.load(Ordering::Relaxed), feeds)
     }
-}
 
-/// A subscriber's handle: frames arrive on `rx`; dropping it unsubscribes.
-pub struct Subscription {
-    _feed: Arc<Feed>,
-    /// The latest frame (`None` until the first view is built).
-    pub rx: watch::Receiver<Option<Arc<Frame>>>,
-    viewers: Arc<AtomicUsize>,
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.viewers.fetch_sub(1, Ordering::Relaxed);
+    fn publish_gauges(&self) {
+        let (viewers, feeds) = self.counts();
+        self.registry.set_gauges(
+            "greenroom_kubernetes_viewers",
+            vec![(vec![], viewers as f64)],
+        );
+        self.registry
+            .set_gauges("greenroom_kubernetes_feeds", vec![(vec![], feeds as f64)]);
     }
 }
 
-impl KubernetesService {
+/// The live feeds of the process, beside the [`KubernetesService`] they build views with.
+/// Feeds end when the service shuts down ([`KubernetesService::shut_down`]).
+pub struct Live {
+    svc: Arc<KubernetesService>,
+    shared: Arc<Shared>,
+    next_feed: AtomicU64,
+    epoch: u64,
+}
+
+impl Live {
+    /// The feeds of `svc`, counted in its registry.
+    pub fn new(svc: Arc<KubernetesService>) -> Self {
+        let shared = Arc::new(Shared {
+            feeds: Mutex::default(),
+            viewers: AtomicUsize::new(0),
+            registry: Arc::clone(svc.registry()),
+        });
+        shared.publish_gauges();
+        Self {
+            svc,
+            shared,
+            next_feed: AtomicU64::new(1),
+            epoch: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The service the feeds read.
+    pub fn service(&self) -> &Arc<KubernetesService> {
+        &self.svc
+    }
+
+    /// Whether the service is shutting down (new streams are refused).
+    pub fn is_closed(&self) -> bool {
+        self.svc.is_shutting_down()
+    }
+
+    /// (connected viewers, entities with a feed).
+    pub fn counts(&self) -> (usize, usize) {
+        self.shared.counts()
+    }
+
     /// Subscribes to the live view of an entity (which must be in the catalog, with resources
     /// the viewer may see). Viewers with the same decisions share a feed.
     pub fn subscribe(
-        self: &Arc<Self>,
+        &self,
         entity_ref: &str,
         access: &KubernetesAccess,
     ) -> Result<Subscription, LookupError> {
-        self.readable_entity(entity_ref, access, Needs::Resources)?;
+        self.svc
+            .readable_entity(entity_ref, access, Needs::Resources)?;
         let key = format!(
             "{}\u{0}{}\u{0}{}\u{0}{}",
             entity_ref.to_lowercase(),
@@ -127,43 +136,62 @@ impl KubernetesService {
             access.resources.cache_key(),
             access.clusters.cache_key()
         );
-        let live = self.live();
-        let max = self.config().limits.max_live_subscribers;
-        if live.viewers.load(Ordering::Relaxed) >= max {
+        let max = self.svc.config().limits.max_live_subscribers;
+        if self.shared.viewers.load(Ordering::Relaxed) >= max {
             return Err(LookupError::TooManyViewers(max));
         }
-        let mut feeds = live.feeds.lock().unwrap_or_else(|p| p.into_inner());
-        feeds.retain(|_, w| w.strong_count() > 0);
-        let feed = match feeds.get(&key).and_then(Weak::upgrade) {
-            Some(f) => f,
-            None => {
-                let (tx, rx) = watch::channel(None);
-                let prefix = format!(
-                    "{:x}.{}",
-                    live.epoch,
-                    live.next_feed.fetch_add(1, Ordering::Relaxed)
-                );
-                let task = tokio::spawn(run(
-                    Arc::clone(self),
-                    entity_ref.to_lowercase(),
-                    access.clone(),
-                    prefix,
-                    tx,
-                ));
-                let f = Arc::new(Feed {
-                    rx,
-                    task: task.abort_handle(),
-                });
-                feeds.insert(key, Arc::downgrade(&f));
-                f
+        let feed = {
+            let mut feeds = self.shared.feeds.lock().unwrap_or_else(|p| p.into_inner());
+            feeds.retain(|_, w| w.strong_count() > 0);
+            match feeds.get(&key).and_then(Weak::upgrade) {
+                Some(f) => f,
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    let prefix = format!(
+                        "{:x}.{}",
+                        self.epoch,
+                        self.next_feed.fetch_add(1, Ordering::Relaxed)
+                    );
+                    let task = tokio::spawn(run(
+                        Arc::clone(&self.svc),
+                        entity_ref.to_lowercase(),
+                        access.clone(),
+                        prefix,
+                        tx,
+                    ));
+                    let f = Arc::new(Feed {
+                        rx,
+                        task: task.abort_handle(),
+                    });
+                    feeds.insert(key, Arc::downgrade(&f));
+                    f
+                }
             }
         };
-        live.viewers.fetch_add(1, Ordering::Relaxed);
+        self.shared.viewers.fetch_add(1, Ordering::Relaxed);
+        self.shared.publish_gauges();
         Ok(Subscription {
             rx: feed.rx.clone(),
-            _feed: feed,
-            viewers: Arc::clone(&live.viewers),
+            feed: Some(feed),
+            shared: Arc::clone(&self.shared),
         })
+    }
+}
+
+/// A subscriber's handle: frames arrive on `rx`; dropping it unsubscribes.
+pub struct Subscription {
+    feed: Option<Arc<Feed>>,
+    /// The latest frame (`None` until the first view is built).
+    pub rx: watch::Receiver<Option<Arc<Frame>>>,
+    shared: Arc<Shared>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // The feed goes first (its last viewer ends it), then the counts are published.
+        self.feed.take();
+        self.shared.viewers.fetch_sub(1, Ordering::Relaxed);
+        self.shared.publish_gauges();
     }
 }
 
@@ -180,7 +208,12 @@ async fn run(
     // The interval runs on its own clock: a stream of changes does not postpone it.
     let mut tick = true;
     let mut next_tick = tokio::time::Instant::now() + interval;
+    let mut shutdown = svc.shutdown_signal();
     loop {
+        if *shutdown.borrow_and_update() {
+            // Dropping the sender ends every subscriber's stream.
+            return;
+        }
         let held = Held {
             stale_metrics_ok: !tick,
             ..Held::default()
@@ -223,6 +256,7 @@ async fn run(
                 false
             }
             () = tokio::time::sleep_until(next_tick) => true,
+            _ = shutdown.changed() => continue,
         };
         if tick {
             next_tick = tokio::time::Instant::now() + interval;

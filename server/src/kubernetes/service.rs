@@ -96,7 +96,8 @@ pub struct KubernetesService {
     clients: Mutex<HashMap<String, (String, kube::Client)>>,
     registry: Arc<crate::metrics::Registry>,
     cache: Option<WatchCache>,
-    live: super::live::Live,
+    /// Set on shutdown; live feeds ([`super::live`]) end when it turns true.
+    shutting_down: tokio::sync::watch::Sender<bool>,
 }
 
 impl KubernetesService {
@@ -125,7 +126,7 @@ impl KubernetesService {
             clients: Mutex::new(HashMap::new()),
             registry,
             cache,
-            live: super::live::Live::default(),
+            shutting_down: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -148,12 +149,29 @@ impl KubernetesService {
         self.cache.as_ref()
     }
 
-    /// The live views.
-    pub fn live(&self) -> &super::live::Live {
-        &self.live
+    /// The registry the service counts into.
+    pub fn registry(&self) -> &Arc<crate::metrics::Registry> {
+        &self.registry
     }
 
-    /// Samples the gauges (cache size, watch health, viewers) into the registry.
+    /// Ends every live feed and refuses new ones (on shutdown: open streams would otherwise
+    /// hold the graceful shutdown forever).
+    pub fn shut_down(&self) {
+        self.shutting_down.send_replace(true);
+    }
+
+    /// Whether [`Self::shut_down`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutting_down.borrow()
+    }
+
+    /// Turns true on shutdown.
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutting_down.subscribe()
+    }
+
+    /// Samples the cache gauges (size, watch health) into the registry (the live feeds keep
+    /// their own gauges current).
     pub fn sample_gauges(&self) {
         if let Some(cache) = &self.cache {
             let g = cache.gauges();
@@ -164,13 +182,6 @@ impl KubernetesService {
             self.registry
                 .set_gauges("greenroom_kubernetes_watches", g.watches);
         }
-        let (viewers, feeds) = self.live.counts();
-        self.registry.set_gauges(
-            "greenroom_kubernetes_viewers",
-            vec![(vec![], viewers as f64)],
-        );
-        self.registry
-            .set_gauges("greenroom_kubernetes_feeds", vec![(vec![], feeds as f64)]);
     }
 
     /// The authenticator (for counters).

@@ -1,12 +1,29 @@
 //! Backstage's response shapes for `/api/kubernetes` (`@backstage/plugin-kubernetes-common`):
 //! `ObjectsByEntityResponse`, cluster attributes, fetch responses and errors.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::cache::Stored;
+/// One object as the watch cache keeps it (and as a cluster's result can carry it).
+#[derive(Debug)]
+pub struct Stored {
+    /// `metadata.namespace` ("" for cluster-scoped objects).
+    pub namespace: String,
+    /// `metadata.labels` (for selecting in memory in cluster-wide mode).
+    pub labels: BTreeMap<String, String>,
+    /// The object as a list returns it, as compact JSON.
+    pub json: Box<serde_json::value::RawValue>,
+}
+
+impl Stored {
+    /// The object, parsed.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.json.get()).unwrap_or(Value::Null)
+    }
+}
 
 /// `{items: [...]}`, one item per cluster that had objects or errors.
 #[derive(Debug, Clone, Serialize, Default)]

@@ -5,6 +5,7 @@
 //! `Authorization` header of requests to the cluster and nowhere else.
 
 pub mod aws;
+pub mod credentials;
 pub mod service_account;
 pub mod sts;
 

@@ -1,7 +1,7 @@
 //! A small AWS STS client: `AssumeRole` and `GetCallerIdentity` as signed form POSTs (SigV4 by
 //! aws-sigv4), the way AWS SDKs call STS. The endpoint is `https://sts.<region>.amazonaws.com`,
 //! or the SDKs' standard override `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`; extra CAs come
-//! from the standard `AWS_CA_BUNDLE`.
+//! from the standard `AWS_CA_BUNDLE`. Answers are read with `quick-xml`'s serde reader.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 
-use super::aws::{AwsCredentials, AwsError};
+use super::credentials::{AwsCredentials, AwsError};
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -44,13 +44,61 @@ fn roots(env: &HashMap<String, String>) -> rustls::RootCertStore {
     roots
 }
 
-/// The value of one XML element (STS answers are flat enough for this).
-pub fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&close)? + start;
-    Some(&xml[start..end])
+/// STS's error answer: `<ErrorResponse><Error><Code/><Message/></Error></ErrorResponse>`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorResponse {
+    #[serde(default)]
+    error: StsErrorBody,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct StsErrorBody {
+    code: String,
+    message: String,
+}
+
+/// `<AssumeRoleResponse><AssumeRoleResult><Credentials>...`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResponse {
+    assume_role_result: Option<AssumeRoleResult>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResult {
+    credentials: Option<StsCredentials>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StsCredentials {
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    expiration: Option<String>,
+}
+
+/// `<GetCallerIdentityResponse><GetCallerIdentityResult><Account/>...`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CallerIdentityResponse {
+    get_caller_identity_result: Option<CallerIdentityResult>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CallerIdentityResult {
+    account: Option<String>,
+}
+
+/// An STS answer parsed by `quick-xml` (namespaces and element order as AWS sends them, or
+/// any other: only element names are read).
+fn parse<T: serde::de::DeserializeOwned>(xml: &str, what: &str) -> Result<T, AwsError> {
+    quick_xml::de::from_str(xml)
+        .map_err(|e| AwsError::Sts(format!("{what} answer is not the XML STS sends: {e}")))
 }
 
 impl StsClient {
@@ -154,12 +202,13 @@ impl StsClient {
             .to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
-            let code = xml_value(&text, "Code").unwrap_or("");
-            let message = xml_value(&text, "Message").unwrap_or("");
+            let error = quick_xml::de::from_str::<ErrorResponse>(&text)
+                .unwrap_or_default()
+                .error;
             return Err(AwsError::StsRefused {
                 status: status.as_u16(),
-                code: code.to_string(),
-                message: message.to_string(),
+                code: error.code,
+                message: error.message,
             });
         }
         Ok(text)
@@ -184,12 +233,19 @@ impl StsClient {
             form.push(("ExternalId", x));
         }
         let xml = self.call(creds, region, &form).await?;
-        let get = |t: &str| {
-            xml_value(&xml, t)
-                .map(str::to_string)
+        let answer: AssumeRoleResponse = parse(&xml, "AssumeRole")?;
+        let c = answer
+            .assume_role_result
+            .and_then(|r| r.credentials)
+            .ok_or_else(|| AwsError::Sts("AssumeRole answer has no Credentials".into()))?;
+        let get = |value: Option<String>, t: &str| {
+            value
+                .filter(|v| !v.is_empty())
                 .ok_or_else(|| AwsError::Sts(format!("AssumeRole answer has no {t}")))
         };
-        let expires = xml_value(&xml, "Expiration")
+        let expires = c
+            .expiration
+            .as_deref()
             .and_then(|e| {
                 time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339).ok()
             })
@@ -197,9 +253,9 @@ impl StsClient {
                 SystemTime::UNIX_EPOCH + Duration::from_secs(d.unix_timestamp().max(0) as u64)
             });
         Ok(AwsCredentials {
-            access_key_id: get("AccessKeyId")?,
-            secret_access_key: get("SecretAccessKey")?,
-            session_token: Some(get("SessionToken")?),
+            access_key_id: get(c.access_key_id, "AccessKeyId")?,
+            secret_access_key: get(c.secret_access_key, "SecretAccessKey")?,
+            session_token: Some(get(c.session_token, "SessionToken")?),
             expires,
         })
     }
@@ -217,8 +273,11 @@ impl StsClient {
                 &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
             )
             .await?;
-        xml_value(&xml, "Account")
-            .map(str::to_string)
+        let answer: CallerIdentityResponse = parse(&xml, "GetCallerIdentity")?;
+        answer
+            .get_caller_identity_result
+            .and_then(|r| r.account)
+            .filter(|a| !a.is_empty())
             .ok_or_else(|| AwsError::Sts("GetCallerIdentity answer has no Account".into()))
     }
 }
