@@ -125,9 +125,11 @@ case "$cmd" in
     failures=0
     mkdir -p target
 
-    echo "== check: the wasm bundle's dependency tree holds no server-only crate"
     checks_passed=0 checks_failed=0
-    if scripts/check-wasm-deps.sh; then checks_passed=1; else checks_failed=1; failures=1; fi
+    echo "== check: the wasm bundle's dependency tree holds no server-only crate"
+    if scripts/check-wasm-deps.sh; then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); failures=1; fi
+    echo "== check: no two modules of server/src import each other (directly or around a loop)"
+    if python3 scripts/check-module-loops.py server/src; then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); failures=1; fi
 
     echo "== cargo test (release profile: reuses the artefacts built above)"
     set +e

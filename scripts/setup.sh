@@ -29,6 +29,10 @@ fi
 if [ "$want_test" = 1 ] && ! [ -x /usr/bin/chromium ]; then
   apt_missing+=(chromium)
 fi
+# python3 runs the module-loop check (scripts/check-module-loops.py).
+if [ "$want_test" = 1 ] && ! command -v python3 >/dev/null 2>&1; then
+  apt_missing+=(python3)
+fi
 # kubectl is the independent client the demo-cluster tests compare against.
 if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1; then
   apt_missing+=(kubectl)
