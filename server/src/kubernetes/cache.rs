@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher;
-use serde_json::Value;
 use tokio::sync::watch;
 
 use super::auth::{Authenticator, Credential};
@@ -155,7 +154,7 @@ struct Shared {
 }
 
 /// PodMetrics by pod name.
-pub type PodMetrics = Arc<HashMap<String, Value>>;
+pub use super::cluster_objects::PodMetrics;
 
 /// The last metrics fetch of one (cluster, namespace, selector) and when it was last read.
 #[derive(Default)]
@@ -388,24 +387,7 @@ impl WatchCache {
                 return r.clone();
             }
         }
-        let path = fetcher::pod_metrics_path(namespace);
-        let r = fetcher::list_all(client, credential, &path, selector)
-            .await
-            .map(|(_, items)| {
-                Arc::new(
-                    items
-                        .into_iter()
-                        .filter_map(|m| {
-                            let name = m["metadata"]["name"].as_str()?.to_string();
-                            Some((name, m))
-                        })
-                        .collect(),
-                )
-            })
-            .map_err(|e| {
-                let base = fetcher::base_path(&c.url);
-                errors::from_kube(&c.name, &c.url, &format!("{base}{path}"), &e)
-            });
+        let r = fetcher::list_pod_metrics(client, credential, c, namespace, selector).await;
         *fetched = Some((Instant::now(), r.clone()));
         r
     }
@@ -603,7 +585,7 @@ impl Run {
                         ("cluster", self.key.cluster.clone()),
                         ("resource", self.key.object_type.metric_label().to_string()),
                     ],
-                    1.0,
+                    1,
                 );
             }
             rounds += 1;

@@ -14,8 +14,8 @@ use super::errors;
 use super::lookup::{ObjectType, URI_COMPONENT};
 use super::names::Namespace;
 use super::selector::LabelSelector;
-use super::pod_metrics;
-use super::types::{ClusterAttributes, ClusterObjects, FetchError, FetchResponse};
+use super::cluster_objects::{ClusterBuilder, PodMetrics};
+use super::types::{ClusterObjects, FetchError};
 
 /// Items per list page.
 pub const PAGE_SIZE: usize = 500;
@@ -100,7 +100,7 @@ where
             let mut labels = labels;
             labels.push(("code", code));
             o.metrics
-                .add("greenroom_kubernetes_requests_total", labels, 1.0);
+                .add("greenroom_kubernetes_requests_total", labels, 1);
             r
         })
     }
@@ -193,16 +193,7 @@ pub fn connect(
     Ok(builder.with_layer(&observe).build())
 }
 
-/// The cluster's attributes as the response shows them.
-pub fn attributes(d: &ClusterDetails) -> ClusterAttributes {
-    ClusterAttributes {
-        name: d.name.clone(),
-        title: d.title.clone(),
-        dashboard_url: d.dashboard_url.clone(),
-        dashboard_app: d.dashboard_app.clone(),
-        dashboard_parameters: d.dashboard_parameters.clone(),
-    }
-}
+pub use super::cluster_objects::{attributes, transport_failure};
 
 /// The path part of the cluster URL (a proxy prefix like `/k8s/clusters/c-1`), for resourcePath.
 pub(crate) fn base_path(url: &str) -> String {
@@ -375,102 +366,57 @@ pub async fn fetch(
             });
         }
     }
-    let results = futures_util::future::join_all(calls).await;
-    let mut resources: Vec<Option<FetchResponse>> = vec![None; q.object_types.len()];
-    let mut errors = Vec::new();
-    for (i, path, r) in results {
-        match r {
-            Ok((kind, items)) => {
-                let t = &q.object_types[i];
-                let slot = resources[i].get_or_insert_with(|| FetchResponse {
-                    object_type: t.object_type.clone(),
-                    resources: Vec::new(),
-                });
-                slot.resources.extend(
-                    items
-                        .into_iter()
-                        .map(|it| super::types::Object::from(clean(it, t, &kind))),
-                );
-            }
-            Err(e) => {
-                match errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e) {
-                    f @ FetchError::Fetch { .. } => return transport_failure(details, f),
-                    s => errors.push(s),
-                }
-            }
+    let mut result = ClusterBuilder::new(details, q.object_types);
+    for (i, path, r) in futures_util::future::join_all(calls).await {
+        let t = &q.object_types[i];
+        let r = r
+            .map(|(kind, items)| {
+                items
+                    .into_iter()
+                    .map(move |it| super::types::Object::from(clean(it, t, &kind)))
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| {
+                errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e)
+            });
+        if let Err(f) = result.read(i, r) {
+            return result.failed(f);
         }
     }
-    let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
-    let mut pod_metrics = Vec::new();
-    let pods: Vec<&super::types::Object> = resources
-        .iter()
-        .filter(|r| r.object_type == "pods")
-        .flat_map(|r| r.resources.iter())
-        .collect();
-    if !details.skip_metrics_lookup && !pods.is_empty() {
-        let pod_namespaces = namespaces_of(pods.iter().copied());
-        let metric_calls = pod_namespaces.iter().map(|ns| {
-            let path = pod_metrics_path(ns);
-            async move {
-                (
-                    path.clone(),
-                    list_all(client, credential, &path, q.selector).await,
-                )
-            }
-        });
-        let mut metrics = Vec::new();
-        for (path, r) in futures_util::future::join_all(metric_calls).await {
-            match r {
-                Ok((_, items)) => metrics.extend(items),
-                Err(e) => match errors::from_kube(
-                    &details.name,
-                    &details.url,
-                    &format!("{base}{path}"),
-                    &e,
-                ) {
-                    f @ FetchError::Fetch { .. } => return transport_failure(details, f),
-                    s => errors.push(s),
-                },
-            }
-        }
-        pod_metrics = pods
-            .iter()
-            .map(|p| pod_metrics::pod_status(p, &metrics))
-            .collect();
+    let metrics_namespaces = result.metrics_namespaces();
+    if metrics_namespaces.is_empty() {
+        return result.finish(None);
     }
-    ClusterObjects {
-        cluster: attributes(details),
-        pod_metrics,
-        resources,
-        errors,
-    }
+    result
+        .with_metrics(metrics_namespaces, |ns| async move {
+            list_pod_metrics(client, credential, details, &ns, q.selector).await
+        })
+        .await
 }
 
-/// The distinct, valid namespaces of pods as a cluster returned them (a cluster's answer is
-/// untrusted too: a namespace that is not a valid name never reaches a request path).
-pub(crate) fn namespaces_of<'a>(pods: impl Iterator<Item = &'a super::types::Object>) -> Vec<Namespace> {
-    let mut out: Vec<Namespace> = pods
-        .filter_map(|p| p["metadata"]["namespace"].as_str())
-        .filter_map(|ns| Namespace::parse("metadata.namespace", ns).ok())
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// The PodMetrics collection of a namespace.
-pub(crate) fn pod_metrics_path(namespace: &Namespace) -> String {
-    format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
-}
-
-/// A cluster that could not be talked to: one FETCH_ERROR, nothing else (as Backstage).
-pub fn transport_failure(details: &ClusterDetails, error: FetchError) -> ClusterObjects {
-    ClusterObjects {
-        cluster: attributes(details),
-        pod_metrics: Vec::new(),
-        resources: Vec::new(),
-        errors: vec![error],
-    }
+/// Lists the `PodMetrics` of one namespace (every page), by pod name.
+pub async fn list_pod_metrics(
+    client: &kube::Client,
+    credential: &Credential,
+    details: &ClusterDetails,
+    namespace: &Namespace,
+    selector: &LabelSelector,
+) -> Result<PodMetrics, FetchError> {
+    let path = format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods");
+    list_all(client, credential, &path, selector)
+        .await
+        .map(|(_, items)| {
+            Arc::new(
+                items
+                    .into_iter()
+                    .filter_map(|m| Some((m["metadata"]["name"].as_str()?.to_string(), m)))
+                    .collect(),
+            )
+        })
+        .map_err(|e| {
+            let base = base_path(&details.url);
+            errors::from_kube(&details.name, &details.url, &format!("{base}{path}"), &e)
+        })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod aws_config;
 pub mod cache;
 pub mod cluster_locator;
+pub mod cluster_objects;
 pub mod config;
 pub mod dashboard;
 pub mod error_detection;

@@ -11,12 +11,13 @@ use serde_json::Value;
 
 use super::auth::{Authenticator, Credential};
 use super::cache::{Entry, WatchCache};
+use super::cluster_objects::ClusterBuilder;
 use super::config::{ClusterDetails, CustomResource, KubernetesConfig};
 use super::lookup::{self, ObjectType};
 use super::names::Namespace;
 use super::selector::LabelSelector;
 use super::types::{
-    ClusterObjects, ClusterSummary, FetchError, FetchResponse, ObjectsByEntityResponse,
+    ClusterObjects, ClusterSummary, FetchError, ObjectsByEntityResponse,
 };
 use super::{cluster_locator, fetcher, service_locator};
 use crate::catalog::store::CatalogStore;
@@ -386,77 +387,30 @@ impl KubernetesService {
                 (i, cache.read(c, t, *ns, selector, &held.entries).await)
             })
         });
-        let mut resources: Vec<Option<FetchResponse>> = vec![None; types.len()];
-        let mut errors = Vec::new();
+        let mut result = ClusterBuilder::new(c, types);
         for (i, r) in futures_util::future::join_all(reads).await {
-            match r {
-                Ok(objects) => resources[i]
-                    .get_or_insert_with(|| FetchResponse {
-                        object_type: types[i].object_type.clone(),
-                        resources: Vec::new(),
-                    })
-                    .resources
-                    .extend(objects.into_iter().map(super::types::Object::cached)),
-                Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
-                Err(s) => errors.push(s),
+            let objects = r.map(|o| o.into_iter().map(super::types::Object::cached));
+            if let Err(f) = result.read(i, objects) {
+                return result.failed(f);
             }
         }
-        let resources: Vec<FetchResponse> = resources.into_iter().flatten().collect();
-        let pod_namespaces = fetcher::namespaces_of(
-            resources
-                .iter()
-                .filter(|r| r.object_type == "pods")
-                .flat_map(|r| r.resources.iter()),
-        );
-        let mut pod_metrics = Vec::new();
-        if !c.skip_metrics_lookup && !pod_namespaces.is_empty() {
-            let (client, credential) = match self.connection(c).await {
-                Ok(x) => x,
-                Err(e) => return fetcher::transport_failure(c, e),
-            };
-            let calls = pod_namespaces.iter().map(|ns| {
-                cache.pod_metrics(
-                    &client,
-                    &credential,
-                    c,
-                    ns,
-                    selector,
-                    !held.stale_metrics_ok,
-                )
-            });
-            let mut metrics = HashMap::new();
-            for (ns, r) in pod_namespaces
-                .iter()
-                .zip(futures_util::future::join_all(calls).await)
-            {
-                match r {
-                    Ok(by_name) => {
-                        metrics.insert(ns.as_str(), by_name);
-                    }
-                    Err(f @ FetchError::Fetch { .. }) => return fetcher::transport_failure(c, f),
-                    Err(s) => errors.push(s),
-                }
-            }
-            pod_metrics = resources
-                .iter()
-                .filter(|r| r.object_type == "pods")
-                .flat_map(|r| r.resources.iter())
-                .map(|p| {
-                    let m = p["metadata"]["namespace"]
-                        .as_str()
-                        .and_then(|ns| metrics.get(ns))
-                        .zip(p["metadata"]["name"].as_str())
-                        .and_then(|(by_name, name)| by_name.get(name));
-                    super::pod_metrics::pod_status(p, m.map(std::slice::from_ref).unwrap_or(&[]))
-                })
-                .collect();
+        let metrics_namespaces = result.metrics_namespaces();
+        if metrics_namespaces.is_empty() {
+            return result.finish(None);
         }
-        ClusterObjects {
-            cluster: fetcher::attributes(c),
-            pod_metrics,
-            resources,
-            errors,
-        }
+        let (client, credential) = match self.connection(c).await {
+            Ok(x) => x,
+            Err(e) => return result.failed(e),
+        };
+        let fresh = !held.stale_metrics_ok;
+        let (client, credential) = (&client, &credential);
+        result
+            .with_metrics(metrics_namespaces, |ns| async move {
+                cache
+                    .pod_metrics(client, credential, c, &ns, selector, fresh)
+                    .await
+            })
+            .await
     }
 
     /// Objects for an entity on every cluster its locator picks (from the cache when enabled).
