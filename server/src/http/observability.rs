@@ -42,7 +42,7 @@ async fn metrics(State(s): State<Scrape>) -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            crate::metrics::CONTENT_TYPE,
         )],
         s.registry.render(),
     )
@@ -81,7 +81,7 @@ pub async fn track(State(registry): State<Arc<Registry>>, req: Request, next: Ne
             ("method", method),
             ("status", response.status().as_u16().to_string()),
         ],
-        1.0,
+        1,
     );
     response
 }
