@@ -51,10 +51,32 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<PodLogs>;
 }
 
-/// What the asynchronous [`Backend`] methods return (`Err` is a message for the user).
+/// What the asynchronous [`Backend`] methods return.
 #[cfg(feature = "ssr")]
 pub type BoxFuture<T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send>>;
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, BackendError>> + Send>>;
+
+/// Why an asynchronous [`Backend`] call failed. Each message is for the user: it names the
+/// entity, cluster, pod or permission and why.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The portal has no `kubernetes:` block.
+    #[error("Kubernetes is not configured (no kubernetes: block in app-config)")]
+    NotConfigured,
+    /// The viewer may not see this (the message names the permission).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing by that name: no such entity, or the pod is not the entity's.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request or the entity's annotations cannot be used as they are.
+    #[error("{0}")]
+    Invalid(String),
+    /// A cluster could not be reached, or refused.
+    #[error("{0}")]
+    Unavailable(String),
+}
 
 /// The handle the `server` crate puts into the Leptos context.
 #[cfg(feature = "ssr")]

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use app::backend::{Backend, BoxFuture};
+use app::backend::{Backend, BackendError, BoxFuture};
 use app::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use app::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer};
 
 use crate::catalog::store::CatalogStore;
 use crate::catalog::views;
-use crate::kubernetes::KubernetesService;
+use crate::kubernetes::pod_detail::PodError;
+use crate::kubernetes::{KubernetesService, LookupError};
 use crate::permission::{KubernetesAccess, Permissions, CATALOG_ENTITY_READ};
 use crate::settings::Settings;
 
@@ -100,7 +101,7 @@ impl Backend for PortalBackend {
             match service {
                 // Not an error: the tab says how to configure clusters.
                 None => Ok(KubernetesView::default()),
-                Some(s) => s.view(&entity_ref, &access).await.map_err(|e| e.to_string()),
+                Some(s) => s.view(&entity_ref, &access).await.map_err(lookup_error),
             }
         })
     }
@@ -117,6 +118,7 @@ impl Backend for PortalBackend {
             configured(service)?
                 .pod_detail(&entity_ref, &pod, &access)
                 .await
+                .map_err(pod_error)
         })
     }
 
@@ -132,14 +134,40 @@ impl Backend for PortalBackend {
             configured(service)?
                 .pod_logs(&entity_ref, &request, &access)
                 .await
+                .map_err(pod_error)
         })
     }
 }
 
-fn configured(service: Option<Arc<KubernetesService>>) -> Result<Arc<KubernetesService>, String> {
-    service.ok_or_else(|| {
-        "Kubernetes is not configured (no kubernetes: block in app-config)".to_string()
-    })
+fn configured(
+    service: Option<Arc<KubernetesService>>,
+) -> Result<Arc<KubernetesService>, BackendError> {
+    service.ok_or(BackendError::NotConfigured)
+}
+
+/// A lookup's failure, as the seam types it.
+fn lookup_error(e: LookupError) -> BackendError {
+    let message = e.to_string();
+    match e {
+        LookupError::UnknownEntity(_) => BackendError::NotFound(message),
+        LookupError::Forbidden(_) => BackendError::Forbidden(message),
+        LookupError::TooManyViewers(_) => BackendError::Unavailable(message),
+        LookupError::Annotation { .. } => BackendError::Invalid(message),
+    }
+}
+
+/// A pod panel or log failure, as the seam types it.
+fn pod_error(e: PodError) -> BackendError {
+    let message = e.to_string();
+    match e {
+        PodError::Lookup(l) => lookup_error(l),
+        PodError::Forbidden(_) => BackendError::Forbidden(message),
+        PodError::NotEntityCluster(_) | PodError::NotEntityNamespace(_) | PodError::NotEntityPod(_) => {
+            BackendError::NotFound(message)
+        }
+        PodError::Name(_) | PodError::Annotation(_) => BackendError::Invalid(message),
+        PodError::Cluster(_) => BackendError::Unavailable(message),
+    }
 }
 
 /// The README, shown as in-app help.

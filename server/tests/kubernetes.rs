@@ -804,7 +804,7 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
     let err = svc
         .pod_detail("component:default/storefront-web", &checkout, &KubernetesAccess::all())
         .await
-        .unwrap_err();
+        .unwrap_err().to_string();
     assert!(
         err.contains("namespace 'payments' is not one of this entity's namespaces"),
         "{err}"
@@ -821,6 +821,6 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
             &KubernetesAccess::all(),
         )
         .await
-        .unwrap_err();
+        .unwrap_err().to_string();
     assert!(err.contains("does not carry this entity's labels"), "{err}");
 }

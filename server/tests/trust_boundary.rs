@@ -302,7 +302,7 @@ async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
             &KubernetesAccess::all(),
         )
         .await
-        .unwrap_err();
+        .unwrap_err().to_string();
     assert!(err.contains("cluster 'other-cluster' is not one of this entity's clusters"), "{err}");
     // Names that are not Kubernetes names never reach a path.
     for (ns, name, want) in [
@@ -313,7 +313,7 @@ async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
         let err = svc
             .pod_detail("component:default/checkout-service", &PodRef { cluster: "greenroom-demo".into(), namespace: ns.into(), name: name.into() }, &KubernetesAccess::all())
             .await
-            .unwrap_err();
+            .unwrap_err().to_string();
         assert!(err.starts_with(want) && err.contains("is not valid"), "{err}");
     }
     let r = routes(Arc::clone(&svc), Vec::new());

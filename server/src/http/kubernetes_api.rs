@@ -414,12 +414,12 @@ async fn download_logs(
                 .into_response()
         }
         Err(e) => (
-            StatusCode::BAD_REQUEST,
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             [(
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; charset=utf-8",
             )],
-            e,
+            e.to_string(),
         )
             .into_response(),
     }

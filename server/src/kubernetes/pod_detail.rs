@@ -28,10 +28,56 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     cur.as_str().unwrap_or("")
 }
 
+/// Why the pod panel or a log download could not be served. Every message is for the user:
+/// it names the pod, namespace, cluster or permission and why.
+#[derive(Debug, thiserror::Error)]
+pub enum PodError {
+    /// The viewer may not read this pod (the message names the permission).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The entity is unknown or unreadable.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// A pod, namespace or container name that is not a valid Kubernetes name.
+    #[error(transparent)]
+    Name(#[from] super::names::NameError),
+    /// The entity's Kubernetes annotations cannot be used as they are.
+    #[error(transparent)]
+    Annotation(#[from] lookup::AnnotationError),
+    /// The cluster is not one the entity's locator picks.
+    #[error("cluster '{0}' is not one of this entity's clusters")]
+    NotEntityCluster(String),
+    /// The namespace is outside the entity's `kubernetes-namespace`.
+    #[error("namespace '{0}' is not one of this entity's namespaces")]
+    NotEntityNamespace(String),
+    /// The pod does not carry the entity's labels.
+    #[error("pod '{0}' does not carry this entity's labels")]
+    NotEntityPod(String),
+    /// The cluster could not be reached or refused the request (see [`api_error`]).
+    #[error("{0}")]
+    Cluster(String),
+}
+
+impl PodError {
+    /// The HTTP status a log download answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            PodError::Forbidden(_) => 403,
+            PodError::Lookup(LookupError::Forbidden(_)) => 403,
+            PodError::Cluster(_) => 502,
+            _ => 400,
+        }
+    }
+}
+
 /// What the user is told of a failed call: the status (the API server's message may name the
 /// portal's identity, e.g. an assumed-role ARN) or the kind of transport failure; the rest goes
 /// to the log.
-fn api_error(cluster: &ClusterDetails, e: &kube::Error) -> String {
+fn api_error(cluster: &ClusterDetails, e: &kube::Error) -> PodError {
+    PodError::Cluster(api_error_message(cluster, e))
+}
+
+fn api_error_message(cluster: &ClusterDetails, e: &kube::Error) -> String {
     match e {
         kube::Error::Api(st) => {
             tracing::warn!(cluster = %cluster.name, status = st.code, message = %st.message, "pod panel request refused");
@@ -86,16 +132,14 @@ impl KubernetesService {
         entity_ref: &str,
         pod: &PodRef,
         access: &KubernetesAccess,
-    ) -> Result<(ClusterDetails, kube::Client, Credential, Value), String> {
+    ) -> Result<(ClusterDetails, kube::Client, Credential, Value), PodError> {
         if let Some(denied) = self.pod_access_denied(entity_ref, &pod.cluster, access) {
-            return Err(denied);
+            return Err(PodError::Forbidden(denied));
         }
-        let entity = self
-            .readable_entity(entity_ref, access, Needs::Proxy)
-            .map_err(|e| e.to_string())?;
-        let namespace = Namespace::parse("namespace", &pod.namespace).map_err(|e| e.to_string())?;
-        let name = ObjectName::parse("pod", &pod.name).map_err(|e| e.to_string())?;
-        let selector = lookup::label_selector(&entity).map_err(|e| e.to_string())?;
+        let entity = self.readable_entity(entity_ref, access, Needs::Proxy)?;
+        let namespace = Namespace::parse("namespace", &pod.namespace)?;
+        let name = ObjectName::parse("pod", &pod.name)?;
+        let selector = lookup::label_selector(&entity)?;
         let clusters = service_locator::select(
             self.config().service_locator,
             &entity,
@@ -104,28 +148,18 @@ impl KubernetesService {
         let cluster = clusters
             .into_iter()
             .find(|c| c.name == pod.cluster)
-            .ok_or_else(|| {
-                format!(
-                    "cluster '{}' is not one of this entity's clusters",
-                    pod.cluster
-                )
-            })?;
-        if let Some(ns) = lookup::namespaces(&entity).map_err(|e| e.to_string())? {
+            .ok_or_else(|| PodError::NotEntityCluster(pod.cluster.clone()))?;
+        if let Some(ns) = lookup::namespaces(&entity)? {
             if !ns.contains(&namespace) {
-                return Err(format!(
-                    "namespace '{}' is not one of this entity's namespaces",
-                    pod.namespace
-                ));
+                return Err(PodError::NotEntityNamespace(pod.namespace.clone()));
             }
         }
-        let client = self
-            .client_for(&cluster)
-            .map_err(|e| super::errors::client_failure(&cluster.name, &e).message())?;
-        let credential = self
-            .auth()
-            .credential(&cluster)
-            .await
-            .map_err(|e| super::errors::credential_failure(&cluster.name, &e).message())?;
+        let client = self.client_for(&cluster).map_err(|e| {
+            PodError::Cluster(super::errors::client_failure(&cluster.name, &e).message())
+        })?;
+        let credential = self.auth().credential(&cluster).await.map_err(|e| {
+            PodError::Cluster(super::errors::credential_failure(&cluster.name, &e).message())
+        })?;
         let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
         let object = fetcher::get_json(&client, &credential, &path)
             .await
@@ -137,10 +171,7 @@ impl KubernetesService {
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
             .collect();
         if !selector.matches(&labels) {
-            return Err(format!(
-                "pod '{}' does not carry this entity's labels",
-                pod.name
-            ));
+            return Err(PodError::NotEntityPod(pod.name.clone()));
         }
         Ok((cluster, client, credential, object))
     }
@@ -191,7 +222,7 @@ impl KubernetesService {
         entity_ref: &str,
         pod: &PodRef,
         access: &KubernetesAccess,
-    ) -> Result<PodDetail, String> {
+    ) -> Result<PodDetail, PodError> {
         if let Some(denied) = self.pod_access_denied(entity_ref, &pod.cluster, access) {
             return Ok(PodDetail {
                 access_denied: Some(denied),
@@ -343,7 +374,7 @@ impl KubernetesService {
         entity_ref: &str,
         req: &LogRequest,
         access: &KubernetesAccess,
-    ) -> Result<PodLogs, String> {
+    ) -> Result<PodLogs, PodError> {
         let (cluster, client, credential, _) = self.entity_pod(entity_ref, &req.pod, access).await?;
         let max_bytes = self.config().limits.max_log_bytes;
         let mut q = format!(
@@ -351,7 +382,7 @@ impl KubernetesService {
             req.tail_lines.clamp(1, 10_000)
         );
         if let Some(c) = &req.container {
-            let c = ContainerName::parse("container", c).map_err(|e| e.to_string())?;
+            let c = ContainerName::parse("container", c)?;
             q.push_str(&format!("&container={c}"));
         }
         if req.previous {
