@@ -207,7 +207,7 @@ impl WatchCache {
         lock(&self.entries).values().cloned().collect()
     }
 
-    fn watch_client(&self, c: &ClusterDetails) -> Result<Shared, String> {
+    fn watch_client(&self, c: &ClusterDetails) -> Result<Shared, fetcher::ConnectError> {
         let fingerprint = c.connection();
         let mut clients = lock(&self.clients);
         if let Some(w) = clients.get(&c.name) {

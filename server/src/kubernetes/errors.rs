@@ -62,7 +62,7 @@ pub fn credential_failure(cluster: &str, e: &super::auth::AuthError) -> FetchErr
 }
 
 /// A client that could not be set up (bad URL or CA in the cluster's settings).
-pub fn client_failure(cluster: &str, e: &str) -> FetchError {
+pub fn client_failure(cluster: &str, e: &dyn std::fmt::Display) -> FetchError {
     tracing::warn!(cluster, error = %e, "cannot set up a client for the cluster");
     FetchError::fetch(format!(
         "cluster '{cluster}': its connection settings are not usable (the portal's log has the details)"

@@ -157,30 +157,65 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> (&'static str, String
     )
 }
 
+/// Why a client for a cluster could not be set up (its connection settings are unusable).
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// `url` is not a URL.
+    #[error("bad url '{url}': {reason}")]
+    BadUrl {
+        /// The configured URL.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// `caData` holds no usable certificate.
+    #[error("caData: {0}")]
+    CaData(String),
+    /// `caFile` cannot be read or holds no usable certificate.
+    #[error("caFile {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The in-cluster service-account CA holds no usable certificate.
+    #[error("in-cluster CA: {0}")]
+    InClusterCa(String),
+    /// kube-rs refused the configuration (TLS setup).
+    #[error("{0}")]
+    Client(String),
+}
+
 /// A kube-rs client for a cluster. Credentials are added per request, or by `observe.bearer`.
 pub fn connect(
     details: &ClusterDetails,
     in_cluster_ca: Option<Vec<u8>>,
     timeout: Duration,
     observe: Observe,
-) -> Result<kube::Client, String> {
-    let uri: http::Uri = details
-        .url
-        .parse()
-        .map_err(|e| format!("bad url '{}': {e}", details.url))?;
+) -> Result<kube::Client, ConnectError> {
+    let uri: http::Uri = details.url.parse().map_err(|e: http::uri::InvalidUri| {
+        ConnectError::BadUrl {
+            url: details.url.clone(),
+            reason: e.to_string(),
+        }
+    })?;
     let mut cfg = kube::Config::new(uri);
     let mut roots = Vec::new();
     if let Some(d) = &details.ca_data {
-        roots.extend(super::tls::pem_certs_from_base64(d)?);
+        roots.extend(super::tls::pem_certs_from_base64(d).map_err(ConnectError::CaData)?);
     }
     if let Some(f) = &details.ca_file {
-        let pem =
-            std::fs::read(f).map_err(|e| format!("cannot read caFile {}: {e}", f.display()))?;
-        roots.extend(super::tls::certs_from_pem(&pem)?);
+        let ca_file = |reason: String| ConnectError::CaFile {
+            path: f.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read(f).map_err(|e| ca_file(format!("cannot read it: {e}")))?;
+        roots.extend(super::tls::certs_from_pem(&pem).map_err(ca_file)?);
     }
     if roots.is_empty() {
         if let Some(pem) = in_cluster_ca {
-            roots.extend(super::tls::certs_from_pem(&pem)?);
+            roots.extend(super::tls::certs_from_pem(&pem).map_err(ConnectError::InClusterCa)?);
         }
     }
     if !roots.is_empty() {
@@ -189,7 +224,8 @@ pub fn connect(
     cfg.accept_invalid_certs = details.skip_tls_verify;
     cfg.connect_timeout = Some(timeout);
     cfg.read_timeout = Some(timeout);
-    let builder = kube::client::ClientBuilder::try_from(cfg).map_err(|e| errors::chain(&e))?;
+    let builder = kube::client::ClientBuilder::try_from(cfg)
+        .map_err(|e| ConnectError::Client(errors::chain(&e)))?;
     Ok(builder.with_layer(&observe).build())
 }
 

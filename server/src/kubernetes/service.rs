@@ -309,7 +309,10 @@ impl KubernetesService {
             .0)
     }
 
-    pub(crate) fn client_for(&self, c: &ClusterDetails) -> Result<kube::Client, String> {
+    pub(crate) fn client_for(
+        &self,
+        c: &ClusterDetails,
+    ) -> Result<kube::Client, fetcher::ConnectError> {
         let fingerprint = c.connection();
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((f, client)) = clients.get(&c.name) {
