@@ -99,6 +99,9 @@ enum Metric {
 pub struct Registry {
     registry: prometheus_client::registry::Registry,
     metrics: Vec<(&'static str, Metric)>,
+    /// Held while a gauge family is replaced and while rendering, so that a scrape never sees
+    /// a family half replaced and two samplers do not mix their series.
+    gauges: std::sync::Mutex<()>,
 }
 
 impl Default for Registry {
@@ -128,7 +131,11 @@ impl Default for Registry {
             };
             metrics.push((name, metric));
         }
-        Registry { registry, metrics }
+        Registry {
+            registry,
+            metrics,
+            gauges: std::sync::Mutex::new(()),
+        }
     }
 }
 
@@ -160,6 +167,7 @@ impl Registry {
     /// Replaces a whole gauge family (gauges are sampled from live state).
     pub fn set_gauges(&self, name: &'static str, values: Vec<(Labels, f64)>) {
         if let Some(Metric::Gauge(f)) = self.metric(name) {
+            let _replacing = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
             f.clear();
             for (labels, v) in values {
                 f.get_or_create(&labels).set(v.round() as i64);
@@ -170,6 +178,7 @@ impl Registry {
     /// The OpenMetrics text exposition ([`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let _consistent = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
         if encode(&mut out, &self.registry).is_err() {
             tracing::warn!("metrics could not be encoded");
         }

@@ -8,17 +8,22 @@
 //! - symbolic links are never descended through: a link to `/` in a repository must not turn a
 //!   glob into a walk of the server's disk (a matched file that is a link is still resolved and
 //!   checked by the confinement rule when it is read);
-//! - at most [`MAX_GLOB_ENTRIES`] directory entries are visited per pattern.
+//! - at most [`MAX_GLOB_ENTRIES`] directory entries are visited per pattern (skipped ones
+//!   included), and a pattern longer than [`MAX_PATTERN_BYTES`] matches nothing: a catalog file
+//!   cannot make one glob walk a whole disk or compile an outsized matcher.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-use globset::GlobBuilder;
+use globset::{GlobBuilder, GlobSetBuilder};
 use walkdir::WalkDir;
 
 use crate::files::normalize;
 
 /// Bounds the directory walk of one glob (a `**` over a huge tree).
 pub const MAX_GLOB_ENTRIES: usize = 100_000;
+/// Longest glob pattern expanded (a path is at most 4096 bytes on Linux).
+pub const MAX_PATTERN_BYTES: usize = 4096;
 
 /// Whether a target is a pattern rather than one file.
 pub fn has_glob(target: &str) -> bool {
@@ -29,6 +34,9 @@ pub fn has_glob(target: &str) -> bool {
 /// A pattern `globset` cannot compile (an unclosed `[`) is taken literally.
 pub fn expand_glob(pattern: &Path) -> (PathBuf, Vec<PathBuf>) {
     let pattern = normalize(pattern);
+    if pattern.as_os_str().len() > MAX_PATTERN_BYTES {
+        return (PathBuf::new(), Vec::new());
+    }
     let mut base = PathBuf::new();
     let mut parts: Vec<String> = Vec::new();
     for component in pattern.components() {
@@ -40,8 +48,14 @@ pub fn expand_glob(pattern: &Path) -> (PathBuf, Vec<PathBuf>) {
         }
     }
     let relative = parts.join("/");
-    let matcher = match GlobBuilder::new(&relative).literal_separator(true).build() {
-        Ok(glob) => glob.compile_matcher(),
+    // A set, not `Glob::compile_matcher`: building a set reports a matcher over the regex size
+    // limit as an error instead of panicking.
+    let matcher = match GlobBuilder::new(&relative)
+        .literal_separator(true)
+        .build()
+        .and_then(|glob| GlobSetBuilder::new().add(glob).build())
+    {
+        Ok(set) => set,
         Err(_) => {
             let literal = pattern.is_file().then(|| pattern.clone());
             return (base, literal.into_iter().collect());
@@ -53,14 +67,20 @@ pub fn expand_glob(pattern: &Path) -> (PathBuf, Vec<PathBuf>) {
     } else {
         parts.len()
     };
+    // Every entry read counts against the budget, the skipped ones too; past it, nothing more
+    // is entered or returned.
+    let visited = Cell::new(0usize);
     let walk = WalkDir::new(&base)
         .follow_links(false)
         .min_depth(1)
         .max_depth(max_depth)
         .into_iter()
-        .filter_entry(|e| dots_allowed || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| {
+            visited.set(visited.get() + 1);
+            visited.get() <= MAX_GLOB_ENTRIES
+                && (dots_allowed || !e.file_name().to_string_lossy().starts_with('.'))
+        });
     let mut found: Vec<PathBuf> = walk
-        .take(MAX_GLOB_ENTRIES)
         .filter_map(Result::ok)
         .filter(|e| {
             e.path()
@@ -145,5 +165,8 @@ mod tests {
             ["a-b-c-d.yaml", "all.yaml", "sub/c.yaml", "team-b.yaml"]
         );
         assert_eq!(tree.names("all.{yaml,yml}"), ["all.yaml", "all.yml"]);
+        // An outsized pattern matches nothing (and does not panic building its matcher).
+        assert!(tree.names(&"?".repeat(300_000)).is_empty());
+        assert!(tree.names(&format!("{}*", "a".repeat(5000))).is_empty());
     }
 }

@@ -36,8 +36,24 @@ pub struct FilterIndex {
     keys: Mutex<HashMap<String, Arc<KeyPostings>>>,
 }
 
-/// Most keys indexed per snapshot; filters on further keys are still answered, just unindexed.
+/// Most keys indexed per snapshot beside [`PINNED_KEYS`]; filters on further keys are still
+/// answered, just unindexed. A key no entity has is never kept (it costs a scan to find out,
+/// and keeping it would let requests fill the index with junk).
 const MAX_KEYS: usize = 256;
+
+/// Keys always kept once built, whatever requests asked for before: the catalog list page's
+/// filters and text fields ([`crate::catalog::service::list`]).
+pub const PINNED_KEYS: [&str; 9] = [
+    "kind",
+    "spec.type",
+    "relations.ownedby",
+    "spec.lifecycle",
+    "metadata.tags",
+    "metadata.namespace",
+    "metadata.name",
+    "metadata.title",
+    "metadata.description",
+];
 
 /// A set of entity positions (indexes into [`Snapshot::entities`](crate::catalog::store::Snapshot)).
 pub type Bits = FixedBitSet;
@@ -73,8 +89,13 @@ impl FilterIndex {
             }
         }
         let postings = Arc::new(postings);
+        let keep = PINNED_KEYS.contains(&key) || !postings.present.is_empty();
         if let Ok(mut keys) = self.keys.lock() {
-            if keys.len() < MAX_KEYS {
+            let unpinned = keys
+                .keys()
+                .filter(|k| !PINNED_KEYS.contains(&k.as_str()))
+                .count();
+            if keep && (PINNED_KEYS.contains(&key) || unpinned < MAX_KEYS) {
                 keys.insert(key.to_string(), Arc::clone(&postings));
             }
         }

@@ -32,8 +32,15 @@ pub fn join_url(base: &str, reference: &str) -> Option<String> {
     let base = http_url(base)?;
     let mut joined = base.join(reference).ok()?;
     joined.set_fragment(None);
-    let without_fragment = reference.split('#').next().unwrap_or_default();
-    if url_scheme(reference).is_none() && !without_fragment.contains('?') {
+    // As the URL parser reads it: leading and trailing C0 controls and spaces trimmed, tabs and
+    // newlines removed (so " https://other/x" is absolute, and keeps no base query).
+    let as_parsed: String = reference
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let without_fragment = as_parsed.split('#').next().unwrap_or_default();
+    if url_scheme(&as_parsed).is_none() && !without_fragment.contains('?') {
         joined.set_query(base.query());
     }
     Some(joined.into())
@@ -65,6 +72,22 @@ mod tests {
         );
         assert_eq!(resolve_reference(base, "ftp://h/x"), None);
         assert_eq!(resolve_reference("/relative", "x"), None);
+    }
+
+    #[test]
+    fn an_absolute_reference_keeps_no_base_query_however_it_is_spaced() {
+        let base = "https://h.example/cat/all.yaml?token=secret";
+        for reference in [" https://other.example/x", "ht\ttps://other.example/x"] {
+            assert_eq!(
+                join_url(base, reference).as_deref(),
+                Some("https://other.example/x"),
+                "{reference:?}"
+            );
+        }
+        assert_eq!(
+            join_url(base, "./x.yaml").as_deref(),
+            Some("https://h.example/cat/x.yaml?token=secret")
+        );
     }
 
     #[test]

@@ -50,6 +50,8 @@ struct Shared {
     feeds: Mutex<HashMap<String, Weak<Feed>>>,
     viewers: AtomicUsize,
     registry: Arc<crate::metrics::Registry>,
+    /// Held from counting to publishing, so that a stale count is never published last.
+    publishing: Mutex<()>,
 }
 
 impl Shared {
@@ -66,6 +68,7 @@ impl Shared {
     }
 
     fn publish_gauges(&self) {
+        let _one_at_a_time = self.publishing.lock().unwrap_or_else(|p| p.into_inner());
         let (viewers, feeds) = self.counts();
         self.registry.set_gauges(
             "greenroom_kubernetes_viewers",
@@ -92,6 +95,7 @@ impl Live {
             feeds: Mutex::default(),
             viewers: AtomicUsize::new(0),
             registry: Arc::clone(svc.registry()),
+            publishing: Mutex::new(()),
         });
         shared.publish_gauges();
         Self {
@@ -137,9 +141,13 @@ impl Live {
             access.clusters.cache_key()
         );
         let max = self.svc.config().limits.max_live_subscribers;
-        if self.shared.viewers.load(Ordering::Relaxed) >= max {
-            return Err(LookupError::TooManyViewers(max));
-        }
+        // A place is taken atomically: two subscribers at once cannot both take the last one.
+        self.shared
+            .viewers
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map_err(|_| LookupError::TooManyViewers(max))?;
         let feed = {
             let mut feeds = self.shared.feeds.lock().unwrap_or_else(|p| p.into_inner());
             feeds.retain(|_, w| w.strong_count() > 0);
@@ -168,7 +176,6 @@ impl Live {
                 }
             }
         };
-        self.shared.viewers.fetch_add(1, Ordering::Relaxed);
         self.shared.publish_gauges();
         Ok(Subscription {
             rx: feed.rx.clone(),
@@ -218,7 +225,12 @@ async fn run(
             stale_metrics_ok: !tick,
             ..Held::default()
         };
-        let (event, data) = match svc.view_holding(&entity_ref, &held, &access).await {
+        // A build in flight does not hold up shutdown: the feed ends at once.
+        let built = tokio::select! {
+            built = svc.view_holding(&entity_ref, &held, &access) => built,
+            _ = shutdown.changed() => return,
+        };
+        let (event, data) = match built {
             Ok(v) => ("view", serde_json::to_string(&v).unwrap_or_default()),
             Err(e) => (
                 "failure",

@@ -120,7 +120,7 @@ impl KubernetesService {
                 Arc::clone(&registry),
             )
         });
-        Self {
+        let service = Self {
             config,
             auth,
             catalog,
@@ -128,7 +128,9 @@ impl KubernetesService {
             registry,
             cache,
             shutting_down: tokio::sync::watch::Sender::new(false),
-        }
+        };
+        service.publish_no_viewers();
+        service
     }
 
     /// Counts into `registry` (the process's, served at `/metrics`) instead of a private one.
@@ -142,7 +144,16 @@ impl KubernetesService {
         }
         self.registry = registry;
         self.clients = Mutex::new(HashMap::new());
+        self.publish_no_viewers();
         self
+    }
+
+    /// No live viewers or feeds yet: the gauges read 0 from the first scrape on (the live
+    /// feeds, [`super::live::Live`], keep them current from then on).
+    fn publish_no_viewers(&self) {
+        for name in ["greenroom_kubernetes_viewers", "greenroom_kubernetes_feeds"] {
+            self.registry.set_gauges(name, vec![(vec![], 0.0)]);
+        }
     }
 
     /// The watch cache, when enabled.

@@ -105,7 +105,7 @@ pub fn list_query(
     let refs: Vec<String> = ownership_refs.iter().map(|r| r.to_lowercase()).collect();
     let owned_only = filters.user.eq_ignore_ascii_case("owned");
     let key = format!(
-        "list\u{0}{dims:?}\u{0}{text}\u{0}{owned_only}\u{0}{refs:?}\u{0}{}",
+        "list\u{0}{dims:?}\u{0}{text:?}\u{0}{owned_only}\u{0}{refs:?}\u{0}{}",
         scope.cache_key()
     );
     snapshot.query_cache.get_or_compute(&key, || {
@@ -178,5 +178,20 @@ fn compute(
         facets,
         owned_count,
         all_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_keys_are_pinned_in_the_index() {
+        for key in DIMENSION_KEYS.iter().chain(&TEXT_FIELDS) {
+            assert!(
+                crate::catalog::index::PINNED_KEYS.contains(key),
+                "{key} is read by every list query: keep its postings"
+            );
+        }
     }
 }

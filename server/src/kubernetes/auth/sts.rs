@@ -17,6 +17,9 @@ use super::credentials::{AwsCredentials, AwsError};
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
+/// Largest STS answer read.
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
 /// The client; cheap to share.
 pub struct StsClient {
     endpoint: Option<String>,
@@ -183,23 +186,26 @@ impl StsClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| AwsError::Sts(e.to_string()))?;
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let send = self.http.request(req);
-        let resp = tokio::time::timeout(Duration::from_secs(10), send)
-            .await
-            .map_err(|_| AwsError::Sts(format!("STS at {url} did not answer within 10 s")))?
-            .map_err(|e| {
+        // One deadline for the headers and the body; the body is bounded (STS answers are a
+        // few KiB).
+        let exchange = async {
+            let resp = self.http.request(req).await.map_err(|e| {
                 AwsError::Sts(format!(
                     "cannot reach STS at {url}: {}",
                     crate::kubernetes::errors::chain(&e)
                 ))
             })?;
-        let status = resp.status();
-        let bytes = resp
-            .into_body()
-            .collect()
+            let status = resp.status();
+            let bytes = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
+                .collect()
+                .await
+                .map_err(|e| AwsError::Sts(format!("reading the STS answer from {url}: {e}")))?
+                .to_bytes();
+            Ok::<_, AwsError>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(Duration::from_secs(10), exchange)
             .await
-            .map_err(|e| AwsError::Sts(e.to_string()))?
-            .to_bytes();
+            .map_err(|_| AwsError::Sts(format!("STS at {url} did not answer within 10 s")))??;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
             let error = quick_xml::de::from_str::<ErrorResponse>(&text)
