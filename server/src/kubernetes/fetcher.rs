@@ -21,17 +21,41 @@ use super::types::{ClusterObjects, FetchError};
 pub const PAGE_SIZE: usize = 500;
 const MAX_PAGES: usize = 200;
 
-/// What every request to a cluster goes through: counted and timed into the registry; and, for
-/// the watch cache's clients, given the cluster's current bearer token (kube-rs's watcher makes
-/// its own requests, so the token cannot be added per call there).
+/// What every request to a cluster goes through: counted and timed into the registry, and given
+/// the cluster's current credential from its [`BearerSlot`]. The credential is attached here
+/// and nowhere else, for plain lists and watches alike (kube-rs's watcher makes its own
+/// requests, so it could not be added per call there).
 #[derive(Clone)]
 pub struct Observe {
     /// The cluster's name (the `cluster` label).
     pub cluster: Arc<str>,
     /// Where the counts go.
     pub metrics: Arc<crate::metrics::Registry>,
-    /// A token to add to requests that carry no Authorization header.
-    pub bearer: Option<Arc<RwLock<Option<String>>>>,
+    /// The credential its requests carry.
+    pub bearer: BearerSlot,
+}
+
+/// The credential a cluster's client sends: written by whoever resolved the cluster's current
+/// credential (before a list, before every (re)list of a watch), read for every request.
+#[derive(Clone, Default)]
+pub struct BearerSlot(Arc<RwLock<Option<String>>>);
+
+impl BearerSlot {
+    /// Requests from now on carry this credential.
+    pub fn set(&self, credential: Credential) {
+        let token = match credential {
+            Credential::Bearer(t) => Some(t),
+            Credential::Anonymous => None,
+        };
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = token;
+    }
+
+    fn header(&self) -> Option<http::HeaderValue> {
+        let slot = self.0.read().unwrap_or_else(|p| p.into_inner());
+        let mut v: http::HeaderValue = format!("Bearer {}", slot.as_deref()?).parse().ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    }
 }
 
 /// [`Observe`] around a service.
@@ -68,14 +92,10 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        if let Some(slot) = &self.observe.bearer {
-            if !req.headers().contains_key(http::header::AUTHORIZATION) {
-                let token = slot.read().unwrap_or_else(|p| p.into_inner()).clone();
-                if let Some(v) = token.and_then(|t| format!("Bearer {t}").parse().ok()) {
-                    req.headers_mut().insert(http::header::AUTHORIZATION, v);
-                }
-            }
-        }
+        match self.observe.bearer.header() {
+            Some(v) => req.headers_mut().insert(http::header::AUTHORIZATION, v),
+            None => req.headers_mut().remove(http::header::AUTHORIZATION),
+        };
         let (verb, group, resource) = classify(req.method(), req.uri());
         let start = Instant::now();
         let fut = self.inner.call(req);
@@ -187,7 +207,7 @@ pub enum ConnectError {
     Client(String),
 }
 
-/// A kube-rs client for a cluster. Credentials are added per request, or by `observe.bearer`.
+/// A kube-rs client for a cluster; its requests carry the credential in `observe.bearer`.
 pub fn connect(
     details: &ClusterDetails,
     in_cluster_ca: Option<Vec<u8>>,
@@ -241,7 +261,6 @@ pub(crate) fn base_path(url: &str) -> String {
 /// Lists every page of a collection; returns (list kind, items).
 pub(crate) async fn list_all(
     client: &kube::Client,
-    credential: &Credential,
     path: &str,
     selector: &LabelSelector,
 ) -> Result<(String, Vec<Value>), kube::Error> {
@@ -256,7 +275,7 @@ pub(crate) async fn list_all(
             uri.push_str(&percent_encoding::utf8_percent_encode(c, URI_COMPONENT).to_string());
         }
         let mut page: Value = client
-            .request(request(credential, &uri, "application/json")?)
+            .request(request(&uri, "application/json")?)
             .await?;
         if kind.is_empty() {
             kind = page["kind"].as_str().unwrap_or("").to_string();
@@ -275,37 +294,30 @@ pub(crate) async fn list_all(
     Ok((kind, items))
 }
 
-fn request(
-    credential: &Credential,
-    path_and_query: &str,
-    accept: &str,
-) -> Result<http::Request<Vec<u8>>, kube::Error> {
-    let mut req = http::Request::get(path_and_query).header(http::header::ACCEPT, accept);
-    if let Credential::Bearer(t) = credential {
-        req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    req.body(Vec::new()).map_err(kube::Error::HttpError)
+fn request(path_and_query: &str, accept: &str) -> Result<http::Request<Vec<u8>>, kube::Error> {
+    http::Request::get(path_and_query)
+        .header(http::header::ACCEPT, accept)
+        .body(Vec::new())
+        .map_err(kube::Error::HttpError)
 }
 
 /// GET one JSON document.
 pub async fn get_json(
     client: &kube::Client,
-    credential: &Credential,
     path_and_query: &str,
 ) -> Result<Value, kube::Error> {
     client
-        .request(request(credential, path_and_query, "application/json")?)
+        .request(request(path_and_query, "application/json")?)
         .await
 }
 
 /// GET text (pod logs).
 pub async fn get_text(
     client: &kube::Client,
-    credential: &Credential,
     path_and_query: &str,
 ) -> Result<String, kube::Error> {
     client
-        .request_text(request(credential, path_and_query, "text/plain")?)
+        .request_text(request(path_and_query, "text/plain")?)
         .await
 }
 
@@ -381,7 +393,6 @@ pub struct Query<'a> {
 pub async fn fetch(
     client: &kube::Client,
     details: &ClusterDetails,
-    credential: &Credential,
     q: &Query<'_>,
 ) -> ClusterObjects {
     let base = base_path(&details.url);
@@ -397,7 +408,7 @@ pub async fn fetch(
                 (
                     i,
                     path.clone(),
-                    list_all(client, credential, &path, q.selector).await,
+                    list_all(client, &path, q.selector).await,
                 )
             });
         }
@@ -425,7 +436,7 @@ pub async fn fetch(
     }
     result
         .with_metrics(metrics_namespaces, |ns| async move {
-            list_pod_metrics(client, credential, details, &ns, q.selector).await
+            list_pod_metrics(client, details, &ns, q.selector).await
         })
         .await
 }
@@ -433,13 +444,12 @@ pub async fn fetch(
 /// Lists the `PodMetrics` of one namespace (every page), by pod name.
 pub async fn list_pod_metrics(
     client: &kube::Client,
-    credential: &Credential,
     details: &ClusterDetails,
     namespace: &Namespace,
     selector: &LabelSelector,
 ) -> Result<PodMetrics, FetchError> {
     let path = format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods");
-    list_all(client, credential, &path, selector)
+    list_all(client, &path, selector)
         .await
         .map(|(_, items)| {
             Arc::new(

@@ -7,8 +7,9 @@
 //! [`lookup`] (selector, namespaces, object types — pure); [`names`] and [`selector`] (every
 //! name and selector that reaches an API-server request, validated into a type at the edge); [`fetcher`] (one cluster, by lists);
 //! [`cache`] (the shared watch cache); [`service`] (the fan-out over clusters); [`live`] (live
-//! views pushed to browsers); [`pod_metrics`]; [`types`] and [`errors`]
-//! (Backstage's response and error shapes); for the tab, [`view`] (workloads and pods),
+//! views pushed to browsers); [`pod_metrics`] and [`quantity`] (resource amounts); [`types`] and [`errors`]
+//! (Backstage's response and error shapes); [`objects`] (typed objects for the code that reads
+//! them); for the tab, [`view`] (workloads and pods),
 //! [`error_detection`] (Backstage's rules), [`dashboard`] (links) and [`pod_detail`] (the pod
 //! panel and logs). Not here: HTTP routes (`crate::http`) and UI.
 
@@ -25,8 +26,10 @@ pub mod fetcher;
 pub mod live;
 pub mod lookup;
 pub mod names;
+pub mod objects;
 pub mod pod_detail;
 pub mod pod_metrics;
+pub mod quantity;
 pub mod selector;
 pub mod service;
 pub mod service_locator;

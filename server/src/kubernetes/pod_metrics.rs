@@ -6,46 +6,8 @@
 
 use serde_json::{json, Value};
 
+use super::quantity::{bytes, cores};
 use super::types::{Object, PodStatus};
-
-/// CPU in cores from a quantity (`250m`, `1`, `1500000n`).
-pub fn cores(q: &str) -> Option<f64> {
-    let q = q.trim();
-    let (num, scale) = if let Some(n) = q.strip_suffix('n') {
-        (n, 1e-9)
-    } else if let Some(u) = q.strip_suffix('u') {
-        (u, 1e-6)
-    } else if let Some(m) = q.strip_suffix('m') {
-        (m, 1e-3)
-    } else {
-        (q, 1.0)
-    };
-    num.parse::<f64>().ok().map(|v| v * scale)
-}
-
-/// Bytes from a quantity (`128Mi`, `1G`, `2048Ki`, `1e6`).
-pub fn bytes(q: &str) -> Option<f64> {
-    let q = q.trim();
-    const SUFFIXES: &[(&str, f64)] = &[
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("Pi", 1125899906842624.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("m", 1e-3),
-    ];
-    for (s, m) in SUFFIXES {
-        if let Some(n) = q.strip_suffix(s) {
-            return n.parse::<f64>().ok().map(|v| v * m);
-        }
-    }
-    q.parse::<f64>().ok()
-}
 
 fn cpu_value(v: f64) -> Value {
     // Whole nanocores: avoids 0.30000000000000004-style noise.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::auth::{Authenticator, Credential};
+use super::auth::Authenticator;
 use super::cache::{Entry, WatchCache};
 use super::cluster_objects::ClusterBuilder;
 use super::config::{ClusterDetails, CustomResource, KubernetesConfig};
@@ -94,7 +94,7 @@ pub struct KubernetesService {
     config: KubernetesConfig,
     auth: Arc<Authenticator>,
     catalog: Arc<CatalogStore>,
-    clients: Mutex<HashMap<String, (String, kube::Client)>>,
+    clients: Mutex<HashMap<String, (String, kube::Client, fetcher::BearerSlot)>>,
     registry: Arc<crate::metrics::Registry>,
     cache: Option<WatchCache>,
     /// Set on shutdown; live feeds ([`super::live`]) end when it turns true.
@@ -320,36 +320,10 @@ impl KubernetesService {
             .0)
     }
 
-    pub(crate) fn client_for(
-        &self,
-        c: &ClusterDetails,
-    ) -> Result<kube::Client, fetcher::ConnectError> {
-        let fingerprint = c.connection();
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((f, client)) = clients.get(&c.name) {
-            if *f == fingerprint {
-                return Ok(client.clone());
-            }
-        }
-        let client = fetcher::connect(
-            c,
-            self.auth.in_cluster_ca(c),
-            self.config.timeout,
-            fetcher::Observe {
-                cluster: c.name.as_str().into(),
-                metrics: Arc::clone(&self.registry),
-                bearer: None,
-            },
-        )?;
-        clients.insert(c.name.clone(), (fingerprint, client.clone()));
-        Ok(client)
-    }
-
-    async fn connection(
-        &self,
-        c: &ClusterDetails,
-    ) -> Result<(kube::Client, Credential), FetchError> {
-        let client = self
+    /// The cluster's client (kept while its connection settings stay the same), with the
+    /// cluster's current credential in its slot.
+    pub(crate) async fn connection(&self, c: &ClusterDetails) -> Result<kube::Client, FetchError> {
+        let (client, bearer) = self
             .client_for(c)
             .map_err(|e| super::errors::client_failure(&c.name, &e))?;
         let credential = self
@@ -357,7 +331,34 @@ impl KubernetesService {
             .credential(c)
             .await
             .map_err(|e| super::errors::credential_failure(&c.name, &e))?;
-        Ok((client, credential))
+        bearer.set(credential);
+        Ok(client)
+    }
+
+    fn client_for(
+        &self,
+        c: &ClusterDetails,
+    ) -> Result<(kube::Client, fetcher::BearerSlot), fetcher::ConnectError> {
+        let fingerprint = c.connection();
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((f, client, bearer)) = clients.get(&c.name) {
+            if *f == fingerprint {
+                return Ok((client.clone(), bearer.clone()));
+            }
+        }
+        let bearer = fetcher::BearerSlot::default();
+        let client = fetcher::connect(
+            c,
+            self.auth.in_cluster_ca(c),
+            self.config.timeout,
+            fetcher::Observe {
+                cluster: c.name.as_str().into(),
+                metrics: Arc::clone(&self.registry),
+                bearer: bearer.clone(),
+            },
+        )?;
+        clients.insert(c.name.clone(), (fingerprint, client.clone(), bearer.clone()));
+        Ok((client, bearer))
     }
 
     /// One cluster by plain lists (no cache).
@@ -369,7 +370,7 @@ impl KubernetesService {
         namespaces: Option<&[Namespace]>,
         types: &[ObjectType],
     ) -> ClusterObjects {
-        let (client, credential) = match self.connection(c).await {
+        let client = match self.connection(c).await {
             Ok(x) => x,
             Err(e) => return fetcher::transport_failure(c, e),
         };
@@ -378,7 +379,7 @@ impl KubernetesService {
             namespaces,
             object_types: types,
         };
-        fetcher::fetch(&client, c, &credential, &q).await
+        fetcher::fetch(&client, c, &q).await
     }
 
     /// One cluster from the watch cache, shaped exactly as [`fetcher::fetch`] shapes a list.
@@ -412,16 +413,16 @@ impl KubernetesService {
         if metrics_namespaces.is_empty() {
             return result.finish(None);
         }
-        let (client, credential) = match self.connection(c).await {
+        let client = match self.connection(c).await {
             Ok(x) => x,
             Err(e) => return result.failed(e),
         };
         let fresh = !held.stale_metrics_ok;
-        let (client, credential) = (&client, &credential);
+        let client = &client;
         result
             .with_metrics(metrics_namespaces, |ns| async move {
                 cache
-                    .pod_metrics(client, credential, c, &ns, selector, fresh)
+                    .pod_metrics(client, c, &ns, selector, fresh)
                     .await
             })
             .await
