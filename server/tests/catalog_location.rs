@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{json, Value};
 use server::catalog::location::{
     ingest, join_url, location_ref, HttpUrlReader, IngestOptions, IngestResult, LocationSpec,
-    LocationType, UrlReader, DEFAULT_MAX_FILE_BYTES,
+    LocationType, UrlReadError, UrlReader, DEFAULT_MAX_FILE_BYTES,
 };
 use server::catalog::rules::{default_rules, Rule};
 use server::catalog::url_reader::{ReadingAllow, UrlFetcher};
@@ -69,8 +69,11 @@ impl Drop for TempDir {
 struct Offline;
 
 impl UrlReader for Offline {
-    fn read_url(&self, url: &str) -> Result<String, String> {
-        Err(format!("offline test ({url})"))
+    fn read_url(&self, url: &str) -> Result<String, UrlReadError> {
+        Err(UrlReadError::Transport {
+            url: url.to_string(),
+            reason: "offline test".to_string(),
+        })
     }
 }
 
@@ -887,15 +890,15 @@ fn url_locations_are_read_over_http_with_relative_targets() {
     assert_eq!(result.files, Vec::<PathBuf>::new());
 
     // Redirects are followed now (re-checked against the allow list); /elsewhere is a 404.
-    let moved = reader.read_url(&format!("{base}/moved.yaml")).unwrap_err();
+    let moved = reader.read_url(&format!("{base}/moved.yaml")).map_err(|e| e.to_string()).unwrap_err();
     assert_eq!(moved, format!("HTTP 404 Not Found from {base}/elsewhere"));
-    let broken = reader.read_url(&format!("{base}/broken.yaml")).unwrap_err();
+    let broken = reader.read_url(&format!("{base}/broken.yaml")).map_err(|e| e.to_string()).unwrap_err();
     assert_eq!(
         broken,
         format!("HTTP 500 Internal Server Error from {base}/broken.yaml")
     );
     assert_eq!(
-        reader.read_url(&format!("{base}/cat/apis/def.txt")),
+        reader.read_url(&format!("{base}/cat/apis/def.txt")).map_err(|e| e.to_string()),
         Ok("openapi: 3.0.0\n".to_string())
     );
 }
@@ -947,7 +950,7 @@ fn joins_urls_like_the_rfc_3986_examples() {
 #[test]
 fn http_reader_refuses_other_schemes_and_unreachable_hosts() {
     assert_eq!(
-        HttpUrlReader.read_url("ftp://example.com/x.yaml"),
+        HttpUrlReader.read_url("ftp://example.com/x.yaml").map_err(|e| e.to_string()),
         Err(
             "unsupported URL ftp://example.com/x.yaml (only http:// and https:// are supported)"
                 .to_string()
@@ -958,7 +961,7 @@ fn http_reader_refuses_other_schemes_and_unreachable_hosts() {
         .local_addr()
         .unwrap();
     let error = loopback_reader(&format!("http://{closed}"))
-        .read_url(&format!("http://{closed}/x.yaml"))
+        .read_url(&format!("http://{closed}/x.yaml")).map_err(|e| e.to_string())
         .unwrap_err();
     assert!(
         error.starts_with(&format!("cannot connect to {closed}")),

@@ -61,8 +61,11 @@ impl Drop for TempDir {
 struct Offline;
 
 impl UrlReader for Offline {
-    fn read_url(&self, url: &str) -> Result<String, String> {
-        Err(format!("offline test ({url})"))
+    fn read_url(&self, url: &str) -> Result<String, UrlReadError> {
+        Err(UrlReadError::Transport {
+            url: url.to_string(),
+            reason: "offline test".to_string(),
+        })
     }
 }
 
@@ -464,9 +467,9 @@ fn unlisted_hosts_are_refused_with_backstages_message_before_connecting() {
         unlisted.fetch(&url),
         Err(UrlReadError::NotAllowed(url.clone()))
     );
-    assert_eq!(unlisted.read_url(&url), Err(expected.clone()));
+    assert_eq!(unlisted.read_url(&url).map_err(|e| e.to_string()), Err(expected.clone()));
     let other_port = UrlFetcher::new(allow(&["127.0.0.1"]));
-    assert_eq!(other_port.read_url(&url), Err(expected.clone()));
+    assert_eq!(other_port.read_url(&url).map_err(|e| e.to_string()), Err(expected.clone()));
 
     // As a location: a problem with the message, and the server never saw a request.
     let result = run(&[url_root(&url)], &unlisted);
@@ -561,7 +564,7 @@ fn redirects_are_followed_only_to_allowed_hosts_and_only_a_few_times() {
     assert_eq!(target.hits(), 0, "the unlisted host was never contacted");
     let looped = format!("{}/loop", server.base);
     assert_eq!(
-        reader.read_url(&looped),
+        reader.read_url(&looped).map_err(|e| e.to_string()),
         Err(format!("Too many redirects (max 5) when reading {looped}"))
     );
 }

@@ -301,12 +301,22 @@ pub fn duration_millis(
     Ok(millis)
 }
 
+/// Why a duration string was refused (the messages of Backstage's `readDurationFromConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum DurationError {
+    #[error("Invalid ISO format, expected a value similar to 'P2DT6H' (2 days 6 hours) or 'PT1M' (1 minute)")]
+    Iso,
+    #[error("The value cannot be a plain number; try adding a unit like 'ms' or 'seconds'")]
+    PlainNumber,
+    #[error("Not a valid duration string, try a number followed by a unit such as '1d' or '2 seconds'")]
+    Ms,
+    #[error("Negative durations are not allowed")]
+    Negative,
+}
+
 /// `PnYnMnWnDTnHnMnS` (fractions allowed) in milliseconds.
-fn parse_iso_duration(s: &str) -> Result<f64, String> {
-    let bad = || {
-        "Invalid ISO format, expected a value similar to 'P2DT6H' (2 days 6 hours) or 'PT1M' (1 minute)"
-            .to_string()
-    };
+fn parse_iso_duration(s: &str) -> Result<f64, DurationError> {
+    let bad = || DurationError::Iso;
     let rest = s.strip_prefix('P').ok_or_else(bad)?;
     let (date, time) = match rest.split_once('T') {
         Some((d, t)) => (d, Some(t)),
@@ -314,7 +324,7 @@ fn parse_iso_duration(s: &str) -> Result<f64, String> {
     };
     let mut total = 0.0;
     let mut any = false;
-    let mut take = |part: &str, units: &[(char, f64)]| -> Result<(), String> {
+    let mut take = |part: &str, units: &[(char, f64)]| -> Result<(), DurationError> {
         let mut number = String::new();
         let mut next_unit = 0;
         for c in part.chars() {
@@ -358,16 +368,11 @@ fn parse_iso_duration(s: &str) -> Result<f64, String> {
 }
 
 /// The `ms` package's format: a number and a unit (`90s`, `2 minutes`, `1.5h`, `500ms`).
-fn parse_ms_duration(s: &str) -> Result<f64, String> {
+fn parse_ms_duration(s: &str) -> Result<f64, DurationError> {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
-        return Err(
-            "The value cannot be a plain number; try adding a unit like 'ms' or 'seconds'".into(),
-        );
+        return Err(DurationError::PlainNumber);
     }
-    let bad = || {
-        "Not a valid duration string, try a number followed by a unit such as '1d' or '2 seconds'"
-            .to_string()
-    };
+    let bad = || DurationError::Ms;
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
         .ok_or_else(bad)?;
@@ -384,13 +389,13 @@ fn parse_ms_duration(s: &str) -> Result<f64, String> {
         _ => return Err(bad()),
     };
     if value < 0.0 {
-        return Err("Negative durations are not allowed".into());
+        return Err(DurationError::Negative);
     }
     Ok(value * factor)
 }
 
 #[cfg(test)]
-mod interval_tests {
+mod tests {
     use super::*;
     use std::time::Duration;
 

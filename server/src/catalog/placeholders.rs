@@ -145,7 +145,8 @@ impl Context<'_> {
                 self.out.transient_failure = true;
             }
             let why = match e {
-                ReadError::Url(_, message) => message,
+                ReadError::Url(_, e) => e.to_string(),
+                ReadError::BadUrl(_, reason) => reason,
                 ReadError::Refused(reason) => return reason,
                 other => other.to_string(),
             };
@@ -177,7 +178,7 @@ impl Context<'_> {
                 "http" | "https" => {
                     read_url_text(self.reader, target, self.max_file_bytes)
                 }
-                _ => Err(ReadError::Url(
+                _ => Err(ReadError::BadUrl(
                     target.to_string(),
                     "only http(s) URLs and local paths are supported".into(),
                 )),
@@ -186,7 +187,7 @@ impl Context<'_> {
         match self.base {
             Base::Url(base) => match join_url(base, target) {
                 Some(url) => read_url_text(self.reader, &url, self.max_file_bytes),
-                None => Err(ReadError::Url(
+                None => Err(ReadError::BadUrl(
                     target.to_string(),
                     format!("cannot form a URL out of {base} and {target}"),
                 )),
@@ -207,17 +208,22 @@ impl Context<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::read::UrlReadError;
     use serde_json::json;
     use std::collections::HashMap;
 
     struct FakeReader(HashMap<&'static str, &'static str>);
 
     impl UrlReader for FakeReader {
-        fn read_url(&self, url: &str) -> Result<String, String> {
+        fn read_url(&self, url: &str) -> Result<String, UrlReadError> {
             self.0
                 .get(url)
                 .map(|s| s.to_string())
-                .ok_or_else(|| format!("HTTP 404 Not Found from {url}"))
+                .ok_or_else(|| UrlReadError::Status {
+                    url: url.to_string(),
+                    code: 404,
+                    status: "404 Not Found".to_string(),
+                })
         }
     }
 

@@ -7,15 +7,7 @@
 use std::path::Path;
 
 use crate::files::FileError;
-
-/// Fetches `url:` targets. Implemented by the server (plain HTTP GET); tests use a fake.
-///
-/// An error message starting with `HTTP 404` or `HTTP 410` means "not found": an optional
-/// location is then silently empty.
-pub trait UrlReader: Send + Sync {
-    /// The body of `url` as text, or why it could not be read.
-    fn read_url(&self, url: &str) -> Result<String, String>;
-}
+pub use crate::catalog::url_reader::{UrlReadError, UrlReader};
 
 /// Why a target could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -26,9 +18,13 @@ pub enum ReadError {
     /// A URL's body is bigger than the limit: the URL, its size, the limit.
     #[error("url {0} is {1} bytes, more than the {2}-byte limit; it was not read")]
     TooLarge(String, u64, u64),
-    /// The URL reader failed.
+    /// The URL reader failed: the URL, why.
     #[error("Unable to read url {0}, {1}")]
-    Url(String, String),
+    Url(String, UrlReadError),
+    /// No URL can be read for the target (an unsupported scheme, a reference that does not
+    /// join its base): the target, why.
+    #[error("Unable to read url {0}, {1}")]
+    BadUrl(String, String),
     /// A catalog file named a file it may not read ([`crate::catalog::confine`]); the whole
     /// message.
     #[error("{0}")]
@@ -40,9 +36,7 @@ impl ReadError {
     pub fn is_not_found(&self) -> bool {
         match self {
             ReadError::File(FileError::NotFound(_)) => true,
-            ReadError::Url(_, message) => {
-                message.starts_with("HTTP 404") || message.starts_with("HTTP 410")
-            }
+            ReadError::Url(_, e) => e.is_not_found(),
             _ => false,
         }
     }
@@ -79,7 +73,7 @@ pub fn read_url_text(
 ) -> Result<String, ReadError> {
     let text = reader
         .read_url(url)
-        .map_err(|message| ReadError::Url(url.to_string(), message))?;
+        .map_err(|e| ReadError::Url(url.to_string(), e))?;
     if text.len() as u64 > max_bytes {
         return Err(ReadError::TooLarge(
             url.to_string(),

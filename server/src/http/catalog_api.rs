@@ -175,7 +175,7 @@ async fn list_entities(
 fn cursor_from(req: &Req, params: &Params, body: &Value) -> Result<Cursor, ApiError> {
     let body_str = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
     if let Some(c) = params.one("cursor").or_else(|| body_str("cursor")) {
-        return Cursor::decode(&c).map_err(|e| req.input(e));
+        return Cursor::decode(&c).map_err(|e| req.input(e.to_string()));
     }
     let list = |k: &str| -> Vec<String> {
         let mut v = params.all(k);

@@ -21,6 +21,43 @@ use serde_json::Value;
 use super::config::{ClusterDetails, ClusterLocator};
 use crate::catalog::store::Snapshot;
 
+/// Why a catalog cluster is ignored (logged as a warning naming the Resource).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("Kubernetes cluster API server URL is not a valid URL")]
+    InvalidUrl,
+    #[error("Kubernetes cluster API server URL must not contain credentials")]
+    Credentials,
+    #[error("Kubernetes cluster API server URL must use the HTTP or HTTPS scheme")]
+    NotHttp,
+    #[error("Kubernetes cluster API server URL must use the HTTPS scheme")]
+    NotHttps,
+    #[error("Kubernetes cluster API server URL must not use a non-public IP address")]
+    NonPublicIp,
+    #[error("Kubernetes cluster API server URL hostname \"{host}\" does not resolve: {reason}")]
+    Unresolved { host: String, reason: String },
+    #[error("Kubernetes cluster API server URL hostname \"{0}\" resolves to a non-public address")]
+    NonPublicHost(String),
+    #[error("Kubernetes cluster API server URL hostname did not resolve in time")]
+    ResolveTimeout,
+    #[error("the aws auth provider is allowed only for EKS endpoints (*.eks.amazonaws.com) or hosts in dangerouslyAllowClusterUrls, not '{0}'")]
+    AwsOutsideEks(String),
+    #[error("its kubernetes.io/aws-assume-role is not one of the catalog locator's allowedAssumeRoles")]
+    RoleNotAllowed,
+    #[error("catalog cluster locator does not support the serviceAccount auth provider")]
+    ServiceAccount,
+    #[error("a cluster of that name is configured in app-config")]
+    NameTaken,
+}
+
+/// A catalog cluster that is ignored: the Resource's name and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Ignoring kubernetes-cluster Resource \"{name}\": {why}")]
+pub struct Ignored {
+    pub name: String,
+    pub why: Refusal,
+}
+
 /// The cluster `localKubectlProxy` stands for.
 pub fn local_proxy() -> ClusterDetails {
     ClusterDetails {
@@ -43,15 +80,11 @@ fn host_allowed(host: &str, patterns: &[String]) -> bool {
 }
 
 /// Checks a catalog cluster's URL (DNS included); the reason when it is refused.
-pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<(), String> {
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| "Kubernetes cluster API server URL is not a valid URL".to_string())?;
-    let authority = uri
-        .authority()
-        .ok_or("Kubernetes cluster API server URL is not a valid URL")?;
+pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<(), Refusal> {
+    let uri: http::Uri = url.parse().map_err(|_| Refusal::InvalidUrl)?;
+    let authority = uri.authority().ok_or(Refusal::InvalidUrl)?;
     if authority.as_str().contains('@') {
-        return Err("Kubernetes cluster API server URL must not contain credentials".into());
+        return Err(Refusal::Credentials);
     }
     let host = authority
         .host()
@@ -59,32 +92,31 @@ pub async fn check_catalog_url(url: &str, allowed_hosts: &[String]) -> Result<()
         .trim_end_matches(']');
     match uri.scheme_str() {
         Some("https") | Some("http") => {}
-        _ => {
-            return Err(
-                "Kubernetes cluster API server URL must use the HTTP or HTTPS scheme".into(),
-            )
-        }
+        _ => return Err(Refusal::NotHttp),
     }
     if host_allowed(host, allowed_hosts) {
         return Ok(());
     }
     if uri.scheme_str() != Some("https") {
-        return Err("Kubernetes cluster API server URL must use the HTTPS scheme".into());
+        return Err(Refusal::NotHttps);
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
         return if is_public(ip) {
             Ok(())
         } else {
-            Err("Kubernetes cluster API server URL must not use a non-public IP address".into())
+            Err(Refusal::NonPublicIp)
         };
     }
     let port = authority.port_u16().unwrap_or(443);
-    let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
-        format!("Kubernetes cluster API server URL hostname \"{host}\" does not resolve: {e}")
-    })?;
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| Refusal::Unresolved {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?;
     for a in addrs {
         if !is_public(a.ip()) {
-            return Err(format!("Kubernetes cluster API server URL hostname \"{host}\" resolves to a non-public address"));
+            return Err(Refusal::NonPublicHost(host.to_string()));
         }
     }
     Ok(())
@@ -101,7 +133,7 @@ pub fn check_catalog_aws(
     c: &ClusterDetails,
     allowed_hosts: &[String],
     allowed_roles: &[String],
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     if c.auth_provider() != "aws" {
         return Ok(());
     }
@@ -113,11 +145,11 @@ pub fn check_catalog_aws(
         .unwrap_or_default();
     let eks: Vec<String> = EKS_HOSTS.iter().map(|h| h.to_string()).collect();
     if !host_allowed(&host, &eks) && !host_allowed(&host, allowed_hosts) {
-        return Err(format!("the aws auth provider is allowed only for EKS endpoints (*.eks.amazonaws.com) or hosts in dangerouslyAllowClusterUrls, not '{host}'"));
+        return Err(Refusal::AwsOutsideEks(host));
     }
     if let Some(role) = c.auth_metadata.get("kubernetes.io/aws-assume-role") {
         if !allowed_roles.iter().any(|r| r == role) {
-            return Err("its kubernetes.io/aws-assume-role is not one of the catalog locator's allowedAssumeRoles".into());
+            return Err(Refusal::RoleNotAllowed);
         }
     }
     Ok(())
@@ -127,7 +159,7 @@ pub fn check_catalog_aws(
 pub fn catalog_candidates(
     snapshot: &Snapshot,
     allow_skip_tls_verify: bool,
-) -> Vec<Result<ClusterDetails, String>> {
+) -> Vec<Result<ClusterDetails, Ignored>> {
     let mut out = Vec::new();
     for stored in &snapshot.entities {
         if !stored.entity_ref.starts_with("resource:") {
@@ -148,7 +180,10 @@ pub fn catalog_candidates(
             continue;
         };
         if provider == "serviceAccount" {
-            out.push(Err(format!("Ignoring kubernetes-cluster Resource \"{name}\": catalog cluster locator does not support the serviceAccount auth provider")));
+            out.push(Err(Ignored {
+                name,
+                why: Refusal::ServiceAccount,
+            }));
             continue;
         }
         let auth_metadata: BTreeMap<String, String> = ann
@@ -203,19 +238,24 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
                 allow_skip_tls_verify,
                 allowed_assume_roles,
             } => {
+                let ignore = |c: &ClusterDetails, why: Refusal| {
+                    let ignored = Ignored {
+                        name: c.name.clone(),
+                        why,
+                    };
+                    tracing::warn!(cluster = %c.name, "{ignored}");
+                };
                 let mut checked = Vec::new();
                 for c in catalog_candidates(snapshot, *allow_skip_tls_verify) {
                     match c {
                         Ok(c) if config_names.contains(&c.name.as_str()) => {
-                            tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": a cluster of that name is configured in app-config", c.name)
+                            ignore(&c, Refusal::NameTaken)
                         }
                         Ok(c) => match check_catalog_aws(&c, allowed_hosts, allowed_assume_roles) {
-                            Err(why) => {
-                                tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
-                            }
+                            Err(why) => ignore(&c, why),
                             Ok(()) => checked.push(c),
                         },
-                        Err(why) => tracing::warn!("{why}"),
+                        Err(ignored) => tracing::warn!(cluster = %ignored.name, "{ignored}"),
                     }
                 }
                 // DNS checks run concurrently, each bounded: a catalog full of hosts whose name
@@ -223,15 +263,13 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
                 let verdicts = futures_util::future::join_all(checked.iter().map(|c| async move {
                     tokio::time::timeout(DNS_CHECK_TIMEOUT, check_catalog_url(&c.url, allowed_hosts))
                         .await
-                        .unwrap_or_else(|_| Err("Kubernetes cluster API server URL hostname did not resolve in time".into()))
+                        .unwrap_or(Err(Refusal::ResolveTimeout))
                 }))
                 .await;
                 for (c, verdict) in checked.into_iter().zip(verdicts) {
                     match verdict {
                         Ok(()) => out.push(c),
-                        Err(why) => {
-                            tracing::warn!(cluster = %c.name, "Ignoring kubernetes-cluster Resource \"{}\": {why}", c.name)
-                        }
+                        Err(why) => ignore(&c, why),
                     }
                 }
             }
@@ -295,11 +333,13 @@ mod tests {
         assert!(check_catalog_aws(&aws(eks, None), &none, &none).is_ok());
         assert!(check_catalog_aws(&aws("https://attacker.example.com", None), &none, &none)
             .unwrap_err()
+            .to_string()
             .contains("only for EKS endpoints"));
         assert!(check_catalog_aws(&aws("https://eks.amazonaws.com.attacker.example", None), &none, &none).is_err());
         let role = "arn:aws:iam::123456789012:role/admin";
         assert!(check_catalog_aws(&aws(eks, Some(role)), &none, &none)
             .unwrap_err()
+            .to_string()
             .contains("allowedAssumeRoles"));
         assert!(check_catalog_aws(&aws(eks, Some(role)), &none, &[role.to_string()]).is_ok());
         let own = vec!["k8s.internal.example".to_string()];
@@ -316,20 +356,21 @@ mod tests {
             .await
             .is_ok());
         assert_eq!(
-            check_catalog_url("http://52.95.110.1", &none).await,
-            Err("Kubernetes cluster API server URL must use the HTTPS scheme".into())
+            check_catalog_url("http://52.95.110.1", &none).await.map_err(|e| e.to_string()),
+            Err("Kubernetes cluster API server URL must use the HTTPS scheme".to_string())
         );
         assert_eq!(
-            check_catalog_url("https://user:pw@52.95.110.1", &none).await,
-            Err("Kubernetes cluster API server URL must not contain credentials".into())
+            check_catalog_url("https://user:pw@52.95.110.1", &none).await.map_err(|e| e.to_string()),
+            Err("Kubernetes cluster API server URL must not contain credentials".to_string())
         );
         assert_eq!(
-            check_catalog_url("https://10.1.2.3:6443", &none).await,
-            Err("Kubernetes cluster API server URL must not use a non-public IP address".into())
+            check_catalog_url("https://10.1.2.3:6443", &none).await.map_err(|e| e.to_string()),
+            Err("Kubernetes cluster API server URL must not use a non-public IP address".to_string())
         );
         assert!(check_catalog_url("https://localhost:6443", &none)
             .await
             .unwrap_err()
+            .to_string()
             .contains("non-public"));
         let allowed = vec!["localhost".to_string(), "*.internal.example".to_string()];
         assert!(check_catalog_url("https://localhost:6443", &allowed)

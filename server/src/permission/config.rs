@@ -184,30 +184,18 @@ fn is_ref(s: &str, kinds: &[&str]) -> bool {
         && !name.contains('/')
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "{}: {} bytes is larger than the {MAX_FILE_BYTES} bytes a policy file may have",
-            path.display(),
-            meta.len()
-        ));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 /// Reads and checks both policy files; every mistake is returned.
 pub fn read_files(config: &PermissionConfig) -> Result<PolicyFiles, Vec<String>> {
     let mut errors = Vec::new();
     let mut files = PolicyFiles::default();
     if let Some(path) = &config.policies_file {
-        match read_text(path) {
+        match crate::files::read_text(path, MAX_FILE_BYTES) {
             Ok(text) => parse_csv(&text, &path.display().to_string(), &mut files, &mut errors),
             Err(e) => errors.push(format!("permission.rbac.policies-csv-file: {e}")),
         }
     }
     if let Some(path) = &config.conditional_file {
-        match read_text(path) {
+        match crate::files::read_text(path, MAX_FILE_BYTES) {
             Ok(text) => match parse_conditional(&text, &path.display().to_string()) {
                 Ok(c) => files.conditional = c,
                 Err(e) => errors.extend(e),

@@ -50,7 +50,7 @@ mod walk;
 
 use walk::{source_of, Declared, Root, Walker};
 
-pub use crate::catalog::read::{read_local_text, read_url_text, ReadError, UrlReader};
+pub use crate::catalog::read::{read_local_text, read_url_text, ReadError, UrlReadError, UrlReader};
 pub use crate::catalog::url_reader::{HttpUrlReader, UrlFetcher};
 pub use crate::catalog::urls::join_url;
 

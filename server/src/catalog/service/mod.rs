@@ -127,10 +127,21 @@ impl Cursor {
     }
 
     /// Parses a cursor from a client.
-    pub fn decode(s: &str) -> Result<Cursor, String> {
-        let bytes = base64_decode(s).ok_or_else(|| "Malformed cursor: not base64".to_string())?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("Malformed cursor: {e}"))
+    pub fn decode(s: &str) -> Result<Cursor, CursorError> {
+        let bytes = base64_decode(s).ok_or(CursorError::NotBase64)?;
+        serde_json::from_slice(&bytes).map_err(|e| CursorError::Json(e.to_string()))
     }
+}
+
+/// Why a client's cursor was refused (a 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CursorError {
+    /// Not URL-safe base64.
+    #[error("Malformed cursor: not base64")]
+    NotBase64,
+    /// Not the JSON of a cursor: serde's reason.
+    #[error("Malformed cursor: {0}")]
+    Json(String),
 }
 
 /// A by-query page.

@@ -85,7 +85,7 @@ pub enum Permit {
 impl ReadingAllow {
     /// A list from entries written as in app-config (for tests and programmatic use).
     /// `entries` are `(host, paths)`.
-    pub fn from_entries(entries: &[(&str, Option<&[&str]>)]) -> Result<Self, String> {
+    pub fn from_entries(entries: &[(&str, Option<&[&str]>)]) -> Result<Self, AllowEntryError> {
         let mut out = Vec::new();
         for (host, paths) in entries {
             out.push(parse_entry(
@@ -122,7 +122,7 @@ impl ReadingAllow {
             };
             match parse_entry(&host, paths) {
                 Ok(entry) => entries.push(entry),
-                Err(reason) => errors.push(item.invalid_value("host", reason)),
+                Err(reason) => errors.push(item.invalid_value("host", reason.to_string())),
             }
         }
         if errors.is_empty() {
@@ -192,12 +192,26 @@ impl AllowEntry {
     }
 }
 
-fn parse_entry(host: &str, paths: Option<Vec<String>>) -> Result<AllowEntry, String> {
+/// Why a `backend.reading.allow` host entry was refused; each names the entry as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllowEntryError {
+    #[error("'{0}' has an unclosed '['")]
+    UnclosedBracket(String),
+    #[error("'{0}' has no host name")]
+    NoHostName(String),
+    #[error("'{0}' is not a valid host: only a leading '*.' wildcard is supported (like '*.example.com')")]
+    Wildcard(String),
+    /// The entry and its port part.
+    #[error("'{0}' has an invalid port or port range '{1}' (expected like 8080 or 8000-8100)")]
+    Port(String, String),
+}
+
+fn parse_entry(host: &str, paths: Option<Vec<String>>) -> Result<AllowEntry, AllowEntryError> {
     let host = host.trim();
     let (hostname, port) = if let Some(rest) = host.strip_prefix('[') {
         let (inside, after) = rest
             .split_once(']')
-            .ok_or_else(|| format!("'{host}' has an unclosed '['"))?;
+            .ok_or_else(|| AllowEntryError::UnclosedBracket(host.into()))?;
         (inside, after.strip_prefix(':'))
     } else {
         match host.split_once(':') {
@@ -206,25 +220,20 @@ fn parse_entry(host: &str, paths: Option<Vec<String>>) -> Result<AllowEntry, Str
         }
     };
     if hostname.is_empty() {
-        return Err(format!("'{host}' has no host name"));
+        return Err(AllowEntryError::NoHostName(host.into()));
     }
     let hostname = hostname.to_ascii_lowercase();
     let pattern = match hostname.strip_prefix("*.") {
         Some(rest) if !rest.is_empty() && !rest.contains('*') => {
             HostPattern::Suffix(format!(".{rest}"))
         }
-        _ if hostname.contains('*') => {
-            return Err(format!(
-                "'{host}' is not a valid host: only a leading '*.' wildcard is supported (like '*.example.com')"
-            ))
-        }
+        _ if hostname.contains('*') => return Err(AllowEntryError::Wildcard(host.into())),
         _ => HostPattern::Exact(hostname),
     };
     let port = match port {
         None => PortRule::Default,
-        Some(p) => parse_port_range(p).ok_or_else(|| {
-            format!("'{host}' has an invalid port or port range '{p}' (expected like 8080 or 8000-8100)")
-        })?,
+        Some(p) => parse_port_range(p)
+            .ok_or_else(|| AllowEntryError::Port(host.into(), p.into()))?,
     };
     Ok(AllowEntry {
         host: pattern,

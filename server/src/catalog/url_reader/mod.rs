@@ -39,9 +39,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-pub use allow::{Permit, ReadingAllow, Target};
+pub use allow::{AllowEntryError, Permit, ReadingAllow, Target};
 
-use crate::catalog::read::UrlReader;
 use crate::catalog::urls::{resolve_reference, url_scheme};
 use crate::catalog::redact::redact_url;
 use crate::net::is_public;
@@ -372,9 +371,16 @@ impl UrlFetcher {
     }
 }
 
+/// Fetches `url:` targets: [`UrlFetcher`] in the server; tests use fakes. A
+/// [`UrlReadError::is_not_found`] answer makes an optional location silently empty.
+pub trait UrlReader: Send + Sync {
+    /// The body of `url` as text, or why it could not be read.
+    fn read_url(&self, url: &str) -> Result<String, UrlReadError>;
+}
+
 impl UrlReader for UrlFetcher {
-    fn read_url(&self, url: &str) -> Result<String, String> {
-        self.fetch(url).map_err(|e| e.to_string())
+    fn read_url(&self, url: &str) -> Result<String, UrlReadError> {
+        self.fetch(url)
     }
 }
 
@@ -383,7 +389,7 @@ impl UrlReader for UrlFetcher {
 pub struct HttpUrlReader;
 
 impl UrlReader for HttpUrlReader {
-    fn read_url(&self, url: &str) -> Result<String, String> {
+    fn read_url(&self, url: &str) -> Result<String, UrlReadError> {
         UrlFetcher::new(ReadingAllow::default()).read_url(url)
     }
 }
