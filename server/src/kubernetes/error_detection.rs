@@ -1,25 +1,21 @@
 //! Backstage's error detection (`@backstage/plugin-kubernetes-common` `detectErrors`), with its
 //! rules, severities and wording: pods (readiness probe taking too long, containers waiting,
 //! containers restarting) at severity 4, Deployment conditions that are False at 6, HPAs at
-//! their maximum at 8. Pure functions over raw objects.
+//! their maximum at 8. Pure functions over typed objects ([`super::objects`]).
 
 use std::time::SystemTime;
 
 use app::wire::kubernetes::{DetectedError, ProposedFix};
-use serde_json::Value;
+use k8s_openapi::api::core::v1::ContainerStatus;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        cur = &cur[*p];
-    }
-    cur.as_str().unwrap_or("")
-}
+use super::objects::{self, Deployment, Hpa, Pod};
 
+#[allow(clippy::too_many_arguments)]
 fn error(
     severity: u8,
     cluster: &str,
-    obj: &Value,
+    meta: &ObjectMeta,
     kind: &str,
     error_type: &str,
     message: String,
@@ -30,8 +26,8 @@ fn error(
         severity,
         cluster: cluster.to_string(),
         kind: kind.to_string(),
-        name: s(obj, &["metadata", "name"]).to_string(),
-        namespace: s(obj, &["metadata", "namespace"]).to_string(),
+        name: objects::name(meta).to_string(),
+        namespace: objects::namespace(meta).to_string(),
         error_type: error_type.to_string(),
         message,
         occurrence_count: count,
@@ -78,49 +74,46 @@ pub fn waiting_fix(reason: &str, container: &str) -> Option<ProposedFix> {
     }
 }
 
-fn statuses(pod: &Value) -> Vec<&Value> {
-    pod["status"]["containerStatuses"]
-        .as_array()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default()
-}
-
 /// Errors of one pod.
-pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedError> {
+pub fn pod_errors(cluster: &str, pod: &Pod, now: SystemTime) -> Vec<DetectedError> {
     let mut out = Vec::new();
-    let cs = statuses(pod);
-    let spec_container = |name: &str| {
-        pod["spec"]["containers"]
-            .as_array()
-            .and_then(|a| a.iter().find(|c| c["name"] == name))
-    };
+    let cs: &[ContainerStatus] = pod.status.container_statuses.as_deref().unwrap_or_default();
+    let m = &pod.metadata;
     // Readiness probe taking too long.
     let now_s = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let too_long: Vec<&&Value> = cs
+    let too_long: Vec<&ContainerStatus> = cs
         .iter()
-        .filter(|c| c["ready"] != true)
+        .filter(|c| !c.ready)
         .filter(|c| {
-            let Some(started) = c["state"]["running"]["startedAt"]
-                .as_str()
-                .and_then(parse_time)
+            let Some(started) = c
+                .state
+                .as_ref()
+                .and_then(|s| s.running.as_ref())
+                .and_then(|r| r.started_at.as_ref())
             else {
                 return false;
             };
-            let Some(probe) = spec_container(s(c, &["name"]))
-                .map(|sc| &sc["readinessProbe"])
-                .filter(|p| p.is_object())
+            let Some(probe) = pod
+                .spec
+                .containers
+                .iter()
+                .find(|sc| sc.name == c.name)
+                .and_then(|sc| sc.readiness_probe.as_ref())
             else {
                 return false;
             };
-            let n = |k: &str| probe[k].as_i64().unwrap_or(0);
-            started + n("initialDelaySeconds") + n("periodSeconds") * n("failureThreshold") < now_s
+            let n = |v: Option<i32>| i64::from(v.unwrap_or(0));
+            objects::seconds(started)
+                + n(probe.initial_delay_seconds)
+                + n(probe.period_seconds) * n(probe.failure_threshold)
+                < now_s
         })
         .collect();
     if let Some(first) = too_long.first() {
-        let name = s(first, &["name"]);
+        let name = first.name.as_str();
         let f = fix(
             format!("The container {name} failed to start properly, but is not crashing"),
             &[
@@ -135,12 +128,12 @@ pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedEr
             out.push(error(
                 4,
                 cluster,
-                pod,
+                m,
                 "Pod",
                 "readiness-probe-taking-too-long",
                 format!(
                     "The container {} failed to start properly, but is not crashing",
-                    s(c, &["name"])
+                    c.name
                 ),
                 1,
                 f.clone(),
@@ -148,33 +141,29 @@ pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedEr
         }
     }
     // Containers waiting.
-    let first_waiting = cs
+    let waiting = |c: &ContainerStatus| c.state.as_ref().and_then(|s| s.waiting.clone());
+    let waiting_f = cs
         .iter()
-        .find(|c| c["state"]["waiting"]["reason"].is_string());
-    let waiting_f = first_waiting
-        .and_then(|c| waiting_fix(s(c, &["state", "waiting", "reason"]), s(c, &["name"])));
-    for c in cs
-        .iter()
-        .filter(|c| c["state"]["waiting"]["message"].is_string())
-    {
+        .find_map(|c| Some((waiting(c)?.reason?, c.name.as_str())))
+        .and_then(|(reason, name)| waiting_fix(&reason, name));
+    for message in cs.iter().filter_map(|c| waiting(c)?.message) {
         out.push(error(
             4,
             cluster,
-            pod,
+            m,
             "Pod",
             "container-waiting",
-            s(c, &["state", "waiting", "message"]).to_string(),
+            message,
             1,
             waiting_f.clone(),
         ));
     }
     // Containers restarting.
-    let first_terminated = cs.iter().find(|c| c["lastState"]["terminated"].is_object());
-    let restart_f = first_terminated.and_then(|c| {
-        let t = &c["lastState"]["terminated"];
-        let name = s(c, &["name"]);
-        match s(t, &["reason"]) {
-            "Error" | "Unknown" => fix(format!("This container has exited with a non-zero exit code ({})", t["exitCode"].as_i64().unwrap_or(0)), &["Check the crash logs for stacktraces"], None, "logs", Some(name)),
+    let restart_f = cs
+        .iter()
+        .find_map(|c| Some((c.last_state.as_ref()?.terminated.as_ref()?, c.name.as_str())))
+        .and_then(|(t, name)| match t.reason.as_deref().unwrap_or("") {
+            "Error" | "Unknown" => fix(format!("This container has exited with a non-zero exit code ({})", t.exit_code), &["Check the crash logs for stacktraces"], None, "logs", Some(name)),
             "OOMKilled" => fix(
                 format!("The container \"{name}\" has crashed because it has tried to use more memory that it has been allocated"),
                 &["Increase the amount of memory assigned to the container", "Ensure the application is memory bounded and is not trying to consume too much memory"],
@@ -183,20 +172,16 @@ pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedEr
                 Some(name),
             ),
             _ => None,
-        }
-    });
-    for c in cs
-        .iter()
-        .filter(|c| c["restartCount"].as_i64().unwrap_or(0) > 0)
-    {
-        let n = c["restartCount"].as_i64().unwrap_or(0);
+        });
+    for c in cs.iter().filter(|c| c.restart_count > 0) {
+        let n = i64::from(c.restart_count);
         out.push(error(
             4,
             cluster,
-            pod,
+            m,
             "Pod",
             "containers-restarting",
-            format!("container={} restarted {n} times", s(c, &["name"])),
+            format!("container={} restarted {n} times", c.name),
             n,
             restart_f.clone(),
         ));
@@ -204,27 +189,22 @@ pub fn pod_errors(cluster: &str, pod: &Value, now: SystemTime) -> Vec<DetectedEr
     out
 }
 
-fn parse_time(t: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|d| d.unix_timestamp())
-}
-
 /// Errors of one Deployment: each False condition with a message.
-pub fn deployment_errors(cluster: &str, d: &Value) -> Vec<DetectedError> {
-    d["status"]["conditions"]
-        .as_array()
-        .into_iter()
+pub fn deployment_errors(cluster: &str, d: &Deployment) -> Vec<DetectedError> {
+    d.status
+        .conditions
+        .iter()
         .flatten()
-        .filter(|c| c["status"] == "False" && c["message"].is_string())
-        .map(|c| {
+        .filter(|c| c.status == "False")
+        .filter_map(|c| c.message.clone())
+        .map(|message| {
             error(
                 6,
                 cluster,
-                d,
+                &d.metadata,
                 "Deployment",
                 "condition-message-present",
-                s(c, &["message"]).to_string(),
+                message,
                 1,
                 None,
             )
@@ -233,11 +213,11 @@ pub fn deployment_errors(cluster: &str, d: &Value) -> Vec<DetectedError> {
 }
 
 /// Errors of one HPA: at its maximum.
-pub fn hpa_errors(cluster: &str, h: &Value) -> Vec<DetectedError> {
-    let max = h["spec"]["maxReplicas"].as_i64().unwrap_or(-1);
-    let current = h["status"]["currentReplicas"].as_i64();
+pub fn hpa_errors(cluster: &str, h: &Hpa) -> Vec<DetectedError> {
+    let max = i64::from(h.spec.max_replicas);
+    let current = h.status.current_replicas.map(i64::from);
     if current == Some(max) {
-        vec![error(8, cluster, h, "HorizontalPodAutoscaler", "hpa-max-current-replicas", format!("Current number of replicas ({max}) is equal to the configured max number of replicas ({max})"), 1, None)]
+        vec![error(8, cluster, &h.metadata, "HorizontalPodAutoscaler", "hpa-max-current-replicas", format!("Current number of replicas ({max}) is equal to the configured max number of replicas ({max})"), 1, None)]
     } else {
         Vec::new()
     }
@@ -246,10 +226,24 @@ pub fn hpa_errors(cluster: &str, h: &Value) -> Vec<DetectedError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde::Deserialize as _;
+    use serde_json::{json, Value};
 
     fn at(t: &str) -> SystemTime {
-        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(parse_time(t).unwrap_or(0) as u64)
+        let s = t.parse::<k8s_openapi::jiff::Timestamp>().map_or(0, |t| t.as_second());
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s as u64)
+    }
+
+    fn pod_errors(cluster: &str, v: &Value, now: SystemTime) -> Vec<DetectedError> {
+        super::pod_errors(cluster, &Pod::deserialize(v).expect("a pod"), now)
+    }
+
+    fn deployment_errors(cluster: &str, v: &Value) -> Vec<DetectedError> {
+        super::deployment_errors(cluster, &Deployment::deserialize(v).expect("a deployment"))
+    }
+
+    fn hpa_errors(cluster: &str, v: &Value) -> Vec<DetectedError> {
+        super::hpa_errors(cluster, &Hpa::deserialize(v).expect("an HPA"))
     }
 
     #[test]

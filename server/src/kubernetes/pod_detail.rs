@@ -6,10 +6,12 @@
 use app::wire::kubernetes::{
     ConditionView, ContainerDetail, EventView, LogRequest, PodDetail, PodLogs, PodRef, Usage,
 };
+use k8s_openapi::api::core::v1::Event;
+use serde::Deserialize as _;
 use serde_json::Value;
 
-use super::auth::Credential;
 use super::config::ClusterDetails;
+use super::objects::{self, Pod, ReplicaSet};
 use super::lookup::{self, URI_COMPONENT};
 use super::names::{ContainerName, Namespace, ObjectName};
 use super::service::{KubernetesService, LookupError, Needs};
@@ -18,14 +20,6 @@ use super::{errors, fetcher, service_locator, view};
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, URI_COMPONENT).to_string()
-}
-
-fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        cur = &cur[*p];
-    }
-    cur.as_str().unwrap_or("")
 }
 
 /// Why the pod panel or a log download could not be served. Every message is for the user:
@@ -125,14 +119,14 @@ impl KubernetesService {
         }
     }
 
-    /// The cluster, client, credential and pod object, if the pod belongs to the entity and
-    /// `access` lets the viewer read it.
+    /// The cluster, client and pod object (as sent, and typed), if the pod belongs to the
+    /// entity and `access` lets the viewer read it.
     async fn entity_pod(
         &self,
         entity_ref: &str,
         pod: &PodRef,
         access: &KubernetesAccess,
-    ) -> Result<(ClusterDetails, kube::Client, Credential, Value), PodError> {
+    ) -> Result<(ClusterDetails, kube::Client, Value, Pod), PodError> {
         if let Some(denied) = self.pod_access_denied(entity_ref, &pod.cluster, access) {
             return Err(PodError::Forbidden(denied));
         }
@@ -154,32 +148,29 @@ impl KubernetesService {
                 return Err(PodError::NotEntityNamespace(pod.namespace.clone()));
             }
         }
-        let client = self.client_for(&cluster).map_err(|e| {
-            PodError::Cluster(super::errors::client_failure(&cluster.name, &e).message())
-        })?;
-        let credential = self.auth().credential(&cluster).await.map_err(|e| {
-            PodError::Cluster(super::errors::credential_failure(&cluster.name, &e).message())
-        })?;
+        let client = self
+            .connection(&cluster)
+            .await
+            .map_err(|e| PodError::Cluster(e.message()))?;
         let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
-        let object = fetcher::get_json(&client, &credential, &path)
+        let object = fetcher::get_json(&client, &path)
             .await
             .map_err(|e| api_error(&cluster, &e))?;
-        let labels: std::collections::BTreeMap<String, String> = object["metadata"]["labels"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-            .collect();
-        if !selector.matches(&labels) {
+        let typed = Pod::deserialize(&object).map_err(|e| {
+            PodError::Cluster(format!(
+                "Cluster {} returned pod {namespace}/{name} in a form that could not be read: {e}",
+                cluster.name
+            ))
+        })?;
+        if !selector.matches(typed.metadata.labels.as_ref().unwrap_or(&Default::default())) {
             return Err(PodError::NotEntityPod(pod.name.clone()));
         }
-        Ok((cluster, client, credential, object))
+        Ok((cluster, client, object, typed))
     }
 
     async fn events_of(
         &self,
         client: &kube::Client,
-        credential: &Credential,
         ns: &str,
         kind: &str,
         name: &str,
@@ -193,25 +184,28 @@ impl KubernetesService {
             enc(ns),
             enc(&format!("involvedObject.name={name}"))
         );
-        let Ok(list) = fetcher::get_json(client, credential, &path).await else {
+        let Ok(list) = fetcher::get_json(client, &path).await else {
             return Vec::new();
         };
+        // An event that does not read as one is left out (the panel shows the others).
         list["items"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|e| e["involvedObject"]["kind"] == kind)
+            .filter_map(|e| Event::deserialize(e).ok())
+            .filter(|e| e.involved_object.kind.as_deref() == Some(kind))
             .map(|e| EventView {
                 object: format!("{kind} {name}"),
-                event_type: s(e, &["type"]).into(),
-                reason: s(e, &["reason"]).into(),
-                message: s(e, &["message"]).into(),
-                count: e["count"].as_i64().unwrap_or(1),
-                last_seen: e["lastTimestamp"]
-                    .as_str()
-                    .or(e["eventTime"].as_str())
-                    .unwrap_or("")
-                    .into(),
+                event_type: e.type_.unwrap_or_default(),
+                reason: e.reason.unwrap_or_default(),
+                message: e.message.unwrap_or_default(),
+                count: e.count.map_or(1, i64::from),
+                last_seen: e
+                    .last_timestamp
+                    .as_ref()
+                    .map(objects::timestamp)
+                    .or(e.event_time.map(|t| t.0.to_string()))
+                    .unwrap_or_default(),
             })
             .collect()
     }
@@ -229,43 +223,26 @@ impl KubernetesService {
                 ..PodDetail::default()
             });
         }
-        let (cluster, client, credential, mut p) =
-            self.entity_pod(entity_ref, pod, access).await?;
+        let (cluster, client, mut p, typed) = self.entity_pod(entity_ref, pod, access).await?;
         let ns = pod.namespace.as_str();
         // Events: the pod, its owner, and the owner's owner (Pod → ReplicaSet → Deployment).
-        let mut events = self
-            .events_of(&client, &credential, ns, "Pod", &pod.name)
-            .await;
+        let mut events = self.events_of(&client, ns, "Pod", &pod.name).await;
         let mut owner_line = None;
-        if let Some(o) = p["metadata"]["ownerReferences"]
-            .as_array()
-            .and_then(|r| r.first())
-            .cloned()
-        {
-            let (kind, name) = (s(&o, &["kind"]).to_string(), s(&o, &["name"]).to_string());
+        if let Some(o) = typed.metadata.owner_references.iter().flatten().next() {
+            let (kind, name) = (o.kind.as_str(), o.name.as_str());
             owner_line = Some(format!("{kind} {name}"));
-            events.extend(self.events_of(&client, &credential, ns, &kind, &name).await);
+            events.extend(self.events_of(&client, ns, kind, name).await);
             // The owner's name comes from the cluster: used in a path only if it is a valid name.
-            if kind == "ReplicaSet" && ObjectName::parse("ownerReferences[0].name", &name).is_ok() {
-                let rs = fetcher::get_json(
-                    &client,
-                    &credential,
-                    &format!(
-                        "/apis/apps/v1/namespaces/{}/replicasets/{}",
-                        enc(ns),
-                        enc(&name)
-                    ),
-                )
-                .await
-                .unwrap_or(Value::Null);
-                if let Some(d) = rs["metadata"]["ownerReferences"]
-                    .as_array()
-                    .and_then(|r| r.first())
-                {
-                    events.extend(
-                        self.events_of(&client, &credential, ns, s(d, &["kind"]), s(d, &["name"]))
-                            .await,
-                    );
+            if kind == "ReplicaSet" && ObjectName::parse("ownerReferences[0].name", name).is_ok() {
+                let path = format!(
+                    "/apis/apps/v1/namespaces/{}/replicasets/{}",
+                    enc(ns),
+                    enc(name)
+                );
+                let rs = fetcher::get_json(&client, &path).await.unwrap_or(Value::Null);
+                let rs = ReplicaSet::deserialize(&rs).unwrap_or_default();
+                if let Some(d) = rs.metadata.owner_references.iter().flatten().next() {
+                    events.extend(self.events_of(&client, ns, &d.kind, &d.name).await);
                 }
             }
         }
@@ -273,92 +250,38 @@ impl KubernetesService {
         let metrics = if cluster.skip_metrics_lookup {
             Value::Null
         } else {
-            fetcher::get_json(
-                &client,
-                &credential,
-                &format!(
-                    "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods/{}",
-                    enc(ns),
-                    enc(&pod.name)
-                ),
-            )
-            .await
-            .unwrap_or(Value::Null)
+            let path = format!(
+                "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods/{}",
+                enc(ns),
+                enc(&pod.name)
+            );
+            fetcher::get_json(&client, &path).await.unwrap_or(Value::Null)
         };
-        let status_of = |name: &str| {
-            p["status"]["containerStatuses"]
-                .as_array()
-                .and_then(|a| a.iter().find(|c| c["name"] == name))
-                .cloned()
-                .unwrap_or(Value::Null)
-        };
-        let containers = p["spec"]["containers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| {
-                let name = s(c, &["name"]);
-                let st = status_of(name);
-                let state = if let Some(r) = st["state"]["running"].as_object() {
-                    format!("Running since {}", r.get("startedAt").and_then(Value::as_str).unwrap_or("?"))
-                } else if let Some(w) = st["state"]["waiting"].as_object() {
-                    format!("Waiting: {}", w.get("reason").and_then(Value::as_str).unwrap_or("?"))
-                } else if let Some(t) = st["state"]["terminated"].as_object() {
-                    format!(
-                        "Terminated: {} (exit code {}), {} → {}",
-                        t.get("reason").and_then(Value::as_str).unwrap_or("?"),
-                        t.get("exitCode").and_then(Value::as_i64).unwrap_or(0),
-                        t.get("startedAt").and_then(Value::as_str).unwrap_or("?"),
-                        t.get("finishedAt").and_then(Value::as_str).unwrap_or("?")
-                    )
-                } else {
-                    "Not started".to_string()
-                };
-                let message = st["state"]["waiting"]["message"].as_str().or(st["state"]["terminated"]["message"].as_str()).map(str::to_string);
-                let last = &st["lastState"]["terminated"];
-                let last_termination = last.is_object().then(|| {
-                    format!("{}, exit code {}, at {}", s(last, &["reason"]), last["exitCode"].as_i64().unwrap_or(0), last["finishedAt"].as_str().unwrap_or("?"))
-                });
-                let probes = ["readinessProbe", "livenessProbe", "startupProbe"].iter().filter(|k| c[**k].is_object()).map(|k| k.trim_end_matches("Probe").to_string()).collect();
-                let usage = metrics["containers"].as_array().and_then(|a| a.iter().find(|m| m["name"] == name)).map(|m| &m["usage"]);
-                let triple = |res: &str, parse: fn(&str) -> Option<f64>| -> Option<Value> {
-                    let u = usage?[res].as_str().and_then(parse)?;
-                    let r = &c["resources"];
-                    Some(serde_json::json!({"currentUsage": u, "requestTotal": r["requests"][res].as_str().and_then(parse).unwrap_or(0.0), "limitTotal": r["limits"][res].as_str().and_then(parse).unwrap_or(0.0)}))
-                };
-                let cpu: Option<Usage> = triple("cpu", super::pod_metrics::cores).and_then(|t| view::usage(&t, view::cpu_text));
-                let memory: Option<Usage> = triple("memory", super::pod_metrics::bytes).and_then(|t| view::usage(&t, view::mem_text));
-                ContainerDetail {
-                    name: name.into(),
-                    image: s(c, &["image"]).into(),
-                    state,
-                    message,
-                    restarts: st["restartCount"].as_i64().unwrap_or(0),
-                    last_termination,
-                    probes,
-                    cpu,
-                    memory,
-                }
-            })
+        let containers = typed
+            .spec
+            .containers
+            .iter()
+            .map(|c| container_detail(&typed, c, &metrics))
             .collect();
-        let conditions = p["status"]["conditions"]
-            .as_array()
-            .into_iter()
+        let conditions = typed
+            .status
+            .conditions
+            .iter()
             .flatten()
             .map(|c| ConditionView {
-                condition_type: s(c, &["type"]).into(),
-                status: s(c, &["status"]).into(),
-                reason: c["reason"].as_str().map(str::to_string),
-                message: c["message"].as_str().map(str::to_string),
+                condition_type: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
             })
             .collect();
         if let Some(m) = p["metadata"].as_object_mut() {
             m.remove("managedFields");
         }
         Ok(PodDetail {
-            phase: s(&p, &["status", "phase"]).into(),
-            pod_ip: s(&p, &["status", "podIP"]).into(),
-            node: s(&p, &["spec", "nodeName"]).into(),
+            phase: typed.status.phase.clone().unwrap_or_default(),
+            pod_ip: typed.status.pod_ip.clone().unwrap_or_default(),
+            node: typed.spec.node_name.clone().unwrap_or_default(),
             owner: owner_line,
             conditions,
             containers,
@@ -375,7 +298,7 @@ impl KubernetesService {
         req: &LogRequest,
         access: &KubernetesAccess,
     ) -> Result<PodLogs, PodError> {
-        let (cluster, client, credential, _) = self.entity_pod(entity_ref, &req.pod, access).await?;
+        let (cluster, client, _, _) = self.entity_pod(entity_ref, &req.pod, access).await?;
         let max_bytes = self.config().limits.max_log_bytes;
         let mut q = format!(
             "timestamps=true&tailLines={}&limitBytes={max_bytes}",
@@ -393,7 +316,7 @@ impl KubernetesService {
             enc(&req.pod.namespace),
             enc(&req.pod.name)
         );
-        let text = fetcher::get_text(&client, &credential, &path)
+        let text = fetcher::get_text(&client, &path)
             .await
             .map_err(|e| api_error(&cluster, &e))?;
         // The API server stops at limitBytes; a cluster that ignores it is cut here.
@@ -411,6 +334,99 @@ impl KubernetesService {
                 })
                 .collect(),
         })
+    }
+}
+
+/// One container of the pod panel: state, last termination, probes, and usage against its
+/// requests and limits (from the pod's metrics.k8s.io `PodMetrics`, as sent).
+fn container_detail(
+    pod: &Pod,
+    c: &k8s_openapi::api::core::v1::Container,
+    metrics: &Value,
+) -> ContainerDetail {
+    let name = c.name.as_str();
+    let st = pod
+        .status
+        .container_statuses
+        .iter()
+        .flatten()
+        .find(|s| s.name == name);
+    let state = st.and_then(|s| s.state.as_ref());
+    let at = |t: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
+        t.map_or_else(|| "?".to_string(), objects::timestamp)
+    };
+    let text = if let Some(r) = state.and_then(|s| s.running.as_ref()) {
+        format!("Running since {}", at(r.started_at.as_ref()))
+    } else if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+        format!("Waiting: {}", w.reason.as_deref().unwrap_or("?"))
+    } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+        format!(
+            "Terminated: {} (exit code {}), {} → {}",
+            t.reason.as_deref().unwrap_or("?"),
+            t.exit_code,
+            at(t.started_at.as_ref()),
+            at(t.finished_at.as_ref())
+        )
+    } else {
+        "Not started".to_string()
+    };
+    let message = state.and_then(|s| {
+        s.waiting
+            .as_ref()
+            .and_then(|w| w.message.clone())
+            .or_else(|| s.terminated.as_ref().and_then(|t| t.message.clone()))
+    });
+    let last_termination = st
+        .and_then(|s| s.last_state.as_ref()?.terminated.as_ref())
+        .map(|t| {
+            format!(
+                "{}, exit code {}, at {}",
+                t.reason.as_deref().unwrap_or(""),
+                t.exit_code,
+                at(t.finished_at.as_ref())
+            )
+        });
+    let probes = [
+        ("readiness", c.readiness_probe.is_some()),
+        ("liveness", c.liveness_probe.is_some()),
+        ("startup", c.startup_probe.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| k.to_string())
+    .collect();
+    let usage = metrics["containers"]
+        .as_array()
+        .and_then(|a| a.iter().find(|m| m["name"] == name))
+        .map(|m| &m["usage"]);
+    let triple = |res: &str, parse: fn(&str) -> Option<f64>| -> Option<Value> {
+        let u = usage?[res].as_str().and_then(parse)?;
+        let bound = |b: Option<&std::collections::BTreeMap<String, _>>| {
+            b.and_then(|b| b.get(res))
+                .and_then(|q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity| parse(&q.0))
+                .unwrap_or(0.0)
+        };
+        let r = c.resources.as_ref();
+        Some(serde_json::json!({
+            "currentUsage": u,
+            "requestTotal": bound(r.and_then(|r| r.requests.as_ref())),
+            "limitTotal": bound(r.and_then(|r| r.limits.as_ref())),
+        }))
+    };
+    let cpu: Option<Usage> =
+        triple("cpu", super::quantity::cores).and_then(|t| view::usage(&t, view::cpu_text));
+    let memory: Option<Usage> =
+        triple("memory", super::quantity::bytes).and_then(|t| view::usage(&t, view::mem_text));
+    ContainerDetail {
+        name: name.into(),
+        image: c.image.clone().unwrap_or_default(),
+        state: text,
+        message,
+        restarts: st.map_or(0, |s| i64::from(s.restart_count)),
+        last_termination,
+        probes,
+        cpu,
+        memory,
     }
 }
 

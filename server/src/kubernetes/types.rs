@@ -86,6 +86,16 @@ pub struct Object {
 }
 
 impl Object {
+    /// The object read as `T` (a typed view of it): from the cache's JSON text without an
+    /// intermediate value, or from the parsed value.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match (self.parsed.get(), &self.raw) {
+            (Some(v), _) => T::deserialize(v),
+            (None, Some(stored)) => serde_json::from_str(stored.json.get()),
+            (None, None) => T::deserialize(&Value::Null),
+        }
+    }
+
     /// A cached object.
     pub fn cached(stored: Arc<Stored>) -> Self {
         Self {
