@@ -2,7 +2,7 @@
 """Fails when two modules of the server crate import each other, directly or around a loop.
 
 A module is one source file (`foo.rs` or `foo/mod.rs`); an import is any `crate::a::b` path in
-it (in `use` lines and in code), outside `#[cfg(test)]` modules and test files. A path names the
+it (in `use` lines and in code), outside `#[cfg(test)]` modules and test files (`tests.rs`, anything under a `tests/` folder). A path names the
 deepest module file it reaches, so `crate::catalog::store::Snapshot` is an import of
 `catalog::store`. A child module naming its parent (`super::`) is not counted: a parent owns
 its children. Prints each loop as `a -> b -> ... -> a`.
@@ -26,7 +26,7 @@ for dirpath, _, files in os.walk(root):
             parts = parts[:-1]
         if parts in (["lib"], ["main"]):
             continue
-        if parts[-1] in ("tests",) or parts[-1].endswith("_tests"):
+        if "tests" in parts or parts[-1].endswith("_tests"):
             continue
         modules[tuple(parts)] = os.path.join(dirpath, f)
 

@@ -23,15 +23,13 @@ pub mod control;
 pub mod controller;
 pub mod logs;
 pub mod metrics;
+#[path = "../../src/kubernetes/quantity.rs"]
 pub mod quantity;
 pub mod resources;
 pub mod selector;
 pub mod server;
 pub mod store;
 pub mod tls;
-
-#[cfg(test)]
-mod eks_tests;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;

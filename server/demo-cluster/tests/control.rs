@@ -1,7 +1,7 @@
 //! The control API over HTTP: apply/patch/delete objects (controllers and garbage collection
 //! follow), fault switches, log lines and request counters.
 
-mod common;
+mod support;
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -20,11 +20,11 @@ spec:
 
 #[tokio::test]
 async fn apply_patch_delete_through_the_control_api() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let pods: Api<Pod> = Api::namespaced(client, "storefront");
     let sel = ListParams::default().labels("backstage.io/kubernetes-id=canary-web");
-    let (code, body) = common::control(
+    let (code, body) = support::control(
         &running,
         "POST",
         "/clusters/greenroom-demo/apply",
@@ -33,7 +33,7 @@ async fn apply_patch_delete_through_the_control_api() {
     .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(pods.list(&sel).await.expect("list").items.len(), 2);
-    let (code, body) = common::control(
+    let (code, body) = support::control(
         &running,
         "PATCH",
         "/clusters/greenroom-demo/objects/deployments.apps/storefront/canary-web",
@@ -42,7 +42,7 @@ async fn apply_patch_delete_through_the_control_api() {
     .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(pods.list(&sel).await.expect("list").items.len(), 4);
-    let (code, _) = common::control(
+    let (code, _) = support::control(
         &running,
         "DELETE",
         "/clusters/greenroom-demo/objects/deployments/storefront/canary-web",
@@ -54,7 +54,7 @@ async fn apply_patch_delete_through_the_control_api() {
         pods.list(&sel).await.expect("list").items.is_empty(),
         "garbage collection removed the ReplicaSet's pods"
     );
-    let (code, body) = common::control(&running, "POST", "/clusters/greenroom-demo/apply", "apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: nowhere}\nspec: {containers: [{name: c, image: busybox}]}\n").await;
+    let (code, body) = support::control(&running, "POST", "/clusters/greenroom-demo/apply", "apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: nowhere}\nspec: {containers: [{name: c, image: busybox}]}\n").await;
     assert_eq!(code, 422);
     assert!(
         body.contains("namespaces \\\"nowhere\\\" not found"),
@@ -64,8 +64,8 @@ async fn apply_patch_delete_through_the_control_api() {
 
 #[tokio::test]
 async fn a_deleted_pod_is_replaced_by_its_replicaset() {
-    let running = common::start().await;
-    let pods: Api<Pod> = Api::namespaced(common::reader(&running).await, "storefront");
+    let running = support::start().await;
+    let pods: Api<Pod> = Api::namespaced(support::reader(&running).await, "storefront");
     let sel = ListParams::default().labels("backstage.io/kubernetes-id=storefront-web");
     let before: Vec<String> = pods
         .list(&sel)
@@ -75,7 +75,7 @@ async fn a_deleted_pod_is_replaced_by_its_replicaset() {
         .into_iter()
         .filter_map(|p| p.metadata.name)
         .collect();
-    let (code, _) = common::control(
+    let (code, _) = support::control(
         &running,
         "DELETE",
         &format!(
@@ -100,15 +100,15 @@ async fn a_deleted_pod_is_replaced_by_its_replicaset() {
 
 #[tokio::test]
 async fn faults_and_counters_through_the_control_api() {
-    let running = common::start().await;
-    let (code, _) = common::control(&running, "DELETE", "/clusters/greenroom-demo/stats", "").await;
+    let running = support::start().await;
+    let (code, _) = support::control(&running, "DELETE", "/clusters/greenroom-demo/stats", "").await;
     assert_eq!(code, 204);
-    let pods: Api<Pod> = Api::all(common::reader(&running).await);
+    let pods: Api<Pod> = Api::all(support::reader(&running).await);
     pods.list(&ListParams::default()).await.expect("list");
     pods.list(&ListParams::default().labels("app=cart"))
         .await
         .expect("list");
-    let (_, stats) = common::control(&running, "GET", "/clusters/greenroom-demo/stats", "").await;
+    let (_, stats) = support::control(&running, "GET", "/clusters/greenroom-demo/stats", "").await;
     let v: serde_json::Value = serde_json::from_str(&stats).expect("json");
     let lists = v["requests"]
         .as_array()
@@ -117,7 +117,7 @@ async fn faults_and_counters_through_the_control_api() {
         .find(|r| r["verb"] == "list" && r["resource"] == "pods")
         .map(|r| r["count"].clone());
     assert_eq!(lists, Some(serde_json::json!(2)));
-    let (code, _) = common::control(
+    let (code, _) = support::control(
         &running,
         "PUT",
         "/clusters/greenroom-demo/faults",
@@ -126,11 +126,11 @@ async fn faults_and_counters_through_the_control_api() {
     .await;
     assert_eq!(code, 200);
     assert_eq!(
-        common::api_code(&pods.list(&ListParams::default()).await.expect_err("500")),
+        support::api_code(&pods.list(&ListParams::default()).await.expect_err("500")),
         Some(500)
     );
-    common::control(&running, "PUT", "/clusters/greenroom-demo/faults", "{}").await;
+    support::control(&running, "PUT", "/clusters/greenroom-demo/faults", "{}").await;
     assert!(pods.list(&ListParams::default()).await.is_ok());
-    let (code, _) = common::control(&running, "PUT", "/clusters/nope/faults", "{}").await;
+    let (code, _) = support::control(&running, "PUT", "/clusters/nope/faults", "{}").await;
     assert_eq!(code, 404);
 }

@@ -2,7 +2,7 @@
 //! watcher, watch resume and 410, logs (previous, follow), 401/403, faults, metrics, and the
 //! seeded scenarios. If a real client library accepts these answers, so will the portal.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
@@ -25,8 +25,8 @@ fn names(pods: &[Pod]) -> Vec<String> {
 
 #[tokio::test]
 async fn lists_the_articles_pods_by_label_in_their_namespace() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "backstage");
     let list = pods
         .list(&ListParams::default().labels("backstage.io/kubernetes-id=backstage-app"))
@@ -64,8 +64,8 @@ async fn lists_the_articles_pods_by_label_in_their_namespace() {
 
 #[tokio::test]
 async fn set_based_selectors_and_field_selectors() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "storefront");
     let count = |sel: &'static str| {
         let pods = pods.clone();
@@ -106,13 +106,13 @@ async fn set_based_selectors_and_field_selectors() {
         .list(&ListParams::default().fields("spec.bogus=1"))
         .await
         .expect_err("unsupported field");
-    assert_eq!(common::api_code(&bad), Some(400));
+    assert_eq!(support::api_code(&bad), Some(400));
 }
 
 #[tokio::test]
 async fn pagination_is_a_consistent_snapshot() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let all: Api<Pod> = Api::all(client);
     let full = all.list(&ListParams::default()).await.expect("full list");
     let mut seen = Vec::new();
@@ -142,8 +142,8 @@ async fn pagination_is_a_consistent_snapshot() {
 
 #[tokio::test]
 async fn expired_continue_token_is_410() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let all: Api<Pod> = Api::all(client);
     let page = all
         .list(&ListParams::default().limit(2))
@@ -157,13 +157,13 @@ async fn expired_continue_token_is_410() {
         .list(&ListParams::default().limit(2).continue_token(&token))
         .await
         .expect_err("expired");
-    assert_eq!(common::api_code(&err), Some(410));
+    assert_eq!(support::api_code(&err), Some(410));
 }
 
 #[tokio::test]
 async fn watcher_sees_creates_updates_and_deletes() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let demo = running
         .cluster("greenroom-demo")
         .expect("c")
@@ -221,8 +221,8 @@ async fn watcher_sees_creates_updates_and_deletes() {
 
 #[tokio::test]
 async fn watch_resumes_from_a_resource_version_and_expires_with_410() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let demo = running
         .cluster("greenroom-demo")
         .expect("c")
@@ -299,8 +299,8 @@ async fn watch_resumes_from_a_resource_version_and_expires_with_410() {
 
 #[tokio::test]
 async fn logs_previous_tail_and_follow() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let demo = running
         .cluster("greenroom-demo")
         .expect("c")
@@ -338,7 +338,7 @@ async fn logs_previous_tail_and_follow() {
         )
         .await
         .expect_err("waiting");
-    assert_eq!(common::api_code(&err), Some(400));
+    assert_eq!(support::api_code(&err), Some(400));
     // A healthy pod: tail and timestamps.
     let web: Api<Pod> = Api::namespaced(client, "storefront");
     let list = web
@@ -400,19 +400,19 @@ async fn logs_previous_tail_and_follow() {
 
 #[tokio::test]
 async fn wrong_token_is_401_and_missing_rights_are_403() {
-    let running = common::start().await;
-    let bad = common::client(&running, "greenroom-demo", "not-a-token").await;
+    let running = support::start().await;
+    let bad = support::client(&running, "greenroom-demo", "not-a-token").await;
     let err = Api::<Pod>::all(bad)
         .list(&ListParams::default())
         .await
         .expect_err("401");
-    assert_eq!(common::api_code(&err), Some(401));
+    assert_eq!(support::api_code(&err), Some(401));
     let token = running
         .cluster("greenroom-demo")
         .and_then(|c| c.token("greenroom-restricted"))
         .expect("token")
         .to_string();
-    let restricted = common::client(&running, "greenroom-demo", &token).await;
+    let restricted = support::client(&running, "greenroom-demo", &token).await;
     assert!(Api::<Pod>::namespaced(restricted.clone(), "payments")
         .list(&ListParams::default())
         .await
@@ -438,9 +438,9 @@ async fn wrong_token_is_401_and_missing_rights_are_403() {
         .and_then(|c| c.token("greenroom-reader"))
         .expect("t")
         .to_string();
-    let other = common::client(&running, "demo-us", &reader).await;
+    let other = support::client(&running, "demo-us", &reader).await;
     assert_eq!(
-        common::api_code(
+        support::api_code(
             &Api::<Pod>::all(other)
                 .list(&ListParams::default())
                 .await
@@ -452,8 +452,8 @@ async fn wrong_token_is_401_and_missing_rights_are_403() {
 
 #[tokio::test]
 async fn faults_fail_the_way_clusters_fail() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let demo = running
         .cluster("greenroom-demo")
         .expect("c")
@@ -465,7 +465,7 @@ async fn faults_fail_the_way_clusters_fail() {
         ..Default::default()
     });
     assert_eq!(
-        common::api_code(&pods.list(&ListParams::default()).await.expect_err("500")),
+        support::api_code(&pods.list(&ListParams::default()).await.expect_err("500")),
         Some(500)
     );
     demo.set_faults(demo_cluster::Faults {
@@ -483,7 +483,7 @@ async fn faults_fail_the_way_clusters_fail() {
         ..Default::default()
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let refused = common::reader(&running).await;
+    let refused = support::reader(&running).await;
     let err = Api::<Pod>::all(refused)
         .list(&ListParams::default())
         .await
@@ -497,7 +497,7 @@ async fn faults_fail_the_way_clusters_fail() {
         ..Default::default()
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let closed = common::reader(&running).await;
+    let closed = support::reader(&running).await;
     assert!(Api::<Pod>::all(closed)
         .list(&ListParams::default())
         .await
@@ -506,13 +506,13 @@ async fn faults_fail_the_way_clusters_fail() {
         delay_ms: 300,
         ..Default::default()
     });
-    let slow = common::reader(&running).await;
+    let slow = support::reader(&running).await;
     assert!(Api::<Pod>::all(slow)
         .list(&ListParams::default())
         .await
         .is_ok());
     demo.set_faults(demo_cluster::Faults::default());
-    let fine = common::reader(&running).await;
+    let fine = support::reader(&running).await;
     assert!(Api::<Pod>::all(fine)
         .list(&ListParams::default())
         .await
@@ -521,11 +521,11 @@ async fn faults_fail_the_way_clusters_fail() {
 
 #[tokio::test]
 async fn discovery_and_metrics() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let version = client.apiserver_version().await.expect("version");
     assert_eq!(version.major, "1");
-    let core = common::get_json(&client, "/api/v1")
+    let core = support::get_json(&client, "/api/v1")
         .await
         .expect("core discovery");
     assert!(core["resources"]
@@ -533,7 +533,7 @@ async fn discovery_and_metrics() {
         .expect("list")
         .iter()
         .any(|r| r["name"] == "pods/log"));
-    let groups = common::get_json(&client, "/apis").await.expect("groups");
+    let groups = support::get_json(&client, "/apis").await.expect("groups");
     let group_names: Vec<&str> = groups["groups"]
         .as_array()
         .expect("g")
@@ -550,10 +550,10 @@ async fn discovery_and_metrics() {
     ] {
         assert!(group_names.contains(&g), "{g} missing from {group_names:?}");
     }
-    let canaries = common::get_json(&client, "/apis/demo.greenroom.dev/v1/namespaces/storefront/canaries?labelSelector=backstage.io%2Fkubernetes-id%3Dstorefront-web").await.expect("custom resources");
+    let canaries = support::get_json(&client, "/apis/demo.greenroom.dev/v1/namespaces/storefront/canaries?labelSelector=backstage.io%2Fkubernetes-id%3Dstorefront-web").await.expect("custom resources");
     assert_eq!(canaries["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(canaries["items"][0]["kind"], "Canary");
-    let m = common::get_json(&client, "/apis/metrics.k8s.io/v1beta1/namespaces/data/pods?labelSelector=backstage.io%2Fkubernetes-id%3Devent-collector").await.expect("metrics");
+    let m = support::get_json(&client, "/apis/metrics.k8s.io/v1beta1/namespaces/data/pods?labelSelector=backstage.io%2Fkubernetes-id%3Devent-collector").await.expect("metrics");
     let items = m["items"].as_array().expect("items");
     assert_eq!(items.len(), 3);
     assert_eq!(
@@ -565,8 +565,8 @@ async fn discovery_and_metrics() {
 
 #[tokio::test]
 async fn every_seeded_scenario_is_there() {
-    let running = common::start().await;
-    let client = common::reader(&running).await;
+    let running = support::start().await;
+    let client = support::reader(&running).await;
     let pods = |ns: &'static str| Api::<Pod>::namespaced(client.clone(), ns);
     let by_id = |ns: &'static str, id: &'static str| {
         let api = pods(ns);
@@ -682,7 +682,7 @@ async fn every_seeded_scenario_is_there() {
         "/api/v1/namespaces/storefront/configmaps",
         "/api/v1/namespaces/payments/secrets",
     ] {
-        let v = common::get_json(&client, path).await.expect(path);
+        let v = support::get_json(&client, path).await.expect(path);
         assert!(
             !v["items"].as_array().expect("items").is_empty(),
             "{path} is empty"
@@ -705,7 +705,7 @@ async fn every_seeded_scenario_is_there() {
         4
     );
     // A second cluster with other data.
-    let us = common::client(
+    let us = support::client(
         &running,
         "demo-us",
         running

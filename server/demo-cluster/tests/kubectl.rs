@@ -1,7 +1,7 @@
 //! kubectl (the real one, from the machine) as an independent client: the same TLS, token and
 //! REST paths a user's terminal would use.
 
-mod common;
+mod support;
 
 use std::process::Command;
 
@@ -34,7 +34,7 @@ fn kubectl(
 
 #[tokio::test]
 async fn kubectl_gets_pods_by_label_and_reads_logs() {
-    let running = common::start().await;
+    let running = support::start().await;
     let c = running.cluster("greenroom-demo").expect("cluster");
     let dir = std::env::temp_dir().join(format!("demo-cluster-kubectl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");

@@ -157,5 +157,3 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_catalog;

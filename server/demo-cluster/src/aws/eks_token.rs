@@ -331,7 +331,7 @@ fn check_date(date: &str, now: SystemTime) -> Result<(), TokenError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::tests::support::*;
     use super::*;
 
     const CLUSTER: &str = "greenroom-demo";

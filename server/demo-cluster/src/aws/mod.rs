@@ -13,7 +13,7 @@ pub mod sigv4;
 pub mod sts;
 
 #[cfg(test)]
-pub(crate) mod test_support;
+mod tests;
 
 pub use config::{AwsConfig, ConfigError, IamRole, IamUser};
 pub use eks_token::{verify_eks_token, TokenError};
@@ -149,40 +149,4 @@ pub(crate) fn xml_escape(s: &str) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regions_partitions_and_ids() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "us-isob-east-1",
-            "cn-north-1",
-        ] {
-            assert!(looks_like_region(ok), "{ok}");
-        }
-        for bad in [
-            "us-east",
-            "useast-1",
-            "us-east-10",
-            "US-east-1",
-            "us--1",
-            "evil.com",
-        ] {
-            assert!(!looks_like_region(bad), "{bad}");
-        }
-        assert_eq!(partition_for_region("cn-north-1"), "aws-cn");
-        assert_eq!(partition_for_region("us-gov-west-1"), "aws-us-gov");
-        let id = unique_id("AROA", "123456789012", "role", "r");
-        assert_eq!(id.len(), 21);
-        assert_eq!(id, unique_id("AROA", "123456789012", "role", "r"));
-        assert_ne!(id, unique_id("AROA", "123456789012", "role", "q"));
-        assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
-        assert!(ct_eq(b"abc", b"abc") && !ct_eq(b"abc", b"abd") && !ct_eq(b"abc", b"ab"));
-    }
 }

@@ -448,7 +448,7 @@ fn amz_date(t: OffsetDateTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::tests::support::*;
     use super::*;
 
     fn ci() -> Creds {

@@ -185,7 +185,7 @@ mod tests {
         };
         let c = Cluster::new("greenroom-demo", life, 100_000);
         let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clusters/greenroom-demo");
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/greenroom-demo");
         c.seed_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
         c
     }

@@ -6,7 +6,7 @@ use http::{Request, StatusCode};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::tests::{app, block_on};
+use super::{app, block_on};
 
 async fn call(method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value, String) {
     let mut req = Request::builder().method(method).uri(path);

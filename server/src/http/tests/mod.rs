@@ -11,6 +11,8 @@ use crate::backend::PortalBackend;
 use crate::catalog::store::CatalogStore;
 use crate::settings::{AppSettings, BackendSettings, Listen, Settings};
 
+mod catalog;
+
 /// One site root for all tests of this process, written once (tests run concurrently).
 fn site_root() -> PathBuf {
     static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();

@@ -20,15 +20,12 @@
 //!   janitor like idle watches.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt as _;
-use kube::api::{Api, ApiResource, DynamicObject};
-use kube::runtime::watcher;
 use tokio::sync::watch;
 
-use super::auth::{Authenticator, Credential};
+use super::auth::Authenticator;
 use super::config::{CacheConfig, ClusterDetails};
 use super::errors;
 use super::fetcher::{self, Observe};
@@ -37,6 +34,10 @@ use super::names::Namespace;
 use super::selector::LabelSelector;
 use super::types::{FetchError, Stored};
 use crate::metrics::Registry;
+
+mod watch_loop;
+
+use watch_loop::Run;
 
 /// What one watch covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -140,7 +141,7 @@ impl Entry {
 struct WatchClient {
     fingerprint: String,
     client: kube::Client,
-    bearer: Arc<RwLock<Option<String>>>,
+    bearer: fetcher::BearerSlot,
     /// One credential refresh at a time per cluster (the others then hit the auth cache).
     refreshing: Arc<tokio::sync::Mutex<()>>,
 }
@@ -149,7 +150,7 @@ struct WatchClient {
 #[derive(Clone)]
 struct Shared {
     client: kube::Client,
-    bearer: Arc<RwLock<Option<String>>>,
+    bearer: fetcher::BearerSlot,
     refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -214,12 +215,12 @@ impl WatchCache {
             if w.fingerprint == fingerprint {
                 return Ok(Shared {
                     client: w.client.clone(),
-                    bearer: Arc::clone(&w.bearer),
+                    bearer: w.bearer.clone(),
                     refreshing: Arc::clone(&w.refreshing),
                 });
             }
         }
-        let bearer = Arc::new(RwLock::new(None));
+        let bearer = fetcher::BearerSlot::default();
         let client = fetcher::connect(
             c,
             self.auth.in_cluster_ca(c),
@@ -227,7 +228,7 @@ impl WatchCache {
             Observe {
                 cluster: c.name.as_str().into(),
                 metrics: Arc::clone(&self.registry),
-                bearer: Some(Arc::clone(&bearer)),
+                bearer: bearer.clone(),
             },
         )?;
         let refreshing = Arc::new(tokio::sync::Mutex::new(()));
@@ -236,7 +237,7 @@ impl WatchCache {
             WatchClient {
                 fingerprint,
                 client: client.clone(),
-                bearer: Arc::clone(&bearer),
+                bearer: bearer.clone(),
                 refreshing: Arc::clone(&refreshing),
             },
         );
@@ -366,7 +367,6 @@ impl WatchCache {
     pub async fn pod_metrics(
         &self,
         client: &kube::Client,
-        credential: &Credential,
         c: &ClusterDetails,
         namespace: &Namespace,
         selector: &LabelSelector,
@@ -387,7 +387,7 @@ impl WatchCache {
                 return r.clone();
             }
         }
-        let r = fetcher::list_pod_metrics(client, credential, c, namespace, selector).await;
+        let r = fetcher::list_pod_metrics(client, c, namespace, selector).await;
         *fetched = Some((Instant::now(), r.clone()));
         r
     }
@@ -476,203 +476,6 @@ fn make_room(
 fn sweep(entries: &Mutex<HashMap<Key, Arc<Entry>>>, idle: Duration) {
     let mut map = lock(entries);
     map.retain(|_, e| Arc::strong_count(e) > 1 || lock(&e.last_used).elapsed() < idle);
-}
-
-/// The watch loop of one entry.
-struct Run {
-    key: Key,
-    details: ClusterDetails,
-    shared: Shared,
-    auth: Arc<Authenticator>,
-    registry: Arc<Registry>,
-    state: Arc<watch::Sender<Snapshot>>,
-    retry: Arc<tokio::sync::Notify>,
-}
-
-const BACKOFF_MIN: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
-
-impl Run {
-    fn api_resource(&self) -> ApiResource {
-        let t = &self.key.object_type;
-        ApiResource {
-            group: t.group.to_string(),
-            version: t.api_version.to_string(),
-            api_version: t.group_version(),
-            kind: String::new(),
-            plural: t.plural.to_string(),
-        }
-    }
-
-    fn publish(&self, objects: Option<Arc<Objects>>, health: Option<Health>) {
-        self.state.send_modify(|s| {
-            s.version += 1;
-            if let Some(o) = objects {
-                s.objects = o;
-            }
-            if let Some(h) = health {
-                s.health = h;
-            }
-        });
-    }
-
-    fn error(&self, e: &watcher::Error) -> FetchError {
-        let path = format!(
-            "{}{}",
-            fetcher::base_path(&self.details.url),
-            self.key.object_type.path(self.key.namespace.as_ref())
-        );
-        let (name, url) = (&self.details.name, &self.details.url);
-        match e {
-            watcher::Error::InitialListFailed(k)
-            | watcher::Error::WatchStartFailed(k)
-            | watcher::Error::WatchFailed(k) => errors::from_kube(name, url, &path, k),
-            watcher::Error::WatchError(s) => FetchError::status(s.code, &path),
-            watcher::Error::NoResourceVersion => FetchError::fetch(format!(
-                "cluster '{name}': {path} cannot be watched (no resourceVersion)"
-            )),
-        }
-    }
-
-    /// Stored form of an object: as a list returns it.
-    fn stored(&self, o: DynamicObject) -> Option<((String, String), Arc<Stored>)> {
-        let ns = o.metadata.namespace.clone().unwrap_or_default();
-        let name = o.metadata.name.clone()?;
-        let labels = o.metadata.labels.clone().unwrap_or_default();
-        let mut v = serde_json::to_value(o).ok()?;
-        let t = &self.key.object_type;
-        if t.object_type != "customresources" {
-            if let Some(m) = v.as_object_mut() {
-                m.remove("kind");
-                m.remove("apiVersion");
-            }
-        }
-        let json = serde_json::value::to_raw_value(&fetcher::clean(v, t, "")).ok()?;
-        Some((
-            (ns.clone(), name),
-            Arc::new(Stored {
-                namespace: ns,
-                labels,
-                json,
-            }),
-        ))
-    }
-
-    async fn refresh_credential(&self) -> Result<(), FetchError> {
-        let _one_at_a_time = self.shared.refreshing.lock().await;
-        match self.auth.credential(&self.details).await {
-            Ok(Credential::Bearer(t)) => {
-                *self
-                    .shared
-                    .bearer
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(t);
-                Ok(())
-            }
-            Ok(Credential::Anonymous) => Ok(()),
-            Err(e) => Err(super::errors::credential_failure(&self.details.name, &e)),
-        }
-    }
-
-    async fn run(self) {
-        let mut backoff = BACKOFF_MIN;
-        let mut rounds = 0u64;
-        loop {
-            if rounds > 0 {
-                self.registry.add(
-                    "greenroom_kubernetes_watch_restarts_total",
-                    vec![
-                        ("cluster", self.key.cluster.clone()),
-                        ("resource", self.key.object_type.metric_label().to_string()),
-                    ],
-                    1,
-                );
-            }
-            rounds += 1;
-            if let Err(e) = self.refresh_credential().await {
-                self.publish(None, Some(Health::Failing(e)));
-                self.pause(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                continue;
-            }
-            let started = Instant::now();
-            let listed = self.round().await;
-            let quick = started.elapsed() < Duration::from_secs(1);
-            if listed && !quick {
-                // A watch that ran a while and broke: re-list at once, data kept meanwhile.
-                backoff = BACKOFF_MIN;
-                continue;
-            }
-            self.pause(backoff).await;
-            if !listed {
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
-        }
-    }
-
-    /// The backoff pause; a lookup of a failing entry cuts it short.
-    async fn pause(&self, backoff: Duration) {
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
-            () = self.retry.notified() => {}
-        }
-    }
-
-    /// One list + watch; returns whether the list completed. Ends on the first error.
-    async fn round(&self) -> bool {
-        let ar = self.api_resource();
-        let api: Api<DynamicObject> = match &self.key.namespace {
-            Some(ns) => Api::namespaced_with(self.shared.client.clone(), ns.as_str(), &ar),
-            None => Api::all_with(self.shared.client.clone(), &ar),
-        };
-        let mut cfg = watcher::Config::default().page_size(fetcher::PAGE_SIZE as u32);
-        if !self.key.selector.is_empty() {
-            cfg = cfg.labels(&self.key.selector);
-        }
-        let mut stream = std::pin::pin!(watcher(api, cfg));
-        let mut buffer: Option<Objects> = None;
-        let mut listed = false;
-        let mut live: Arc<Objects> = Arc::clone(&self.state.borrow().objects);
-        while let Some(ev) = stream.next().await {
-            match ev {
-                Ok(watcher::Event::Init) => buffer = Some(Objects::new()),
-                Ok(watcher::Event::InitApply(o)) => {
-                    if let (Some(b), Some((k, v))) = (buffer.as_mut(), self.stored(o)) {
-                        b.insert(k, v);
-                    }
-                }
-                Ok(watcher::Event::InitDone) => {
-                    live = Arc::new(buffer.take().unwrap_or_default());
-                    listed = true;
-                    self.publish(Some(Arc::clone(&live)), Some(Health::Ready));
-                }
-                Ok(watcher::Event::Apply(o)) => {
-                    if let Some((k, v)) = self.stored(o) {
-                        Arc::make_mut(&mut live).insert(k, v);
-                        self.publish(Some(Arc::clone(&live)), None);
-                    }
-                }
-                Ok(watcher::Event::Delete(o)) => {
-                    let k = (
-                        o.metadata.namespace.clone().unwrap_or_default(),
-                        o.metadata.name.clone().unwrap_or_default(),
-                    );
-                    if Arc::make_mut(&mut live).remove(&k).is_some() {
-                        self.publish(Some(Arc::clone(&live)), None);
-                    }
-                }
-                Err(e) => {
-                    let gone = matches!(&e, watcher::Error::WatchError(s) if s.code == 410);
-                    tracing::debug!(cluster = %self.key.cluster, resource = %self.key.object_type.plural, error = %e, "watch ended");
-                    if !listed {
-                        self.publish(None, Some(Health::Failing(self.error(&e))));
-                    }
-                    return listed || gone;
-                }
-            }
-        }
-        listed
-    }
 }
 
 #[cfg(test)]

@@ -1,19 +1,23 @@
 //! End to end over TLS: EKS tokens (signed with aws-sigv4, as the portal will sign them) against
 //! the bundled `backstage-tutorial-cluster`, including credentials from the fake STS's
-//! AssumeRole. Lives in the crate (not tests/) to share the aws-sigv4 signing helpers.
+//! AssumeRole; and the helpers of `aws` itself. Unit tests of `aws` (not in tests/) to share its
+//! signing helpers ([`support`]).
+
+pub(super) mod support;
 
 use std::path::PathBuf;
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
-use crate::aws::test_support::{assume_role, creds_from, token, Creds};
+use super::{ct_eq, looks_like_region, partition_for_region, unique_id, xml_escape};
+use support::{assume_role, creds_from, token, Creds};
 
 const CLUSTER: &str = "backstage-tutorial-cluster";
 const ROLE: &str = "arn:aws:iam::123456789012:role/backstage-tutorial-role";
 
 async fn started() -> (crate::Running, Creds) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clusters/demo-clusters.yaml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/demo-clusters.yaml");
     let config = crate::SimConfig::load(&path).expect("bundled config");
     let user = config
         .aws
@@ -129,4 +133,35 @@ async fn assumed_role_credentials_from_the_fake_sts_are_accepted() {
         200
     );
     assert_eq!(sts.calls("AssumeRole"), 3);
+}
+
+#[test]
+fn regions_partitions_and_ids() {
+    for ok in [
+        "us-east-1",
+        "eu-central-2",
+        "us-gov-west-1",
+        "us-isob-east-1",
+        "cn-north-1",
+    ] {
+        assert!(looks_like_region(ok), "{ok}");
+    }
+    for bad in [
+        "us-east",
+        "useast-1",
+        "us-east-10",
+        "US-east-1",
+        "us--1",
+        "evil.com",
+    ] {
+        assert!(!looks_like_region(bad), "{bad}");
+    }
+    assert_eq!(partition_for_region("cn-north-1"), "aws-cn");
+    assert_eq!(partition_for_region("us-gov-west-1"), "aws-us-gov");
+    let id = unique_id("AROA", "123456789012", "role", "r");
+    assert_eq!(id.len(), 21);
+    assert_eq!(id, unique_id("AROA", "123456789012", "role", "r"));
+    assert_ne!(id, unique_id("AROA", "123456789012", "role", "q"));
+    assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+    assert!(ct_eq(b"abc", b"abc") && !ct_eq(b"abc", b"abd") && !ct_eq(b"abc", b"ab"));
 }

@@ -11,7 +11,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use base64::Engine as _;
 
-use super::{AwsConfig, IamRole, IamUser, Sts};
+use super::super::{AwsConfig, IamRole, IamUser, Sts};
 
 /// Header or query name/value pairs.
 pub type Pairs = Vec<(String, String)>;
@@ -252,7 +252,7 @@ pub fn assume_role(
     role_arn: &str,
     extra: &[(&str, &str)],
     now: SystemTime,
-) -> super::StsResponse {
+) -> super::super::StsResponse {
     let mut form = vec![
         ("Action", "AssumeRole"),
         ("Version", "2011-06-15"),
@@ -265,7 +265,7 @@ pub fn assume_role(
 }
 
 /// The credentials in an `AssumeRole` response.
-pub fn creds_from(resp: &super::StsResponse) -> Creds {
+pub fn creds_from(resp: &super::super::StsResponse) -> Creds {
     assert_eq!(resp.status, 200, "{}", resp.body);
     Creds {
         akid: xml_value(&resp.body, "AccessKeyId").to_owned(),
