@@ -36,24 +36,38 @@ pub struct FilterIndex {
     keys: Mutex<HashMap<String, Arc<KeyPostings>>>,
 }
 
-/// Most keys indexed per snapshot beside [`PINNED_KEYS`]; filters on further keys are still
+/// Most keys indexed per snapshot beside the pinned ones ([`DIMENSION_KEYS`], [`TEXT_FIELDS`]); filters on further keys are still
 /// answered, just unindexed. A key no entity has is never kept (it costs a scan to find out,
 /// and keeping it would let requests fill the index with junk).
 const MAX_KEYS: usize = 256;
 
-/// Keys always kept once built, whatever requests asked for before: the catalog list page's
-/// filters and text fields ([`crate::catalog::service::list`]).
-pub const PINNED_KEYS: [&str; 9] = [
+/// The search key of each filter dimension of the catalog list page
+/// ([`crate::catalog::service::list`]), in facet order: kind, type, owner, lifecycle, tag,
+/// namespace.
+pub const DIMENSION_KEYS: [&str; 6] = [
     "kind",
     "spec.type",
     "relations.ownedby",
     "spec.lifecycle",
     "metadata.tags",
     "metadata.namespace",
+];
+
+/// The fields the list page's free text searches (as `fullTextFilterFields`).
+pub const TEXT_FIELDS: [&str; 6] = [
     "metadata.name",
     "metadata.title",
     "metadata.description",
+    "metadata.tags",
+    "relations.ownedby",
+    "spec.type",
 ];
+
+/// Whether a key is always kept once built, whatever requests asked for before: the list
+/// page's filters and text fields.
+fn pinned(key: &str) -> bool {
+    DIMENSION_KEYS.contains(&key) || TEXT_FIELDS.contains(&key)
+}
 
 /// A set of entity positions (indexes into [`Snapshot::entities`](crate::catalog::store::Snapshot)).
 pub type Bits = FixedBitSet;
@@ -89,13 +103,13 @@ impl FilterIndex {
             }
         }
         let postings = Arc::new(postings);
-        let keep = PINNED_KEYS.contains(&key) || !postings.present.is_empty();
+        let keep = pinned(key) || !postings.present.is_empty();
         if let Ok(mut keys) = self.keys.lock() {
             let unpinned = keys
                 .keys()
-                .filter(|k| !PINNED_KEYS.contains(&k.as_str()))
+                .filter(|k| !pinned(k))
                 .count();
-            if keep && (PINNED_KEYS.contains(&key) || unpinned < MAX_KEYS) {
+            if keep && (pinned(key) || unpinned < MAX_KEYS) {
                 keys.insert(key.to_string(), Arc::clone(&postings));
             }
         }

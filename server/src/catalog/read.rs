@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use crate::files::FileError;
 pub use crate::catalog::url_reader::{UrlReadError, UrlReader};
+use crate::files::FileError;
 
 /// Why a target could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

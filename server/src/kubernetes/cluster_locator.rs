@@ -42,7 +42,9 @@ pub enum Refusal {
     ResolveTimeout,
     #[error("the aws auth provider is allowed only for EKS endpoints (*.eks.amazonaws.com) or hosts in dangerouslyAllowClusterUrls, not '{0}'")]
     AwsOutsideEks(String),
-    #[error("its kubernetes.io/aws-assume-role is not one of the catalog locator's allowedAssumeRoles")]
+    #[error(
+        "its kubernetes.io/aws-assume-role is not one of the catalog locator's allowedAssumeRoles"
+    )]
     RoleNotAllowed,
     #[error("catalog cluster locator does not support the serviceAccount auth provider")]
     ServiceAccount,
@@ -261,9 +263,12 @@ pub async fn locate(locators: &[ClusterLocator], snapshot: &Snapshot) -> Vec<Clu
                 // DNS checks run concurrently, each bounded: a catalog full of hosts whose name
                 // server never answers cannot hold up a lookup.
                 let verdicts = futures_util::future::join_all(checked.iter().map(|c| async move {
-                    tokio::time::timeout(DNS_CHECK_TIMEOUT, check_catalog_url(&c.url, allowed_hosts))
-                        .await
-                        .unwrap_or(Err(Refusal::ResolveTimeout))
+                    tokio::time::timeout(
+                        DNS_CHECK_TIMEOUT,
+                        check_catalog_url(&c.url, allowed_hosts),
+                    )
+                    .await
+                    .unwrap_or(Err(Refusal::ResolveTimeout))
                 }))
                 .await;
                 for (c, verdict) in checked.into_iter().zip(verdicts) {
@@ -331,11 +336,18 @@ mod tests {
         let none: Vec<String> = vec![];
         let eks = "https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com";
         assert!(check_catalog_aws(&aws(eks, None), &none, &none).is_ok());
-        assert!(check_catalog_aws(&aws("https://attacker.example.com", None), &none, &none)
-            .unwrap_err()
-            .to_string()
-            .contains("only for EKS endpoints"));
-        assert!(check_catalog_aws(&aws("https://eks.amazonaws.com.attacker.example", None), &none, &none).is_err());
+        assert!(
+            check_catalog_aws(&aws("https://attacker.example.com", None), &none, &none)
+                .unwrap_err()
+                .to_string()
+                .contains("only for EKS endpoints")
+        );
+        assert!(check_catalog_aws(
+            &aws("https://eks.amazonaws.com.attacker.example", None),
+            &none,
+            &none
+        )
+        .is_err());
         let role = "arn:aws:iam::123456789012:role/admin";
         assert!(check_catalog_aws(&aws(eks, Some(role)), &none, &none)
             .unwrap_err()
@@ -356,16 +368,25 @@ mod tests {
             .await
             .is_ok());
         assert_eq!(
-            check_catalog_url("http://52.95.110.1", &none).await.map_err(|e| e.to_string()),
+            check_catalog_url("http://52.95.110.1", &none)
+                .await
+                .map_err(|e| e.to_string()),
             Err("Kubernetes cluster API server URL must use the HTTPS scheme".to_string())
         );
         assert_eq!(
-            check_catalog_url("https://user:pw@52.95.110.1", &none).await.map_err(|e| e.to_string()),
+            check_catalog_url("https://user:pw@52.95.110.1", &none)
+                .await
+                .map_err(|e| e.to_string()),
             Err("Kubernetes cluster API server URL must not contain credentials".to_string())
         );
         assert_eq!(
-            check_catalog_url("https://10.1.2.3:6443", &none).await.map_err(|e| e.to_string()),
-            Err("Kubernetes cluster API server URL must not use a non-public IP address".to_string())
+            check_catalog_url("https://10.1.2.3:6443", &none)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(
+                "Kubernetes cluster API server URL must not use a non-public IP address"
+                    .to_string()
+            )
         );
         assert!(check_catalog_url("https://localhost:6443", &none)
             .await

@@ -230,7 +230,9 @@ mod tests {
     use serde_json::{json, Value};
 
     fn at(t: &str) -> SystemTime {
-        let s = t.parse::<k8s_openapi::jiff::Timestamp>().map_or(0, |t| t.as_second());
+        let s = t
+            .parse::<k8s_openapi::jiff::Timestamp>()
+            .map_or(0, |t| t.as_second());
         SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s as u64)
     }
 

@@ -50,10 +50,8 @@ pub type Job = Typed<batch::JobSpec, batch::JobStatus>;
 /// A CronJob.
 pub type CronJob = Typed<batch::CronJobSpec, batch::CronJobStatus>;
 /// A HorizontalPodAutoscaler (`autoscaling/v2`).
-pub type Hpa = Typed<
-    autoscaling::HorizontalPodAutoscalerSpec,
-    autoscaling::HorizontalPodAutoscalerStatus,
->;
+pub type Hpa =
+    Typed<autoscaling::HorizontalPodAutoscalerSpec, autoscaling::HorizontalPodAutoscalerStatus>;
 /// A Service.
 pub type Service = Typed<core::ServiceSpec, IgnoredAny>;
 /// An Ingress.
@@ -176,14 +174,19 @@ mod tests {
             "spec": {"maxReplicas": 4, "scaleTargetRef": {"kind": "Deployment", "name": "d"}},
             "status": null});
         let h = Hpa::deserialize(&v).expect("an HPA");
-        assert_eq!((name(&h.metadata), namespace(&h.metadata), uid(&h.metadata)), ("h", "n", "u1"));
+        assert_eq!(
+            (name(&h.metadata), namespace(&h.metadata), uid(&h.metadata)),
+            ("h", "n", "u1")
+        );
         assert_eq!(h.spec.max_replicas, 4);
         assert_eq!(h.status.current_replicas, None);
         assert!(owned_by(&h.metadata, "d1"));
         assert!(!owned_by(&h.metadata, ""));
         let empty = Pod::deserialize(&json!({})).expect("an empty object reads as defaults");
         assert!(empty.spec.containers.is_empty());
-        let bad = Pod::deserialize(&json!({"metadata": {"name": "p"}, "status": {"containerStatuses": "no"}}));
+        let bad = Pod::deserialize(
+            &json!({"metadata": {"name": "p"}, "status": {"containerStatuses": "no"}}),
+        );
         assert!(bad.is_err());
     }
 

@@ -11,12 +11,12 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::config::ClusterDetails;
-use super::objects::{self, Pod, ReplicaSet};
 use super::lookup::{self, URI_COMPONENT};
 use super::names::{ContainerName, Namespace, ObjectName};
+use super::objects::{self, Pod, ReplicaSet};
 use super::service::{KubernetesService, LookupError, Needs};
-use crate::permission::KubernetesAccess;
 use super::{errors, fetcher, service_locator, view};
+use crate::permission::KubernetesAccess;
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, URI_COMPONENT).to_string()
@@ -162,7 +162,13 @@ impl KubernetesService {
                 cluster.name
             ))
         })?;
-        if !selector.matches(typed.metadata.labels.as_ref().unwrap_or(&Default::default())) {
+        if !selector.matches(
+            typed
+                .metadata
+                .labels
+                .as_ref()
+                .unwrap_or(&Default::default()),
+        ) {
             return Err(PodError::NotEntityPod(pod.name.clone()));
         }
         Ok((cluster, client, object, typed))
@@ -239,7 +245,9 @@ impl KubernetesService {
                     enc(ns),
                     enc(name)
                 );
-                let rs = fetcher::get_json(&client, &path).await.unwrap_or(Value::Null);
+                let rs = fetcher::get_json(&client, &path)
+                    .await
+                    .unwrap_or(Value::Null);
                 let rs = ReplicaSet::deserialize(&rs).unwrap_or_default();
                 if let Some(d) = rs.metadata.owner_references.iter().flatten().next() {
                     events.extend(self.events_of(&client, ns, &d.kind, &d.name).await);
@@ -255,7 +263,9 @@ impl KubernetesService {
                 enc(ns),
                 enc(&pod.name)
             );
-            fetcher::get_json(&client, &path).await.unwrap_or(Value::Null)
+            fetcher::get_json(&client, &path)
+                .await
+                .unwrap_or(Value::Null)
         };
         let containers = typed
             .spec

@@ -386,34 +386,49 @@ impl Walker<'_> {
             };
             match resolve_target(source, kind, target) {
                 Ok(resolved) => self.read_target(root, kind, &resolved, optional, &declared, stack),
-                Err(reason) => self.out.problems.push(declared.problem(reason)),
+                Err(reason) => self.out.problems.push(declared.problem(reason.to_string())),
             }
         }
     }
 }
 
+/// Why a Location's target cannot be followed (reported on the Location's entry).
+#[derive(Debug, thiserror::Error)]
+enum TargetError {
+    #[error("LocationEntityProcessor cannot handle file type location with target {0} that ends with a path separator")]
+    EndsWithSeparator(String),
+    #[error("file target '{0}' {1}")]
+    Confined(String, confine::ConfineError),
+    #[error("cannot form a URL out of {0} and {1}")]
+    NoUrl(String, String),
+    #[error("url target {0} is not an absolute http(s) URL")]
+    NotAbsolute(String),
+    #[error("a Location read from {0} may not point at local files (target {1})")]
+    FileFromUrl(String, String),
+}
+
 /// Where a Location's target points, given the file or URL that declares it.
-fn resolve_target(source: &Source, kind: LocationType, target: &str) -> Result<String, String> {
+fn resolve_target(
+    source: &Source,
+    kind: LocationType,
+    target: &str,
+) -> Result<String, TargetError> {
     if kind == LocationType::File && target.ends_with('/') {
-        return Err(format!(
-            "LocationEntityProcessor cannot handle file type location with target {target} that ends with a path separator"
-        ));
+        return Err(TargetError::EndsWithSeparator(target.into()));
     }
     match (source, kind) {
         (Source::File(path), LocationType::File) => confine::lexical(path, target)
             .map(|p| p.to_string_lossy().into_owned())
-            .map_err(|e| format!("file target '{target}' {e}")),
+            .map_err(|e| TargetError::Confined(target.into(), e)),
         (Source::Url(base), LocationType::Url) => join_url(base, target)
-            .ok_or_else(|| format!("cannot form a URL out of {base} and {target}")),
+            .ok_or_else(|| TargetError::NoUrl(base.to_string(), target.into())),
         (Source::File(_), LocationType::Url) => match join_url(target, "") {
             Some(_) => Ok(target.to_string()),
-            None => Err(format!(
-                "url target {target} is not an absolute http(s) URL"
-            )),
+            None => Err(TargetError::NotAbsolute(target.into())),
         },
-        (Source::Url(base), LocationType::File) => Err(format!(
-            "a Location read from {base} may not point at local files (target {target})"
-        )),
+        (Source::Url(base), LocationType::File) => {
+            Err(TargetError::FileFromUrl(base.to_string(), target.into()))
+        }
     }
 }
 

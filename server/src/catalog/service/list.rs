@@ -15,26 +15,7 @@ use crate::catalog::service::restrict_to_scope;
 use crate::catalog::store::Snapshot;
 use crate::permission::Decision;
 
-/// The search key of each filter dimension, in facet order: kind, type, owner, lifecycle, tag,
-/// namespace.
-pub const DIMENSION_KEYS: [&str; 6] = [
-    "kind",
-    "spec.type",
-    "relations.ownedby",
-    "spec.lifecycle",
-    "metadata.tags",
-    "metadata.namespace",
-];
-
-/// The fields the list's free text searches (as `fullTextFilterFields`).
-pub const TEXT_FIELDS: [&str; 6] = [
-    "metadata.name",
-    "metadata.title",
-    "metadata.description",
-    "metadata.tags",
-    "relations.ownedby",
-    "spec.type",
-];
+pub use crate::catalog::index::{DIMENSION_KEYS, TEXT_FIELDS};
 
 /// Longest filter value compared (no stored key or value is longer; a longer one matches
 /// nothing).
@@ -178,20 +159,5 @@ fn compute(
         facets,
         owned_count,
         all_count,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_list_keys_are_pinned_in_the_index() {
-        for key in DIMENSION_KEYS.iter().chain(&TEXT_FIELDS) {
-            assert!(
-                crate::catalog::index::PINNED_KEYS.contains(key),
-                "{key} is read by every list query: keep its postings"
-            );
-        }
     }
 }

@@ -54,7 +54,12 @@ impl Objects {
             daemonsets: read_all(c, "daemonsets", "DaemonSet", unreadable),
             jobs: read_all(c, "jobs", "Job", unreadable),
             cronjobs: read_all(c, "cronjobs", "CronJob", unreadable),
-            hpas: read_all(c, "horizontalpodautoscalers", "HorizontalPodAutoscaler", unreadable),
+            hpas: read_all(
+                c,
+                "horizontalpodautoscalers",
+                "HorizontalPodAutoscaler",
+                unreadable,
+            ),
             services: read_all(c, "services", "Service", unreadable),
             ingresses: read_all(c, "ingresses", "Ingress", unreadable),
             config_maps: read_all(c, "configmaps", "ConfigMap", unreadable),
@@ -220,12 +225,14 @@ mod tests {
             "metadata": {"name": "cart-5d8f", "namespace": "shop", "uid": "rs1",
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart", "uid": "d1"}]},
             "spec": {"replicas": 2}, "status": {"replicas": 2}}]));
-        let hpas = list(json!([{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        let hpas = list(
+            json!([{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
             "metadata": {"name": "cart", "namespace": "shop"},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"}, "minReplicas": 2, "maxReplicas": 2,
                 "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
             "status": {"currentReplicas": 2, "desiredReplicas": 2,
-                "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 35}}}]}}]));
+                "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 35}}}]}}]),
+        );
         let cronjobs = list(json!([{"apiVersion": "batch/v1", "kind": "CronJob",
             "metadata": {"name": "report", "namespace": "shop", "uid": "cj1"},
             "spec": {"schedule": "0 * * * *", "jobTemplate": {}}, "status": {"lastScheduleTime": "2026-11-24T09:00:00Z"}}]));
@@ -261,7 +268,11 @@ mod tests {
             kinds,
             [
                 ("Deployment", "cart", "1/2 ready"),
-                ("CronJob", "report", "schedule 0 * * * *, last run 2026-11-24T09:00:00Z"),
+                (
+                    "CronJob",
+                    "report",
+                    "schedule 0 * * * *, last run 2026-11-24T09:00:00Z"
+                ),
                 ("Pod", "debug", "Running"),
             ]
         );
@@ -274,7 +285,13 @@ mod tests {
         );
         let hpa = cart.hpa.as_ref().expect("the HPA that scales it");
         assert_eq!(
-            (hpa.min, hpa.max, hpa.current, hpa.cpu_target, hpa.cpu_current),
+            (
+                hpa.min,
+                hpa.max,
+                hpa.current,
+                hpa.cpu_target,
+                hpa.cpu_current
+            ),
             (2, 2, 2, Some(70), Some(35))
         );
         let job = &view.workloads[1].jobs[0];
@@ -284,7 +301,10 @@ mod tests {
 
         // Detected errors: the deployment's False condition, the HPA at its maximum.
         let types: Vec<&str> = errors.iter().map(|e| e.error_type.as_str()).collect();
-        assert_eq!(types, ["condition-message-present", "hpa-max-current-replicas"]);
+        assert_eq!(
+            types,
+            ["condition-message-present", "hpa-max-current-replicas"]
+        );
 
         // The pod that does not read as a pod is named, not guessed at.
         assert_eq!(view.problems.len(), 1, "{:?}", view.problems);
@@ -292,6 +312,10 @@ mod tests {
             view.problems[0].message,
             "Cluster prod returned a Pod that could not be read (shop/broken); it is not shown"
         );
-        assert!(view.problems[0].detail.contains("invalid type"), "{}", view.problems[0].detail);
+        assert!(
+            view.problems[0].detail.contains("invalid type"),
+            "{}",
+            view.problems[0].detail
+        );
     }
 }

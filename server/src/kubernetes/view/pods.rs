@@ -138,7 +138,10 @@ impl<'a> Rows<'a> {
     /// Rows for a cluster's pods.
     pub fn new(cluster: &'a str, pod_metrics: &'a [PodStatus], now: SystemTime) -> Self {
         let text = |m: &'a PodStatus, k: &str| {
-            m.pod["metadata"][k].as_str().unwrap_or_default().to_string()
+            m.pod["metadata"][k]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
         };
         Self {
             cluster,
@@ -200,13 +203,15 @@ mod tests {
 
     #[test]
     fn chips_say_what_each_container_is_doing() {
-        let p = pod(json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}, {"name": "e"}]},
+        let p = pod(
+            json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}, {"name": "e"}]},
             "status": {"containerStatuses": [
                 {"name": "a", "ready": true, "state": {"running": {"startedAt": "2026-11-24T09:00:00Z"}}},
                 {"name": "b", "ready": false, "state": {"running": {}}},
                 {"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}},
                 {"name": "d", "state": {"terminated": {"reason": "Error", "exitCode": 2}}},
-                {"name": "e", "state": {"waiting": {"reason": "ContainerCreating"}}}]}}));
+                {"name": "e", "state": {"waiting": {"reason": "ContainerCreating"}}}]}}),
+        );
         let got: Vec<(String, String)> = chips(&p)
             .into_iter()
             .map(|c| (c.label, c.severity))
@@ -222,18 +227,22 @@ mod tests {
             got,
             want.map(|(l, s)| (l.to_string(), s.to_string())).to_vec()
         );
-        let unscheduled = pod(json!({"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Pending",
-            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}));
+        let unscheduled = pod(
+            json!({"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}),
+        );
         assert_eq!(chips(&unscheduled)[0].label, "Unschedulable");
     }
 
     #[test]
     fn a_row_counts_readiness_restarts_and_age() {
-        let p = pod(json!({"metadata": {"name": "p", "namespace": "n", "uid": "u", "creationTimestamp": "2026-11-24T09:00:00Z"},
+        let p = pod(
+            json!({"metadata": {"name": "p", "namespace": "n", "uid": "u", "creationTimestamp": "2026-11-24T09:00:00Z"},
             "spec": {"nodeName": "node-1", "containers": [{"name": "a"}, {"name": "b"}]},
             "status": {"phase": "Running", "containerStatuses": [
                 {"name": "a", "ready": true, "restartCount": 2, "state": {"running": {}}},
-                {"name": "b", "ready": false, "restartCount": 1, "state": {"running": {}}}]}}));
+                {"name": "b", "ready": false, "restartCount": 1, "state": {"running": {}}}]}}),
+        );
         let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_510_800 + 90);
         let mut rows = Rows::new("c", &[], now);
         rows.error_counts.insert("u".into(), 3);

@@ -50,7 +50,12 @@ pub fn problems(cluster: &str, errors: &[FetchError]) -> Vec<ClusterProblem> {
 
 /// An object the cluster returned that does not read as its type (a field of the wrong type):
 /// it is left out of the view, and this says which and why.
-pub fn unreadable(cluster: &str, kind: &str, object: &serde_json::Value, why: &str) -> ClusterProblem {
+pub fn unreadable(
+    cluster: &str,
+    kind: &str,
+    object: &serde_json::Value,
+    why: &str,
+) -> ClusterProblem {
     let text = |k: &str| object["metadata"][k].as_str().unwrap_or("?");
     let (ns, name) = (text("namespace"), text("name"));
     ClusterProblem {

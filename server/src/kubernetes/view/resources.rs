@@ -88,12 +88,15 @@ pub fn custom_resource(v: &Value) -> CustomResourceView {
         api_version: text(&v["apiVersion"]),
         name: text(&v["metadata"]["name"]),
         namespace: text(&v["metadata"]["namespace"]),
-        status: v["status"]["phase"].as_str().map(str::to_string).or_else(|| {
-            v["status"]["conditions"]
-                .as_array()
-                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
-                .map(|c| format!("Ready={}", text(&c["status"])))
-        }),
+        status: v["status"]["phase"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| {
+                v["status"]["conditions"]
+                    .as_array()
+                    .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                    .map(|c| format!("Ready={}", text(&c["status"])))
+            }),
     }
 }
 
@@ -114,8 +117,14 @@ mod tests {
             "status": {"loadBalancer": {}}}))
         .expect("a service");
         let s = service(&svc);
-        assert_eq!((s.service_type.as_str(), s.cluster_ip.as_str()), ("NodePort", "10.96.0.12"));
-        assert_eq!(s.ports, ["80:30080/TCP → 8080", "9090/TCP → grpc", "53/UDP"]);
+        assert_eq!(
+            (s.service_type.as_str(), s.cluster_ip.as_str()),
+            ("NodePort", "10.96.0.12")
+        );
+        assert_eq!(
+            s.ports,
+            ["80:30080/TCP → 8080", "9090/TCP → grpc", "53/UDP"]
+        );
         let ing = Ingress::deserialize(&json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
             "metadata": {"name": "cart", "namespace": "shop"},
             "spec": {"tls": [{"hosts": ["shop.example.com"], "secretName": "tls"}], "rules": [
@@ -127,8 +136,14 @@ mod tests {
         assert_eq!(
             ingress(&ing).routes,
             [
-                ("https://shop.example.com/cart".to_string(), "cart:80".to_string()),
-                ("http://internal.example/".to_string(), "cart:http".to_string())
+                (
+                    "https://shop.example.com/cart".to_string(),
+                    "cart:80".to_string()
+                ),
+                (
+                    "http://internal.example/".to_string(),
+                    "cart:http".to_string()
+                )
             ]
         );
         let cm = ConfigMap::deserialize(&json!({"apiVersion": "v1", "kind": "ConfigMap",
@@ -136,8 +151,10 @@ mod tests {
             "data": {"b.yaml": "x", "a.properties": "y"}, "binaryData": {"logo.png": "iVBORw0KGgo="}}))
         .expect("a config map");
         assert_eq!(config_map(&cm).keys, ["a.properties", "b.yaml", "logo.png"]);
-        let cr = custom_resource(&json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-            "metadata": {"name": "cart"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
+        let cr = custom_resource(
+            &json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "cart"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+        );
         assert_eq!(cr.status.as_deref(), Some("Ready=True"));
     }
 }
