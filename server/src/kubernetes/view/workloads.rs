@@ -2,7 +2,7 @@
 //! them), StatefulSets, DaemonSets, CronJobs through their Jobs, standalone Jobs, and bare Pods
 //! that no listed workload owns (Backstage hides the last two).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use app::wire::kubernetes::{HpaView, PodRow, Workload};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -20,15 +20,17 @@ pub fn workloads(cluster: &ClusterAttributes, o: &Objects, rows: &Rows) -> Vec<W
         cluster,
         o,
         rows,
+        pods_by_owner: by_owner(o.pods.iter().map(|p| &p.metadata)),
         claimed: HashSet::new(),
     };
+    let replicasets_by_owner = by_owner(o.replicasets.iter().map(|r| &r.metadata));
     let mut out = Vec::new();
     for d in &o.deployments {
-        let rs: Vec<&str> = o
-            .replicasets
-            .iter()
-            .filter(|r| owned_by(&r.metadata, uid(&d.metadata)))
-            .map(|r| uid(&r.metadata))
+        let rs: Vec<&str> = replicasets_by_owner
+            .get(uid(&d.metadata))
+            .into_iter()
+            .flatten()
+            .map(|&i| uid(&o.replicasets[i].metadata))
             .collect();
         let status = format!(
             "{}/{} ready",
@@ -102,10 +104,25 @@ pub fn workloads(cluster: &ClusterAttributes, o: &Objects, rows: &Rows) -> Vec<W
     out
 }
 
+/// Positions of the objects each owner uid owns (so grouping is linear in the objects).
+fn by_owner<'a>(metas: impl Iterator<Item = &'a ObjectMeta>) -> HashMap<&'a str, Vec<usize>> {
+    let mut out: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, m) in metas.enumerate() {
+        for o in m.owner_references.iter().flatten() {
+            if !o.uid.is_empty() {
+                out.entry(o.uid.as_str()).or_default().push(i);
+            }
+        }
+    }
+    out
+}
+
 struct Builder<'a> {
     cluster: &'a ClusterAttributes,
     o: &'a Objects,
     rows: &'a Rows<'a>,
+    /// Pod positions by owner uid.
+    pods_by_owner: HashMap<&'a str, Vec<usize>>,
     /// Uids of the pods shown under a workload.
     claimed: HashSet<&'a str>,
 }
@@ -129,13 +146,18 @@ impl<'a> Builder<'a> {
 
     /// The rows of the pods owned by any of these uids, by name.
     fn pods_of(&mut self, owners: &[&str]) -> Vec<PodRow> {
-        let mut rows: Vec<PodRow> = Vec::new();
         let o: &'a Objects = self.o;
-        for p in &o.pods {
-            if owners.iter().any(|u| owned_by(&p.metadata, u)) {
-                self.claimed.insert(uid(&p.metadata));
-                rows.push(self.rows.row(p));
-            }
+        let mut owned: Vec<usize> = owners
+            .iter()
+            .flat_map(|u| self.pods_by_owner.get(u).into_iter().flatten().copied())
+            .collect();
+        owned.sort_unstable();
+        owned.dedup();
+        let mut rows: Vec<PodRow> = Vec::with_capacity(owned.len());
+        for i in owned {
+            let p = &o.pods[i];
+            self.claimed.insert(uid(&p.metadata));
+            rows.push(self.rows.row(p));
         }
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         rows
