@@ -3,10 +3,14 @@
 //! workload controllers create what they own (ReplicaSets, Pods, Jobs), the scheduler place pods,
 //! the kubelet report status, and garbage collection delete what an owner leaves behind.
 
+pub mod batch;
 pub mod cron;
+pub mod defaults;
 pub mod events;
 pub mod life;
 pub mod pods;
+pub mod scaling;
+pub mod sets;
 pub mod workloads;
 
 use std::path::Path;

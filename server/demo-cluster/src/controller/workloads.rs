@@ -1,5 +1,8 @@
-//! Workload controllers: Deployment → ReplicaSet → Pods, StatefulSet, DaemonSet, Job, CronJob,
-//! HorizontalPodAutoscaler, bare Pods, and the status each writes back.
+//! Workload controllers: Deployment → ReplicaSet → Pods and the status each writes back, and what
+//! every controller shares (children of an owner, creating a pod, writing status). The others:
+//! [`super::sets`] (StatefulSet, DaemonSet), [`super::batch`] (Job, CronJob, bare Pods),
+//! [`super::scaling`] (HorizontalPodAutoscaler), [`super::defaults`] (owners' status after pod
+//! changes, Namespace, Node and Service).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,27 +15,27 @@ use crate::clock::{parse, rfc3339};
 use crate::cluster::Cluster;
 use crate::store::str_at;
 
-const DEPLOYMENTS: &str = "deployments.apps";
-const REPLICASETS: &str = "replicasets.apps";
-const STATEFULSETS: &str = "statefulsets.apps";
-const DAEMONSETS: &str = "daemonsets.apps";
-const JOBS: &str = "jobs.batch";
-const CRONJOBS: &str = "cronjobs.batch";
-const HPAS: &str = "horizontalpodautoscalers.autoscaling";
+pub(super) const DEPLOYMENTS: &str = "deployments.apps";
+pub(super) const REPLICASETS: &str = "replicasets.apps";
+pub(super) const STATEFULSETS: &str = "statefulsets.apps";
+pub(super) const DAEMONSETS: &str = "daemonsets.apps";
+pub(super) const JOBS: &str = "jobs.batch";
+pub(super) const CRONJOBS: &str = "cronjobs.batch";
+pub(super) const HPAS: &str = "horizontalpodautoscalers.autoscaling";
 
-fn ns_of(v: &Value) -> &str {
+pub(super) fn ns_of(v: &Value) -> &str {
     str_at(v, &["metadata", "namespace"])
 }
 
-fn name_of(v: &Value) -> &str {
+pub(super) fn name_of(v: &Value) -> &str {
     str_at(v, &["metadata", "name"])
 }
 
-fn uid_of(v: &Value) -> &str {
+pub(super) fn uid_of(v: &Value) -> &str {
     str_at(v, &["metadata", "uid"])
 }
 
-fn created_of(v: &Value) -> Option<SystemTime> {
+pub(super) fn created_of(v: &Value) -> Option<SystemTime> {
     parse(str_at(v, &["metadata", "creationTimestamp"]))
 }
 
@@ -43,7 +46,7 @@ pub fn template_hash(template: &Value) -> String {
 
 impl Cluster {
     /// The objects of a type in a namespace controlled by `owner`.
-    fn children(&self, resource: &str, owner: &Value) -> Vec<Arc<Value>> {
+    pub(super) fn children(&self, resource: &str, owner: &Value) -> Vec<Arc<Value>> {
         let uid = uid_of(owner);
         let ns = ns_of(owner);
         self.store
@@ -57,7 +60,7 @@ impl Cluster {
     }
 
     /// Creates one pod for a controller and reports its status.
-    fn create_pod(
+    pub(super) fn create_pod(
         &self,
         owner: &Value,
         template: &Value,
@@ -227,13 +230,13 @@ impl Cluster {
         self.replicaset_status(rs);
     }
 
-    fn pod_counts(&self, owner: &Value) -> (i64, i64) {
+    pub(super) fn pod_counts(&self, owner: &Value) -> (i64, i64) {
         let pods = self.children("pods", owner);
         let ready = pods.iter().filter(|p| pods::is_ready(p)).count() as i64;
         (pods.len() as i64, ready)
     }
 
-    fn replicaset_status(&self, rs: &Value) {
+    pub(super) fn replicaset_status(&self, rs: &Value) {
         let Some(rs) = self.store.get(REPLICASETS, ns_of(rs), name_of(rs)) else {
             return;
         };
@@ -247,7 +250,7 @@ impl Cluster {
     }
 
     /// Writes `status` if it changed.
-    fn put_status(&self, resource: &str, object: &Arc<Value>, status: Value) {
+    pub(super) fn put_status(&self, resource: &str, object: &Arc<Value>, status: Value) {
         if object.get("status") == Some(&status) {
             return;
         }
@@ -256,7 +259,7 @@ impl Cluster {
         self.store.put(resource, o);
     }
 
-    fn deployment_status(&self, d: &Value) {
+    pub(super) fn deployment_status(&self, d: &Value) {
         let Some(d) = self.store.get(DEPLOYMENTS, ns_of(d), name_of(d)) else {
             return;
         };
@@ -356,475 +359,6 @@ impl Cluster {
         };
         if strip(&d["status"]) != strip(&status) {
             self.put_status(DEPLOYMENTS, &d, status);
-        }
-    }
-
-    /// StatefulSet: pods `<name>-0..n-1` in order.
-    pub(crate) fn reconcile_statefulset(&self, s: &Arc<Value>) {
-        let want = s["spec"]["replicas"].as_i64().unwrap_or(1).max(0) as usize;
-        let revision = format!("{}-{}", name_of(s), template_hash(&s["spec"]["template"]));
-        let have = self.children("pods", s);
-        for p in &have {
-            let idx = name_of(p)
-                .rsplit('-')
-                .next()
-                .and_then(|i| i.parse::<usize>().ok())
-                .unwrap_or(usize::MAX);
-            if idx >= want {
-                self.store.delete("pods", ns_of(p), name_of(p));
-            }
-        }
-        for i in 0..want {
-            let name = format!("{}-{i}", name_of(s));
-            if self.store.get("pods", ns_of(s), &name).is_none() {
-                let labels = [
-                    ("controller-revision-hash", revision.clone()),
-                    ("statefulset.kubernetes.io/pod-name", name.clone()),
-                    ("apps.kubernetes.io/pod-index", i.to_string()),
-                ];
-                self.create_pod(
-                    s,
-                    &s["spec"]["template"],
-                    &name,
-                    &labels,
-                    i,
-                    Scenario::Healthy,
-                    None,
-                );
-            }
-        }
-        self.statefulset_status(s, &revision);
-    }
-
-    fn statefulset_status(&self, s: &Value, revision: &str) {
-        let Some(s) = self.store.get(STATEFULSETS, ns_of(s), name_of(s)) else {
-            return;
-        };
-        let (n, ready) = self.pod_counts(&s);
-        let status = json!({
-            "observedGeneration": s["metadata"]["generation"],
-            "replicas": n, "readyReplicas": ready, "currentReplicas": n, "updatedReplicas": n, "availableReplicas": ready,
-            "currentRevision": revision, "updateRevision": revision, "collisionCount": 0,
-        });
-        self.put_status(STATEFULSETS, &s, status);
-    }
-
-    /// DaemonSet: one pod per node whose taints the template tolerates.
-    pub(crate) fn reconcile_daemonset(&self, ds: &Arc<Value>) {
-        let nodes: Vec<_> = self
-            .store
-            .all("nodes")
-            .into_iter()
-            .filter(|n| super::tolerates(&ds["spec"]["template"]["spec"], n))
-            .collect();
-        let have = self.children("pods", ds);
-        let revision = template_hash(&ds["spec"]["template"]);
-        for (i, node) in nodes.iter().enumerate() {
-            let node_name = name_of(node);
-            if have.iter().any(|p| p["spec"]["nodeName"] == node_name) {
-                continue;
-            }
-            let name = format!("{}-{}", name_of(ds), self.fresh_suffix(name_of(ds)));
-            let labels = [
-                ("controller-revision-hash", revision.clone()),
-                ("pod-template-generation", "1".to_string()),
-            ];
-            self.create_pod(
-                ds,
-                &ds["spec"]["template"],
-                &name,
-                &labels,
-                i,
-                Scenario::Healthy,
-                Some(node),
-            );
-        }
-        self.daemonset_status(ds, nodes.len() as i64);
-    }
-
-    fn daemonset_status(&self, ds: &Value, desired: i64) {
-        let Some(ds) = self.store.get(DAEMONSETS, ns_of(ds), name_of(ds)) else {
-            return;
-        };
-        let (n, ready) = self.pod_counts(&ds);
-        let mut status = json!({
-            "observedGeneration": ds["metadata"]["generation"],
-            "currentNumberScheduled": n, "desiredNumberScheduled": desired, "numberMisscheduled": 0,
-            "numberReady": ready, "numberAvailable": ready, "updatedNumberScheduled": n,
-        });
-        if n - ready > 0 {
-            status["numberUnavailable"] = json!(n - ready);
-        }
-        self.put_status(DAEMONSETS, &ds, status);
-    }
-
-    /// Job: `completions` pods, one after another, each run to its scenario's end.
-    pub(crate) fn reconcile_job(&self, job: &Arc<Value>) {
-        let completions = job["spec"]["completions"].as_i64().unwrap_or(1).max(1) as usize;
-        let have = self.children("pods", job);
-        if have.is_empty() {
-            let uid = uid_of(job).to_string();
-            let mut template = job["spec"]["template"].clone();
-            template["spec"]["restartPolicy"] = template["spec"]["restartPolicy"]
-                .as_str()
-                .map(|p| json!(p))
-                .unwrap_or(json!("Never"));
-            let labels = [
-                ("batch.kubernetes.io/controller-uid", uid.clone()),
-                ("batch.kubernetes.io/job-name", name_of(job).to_string()),
-                ("controller-uid", uid),
-                ("job-name", name_of(job).to_string()),
-            ];
-            let failing = Scenario::of(
-                &json!({"metadata": template["metadata"]}),
-                Scenario::Completed,
-            ) == Scenario::Failed;
-            // A failing job retries up to its backoffLimit; two attempts are enough to show it.
-            let runs = if failing { 2 } else { completions };
-            for i in 0..runs {
-                let name = format!("{}-{}", name_of(job), self.fresh_suffix(name_of(job)));
-                self.create_pod(job, &template, &name, &labels, i, Scenario::Completed, None);
-            }
-        }
-        self.job_status(job);
-    }
-
-    pub(crate) fn job_status(&self, job: &Value) {
-        let Some(job) = self.store.get(JOBS, ns_of(job), name_of(job)) else {
-            return;
-        };
-        let pods = self.children("pods", &job);
-        let succeeded = pods
-            .iter()
-            .filter(|p| pods::phase(p) == "Succeeded")
-            .count() as i64;
-        let failed = pods.iter().filter(|p| pods::phase(p) == "Failed").count() as i64;
-        let active = pods.len() as i64 - succeeded - failed;
-        let completions = job["spec"]["completions"].as_i64().unwrap_or(1);
-        let start = created_of(&job).unwrap_or_else(|| self.now()) + Duration::from_secs(1);
-        let end = pods
-            .iter()
-            .filter_map(|p| {
-                p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
-                    .as_str()
-                    .and_then(parse)
-            })
-            .max()
-            .unwrap_or(start);
-        let mut status = json!({"startTime": rfc3339(start), "active": active, "succeeded": succeeded, "failed": failed, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}});
-        if succeeded >= completions {
-            status["completionTime"] = json!(rfc3339(end));
-            status["conditions"] = json!([
-                {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods", "lastProbeTime": rfc3339(end), "lastTransitionTime": rfc3339(end)},
-                {"type": "Complete", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods", "lastProbeTime": rfc3339(end), "lastTransitionTime": rfc3339(end)},
-            ]);
-        } else if failed > 0 && active == 0 {
-            status["conditions"] = json!([
-                {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit", "lastProbeTime": rfc3339(end), "lastTransitionTime": rfc3339(end)},
-                {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit", "lastProbeTime": rfc3339(end), "lastTransitionTime": rfc3339(end)},
-            ]);
-        }
-        if let Some(o) = status.as_object_mut() {
-            if active == 0 {
-                o.remove("active");
-            }
-            if failed == 0 {
-                o.remove("failed");
-            }
-        }
-        self.put_status(JOBS, &job, status);
-    }
-
-    /// CronJob: the Jobs of its most recent schedule times, within the history limits.
-    pub(crate) fn reconcile_cronjob(&self, cj: &Arc<Value>) {
-        let Some(schedule) = super::cron::Schedule::parse(str_at(cj, &["spec", "schedule"])) else {
-            return;
-        };
-        let keep = cj["spec"]["successfulJobsHistoryLimit"]
-            .as_u64()
-            .unwrap_or(3) as usize;
-        let now = self.now();
-        let times = schedule.last(now, keep.max(1));
-        let existing = self.children(JOBS, cj);
-        for t in times.iter().rev() {
-            let minutes = crate::clock::unix(*t) / 60;
-            let name = format!("{}-{minutes}", name_of(cj));
-            if existing.iter().any(|j| name_of(j) == name)
-                || self.store.get(JOBS, ns_of(cj), &name).is_some()
-            {
-                continue;
-            }
-            let tmpl = &cj["spec"]["jobTemplate"];
-            let mut annotations = tmpl["metadata"]["annotations"].clone();
-            annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"] = json!(rfc3339(*t));
-            let job = json!({
-                "apiVersion": "batch/v1", "kind": "Job",
-                "metadata": {"name": name, "namespace": ns_of(cj), "labels": tmpl["metadata"]["labels"], "annotations": annotations,
-                    "ownerReferences": [owner_ref(cj)], "creationTimestamp": rfc3339(*t)},
-                "spec": tmpl["spec"],
-            });
-            let job = self.store.put(JOBS, job);
-            self.reconcile_job(&job);
-        }
-        // History limit: the oldest successful jobs go.
-        let mut jobs = self.children(JOBS, cj);
-        jobs.sort_by_key(|j| created_of(j));
-        while jobs.len() > keep {
-            let j = jobs.remove(0);
-            self.delete(JOBS, ns_of(&j), name_of(&j));
-        }
-        let last = times.first().copied();
-        let mut status = json!({});
-        if let Some(t) = last {
-            status["lastScheduleTime"] = json!(rfc3339(t));
-            status["lastSuccessfulTime"] = json!(rfc3339(t + Duration::from_secs(25)));
-        }
-        if let Some(cj) = self.store.get(CRONJOBS, ns_of(cj), name_of(cj)) {
-            self.put_status(CRONJOBS, &cj, status);
-        }
-    }
-
-    /// A bare pod: scheduled and reported by the "kubelet" like any other.
-    pub(crate) fn reconcile_bare_pod(&self, pod: &Arc<Value>) {
-        if pod.get("status").is_some() {
-            return;
-        }
-        let mut p = (**pod).clone();
-        pods::default_spec(&mut p["spec"]);
-        let place = self.schedule(&p["spec"], 0);
-        if let Some(n) = &place.node {
-            p["spec"]["nodeName"] = json!(n);
-        }
-        let stored = self.store.put("pods", p);
-        self.set_pod_status(&stored, Scenario::Healthy, &place, false);
-    }
-
-    /// HPA: desired = ceil(current × utilisation / target), clamped to [min, max].
-    pub(crate) fn reconcile_hpa(&self, hpa: &Value) {
-        let Some(hpa) = self.store.get(HPAS, ns_of(hpa), name_of(hpa)) else {
-            return;
-        };
-        let target = &hpa["spec"]["scaleTargetRef"];
-        if target["kind"] != "Deployment" {
-            return;
-        }
-        let Some(d) = self.store.get(
-            DEPLOYMENTS,
-            ns_of(&hpa),
-            target["name"].as_str().unwrap_or(""),
-        ) else {
-            return;
-        };
-        let min = hpa["spec"]["minReplicas"].as_i64().unwrap_or(1);
-        let max = hpa["spec"]["maxReplicas"].as_i64().unwrap_or(1);
-        let target_util = hpa["spec"]["metrics"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["resource"]["name"] == "cpu"))
-            .and_then(|m| m["resource"]["target"]["averageUtilization"].as_i64())
-            .unwrap_or(80);
-        let pods: Vec<_> = self
-            .store
-            .all("pods")
-            .into_iter()
-            .filter(|p| {
-                ns_of(p) == ns_of(&d)
-                    && pods::is_ready(p)
-                    && crate::selector_matches(&d["spec"]["selector"], p)
-            })
-            .collect();
-        let now = self.now();
-        let utils: Vec<f64> = pods
-            .iter()
-            .filter_map(|p| crate::metrics::cpu_utilisation(p, now))
-            .collect();
-        let current = d["spec"]["replicas"].as_i64().unwrap_or(1);
-        let util = if utils.is_empty() {
-            None
-        } else {
-            Some(utils.iter().sum::<f64>() / utils.len() as f64)
-        };
-        let raw = util
-            .map(|u| (current as f64 * u / target_util as f64).ceil() as i64)
-            .unwrap_or(current);
-        let desired = raw.clamp(min, max);
-        if desired != current {
-            let mut d2 = (*d).clone();
-            d2["spec"]["replicas"] = json!(desired);
-            let d2 = self.store.put(DEPLOYMENTS, d2);
-            self.reconcile_deployment(&d2);
-        }
-        let at = rfc3339(now);
-        let limited = raw > max || raw < min;
-        let mut status = json!({
-            "currentReplicas": current.max(desired).min(desired.max(current)),
-            "desiredReplicas": desired,
-            "conditions": [
-                {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale", "message": "recommended size matches current size", "lastTransitionTime": at},
-                {"type": "ScalingActive", "status": if util.is_some() { "True" } else { "False" }, "reason": if util.is_some() { "ValidMetricFound" } else { "FailedGetResourceMetric" },
-                 "message": if util.is_some() { "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)" } else { "the HPA was unable to compute the replica count: no metrics returned from resource metrics API" }, "lastTransitionTime": at},
-                if limited {
-                    json!({"type": "ScalingLimited", "status": "True", "reason": if raw > max { "TooManyReplicas" } else { "TooFewReplicas" },
-                        "message": if raw > max { "the desired replica count is more than the maximum replica count" } else { "the desired replica count is less than the minimum replica count" }, "lastTransitionTime": at})
-                } else {
-                    json!({"type": "ScalingLimited", "status": "False", "reason": "DesiredWithinRange", "message": "the desired count is within the acceptable range", "lastTransitionTime": at})
-                },
-            ],
-        });
-        status["currentReplicas"] = json!(desired);
-        if let Some(u) = util {
-            status["currentMetrics"] = json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": u.round() as i64, "averageValue": format!("{}m", crate::metrics::avg_cpu_millis(&pods, now).round() as i64)}}}]);
-        }
-        if desired != min {
-            status["lastScaleTime"] = json!(rfc3339(
-                created_of(&d)
-                    .map(|c| c.max(now - Duration::from_secs(3000)))
-                    .unwrap_or(now)
-            ));
-        }
-        let strip = |s: &Value| {
-            let mut s = s.clone();
-            for c in s["conditions"].as_array_mut().into_iter().flatten() {
-                if let Some(o) = c.as_object_mut() {
-                    o.remove("lastTransitionTime");
-                }
-            }
-            if let Some(o) = s.as_object_mut() {
-                o.remove("lastScaleTime");
-            }
-            s
-        };
-        if strip(&hpa["status"]) != strip(&status) {
-            self.put_status(HPAS, &hpa, status);
-        }
-    }
-
-    /// Recomputes the status of every workload in a namespace (after pods changed).
-    pub(crate) fn refresh_owners(&self, ns: &str) {
-        let in_ns = |r: &str| -> Vec<Arc<Value>> {
-            self.store
-                .all(r)
-                .into_iter()
-                .filter(|o| ns_of(o) == ns)
-                .collect()
-        };
-        for rs in in_ns(REPLICASETS) {
-            self.replicaset_status(&rs);
-        }
-        for d in in_ns(DEPLOYMENTS) {
-            self.deployment_status(&d);
-        }
-        for s in in_ns(STATEFULSETS) {
-            let revision = format!("{}-{}", name_of(&s), template_hash(&s["spec"]["template"]));
-            self.statefulset_status(&s, &revision);
-        }
-        let nodes = self.store.all("nodes");
-        for ds in in_ns(DAEMONSETS) {
-            let desired = nodes
-                .iter()
-                .filter(|n| super::tolerates(&ds["spec"]["template"]["spec"], n))
-                .count() as i64;
-            self.daemonset_status(&ds, desired);
-        }
-        for j in in_ns(JOBS) {
-            self.job_status(&j);
-        }
-    }
-
-    /// Namespace status: Active.
-    pub(crate) fn namespace_status(&self, ns: &Arc<Value>) {
-        let mut labels = ns["metadata"]["labels"].clone();
-        if !labels.is_object() {
-            labels = json!({});
-        }
-        labels["kubernetes.io/metadata.name"] = ns["metadata"]["name"].clone();
-        let mut o = (**ns).clone();
-        o["metadata"]["labels"] = labels;
-        o["spec"] = json!({"finalizers": ["kubernetes"]});
-        o["status"] = json!({"phase": "Active"});
-        if *ns != Arc::new(o.clone()) {
-            self.store.put("namespaces", o);
-        }
-    }
-
-    /// Node status: capacity, addresses, Ready.
-    pub(crate) fn node_status(&self, node: &Arc<Value>) {
-        if node["status"]["conditions"].is_array() {
-            return;
-        }
-        let idx = self.store.all("nodes").len();
-        let mut o = (**node).clone();
-        let mut status = o["status"].take();
-        if !status.is_object() {
-            status = json!({});
-        }
-        if !status["allocatable"].is_object() {
-            status["allocatable"] =
-                json!({"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "95Gi"});
-        }
-        if !status["capacity"].is_object() {
-            status["capacity"] = status["allocatable"].clone();
-        }
-        status["addresses"] = json!([{"type": "InternalIP", "address": format!("172.18.0.{}", idx + 1)}, {"type": "Hostname", "address": o["metadata"]["name"]}]);
-        let at = rfc3339(created_of(node).unwrap_or_else(|| self.now()));
-        status["conditions"] = json!([
-            {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory", "message": "kubelet has sufficient memory available", "lastHeartbeatTime": at, "lastTransitionTime": at},
-            {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure", "message": "kubelet has no disk pressure", "lastHeartbeatTime": at, "lastTransitionTime": at},
-            {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID", "message": "kubelet has sufficient PID available", "lastHeartbeatTime": at, "lastTransitionTime": at},
-            {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status", "lastHeartbeatTime": at, "lastTransitionTime": at},
-        ]);
-        status["nodeInfo"] = json!({"kubeletVersion": crate::api::discovery::GIT_VERSION, "kubeProxyVersion": crate::api::discovery::GIT_VERSION, "containerRuntimeVersion": "containerd://2.0.4", "operatingSystem": "linux", "architecture": "amd64", "osImage": "Debian GNU/Linux 12 (bookworm)", "kernelVersion": "6.1.0-28-amd64"});
-        o["status"] = status;
-        self.store.put("nodes", o);
-    }
-
-    /// Service defaults: a cluster IP and the type.
-    pub(crate) fn service_defaults(&self, svc: &Arc<Value>) {
-        let mut o = (**svc).clone();
-        let mut changed = false;
-        if o["spec"]["type"].is_null() {
-            o["spec"]["type"] = json!("ClusterIP");
-            changed = true;
-        }
-        if o["spec"]["clusterIP"].is_null() {
-            let ip = format!(
-                "10.96.{}.{}",
-                (crate::controller::suffix(name_of(svc), 1).as_bytes()[0] % 200) + 1,
-                self.store.all("services").len() % 250 + 2
-            );
-            o["spec"]["clusterIP"] = json!(ip.clone());
-            o["spec"]["clusterIPs"] = json!([ip]);
-            changed = true;
-        }
-        if o["spec"]["type"] == "NodePort" || o["spec"]["type"] == "LoadBalancer" {
-            for (i, p) in o["spec"]["ports"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if p["nodePort"].is_null() {
-                    p["nodePort"] =
-                        json!(30000 + (self.store.all("services").len() * 7 + i) % 2767);
-                    changed = true;
-                }
-            }
-        }
-        for p in o["spec"]["ports"].as_array_mut().into_iter().flatten() {
-            if p["protocol"].is_null() {
-                p["protocol"] = json!("TCP");
-                changed = true;
-            }
-            if p["targetPort"].is_null() {
-                p["targetPort"] = p["port"].clone();
-                changed = true;
-            }
-        }
-        if o["status"].is_null() {
-            o["status"] = json!({"loadBalancer": {}});
-            changed = true;
-        }
-        if changed {
-            self.store.put("services", o);
         }
     }
 }
