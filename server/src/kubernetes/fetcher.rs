@@ -190,18 +190,18 @@ pub enum ConnectError {
     },
     /// `caData` holds no usable certificate.
     #[error("caData: {0}")]
-    CaData(String),
+    CaData(super::tls::CaError),
     /// `caFile` cannot be read or holds no usable certificate.
     #[error("caFile {path}: {reason}")]
     CaFile {
         /// The file.
         path: String,
         /// Why.
-        reason: String,
+        reason: super::tls::CaError,
     },
     /// The in-cluster service-account CA holds no usable certificate.
     #[error("in-cluster CA: {0}")]
-    InClusterCa(String),
+    InClusterCa(super::tls::CaError),
     /// kube-rs refused the configuration (TLS setup).
     #[error("{0}")]
     Client(String),
@@ -226,11 +226,12 @@ pub fn connect(
         roots.extend(super::tls::pem_certs_from_base64(d).map_err(ConnectError::CaData)?);
     }
     if let Some(f) = &details.ca_file {
-        let ca_file = |reason: String| ConnectError::CaFile {
+        let ca_file = |reason: super::tls::CaError| ConnectError::CaFile {
             path: f.display().to_string(),
             reason,
         };
-        let pem = std::fs::read(f).map_err(|e| ca_file(format!("cannot read it: {e}")))?;
+        let pem = std::fs::read(f)
+            .map_err(|e| ca_file(super::tls::CaError::Unreadable(e.to_string())))?;
         roots.extend(super::tls::certs_from_pem(&pem).map_err(ca_file)?);
     }
     if roots.is_empty() {

@@ -27,7 +27,37 @@ pub struct SelectorError {
     /// The selector (truncated to 200 characters).
     pub selector: String,
     /// What is wrong.
-    pub reason: String,
+    pub reason: Problem,
+}
+
+/// What is wrong with a selector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("longer than {MAX_LEN} bytes")]
+    TooLong,
+    #[error("more than {MAX_REQUIREMENTS} requirements")]
+    TooManyRequirements,
+    #[error("unexpected character '{0}' at byte {1}")]
+    Character(char, usize),
+    #[error("'{0}' is not a valid label key ([prefix/]name, name at most 63 characters of letters, digits, '-', '_' or '.')")]
+    Key(String),
+    #[error("'{0}' is not a valid label value (at most 63 characters of letters, digits, '-', '_' or '.', alphanumeric at both ends)")]
+    Value(String),
+    /// What the grammar wanted there, and what came (a token, or "the end").
+    #[error("expected {0}, found {1}")]
+    Expected(&'static str, String),
+    /// What the grammar wanted there.
+    #[error("expected {0}")]
+    Missing(&'static str),
+    #[error("a value set for in/notin cannot be empty")]
+    EmptySet,
+    /// The key, and what came after it.
+    #[error("expected an operator after '{0}', found {1}")]
+    Operator(String, String),
+}
+
+fn found(t: Option<&Token>) -> String {
+    t.map_or_else(|| "the end".to_string(), |t| format!("{t:?}"))
 }
 
 /// A validated label selector.
@@ -40,17 +70,17 @@ pub struct LabelSelector {
 impl LabelSelector {
     /// Parses a selector string ("" selects everything).
     pub fn parse(s: &str) -> Result<Self, SelectorError> {
-        let err = |reason: String| SelectorError {
+        let err = |reason: Problem| SelectorError {
             selector: s.chars().take(200).collect(),
             reason,
         };
         if s.len() > MAX_LEN {
-            return Err(err(format!("longer than {MAX_LEN} bytes")));
+            return Err(err(Problem::TooLong));
         }
         let tokens = lex(s).map_err(err)?;
         let exprs = Parser { tokens, pos: 0 }.selector().map_err(err)?;
         if exprs.len() > MAX_REQUIREMENTS {
-            return Err(err(format!("more than {MAX_REQUIREMENTS} requirements")));
+            return Err(err(Problem::TooManyRequirements));
         }
         let selector: Selector = exprs.into_iter().collect();
         let text = selector.to_string();
@@ -95,7 +125,7 @@ fn ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')
 }
 
-fn lex(s: &str) -> Result<Vec<Token>, String> {
+fn lex(s: &str) -> Result<Vec<Token>, Problem> {
     let mut out = Vec::new();
     let mut chars = s.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -131,7 +161,7 @@ fn lex(s: &str) -> Result<Vec<Token>, String> {
                 }
                 out.push(Token::Ident(s[i..end].to_string()));
             }
-            other => return Err(format!("unexpected character '{other}' at byte {i}")),
+            other => return Err(Problem::Character(other, i)),
         }
     }
     Ok(out)
@@ -148,7 +178,7 @@ fn is_qualified_name_part(s: &str) -> bool {
         && b[b.len() - 1].is_ascii_alphanumeric()
 }
 
-fn check_key(k: &str) -> Result<(), String> {
+fn check_key(k: &str) -> Result<(), Problem> {
     let ok = match k.split_once('/') {
         Some((prefix, name)) => is_dns1123_subdomain(prefix) && is_qualified_name_part(name),
         None => is_qualified_name_part(k),
@@ -156,15 +186,15 @@ fn check_key(k: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("'{k}' is not a valid label key ([prefix/]name, name at most 63 characters of letters, digits, '-', '_' or '.')"))
+        Err(Problem::Key(k.to_string()))
     }
 }
 
-fn check_value(v: &str) -> Result<(), String> {
+fn check_value(v: &str) -> Result<(), Problem> {
     if v.is_empty() || is_qualified_name_part(v) {
         Ok(())
     } else {
-        Err(format!("'{v}' is not a valid label value (at most 63 characters of letters, digits, '-', '_' or '.', alphanumeric at both ends)"))
+        Err(Problem::Value(v.to_string()))
     }
 }
 
@@ -184,19 +214,18 @@ impl Parser {
         t
     }
 
-    fn key(&mut self) -> Result<String, String> {
+    fn key(&mut self) -> Result<String, Problem> {
         match self.next() {
             Some(Token::Ident(k)) => {
                 check_key(&k)?;
                 Ok(k)
             }
-            Some(t) => Err(format!("expected a label key, found {t:?}")),
-            None => Err("expected a label key, found the end".into()),
+            t => Err(Problem::Expected("a label key", found(t.as_ref()))),
         }
     }
 
     /// A value after `=`/`!=`: an identifier, or empty when a `,` or the end follows.
-    fn value(&mut self) -> Result<String, String> {
+    fn value(&mut self) -> Result<String, Problem> {
         match self.peek() {
             Some(Token::Comma) | None => Ok(String::new()),
             Some(Token::Ident(_)) => match self.next() {
@@ -204,37 +233,37 @@ impl Parser {
                     check_value(&v)?;
                     Ok(v)
                 }
-                _ => Err("expected a value".into()),
+                _ => Err(Problem::Missing("a value")),
             },
-            Some(t) => Err(format!("expected a value, found {t:?}")),
+            t => Err(Problem::Expected("a value", found(t))),
         }
     }
 
-    fn set(&mut self) -> Result<BTreeSet<String>, String> {
+    fn set(&mut self) -> Result<BTreeSet<String>, Problem> {
         if self.next() != Some(Token::Open) {
-            return Err("expected '(' after in/notin".into());
+            return Err(Problem::Missing("'(' after in/notin"));
         }
         let mut values = BTreeSet::new();
         loop {
             let v = match self.peek() {
                 Some(Token::Ident(_)) => self.value()?,
                 Some(Token::Comma) | Some(Token::Close) => String::new(),
-                _ => return Err("expected a value or ')'".into()),
+                _ => return Err(Problem::Missing("a value or ')'")),
             };
             values.insert(v);
             match self.next() {
                 Some(Token::Comma) => continue,
                 Some(Token::Close) => break,
-                _ => return Err("expected ',' or ')' in a value set".into()),
+                _ => return Err(Problem::Missing("',' or ')' in a value set")),
             }
         }
         if values.len() == 1 && values.contains("") {
-            return Err("a value set for in/notin cannot be empty".into());
+            return Err(Problem::EmptySet);
         }
         Ok(values)
     }
 
-    fn requirement(&mut self) -> Result<Expression, String> {
+    fn requirement(&mut self) -> Result<Expression, Problem> {
         if self.peek() == Some(&Token::Not) {
             self.next();
             return Ok(Expression::DoesNotExist(self.key()?));
@@ -258,11 +287,11 @@ impl Parser {
                 self.next();
                 Ok(Expression::NotIn(key, self.set()?))
             }
-            Some(t) => Err(format!("expected an operator after '{key}', found {t:?}")),
+            t => Err(Problem::Operator(key.clone(), found(t))),
         }
     }
 
-    fn selector(mut self) -> Result<Vec<Expression>, String> {
+    fn selector(mut self) -> Result<Vec<Expression>, Problem> {
         let mut out = Vec::new();
         if self.tokens.is_empty() {
             return Ok(out);
@@ -275,7 +304,7 @@ impl Parser {
             match self.next() {
                 None => return Ok(out),
                 Some(Token::Comma) => {}
-                Some(t) => return Err(format!("expected ',' or the end, found {t:?}")),
+                t => return Err(Problem::Expected("',' or the end", found(t.as_ref()))),
             }
         }
     }
@@ -361,9 +390,15 @@ mod tests {
             (key(), value()).prop_map(|(k, v)| Expression::NotEqual(k, v)),
             key().prop_map(Expression::Exists),
             key().prop_map(Expression::DoesNotExist),
-            (key(), proptest::collection::btree_set("[a-z0-9]{1,6}", 1..4))
+            (
+                key(),
+                proptest::collection::btree_set("[a-z0-9]{1,6}", 1..4)
+            )
                 .prop_map(|(k, v)| Expression::In(k, v)),
-            (key(), proptest::collection::btree_set("[a-z0-9]{1,6}", 1..4))
+            (
+                key(),
+                proptest::collection::btree_set("[a-z0-9]{1,6}", 1..4)
+            )
                 .prop_map(|(k, v)| Expression::NotIn(k, v)),
         ]
     }

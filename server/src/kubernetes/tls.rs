@@ -6,12 +6,28 @@ use base64::Engine;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
+/// Why a CA could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaError {
+    /// The PEM parser's reason.
+    #[error("the CA is not valid PEM: {0}")]
+    NotPem(String),
+    #[error("the CA holds no certificate")]
+    NoCertificate,
+    /// The base64 decoder's reason.
+    #[error("caData is not base64: {0}")]
+    NotBase64(String),
+    /// The I/O error.
+    #[error("cannot read it: {0}")]
+    Unreadable(String),
+}
+
 /// DER certificates from PEM text (or one raw DER certificate).
-pub fn certs_from_pem(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub fn certs_from_pem(bytes: &[u8]) -> Result<Vec<Vec<u8>>, CaError> {
     let certs: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(bytes)
         .map(|c| c.map(|c| c.as_ref().to_vec()))
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("the CA is not valid PEM: {e:?}"))?;
+        .map_err(|e| CaError::NotPem(format!("{e:?}")))?;
     if !certs.is_empty() {
         return Ok(certs);
     }
@@ -19,15 +35,15 @@ pub fn certs_from_pem(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     if bytes.first() == Some(&0x30) {
         return Ok(vec![bytes.to_vec()]);
     }
-    Err("the CA holds no certificate".to_string())
+    Err(CaError::NoCertificate)
 }
 
 /// DER certificates from `caData` (base64 of PEM).
-pub fn pem_certs_from_base64(data: &str) -> Result<Vec<Vec<u8>>, String> {
+pub fn pem_certs_from_base64(data: &str) -> Result<Vec<Vec<u8>>, CaError> {
     let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
     let raw = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
-        .map_err(|e| format!("caData is not base64: {e}"))?;
+        .map_err(|e| CaError::NotBase64(e.to_string()))?;
     certs_from_pem(&raw)
 }
 
@@ -39,10 +55,12 @@ mod tests {
     fn ca_data_must_hold_a_certificate() {
         assert!(pem_certs_from_base64("not base64!")
             .unwrap_err()
+            .to_string()
             .contains("not base64"));
         let empty = base64::engine::general_purpose::STANDARD.encode("hello");
         assert!(pem_certs_from_base64(&empty)
             .unwrap_err()
+            .to_string()
             .contains("no certificate"));
         let key = rcgen::KeyPair::generate().expect("key");
         let cert = rcgen::CertificateParams::new(vec!["x".to_string()])

@@ -141,25 +141,81 @@ impl Rule {
     }
 }
 
-/// Parses a condition tree for `resource_type`; errors name the path in the tree (`where`).
-pub fn parse(v: &Value, resource_type: &str, at: &str) -> Result<Condition, String> {
+/// A mistake in a condition tree: where in the policy document, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{at}: {problem}")]
+pub struct ConditionError {
+    /// The path in the document (`document 2: conditions.allOf[1]`).
+    pub at: String,
+    /// What is wrong there.
+    pub problem: Problem,
+}
+
+/// What is wrong with a condition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("conditions nest deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("a condition must be a mapping (rule, allOf, anyOf or not)")]
+    NotMapping,
+    #[error("must be a list of conditions")]
+    NotList,
+    #[error(
+        "a condition needs `rule` (with `resourceType` and `params`), `allOf`, `anyOf` or `not`"
+    )]
+    NoRule,
+    /// The rule, its resource type, the policy's.
+    #[error("rule {0} is for resource type '{1}', but the policy's resourceType is '{2}'")]
+    OtherResourceType(String, String, String),
+    #[error("every item must be a string")]
+    ItemNotString,
+    /// The rule and the parameter.
+    #[error("rule {0} needs params.{1}, a non-empty list of strings")]
+    NeedsStrings(String, &'static str),
+    /// The rule and the parameter.
+    #[error("rule {0} needs params.{1}, a string")]
+    NeedsString(String, &'static str),
+    #[error("must be a string")]
+    NotString,
+    /// The rule and the policy's resource type.
+    #[error("rule {0} applies to {CATALOG_ENTITY}, not to '{1}'")]
+    EntityRule(String, String),
+    #[error("rule IS_CLUSTER needs params.clusterNames, a non-empty list of cluster names")]
+    NeedsClusterNames,
+    /// The policy's resource type.
+    #[error("rule IS_CLUSTER applies to {KUBERNETES_CLUSTER}, not to '{0}'")]
+    ClusterRule(String),
+    #[error("unknown rule '{0}' (rules of {CATALOG_ENTITY}: IS_ENTITY_OWNER, IS_ENTITY_KIND, HAS_ANNOTATION, HAS_LABEL, HAS_METADATA, HAS_SPEC; of {KUBERNETES_CLUSTER}: IS_CLUSTER)")]
+    UnknownRule(String),
+}
+
+fn fail<T>(at: impl Into<String>, problem: Problem) -> Result<T, ConditionError> {
+    Err(ConditionError {
+        at: at.into(),
+        problem,
+    })
+}
+
+/// Parses a condition tree for `resource_type`; errors name the path in the tree (`at`).
+pub fn parse(v: &Value, resource_type: &str, at: &str) -> Result<Condition, ConditionError> {
     parse_at(v, resource_type, at, 0)
 }
 
-fn parse_at(v: &Value, resource_type: &str, at: &str, depth: usize) -> Result<Condition, String> {
+fn parse_at(
+    v: &Value,
+    resource_type: &str,
+    at: &str,
+    depth: usize,
+) -> Result<Condition, ConditionError> {
     if depth > MAX_DEPTH {
-        return Err(format!(
-            "{at}: conditions nest deeper than {MAX_DEPTH} levels"
-        ));
+        return fail(at, Problem::TooDeep);
     }
     let Some(obj) = v.as_object() else {
-        return Err(format!(
-            "{at}: a condition must be a mapping (rule, allOf, anyOf or not)"
-        ));
+        return fail(at, Problem::NotMapping);
     };
-    let list = |key: &str, items: &Value| -> Result<Vec<Condition>, String> {
+    let list = |key: &str, items: &Value| -> Result<Vec<Condition>, ConditionError> {
         let Some(items) = items.as_array() else {
-            return Err(format!("{at}.{key}: must be a list of conditions"));
+            return fail(format!("{at}.{key}"), Problem::NotList);
         };
         items
             .iter()
@@ -178,60 +234,69 @@ fn parse_at(v: &Value, resource_type: &str, at: &str, depth: usize) -> Result<Co
             .map(|c| Condition::Not(Box::new(c)));
     }
     let Some(rule) = obj.get("rule").and_then(Value::as_str) else {
-        return Err(format!(
-            "{at}: a condition needs `rule` (with `resourceType` and `params`), `allOf`, `anyOf` or `not`"
-        ));
+        return fail(at, Problem::NoRule);
     };
     if let Some(rt) = obj.get("resourceType").and_then(Value::as_str) {
         if rt != resource_type {
-            return Err(format!(
-                "{at}: rule {rule} is for resource type '{rt}', but the policy's resourceType is '{resource_type}'"
-            ));
+            return fail(
+                at,
+                Problem::OtherResourceType(rule.into(), rt.into(), resource_type.into()),
+            );
         }
     }
     let params = obj.get("params").cloned().unwrap_or(Value::Null);
     parse_rule(rule, &params, resource_type, at).map(Condition::Rule)
 }
 
-fn strings(params: &Value, key: &str, rule: &str, at: &str) -> Result<Vec<String>, String> {
+fn strings(
+    params: &Value,
+    key: &'static str,
+    rule: &str,
+    at: &str,
+) -> Result<Vec<String>, ConditionError> {
     match params.get(key) {
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_lowercase)
-                    .ok_or_else(|| format!("{at}.params.{key}: every item must be a string"))
+            .map(|i| match i.as_str() {
+                Some(s) => Ok(s.to_lowercase()),
+                None => fail(format!("{at}.params.{key}"), Problem::ItemNotString),
             })
             .collect(),
-        _ => Err(format!(
-            "{at}: rule {rule} needs params.{key}, a non-empty list of strings"
-        )),
+        _ => fail(at, Problem::NeedsStrings(rule.into(), key)),
     }
 }
 
-fn string(params: &Value, key: &str, rule: &str, at: &str) -> Result<String, String> {
+fn string(
+    params: &Value,
+    key: &'static str,
+    rule: &str,
+    at: &str,
+) -> Result<String, ConditionError> {
     match params.get(key).and_then(Value::as_str) {
         Some(s) if !s.trim().is_empty() => Ok(s.trim().to_lowercase()),
-        _ => Err(format!("{at}: rule {rule} needs params.{key}, a string")),
+        _ => fail(at, Problem::NeedsString(rule.into(), key)),
     }
 }
 
-fn optional(params: &Value, key: &str, at: &str) -> Result<Option<String>, String> {
+fn optional(params: &Value, key: &str, at: &str) -> Result<Option<String>, ConditionError> {
     match params.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.to_lowercase())),
-        Some(_) => Err(format!("{at}.params.{key}: must be a string")),
+        Some(_) => fail(format!("{at}.params.{key}"), Problem::NotString),
     }
 }
 
-fn parse_rule(rule: &str, p: &Value, resource_type: &str, at: &str) -> Result<Rule, String> {
+fn parse_rule(
+    rule: &str,
+    p: &Value,
+    resource_type: &str,
+    at: &str,
+) -> Result<Rule, ConditionError> {
     let entity_rule = |r: Rule| {
         if resource_type == CATALOG_ENTITY {
             Ok(r)
         } else {
-            Err(format!(
-                "{at}: rule {rule} applies to {CATALOG_ENTITY}, not to '{resource_type}'"
-            ))
+            fail(at, Problem::EntityRule(rule.into(), resource_type.into()))
         }
     };
     match rule {
@@ -260,28 +325,17 @@ fn parse_rule(rule: &str, p: &Value, resource_type: &str, at: &str) -> Result<Ru
             let names = match p.get("clusterNames") {
                 Some(Value::Array(items)) if !items.is_empty() => items
                     .iter()
-                    .map(|i| {
-                        i.as_str().map(String::from).ok_or_else(|| {
-                            format!("{at}.params.clusterNames: every item must be a string")
-                        })
+                    .map(|i| match i.as_str() {
+                        Some(s) => Ok(s.to_string()),
+                        None => fail(format!("{at}.params.clusterNames"), Problem::ItemNotString),
                     })
                     .collect::<Result<Vec<_>, _>>()?,
-                _ => {
-                    return Err(format!(
-                        "{at}: rule IS_CLUSTER needs params.clusterNames, a non-empty list of cluster names"
-                    ))
-                }
+                _ => return fail(at, Problem::NeedsClusterNames),
             };
             Ok(Rule::IsCluster { names })
         }
-        "IS_CLUSTER" => Err(format!(
-            "{at}: rule IS_CLUSTER applies to {KUBERNETES_CLUSTER}, not to '{resource_type}'"
-        )),
-        other => Err(format!(
-            "{at}: unknown rule '{other}' (rules of {CATALOG_ENTITY}: IS_ENTITY_OWNER, \
-             IS_ENTITY_KIND, HAS_ANNOTATION, HAS_LABEL, HAS_METADATA, HAS_SPEC; of \
-             {KUBERNETES_CLUSTER}: IS_CLUSTER)"
-        )),
+        "IS_CLUSTER" => fail(at, Problem::ClusterRule(resource_type.into())),
+        other => fail(at, Problem::UnknownRule(other.into())),
     }
 }
 
@@ -310,7 +364,7 @@ mod tests {
     }
 
     fn cond(v: Value, rt: &str) -> Result<Condition, String> {
-        parse(&v, rt, "conditions")
+        parse(&v, rt, "conditions").map_err(|e| e.to_string())
     }
 
     #[test]

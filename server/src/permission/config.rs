@@ -361,7 +361,7 @@ pub fn parse_conditional(text: &str, file: &str) -> Result<Vec<ConditionalPolicy
         };
         match conditional_policy(&v, &at) {
             Ok(p) => out.push(p),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.to_string()),
         }
     }
     if errors.is_empty() {
@@ -371,34 +371,58 @@ pub fn parse_conditional(text: &str, file: &str) -> Result<Vec<ConditionalPolicy
     }
 }
 
-fn conditional_policy(v: &Value, at: &str) -> Result<ConditionalPolicy, String> {
-    let s = |key: &str| {
+/// A mistake in one conditional policy document: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// The document and what is wrong with its fields.
+    #[error("{0}: {1}")]
+    Field(String, PolicyProblem),
+    /// A mistake in its condition tree.
+    #[error(transparent)]
+    Condition(#[from] conditions::ConditionError),
+}
+
+/// What is wrong with a conditional policy's fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyProblem {
+    #[error("`{0}` is required (a string)")]
+    Required(&'static str),
+    #[error("`result` must be CONDITIONAL, not '{0}'")]
+    NotConditional(String),
+    #[error("roleEntityRef '{0}' is not a role entity ref (role:default/<name>)")]
+    NotRole(String),
+    #[error("resourceType '{0}' has no rules here (supported: {entity}, {cluster})", entity = conditions::CATALOG_ENTITY, cluster = conditions::KUBERNETES_CLUSTER)]
+    NoRules(String),
+    /// The permissionMapping item, as written.
+    #[error("permissionMapping lists actions ({actions}), not {0}", actions = ACTIONS.join(", "))]
+    Action(String),
+    #[error("`permissionMapping` is required: the actions the conditions govern ({actions})", actions = ACTIONS.join(", "))]
+    NoMapping,
+    #[error("`conditions` is required")]
+    NoConditions,
+}
+
+fn conditional_policy(v: &Value, at: &str) -> Result<ConditionalPolicy, PolicyError> {
+    let fail = |problem: PolicyProblem| PolicyError::Field(at.to_string(), problem);
+    let s = |key: &'static str| {
         v.get(key)
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| format!("{at}: `{key}` is required (a string)"))
+            .ok_or_else(|| fail(PolicyProblem::Required(key)))
     };
     let result = s("result")?;
     if result != "CONDITIONAL" {
-        return Err(format!(
-            "{at}: `result` must be CONDITIONAL, not '{result}'"
-        ));
+        return Err(fail(PolicyProblem::NotConditional(result.into())));
     }
     let role = s("roleEntityRef")?;
     if !is_ref(role, &["role"]) {
-        return Err(format!(
-            "{at}: roleEntityRef '{role}' is not a role entity ref (role:default/<name>)"
-        ));
+        return Err(fail(PolicyProblem::NotRole(role.into())));
     }
     let plugin = s("pluginId")?;
     let resource_type = s("resourceType")?;
     if ![conditions::CATALOG_ENTITY, conditions::KUBERNETES_CLUSTER].contains(&resource_type) {
-        return Err(format!(
-            "{at}: resourceType '{resource_type}' has no rules here (supported: {}, {})",
-            conditions::CATALOG_ENTITY,
-            conditions::KUBERNETES_CLUSTER
-        ));
+        return Err(fail(PolicyProblem::NoRules(resource_type.into())));
     }
     let actions: Vec<String> = match v.get("permissionMapping") {
         Some(Value::Array(items)) if !items.is_empty() => items
@@ -409,22 +433,14 @@ fn conditional_policy(v: &Value, at: &str) -> Result<ConditionalPolicy, String> 
                     .or_else(|| i.get("action").and_then(Value::as_str));
                 match a {
                     Some(a) if ACTIONS.contains(&a) => Ok(a.to_string()),
-                    _ => Err(format!(
-                        "{at}: permissionMapping lists actions ({}), not {i}",
-                        ACTIONS.join(", ")
-                    )),
+                    _ => Err(fail(PolicyProblem::Action(i.to_string()))),
                 }
             })
             .collect::<Result<_, _>>()?,
-        _ => {
-            return Err(format!(
-                "{at}: `permissionMapping` is required: the actions the conditions govern ({})",
-                ACTIONS.join(", ")
-            ))
-        }
+        _ => return Err(fail(PolicyProblem::NoMapping)),
     };
     let Some(c) = v.get("conditions") else {
-        return Err(format!("{at}: `conditions` is required"));
+        return Err(fail(PolicyProblem::NoConditions));
     };
     let conditions = conditions::parse(c, resource_type, &format!("{at}: conditions"))?;
     Ok(ConditionalPolicy {
