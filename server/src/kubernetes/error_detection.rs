@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use app::wire::kubernetes::{DetectedError, ProposedFix};
-use k8s_openapi::api::core::v1::ContainerStatus;
+use k8s_openapi::api::core::v1::{ContainerStateWaiting, ContainerStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::objects::{self, Deployment, Hpa, Pod};
@@ -80,10 +80,7 @@ pub fn pod_errors(cluster: &str, pod: &Pod, now: SystemTime) -> Vec<DetectedErro
     let cs: &[ContainerStatus] = pod.status.container_statuses.as_deref().unwrap_or_default();
     let m = &pod.metadata;
     // Readiness probe taking too long.
-    let now_s = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now_s = objects::unix_seconds(now);
     let too_long: Vec<&ContainerStatus> = cs
         .iter()
         .filter(|c| !c.ready)
@@ -141,12 +138,14 @@ pub fn pod_errors(cluster: &str, pod: &Pod, now: SystemTime) -> Vec<DetectedErro
         }
     }
     // Containers waiting.
-    let waiting = |c: &ContainerStatus| c.state.as_ref().and_then(|s| s.waiting.clone());
+    fn waiting(c: &ContainerStatus) -> Option<&ContainerStateWaiting> {
+        c.state.as_ref()?.waiting.as_ref()
+    }
     let waiting_f = cs
         .iter()
-        .find_map(|c| Some((waiting(c)?.reason?, c.name.as_str())))
-        .and_then(|(reason, name)| waiting_fix(&reason, name));
-    for message in cs.iter().filter_map(|c| waiting(c)?.message) {
+        .find_map(|c| Some((waiting(c)?.reason.as_deref()?, c.name.as_str())))
+        .and_then(|(reason, name)| waiting_fix(reason, name));
+    for message in cs.iter().filter_map(|c| waiting(c)?.message.clone()) {
         out.push(error(
             4,
             cluster,

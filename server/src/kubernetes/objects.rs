@@ -101,6 +101,12 @@ pub fn seconds(t: &Time) -> i64 {
     t.0.as_second()
 }
 
+/// Seconds since the Unix epoch (0 before it).
+pub fn unix_seconds(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A timestamp as the API server writes it (`2026-11-24T10:00:00Z`).
 pub fn timestamp(t: &Time) -> String {
     t.0.to_string()

@@ -539,23 +539,10 @@ mod tests {
     #[tokio::test]
     async fn the_janitor_keeps_held_and_recent_entries() {
         let entries: Mutex<HashMap<Key, Arc<Entry>>> = Mutex::default();
-        let mk = |k: Key, age: Duration| {
-            Arc::new(Entry {
-                key: k,
-                state: Arc::new(watch::Sender::new(Snapshot {
-                    version: 0,
-                    objects: Arc::default(),
-                    health: Health::Pending,
-                })),
-                retry: Arc::default(),
-                last_used: Mutex::new(Instant::now() - age),
-                task: tokio::spawn(std::future::pending::<()>()).abort_handle(),
-            })
-        };
-        let held = mk(key("held"), Duration::from_secs(60));
+        let held = entry(key("held"), Duration::from_secs(60));
         lock(&entries).insert(key("held"), Arc::clone(&held));
-        lock(&entries).insert(key("recent"), mk(key("recent"), Duration::ZERO));
-        lock(&entries).insert(key("idle"), mk(key("idle"), Duration::from_secs(60)));
+        lock(&entries).insert(key("recent"), entry(key("recent"), Duration::ZERO));
+        lock(&entries).insert(key("idle"), entry(key("idle"), Duration::from_secs(60)));
         sweep(&entries, Duration::from_secs(30));
         let mut left: Vec<String> = lock(&entries).keys().map(|k| k.cluster.clone()).collect();
         left.sort();

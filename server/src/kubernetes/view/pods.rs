@@ -130,8 +130,8 @@ pub struct Rows<'a> {
     pub metrics: HashMap<(String, String), &'a PodStatus>,
     /// Detected errors by pod uid.
     pub error_counts: HashMap<String, usize>,
-    /// The time ages are measured to.
-    pub now: SystemTime,
+    /// The time ages are measured to, in seconds since the Unix epoch.
+    now: i64,
 }
 
 impl<'a> Rows<'a> {
@@ -150,7 +150,7 @@ impl<'a> Rows<'a> {
                 .map(|m| ((text(m, "namespace"), text(m, "name")), m))
                 .collect(),
             error_counts: HashMap::new(),
-            now,
+            now: objects::unix_seconds(now),
         }
     }
 
@@ -163,11 +163,6 @@ impl<'a> Rows<'a> {
         );
         // A pod without container metrics (not running) shows no usage rather than zero.
         let m = self.metrics.get(&key).filter(|m| !m.containers.is_empty());
-        let now = self
-            .now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
         let created = pod.metadata.creation_timestamp.as_ref();
         PodRow {
             cluster: self.cluster.to_string(),
@@ -180,7 +175,7 @@ impl<'a> Rows<'a> {
             restarts: statuses.iter().map(|c| i64::from(c.restart_count)).sum(),
             cpu: m.and_then(|m| usage(&m.cpu, cpu_text)),
             memory: m.and_then(|m| usage(&m.memory, mem_text)),
-            age_seconds: created.map_or(0, |t| (now - objects::seconds(t)).max(0)),
+            age_seconds: created.map_or(0, |t| (self.now - objects::seconds(t)).max(0)),
             node: pod.spec.node_name.clone().unwrap_or_default(),
             error_count: self
                 .error_counts
