@@ -33,8 +33,11 @@ pub trait Backend: Send + Sync + 'static {
     /// A section of the README shown as in-app help (`kubernetes`), if there is one.
     fn help(&self, topic: &str) -> Option<String>;
     /// The Kubernetes tab's view of the entity.
-    fn kubernetes_view(&self, viewer: Option<&Viewer>, entity_ref: String)
-        -> BoxFuture<KubernetesView>;
+    fn kubernetes_view(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+    ) -> BoxFuture<KubernetesView>;
     /// One of the entity's pods, for the pod panel.
     fn pod_detail(
         &self,
@@ -136,7 +139,10 @@ pub async fn get_kubernetes_view(
     name: String,
 ) -> Result<KubernetesView, ServerFnError> {
     backend()?
-        .kubernetes_view(current_viewer().as_ref(), format!("{kind}:{namespace}/{name}"))
+        .kubernetes_view(
+            current_viewer().as_ref(),
+            format!("{kind}:{namespace}/{name}"),
+        )
         .await
         .map_err(ServerFnError::new)
 }

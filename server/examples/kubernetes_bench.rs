@@ -65,7 +65,10 @@ async fn run(running: &demo_cluster::Running, clusters: usize) -> (Duration, Dur
     );
     let entity = json!({"kind": "Component", "metadata": {"name": "bench-app", "annotations": {"backstage.io/kubernetes-id": "bench-app", "backstage.io/kubernetes-namespace": "bench"}}});
     // Warm-up: connections and TLS sessions.
-    let first = svc.objects_by_entity(&entity, None).await.expect("valid annotations");
+    let first = svc
+        .objects_by_entity(&entity, None)
+        .await
+        .expect("valid annotations");
     let pods: usize = first
         .items
         .iter()
@@ -79,7 +82,10 @@ async fn run(running: &demo_cluster::Running, clusters: usize) -> (Duration, Dur
     let mut times = Vec::new();
     for _ in 0..RUNS {
         let t = Instant::now();
-        let r = svc.objects_by_entity(&entity, None).await.expect("valid annotations");
+        let r = svc
+            .objects_by_entity(&entity, None)
+            .await
+            .expect("valid annotations");
         times.push(t.elapsed());
         assert!(
             r.items.iter().all(|i| i.errors.is_empty()),

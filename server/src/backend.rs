@@ -60,7 +60,9 @@ impl Backend for PortalBackend {
 
     fn catalog_list(&self, viewer: Option<&Viewer>, filters: &CatalogFilters) -> CatalogListPage {
         let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
-        let refs = viewer.map(|v| v.ownership_refs.as_slice()).unwrap_or_default();
+        let refs = viewer
+            .map(|v| v.ownership_refs.as_slice())
+            .unwrap_or_default();
         views::catalog_list(&self.catalog.snapshot(), filters, &scope, refs)
     }
 
@@ -162,9 +164,9 @@ fn pod_error(e: PodError) -> BackendError {
     match e {
         PodError::Lookup(l) => lookup_error(l),
         PodError::Forbidden(_) => BackendError::Forbidden(message),
-        PodError::NotEntityCluster(_) | PodError::NotEntityNamespace(_) | PodError::NotEntityPod(_) => {
-            BackendError::NotFound(message)
-        }
+        PodError::NotEntityCluster(_)
+        | PodError::NotEntityNamespace(_)
+        | PodError::NotEntityPod(_) => BackendError::NotFound(message),
         PodError::Name(_) | PodError::Annotation(_) => BackendError::Invalid(message),
         PodError::Cluster(_) => BackendError::Unavailable(message),
     }

@@ -310,16 +310,20 @@ async fn run_server(
         processing_interval,
         previous,
     ));
-    let permissions = match permission::Permissions::load(permission_config, Arc::clone(&store)).await {
-        Ok(p) => Arc::new(p),
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
+    let permissions =
+        match permission::Permissions::load(permission_config, Arc::clone(&store)).await {
+            Ok(p) => Arc::new(p),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                eprintln!(
+                    "greenroom: cannot start: the permission policy has {} problem(s)",
+                    errors.len()
+                );
+                return ExitCode::FAILURE;
             }
-            eprintln!("greenroom: cannot start: the permission policy has {} problem(s)", errors.len());
-            return ExitCode::FAILURE;
-        }
-    };
+        };
     tokio::spawn(Arc::clone(&permissions).watch());
     let metrics = Arc::new(server::metrics::Registry::default());
     let kubernetes = kubernetes_config.map(|k| {
@@ -375,14 +379,13 @@ async fn run_server(
     );
     // The peer address lets the sign-in gate honour oauth2-proxy headers only from its proxies.
     let service = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            http::shutdown_signal().await;
-            // Live streams never end by themselves: end them so in-flight requests can finish.
-            if let Some(k) = live {
-                k.shut_down();
-            }
-        });
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        http::shutdown_signal().await;
+        // Live streams never end by themselves: end them so in-flight requests can finish.
+        if let Some(k) = live {
+            k.shut_down();
+        }
+    });
     match server.await {
         Ok(()) => {
             tracing::info!("stopped");

@@ -201,7 +201,11 @@ fn read_base_url(config: &Config, key: &str, errors: &mut Vec<ConfigError>) -> O
     }
 }
 
-fn read_listen(config: &Config, key: &'static str, errors: &mut Vec<ConfigError>) -> Option<Listen> {
+fn read_listen(
+    config: &Config,
+    key: &'static str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Listen> {
     let default = Listen {
         host: DEFAULT_HOST.into(),
         port: DEFAULT_PORT,

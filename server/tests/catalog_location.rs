@@ -890,15 +890,23 @@ fn url_locations_are_read_over_http_with_relative_targets() {
     assert_eq!(result.files, Vec::<PathBuf>::new());
 
     // Redirects are followed now (re-checked against the allow list); /elsewhere is a 404.
-    let moved = reader.read_url(&format!("{base}/moved.yaml")).map_err(|e| e.to_string()).unwrap_err();
+    let moved = reader
+        .read_url(&format!("{base}/moved.yaml"))
+        .map_err(|e| e.to_string())
+        .unwrap_err();
     assert_eq!(moved, format!("HTTP 404 Not Found from {base}/elsewhere"));
-    let broken = reader.read_url(&format!("{base}/broken.yaml")).map_err(|e| e.to_string()).unwrap_err();
+    let broken = reader
+        .read_url(&format!("{base}/broken.yaml"))
+        .map_err(|e| e.to_string())
+        .unwrap_err();
     assert_eq!(
         broken,
         format!("HTTP 500 Internal Server Error from {base}/broken.yaml")
     );
     assert_eq!(
-        reader.read_url(&format!("{base}/cat/apis/def.txt")).map_err(|e| e.to_string()),
+        reader
+            .read_url(&format!("{base}/cat/apis/def.txt"))
+            .map_err(|e| e.to_string()),
         Ok("openapi: 3.0.0\n".to_string())
     );
 }
@@ -950,7 +958,9 @@ fn joins_urls_like_the_rfc_3986_examples() {
 #[test]
 fn http_reader_refuses_other_schemes_and_unreachable_hosts() {
     assert_eq!(
-        HttpUrlReader.read_url("ftp://example.com/x.yaml").map_err(|e| e.to_string()),
+        HttpUrlReader
+            .read_url("ftp://example.com/x.yaml")
+            .map_err(|e| e.to_string()),
         Err(
             "unsupported URL ftp://example.com/x.yaml (only http:// and https:// are supported)"
                 .to_string()
@@ -961,7 +971,8 @@ fn http_reader_refuses_other_schemes_and_unreachable_hosts() {
         .local_addr()
         .unwrap();
     let error = loopback_reader(&format!("http://{closed}"))
-        .read_url(&format!("http://{closed}/x.yaml")).map_err(|e| e.to_string())
+        .read_url(&format!("http://{closed}/x.yaml"))
+        .map_err(|e| e.to_string())
         .unwrap_err();
     assert!(
         error.starts_with(&format!("cannot connect to {closed}")),

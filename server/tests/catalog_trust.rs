@@ -467,9 +467,15 @@ fn unlisted_hosts_are_refused_with_backstages_message_before_connecting() {
         unlisted.fetch(&url),
         Err(UrlReadError::NotAllowed(url.clone()))
     );
-    assert_eq!(unlisted.read_url(&url).map_err(|e| e.to_string()), Err(expected.clone()));
+    assert_eq!(
+        unlisted.read_url(&url).map_err(|e| e.to_string()),
+        Err(expected.clone())
+    );
     let other_port = UrlFetcher::new(allow(&["127.0.0.1"]));
-    assert_eq!(other_port.read_url(&url).map_err(|e| e.to_string()), Err(expected.clone()));
+    assert_eq!(
+        other_port.read_url(&url).map_err(|e| e.to_string()),
+        Err(expected.clone())
+    );
 
     // As a location: a problem with the message, and the server never saw a request.
     let result = run(&[url_root(&url)], &unlisted);

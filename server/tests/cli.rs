@@ -373,7 +373,10 @@ fn validate_lists_every_permission_problem_with_its_file_and_line() {
     for (key, words) in [
         ("permission.enabled", "boolean"),
         ("permission.rbac.maxDepth", "whole number"),
-        ("permission.rbac.admin.superUsers[0].name", "not a user or group entity ref"),
+        (
+            "permission.rbac.admin.superUsers[0].name",
+            "not a user or group entity ref",
+        ),
     ] {
         assert!(
             stderr.lines().any(|l| l.contains(key) && l.contains(words)),

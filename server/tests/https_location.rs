@@ -105,7 +105,8 @@ fn an_untrusted_certificate_is_refused_with_a_clear_reason() {
     let (port, _ca) = https_server(1);
     let url = format!("https://127.0.0.1:{port}/catalog-info.yaml");
     let err = UrlFetcher::new(allow_port(port))
-        .read_url(&url).map_err(|e| e.to_string())
+        .read_url(&url)
+        .map_err(|e| e.to_string())
         .expect_err("certificate not trusted by the system store");
     assert!(err.contains(&url), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
@@ -121,6 +122,12 @@ fn an_unlisted_https_host_is_refused_with_backstages_message() {
         "Reading from '{url}' is not allowed. You may need to configure an integration for the target host, or add it to the configured list of allowed hosts at 'backend.reading.allow'"
     );
     let reader = UrlFetcher::with_roots(ReadingAllow::default(), roots).expect("reader");
-    assert_eq!(reader.read_url(&url).map_err(|e| e.to_string()), Err(expected.clone()));
-    assert_eq!(HttpUrlReader.read_url(&url).map_err(|e| e.to_string()), Err(expected));
+    assert_eq!(
+        reader.read_url(&url).map_err(|e| e.to_string()),
+        Err(expected.clone())
+    );
+    assert_eq!(
+        HttpUrlReader.read_url(&url).map_err(|e| e.to_string()),
+        Err(expected)
+    );
 }

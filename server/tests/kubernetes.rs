@@ -104,9 +104,13 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     let demo = demo().await;
     let svc = service(&two_clusters(&demo, ""), HashMap::new());
     let r = serde_json::to_value(
-        svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
-            .await
-            .unwrap(),
+        svc.objects_for_ref(
+            "component:default/storefront-web",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     let items = r["items"].as_array().unwrap();
@@ -131,17 +135,25 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     assert_eq!(items[0]["podMetrics"].as_array().unwrap().len(), 3);
     // The selector annotation (no kubernetes-id label on these objects).
     let cart = serde_json::to_value(
-        svc.objects_for_ref("component:default/cart-service", None, &KubernetesAccess::all())
-            .await
-            .unwrap(),
+        svc.objects_for_ref(
+            "component:default/cart-service",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(pod_names(&cart["items"][0]).len(), 2);
     // Nothing deployed: no items at all.
     let none = serde_json::to_value(
-        svc.objects_for_ref("component:default/web-ui-kit", None, &KubernetesAccess::all())
-            .await
-            .unwrap(),
+        svc.objects_for_ref(
+            "component:default/web-ui-kit",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(none["items"], json!([]));
@@ -150,9 +162,13 @@ async fn verified_tls_two_clusters_metrics_and_label_selectors() {
     let both = serde_json::to_value(svc.objects_by_entity(&entity, None).await.unwrap()).unwrap();
     assert_eq!(pod_names(&both["items"][0]).len(), 4);
     let sre = serde_json::to_value(
-        svc.objects_for_ref("component:default/sre-toolbox", None, &KubernetesAccess::all())
-            .await
-            .unwrap(),
+        svc.objects_for_ref(
+            "component:default/sre-toolbox",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(pod_names(&sre["items"][0]), vec!["sre-toolbox"]);
@@ -210,9 +226,13 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
         eu.set_faults(f);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let r = serde_json::to_value(
-            svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
-                .await
-                .unwrap(),
+            svc.objects_for_ref(
+                "component:default/storefront-web",
+                None,
+                &KubernetesAccess::all(),
+            )
+            .await
+            .unwrap(),
         )
         .unwrap();
         check(r, &|e: &Value| {
@@ -226,9 +246,13 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
         ..Default::default()
     });
     let r = serde_json::to_value(
-        svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
-            .await
-            .unwrap(),
+        svc.objects_for_ref(
+            "component:default/storefront-web",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     check(r, &|e: &Value| {
@@ -246,7 +270,11 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
     );
     let r = serde_json::to_value(
         service(&wrong, HashMap::new())
-            .objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
+            .objects_for_ref(
+                "component:default/storefront-web",
+                None,
+                &KubernetesAccess::all(),
+            )
             .await
             .unwrap(),
     )
@@ -272,7 +300,11 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
         );
     let r = serde_json::to_value(
         service(&restricted, HashMap::new())
-            .objects_for_ref("component:default/checkout-service", None, &KubernetesAccess::all())
+            .objects_for_ref(
+                "component:default/checkout-service",
+                None,
+                &KubernetesAccess::all(),
+            )
             .await
             .unwrap(),
     )
@@ -296,7 +328,11 @@ async fn a_broken_cluster_is_an_error_entry_beside_a_healthy_one() {
     );
     let r = serde_json::to_value(
         service(&open, HashMap::new())
-            .objects_for_ref("component:default/checkout-service", None, &KubernetesAccess::all())
+            .objects_for_ref(
+                "component:default/checkout-service",
+                None,
+                &KubernetesAccess::all(),
+            )
             .await
             .unwrap(),
     )
@@ -466,13 +502,28 @@ async fn aws_assumed_role_credentials_sign_and_are_renewed_before_they_expire() 
         assumed.push(sts.calls("AssumeRole"));
     }
     let (signer, temporary) = eks_signer(&tokens[0]);
-    assert_ne!(signer, base_key, "the assumed role's credentials sign, not the base keys");
+    assert_ne!(
+        signer, base_key,
+        "the assumed role's credentials sign, not the base keys"
+    );
     assert!(temporary, "assumed credentials carry their session token");
     assert_eq!(tokens[1], tokens[0], "reused within ten minutes");
     assert_ne!(tokens[2], tokens[0], "re-minted after ten minutes");
-    assert_eq!(eks_signer(&tokens[2]).0, signer, "with the same role credentials");
-    assert_eq!(assumed[..3], [assumed[0]; 3], "one AssumeRole while the credentials are fresh");
-    assert_eq!(assumed[3], assumed[0] + 1, "renewed five minutes before they expire");
+    assert_eq!(
+        eks_signer(&tokens[2]).0,
+        signer,
+        "with the same role credentials"
+    );
+    assert_eq!(
+        assumed[..3],
+        [assumed[0]; 3],
+        "one AssumeRole while the credentials are fresh"
+    );
+    assert_eq!(
+        assumed[3],
+        assumed[0] + 1,
+        "renewed five minutes before they expire"
+    );
     assert_ne!(tokens[3], tokens[2]);
 }
 
@@ -503,7 +554,11 @@ async fn rest_api_shapes_and_entity_checks() {
         ),
         HashMap::new(),
     ));
-    let app = server::http::kubernetes_api::routes::<()>(svc, Arc::new(Vec::new()), Arc::new(Permissions::disabled()));
+    let app = server::http::kubernetes_api::routes::<()>(
+        svc,
+        Arc::new(Vec::new()),
+        Arc::new(Permissions::disabled()),
+    );
     let call = |method: &str, uri: &str, body: Value| {
         let app = app.clone();
         let req = Request::builder()
@@ -621,9 +676,12 @@ async fn the_tab_view_explains_every_scenario() {
     let view = |name: &'static str| {
         let svc = &svc;
         async move {
-            svc.view(&format!("component:default/{name}"), &KubernetesAccess::all())
-                .await
-                .unwrap()
+            svc.view(
+                &format!("component:default/{name}"),
+                &KubernetesAccess::all(),
+            )
+            .await
+            .unwrap()
         }
     };
     let eu = |v: &app::wire::kubernetes::KubernetesView| {
@@ -757,7 +815,11 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
         name: pod_of("payments", "checkout-service"),
     };
     let d = svc
-        .pod_detail("component:default/checkout-service", &checkout, &KubernetesAccess::all())
+        .pod_detail(
+            "component:default/checkout-service",
+            &checkout,
+            &KubernetesAccess::all(),
+        )
         .await
         .unwrap();
     assert!(d.containers[0]
@@ -802,9 +864,14 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
         .any(|(ts, l)| l.contains("PAYMENTS_GRPC_ADDR not set") && ts.starts_with("20")));
     // Another entity's pod is refused, whatever the caller asks for.
     let err = svc
-        .pod_detail("component:default/storefront-web", &checkout, &KubernetesAccess::all())
+        .pod_detail(
+            "component:default/storefront-web",
+            &checkout,
+            &KubernetesAccess::all(),
+        )
         .await
-        .unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("namespace 'payments' is not one of this entity's namespaces"),
         "{err}"
@@ -821,6 +888,7 @@ async fn the_pod_panel_reads_only_the_entitys_pods() {
             &KubernetesAccess::all(),
         )
         .await
-        .unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("does not carry this entity's labels"), "{err}");
 }

@@ -233,7 +233,10 @@ async fn cache_answers_equal_a_fresh_list_under_churn() {
     // Warm: lookups are answered from memory, with no list sent.
     let before = lists(&demo);
     for _ in 0..20 {
-        per_selector.objects_by_entity(&storefront, None).await.unwrap();
+        per_selector
+            .objects_by_entity(&storefront, None)
+            .await
+            .unwrap();
     }
     assert_eq!(lists(&demo), before, "cached lookups sent lists");
 }
@@ -265,9 +268,13 @@ async fn metrics_are_fetched_once_per_interval_and_idle_watches_stop() {
     };
     for _ in 0..10 {
         let r = serde_json::to_value(
-            svc.objects_for_ref("component:default/storefront-web", None, &KubernetesAccess::all())
-                .await
-                .unwrap(),
+            svc.objects_for_ref(
+                "component:default/storefront-web",
+                None,
+                &KubernetesAccess::all(),
+            )
+            .await
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(r["items"][0]["podMetrics"].as_array().unwrap().len(), 3);
@@ -335,7 +342,10 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
         service(&two_clusters(&demo, ""), Default::default()).with_registry(Arc::clone(&registry)),
     );
     let live = Arc::new(server::kubernetes::live::Live::new(Arc::clone(&svc)));
-    let app = server::http::kubernetes_api::ui_routes::<()>(Arc::clone(&live), Arc::new(Permissions::disabled()));
+    let app = server::http::kubernetes_api::ui_routes::<()>(
+        Arc::clone(&live),
+        Arc::new(Permissions::disabled()),
+    );
     let open = |last: Option<String>| {
         let app = app.clone();
         async move {

@@ -93,8 +93,8 @@ fn portal_with(secret: &str, extra: &str, files: &[(&str, &str)]) -> axum::Route
         &catalog_config,
         &server::catalog::location::HttpUrlReader,
     )));
-    let permission_config = server::permission::config::read(&loaded.config, &d.0)
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let permission_config =
+        server::permission::config::read(&loaded.config, &d.0).unwrap_or_else(|e| panic!("{e:?}"));
     // Loaded on a thread of its own: routers are built inside the tests' runtime.
     let permission_store = Arc::clone(&store);
     let permissions = Arc::new(
@@ -686,7 +686,11 @@ fn the_catalog_api_enforces_the_policy_files() {
         let r = get(Some("farah-haddad"), components.clone()).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let all = names(&r);
-        assert!(all.contains(&"checkout-service".to_string()) && all.contains(&"storefront-web".to_string()), "{all:?}");
+        assert!(
+            all.contains(&"checkout-service".to_string())
+                && all.contains(&"storefront-web".to_string()),
+            "{all:?}"
+        );
 
         // payments (conditional): only its own.
         let r = get(Some("diego-ramirez"), components.clone()).await;
@@ -695,14 +699,33 @@ fn the_catalog_api_enforces_the_policy_files() {
         assert!(own.contains(&"checkout-service".to_string()), "{own:?}");
         assert!(!own.contains(&"storefront-web".to_string()), "{own:?}");
         assert!(own.len() < all.len());
-        let by_name = |user, name: &str| get(Some(user), format!("/api/catalog/entities/by-name/component/default/{name}"));
-        assert_eq!(by_name("diego-ramirez", "checkout-service").await.status, 200);
+        let by_name = |user, name: &str| {
+            get(
+                Some(user),
+                format!("/api/catalog/entities/by-name/component/default/{name}"),
+            )
+        };
+        assert_eq!(
+            by_name("diego-ramirez", "checkout-service").await.status,
+            200
+        );
         let hidden = by_name("diego-ramirez", "storefront-web").await;
-        assert_eq!(hidden.status, 404, "an entity the reader may not see is not found");
+        assert_eq!(
+            hidden.status, 404,
+            "an entity the reader may not see is not found"
+        );
         assert_eq!(hidden.json()["error"]["name"], "NotFoundError");
-        let q = get(Some("diego-ramirez"), "/api/catalog/entities/by-query?filter=kind=component&limit=500".into()).await;
+        let q = get(
+            Some("diego-ramirez"),
+            "/api/catalog/entities/by-query?filter=kind=component&limit=500".into(),
+        )
+        .await;
         assert_eq!(q.json()["totalItems"].as_u64(), Some(own.len() as u64));
-        let facets = get(Some("diego-ramirez"), "/api/catalog/entity-facets?facet=spec.owner&filter=kind=component".into()).await;
+        let facets = get(
+            Some("diego-ramirez"),
+            "/api/catalog/entity-facets?facet=spec.owner&filter=kind=component".into(),
+        )
+        .await;
         let owners: Vec<&str> = facets.json()["facets"]["spec.owner"]
             .as_array()
             .unwrap()
@@ -713,7 +736,12 @@ fn the_catalog_api_enforces_the_policy_files() {
         assert!(owners.iter().all(|o| *o == "payments"), "{}", facets.body);
 
         // Locations: a basic permission, only the reader role has it.
-        assert_eq!(get(Some("farah-haddad"), "/api/catalog/locations".into()).await.status, 200);
+        assert_eq!(
+            get(Some("farah-haddad"), "/api/catalog/locations".into())
+                .await
+                .status,
+            200
+        );
         let denied = get(Some("diego-ramirez"), "/api/catalog/locations".into()).await;
         assert_eq!(denied.status, 403);
         assert_eq!(denied.json()["error"]["name"], "NotAllowedError");
@@ -725,7 +753,14 @@ fn the_catalog_api_enforces_the_policy_files() {
 
         // A service token is allowed, as in Backstage.
         let bearer = format!("Bearer {TOKEN}");
-        let r = send(&app, "GET", &components, &[("authorization", bearer.as_str())], None).await;
+        let r = send(
+            &app,
+            "GET",
+            &components,
+            &[("authorization", bearer.as_str())],
+            None,
+        )
+        .await;
         assert_eq!(names(&r).len(), all.len());
     })
 }

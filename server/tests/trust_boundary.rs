@@ -29,7 +29,10 @@ const SECRET_VALUES: &[&str] = &[
 
 fn assert_no_secret(what: &str, text: &str) {
     for v in SECRET_VALUES {
-        assert!(!text.contains(v), "{what} leaks the secret value {v}: {text}");
+        assert!(
+            !text.contains(v),
+            "{what} leaks the secret value {v}: {text}"
+        );
     }
 }
 
@@ -59,7 +62,13 @@ fn config(demo: &demo_cluster::Running, extra_kubernetes: &str) -> String {
     )
 }
 
-async fn call(router: &axum::Router, method: &str, uri: &str, body: Value, auth: Option<&str>) -> (u16, String) {
+async fn call(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Value,
+    auth: Option<&str>,
+) -> (u16, String) {
     let mut req = axum::http::Request::builder()
         .method(method)
         .uri(uri)
@@ -67,21 +76,41 @@ async fn call(router: &axum::Router, method: &str, uri: &str, body: Value, auth:
     if let Some(a) = auth {
         req = req.header("authorization", a);
     }
-    let body = if body.is_null() { Body::empty() } else { Body::from(body.to_string()) };
-    let res = router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+    let body = if body.is_null() {
+        Body::empty()
+    } else {
+        Body::from(body.to_string())
+    };
+    let res = router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
     let status = res.status().as_u16();
-    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20)
+        .await
+        .unwrap();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn routes(svc: Arc<server::kubernetes::KubernetesService>, tokens: Vec<server::settings::StaticToken>) -> axum::Router {
+fn routes(
+    svc: Arc<server::kubernetes::KubernetesService>,
+    tokens: Vec<server::settings::StaticToken>,
+) -> axum::Router {
     routes_with(Arc::new(Live::new(svc)), tokens)
 }
 
 /// The routes with the live feeds `live` (shared with a test's own subscribers).
 fn routes_with(live: Arc<Live>, tokens: Vec<server::settings::StaticToken>) -> axum::Router {
-    server::http::kubernetes_api::routes::<()>(Arc::clone(live.service()), Arc::new(tokens), Arc::new(Permissions::disabled()))
-        .merge(server::http::kubernetes_api::ui_routes(live, Arc::new(Permissions::disabled())))
+    server::http::kubernetes_api::routes::<()>(
+        Arc::clone(live.service()),
+        Arc::new(tokens),
+        Arc::new(Permissions::disabled()),
+    )
+    .merge(server::http::kubernetes_api::ui_routes(
+        live,
+        Arc::new(Permissions::disabled()),
+    ))
 }
 
 #[tokio::test]
@@ -99,15 +128,34 @@ async fn crafted_names_and_annotations_are_refused_on_both_paths() {
                    "customResources": [{"group": group, "apiVersion": version, "plural": plural}]})
         };
         for (body, field) in [
-            (custom("", "v1", "secrets?labelSelector="), "customResources[0].plural"),
+            (
+                custom("", "v1", "secrets?labelSelector="),
+                "customResources[0].plural",
+            ),
             (custom("", "v1", "secrets#"), "customResources[0].plural"),
-            (custom("", "v1/../../api/v1", "secrets"), "customResources[0].apiVersion"),
-            (custom("apps/../../api", "v1", "secrets"), "customResources[0].group"),
+            (
+                custom("", "v1/../../api/v1", "secrets"),
+                "customResources[0].apiVersion",
+            ),
+            (
+                custom("apps/../../api", "v1", "secrets"),
+                "customResources[0].group",
+            ),
             (custom("", "v1", "secrets"), "secrets are not readable"),
         ] {
-            let (status, text) = call(&r, "POST", "/api/kubernetes/resources/custom/query", body.clone(), None).await;
+            let (status, text) = call(
+                &r,
+                "POST",
+                "/api/kubernetes/resources/custom/query",
+                body.clone(),
+                None,
+            )
+            .await;
             assert_eq!(status, 400, "cache {cache}, {body}: {text}");
-            assert!(text.contains("InputError") && text.contains(field), "cache {cache}, {body}: {text}");
+            assert!(
+                text.contains("InputError") && text.contains(field),
+                "cache {cache}, {body}: {text}"
+            );
             assert_no_secret("custom/query", &text);
         }
         for (entity, annotation) in [
@@ -135,7 +183,13 @@ async fn crafted_names_and_annotations_are_refused_on_both_paths() {
             )
             .await;
             assert_eq!(status, 400, "{text}");
-            let view = svc.view(&format!("component:default/{entity}"), &KubernetesAccess::all()).await.unwrap_err();
+            let view = svc
+                .view(
+                    &format!("component:default/{entity}"),
+                    &KubernetesAccess::all(),
+                )
+                .await
+                .unwrap_err();
             assert!(view.to_string().contains(annotation), "{view}");
         }
         // Past the per-request cap of custom resources.
@@ -185,7 +239,12 @@ async fn secret_values_never_leave_the_portal() {
     assert_eq!(status, 200, "{text}");
     for cache in ["true", "false"] {
         let svc = Arc::new(service(
-            &config(&demo, &format!("  objectTypes: [pods, secrets, deployments]\n  cache:\n    enabled: {cache}\n")),
+            &config(
+                &demo,
+                &format!(
+                    "  objectTypes: [pods, secrets, deployments]\n  cache:\n    enabled: {cache}\n"
+                ),
+            ),
             HashMap::new(),
         ));
         let r = routes(Arc::clone(&svc), Vec::new());
@@ -207,9 +266,14 @@ async fn secret_values_never_leave_the_portal() {
                 assert_eq!(value, "***");
             }
         }
-        let applied = secrets.iter().find(|s| s["metadata"]["name"] == "checkout-applied").unwrap();
+        let applied = secrets
+            .iter()
+            .find(|s| s["metadata"]["name"] == "checkout-applied")
+            .unwrap();
         let last: Value = serde_json::from_str(
-            applied["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str().unwrap(),
+            applied["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                .as_str()
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(last["data"]["KAFKA_SASL_PASSWORD"], "***");
@@ -238,12 +302,29 @@ async fn secret_values_never_leave_the_portal() {
         )
         .await;
         assert_no_secret("services", &text);
-        let view = svc.view("component:default/checkout-service", &KubernetesAccess::all()).await.unwrap();
+        let view = svc
+            .view(
+                "component:default/checkout-service",
+                &KubernetesAccess::all(),
+            )
+            .await
+            .unwrap();
         assert_no_secret("view", &serde_json::to_string(&view).unwrap());
         if cache == "true" {
             let live = Live::new(Arc::clone(&svc));
-            let mut sub = live.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
-            let frame = sub.rx.wait_for(Option::is_some).await.unwrap().clone().unwrap();
+            let mut sub = live
+                .subscribe(
+                    "component:default/checkout-service",
+                    &KubernetesAccess::all(),
+                )
+                .unwrap();
+            let frame = sub
+                .rx
+                .wait_for(Option::is_some)
+                .await
+                .unwrap()
+                .clone()
+                .unwrap();
             assert_eq!(frame.event, "view");
             assert_no_secret("live frame", &frame.data);
         }
@@ -269,10 +350,24 @@ async fn static_tokens_guard_the_kubernetes_api() {
         let (status, text) = call(&r, method, uri, body.clone(), None).await;
         assert_eq!(status, 401, "{uri}: {text}");
         assert!(text.contains("AuthenticationError"), "{text}");
-        let (status, _) = call(&r, method, uri, body.clone(), Some("Bearer wrong-token-xyz")).await;
+        let (status, _) = call(
+            &r,
+            method,
+            uri,
+            body.clone(),
+            Some("Bearer wrong-token-xyz"),
+        )
+        .await;
         assert_eq!(status, 401, "{uri}");
     }
-    let (status, text) = call(&r, "POST", "/api/kubernetes/resources/workloads/query", body, Some("Bearer k8s-api-token-123")).await;
+    let (status, text) = call(
+        &r,
+        "POST",
+        "/api/kubernetes/resources/workloads/query",
+        body,
+        Some("Bearer k8s-api-token-123"),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
 }
 
@@ -283,7 +378,10 @@ fn pod_of(demo: &demo_cluster::Running, ns: &str, id: &str) -> String {
         .store
         .all("pods")
         .iter()
-        .find(|p| p["metadata"]["namespace"] == ns && p["metadata"]["labels"]["backstage.io/kubernetes-id"] == id)
+        .find(|p| {
+            p["metadata"]["namespace"] == ns
+                && p["metadata"]["labels"]["backstage.io/kubernetes-id"] == id
+        })
         .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
         .unwrap()
 }
@@ -291,19 +389,30 @@ fn pod_of(demo: &demo_cluster::Running, ns: &str, id: &str) -> String {
 #[tokio::test]
 async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
     let demo = demo().await;
-    let svc = Arc::new(service(&config(&demo, "  podLogs:\n    maxBytes: 1024\n"), HashMap::new()));
+    let svc = Arc::new(service(
+        &config(&demo, "  podLogs:\n    maxBytes: 1024\n"),
+        HashMap::new(),
+    ));
     let pod = pod_of(&demo, "payments", "checkout-service");
     use app::wire::kubernetes::PodRef;
     // A cluster that is not one of the entity's (here: not configured at all).
     let err = svc
         .pod_detail(
             "component:default/checkout-service",
-            &PodRef { cluster: "other-cluster".into(), namespace: "payments".into(), name: pod.clone() },
+            &PodRef {
+                cluster: "other-cluster".into(),
+                namespace: "payments".into(),
+                name: pod.clone(),
+            },
             &KubernetesAccess::all(),
         )
         .await
-        .unwrap_err().to_string();
-    assert!(err.contains("cluster 'other-cluster' is not one of this entity's clusters"), "{err}");
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cluster 'other-cluster' is not one of this entity's clusters"),
+        "{err}"
+    );
     // Names that are not Kubernetes names never reach a path.
     for (ns, name, want) in [
         ("payments/../kube-system", pod.as_str(), "namespace"),
@@ -311,23 +420,60 @@ async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
         ("payments", "x?watch=true", "pod"),
     ] {
         let err = svc
-            .pod_detail("component:default/checkout-service", &PodRef { cluster: "greenroom-demo".into(), namespace: ns.into(), name: name.into() }, &KubernetesAccess::all())
+            .pod_detail(
+                "component:default/checkout-service",
+                &PodRef {
+                    cluster: "greenroom-demo".into(),
+                    namespace: ns.into(),
+                    name: name.into(),
+                },
+                &KubernetesAccess::all(),
+            )
             .await
-            .unwrap_err().to_string();
-        assert!(err.starts_with(want) && err.contains("is not valid"), "{err}");
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(want) && err.contains("is not valid"),
+            "{err}"
+        );
     }
     let r = routes(Arc::clone(&svc), Vec::new());
     let logs = |entity: &str, pod: &str, extra: &str| {
         format!("/api/greenroom/kubernetes/logs?entity={entity}&cluster=greenroom-demo&namespace=payments&pod={pod}{extra}")
     };
-    let (status, text) = call(&r, "GET", &logs("component:default/checkout-service", &pod, "&previous=true"), Value::Null, None).await;
+    let (status, text) = call(
+        &r,
+        "GET",
+        &logs("component:default/checkout-service", &pod, "&previous=true"),
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("PAYMENTS_GRPC_ADDR not set"), "{text}");
     // Another entity's pod: refused, and nothing of the log is sent.
-    let (status, text) = call(&r, "GET", &logs("component:default/fraud-scoring", &pod, "&previous=true"), Value::Null, None).await;
+    let (status, text) = call(
+        &r,
+        "GET",
+        &logs("component:default/fraud-scoring", &pod, "&previous=true"),
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(status, 400, "{text}");
     assert!(!text.contains("PAYMENTS_GRPC_ADDR"), "{text}");
-    let (status, text) = call(&r, "GET", &logs("component:default/checkout-service", &pod, "&container=x%26follow%3Dtrue"), Value::Null, None).await;
+    let (status, text) = call(
+        &r,
+        "GET",
+        &logs(
+            "component:default/checkout-service",
+            &pod,
+            "&container=x%26follow%3Dtrue",
+        ),
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("container"), "{text}");
     // A log longer than podLogs.maxBytes is cut, and says so.
@@ -339,9 +485,19 @@ async fn the_pod_panel_and_log_download_refuse_what_is_not_the_entitys() {
     )
     .await;
     assert_eq!(status, 204);
-    let (status, text) = call(&r, "GET", &logs("component:default/checkout-service", &pod, "&tail=50"), Value::Null, None).await;
+    let (status, text) = call(
+        &r,
+        "GET",
+        &logs("component:default/checkout-service", &pod, "&tail=50"),
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
-    assert!(text.contains("[truncated: Greenroom reads at most 1024 bytes"), "{text}");
+    assert!(
+        text.contains("[truncated: Greenroom reads at most 1024 bytes"),
+        "{text}"
+    );
     assert!(text.len() < 1024 + 200, "{}", text.len());
 }
 
@@ -363,11 +519,27 @@ async fn a_cluster_whose_ca_does_not_match_is_refused() {
             c.token("greenroom-reader").unwrap()
         );
         let svc = service(&yaml, HashMap::new());
-        let r = serde_json::to_value(svc.objects_for_ref("component:default/checkout-service", None, &KubernetesAccess::all()).await.unwrap()).unwrap();
+        let r = serde_json::to_value(
+            svc.objects_for_ref(
+                "component:default/checkout-service",
+                None,
+                &KubernetesAccess::all(),
+            )
+            .await
+            .unwrap(),
+        )
+        .unwrap();
         let errors = &r["items"][0]["errors"];
-        assert_eq!(errors.as_array().map(Vec::len), Some(1), "cache {cache}: {r}");
+        assert_eq!(
+            errors.as_array().map(Vec::len),
+            Some(1),
+            "cache {cache}: {r}"
+        );
         assert_eq!(errors[0]["errorType"], "FETCH_ERROR");
-        assert_eq!(errors[0]["message"], "cluster 'greenroom-demo': TLS verification failed", "{r}");
+        assert_eq!(
+            errors[0]["message"], "cluster 'greenroom-demo': TLS verification failed",
+            "{r}"
+        );
         assert!(pod_names(&r["items"][0]).is_empty());
         // The error names neither the internal address nor the low-level detail.
         assert!(!r.to_string().contains("127.0.0.1"), "{r}");
@@ -377,18 +549,47 @@ async fn a_cluster_whose_ca_does_not_match_is_refused() {
 #[tokio::test]
 async fn live_subscribers_are_capped() {
     let demo = demo().await;
-    let svc = Arc::new(service(&config(&demo, "  live:\n    maxSubscribers: 2\n"), HashMap::new()));
+    let svc = Arc::new(service(
+        &config(&demo, "  live:\n    maxSubscribers: 2\n"),
+        HashMap::new(),
+    ));
     let live = Arc::new(Live::new(Arc::clone(&svc)));
-    let a = live.subscribe("component:default/checkout-service", &KubernetesAccess::all()).unwrap();
-    let b = live.subscribe("component:default/storefront-web", &KubernetesAccess::all()).unwrap();
-    let err = live.subscribe("component:default/checkout-service", &KubernetesAccess::all()).err().unwrap();
-    assert!(err.to_string().contains("kubernetes.live.maxSubscribers"), "{err}");
+    let a = live
+        .subscribe(
+            "component:default/checkout-service",
+            &KubernetesAccess::all(),
+        )
+        .unwrap();
+    let b = live
+        .subscribe("component:default/storefront-web", &KubernetesAccess::all())
+        .unwrap();
+    let err = live
+        .subscribe(
+            "component:default/checkout-service",
+            &KubernetesAccess::all(),
+        )
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("kubernetes.live.maxSubscribers"),
+        "{err}"
+    );
     let r = routes_with(Arc::clone(&live), Vec::new());
-    let (status, text) = call(&r, "GET", "/api/greenroom/kubernetes/live?entity=component:default/checkout-service", Value::Null, None).await;
+    let (status, text) = call(
+        &r,
+        "GET",
+        "/api/greenroom/kubernetes/live?entity=component:default/checkout-service",
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(status, 503, "{text}");
     drop(a);
     // A place is free again.
-    let c = live.subscribe("component:default/checkout-service", &KubernetesAccess::all());
+    let c = live.subscribe(
+        "component:default/checkout-service",
+        &KubernetesAccess::all(),
+    );
     assert!(c.is_ok());
     drop((b, c));
 }
@@ -400,7 +601,11 @@ async fn live_subscribers_are_capped() {
 #[tokio::test]
 async fn permissions_decide_what_each_kubernetes_route_returns() {
     let demo = demo().await;
-    let svc = Arc::new(service_with_catalog(&two_clusters(&demo, ""), HashMap::new(), None));
+    let svc = Arc::new(service_with_catalog(
+        &two_clusters(&demo, ""),
+        HashMap::new(),
+        None,
+    ));
     let d = dir("rbac");
     let csv = d.0.join("rbac.csv");
     std::fs::write(
@@ -429,7 +634,11 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
         ..Default::default()
     };
     // hana-sato (data) reads the catalog but has no Kubernetes access at all.
-    let permissions = Arc::new(Permissions::load(config, svc.catalog_store()).await.unwrap());
+    let permissions = Arc::new(
+        Permissions::load(config, svc.catalog_store())
+            .await
+            .unwrap(),
+    );
     let snapshot = svc.catalog_store().snapshot();
     let as_viewer = |user: &str| {
         let facts = server::auth::resolve::user_facts(&snapshot, user);
@@ -440,9 +649,16 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
             sign_in_required: true,
             ..Default::default()
         };
-        server::http::kubernetes_api::routes::<()>(Arc::clone(&svc), Arc::new(Vec::new()), Arc::clone(&permissions))
-            .merge(server::http::kubernetes_api::ui_routes(Arc::new(Live::new(Arc::clone(&svc))), Arc::clone(&permissions)))
-            .layer(axum::Extension(viewer))
+        server::http::kubernetes_api::routes::<()>(
+            Arc::clone(&svc),
+            Arc::new(Vec::new()),
+            Arc::clone(&permissions),
+        )
+        .merge(server::http::kubernetes_api::ui_routes(
+            Arc::new(Live::new(Arc::clone(&svc))),
+            Arc::clone(&permissions),
+        ))
+        .layer(axum::Extension(viewer))
     };
     let diego = as_viewer("user:default/diego-ramirez");
     let farah = as_viewer("user:default/farah-haddad");
@@ -450,44 +666,122 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
     let workloads = |e: &str| json!({ "entityRef": format!("component:default/{e}") });
     let clusters_of = |body: &str| -> Vec<String> {
         let v: Value = serde_json::from_str(body).unwrap();
-        let mut n: Vec<String> = v["items"].as_array().unwrap().iter().map(|i| i["cluster"]["name"].as_str().or(i["name"].as_str()).unwrap().to_string()).collect();
+        let mut n: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                i["cluster"]["name"]
+                    .as_str()
+                    .or(i["name"].as_str())
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
         n.sort();
         n
     };
 
     // /clusters: storefront sees both, payments one, data none (403).
     let (s, b) = call(&farah, "GET", "/api/kubernetes/clusters", Value::Null, None).await;
-    assert_eq!((s, clusters_of(&b)), (200, vec!["demo-us".to_string(), "greenroom-demo".to_string()]));
+    assert_eq!(
+        (s, clusters_of(&b)),
+        (
+            200,
+            vec!["demo-us".to_string(), "greenroom-demo".to_string()]
+        )
+    );
     let (s, b) = call(&diego, "GET", "/api/kubernetes/clusters", Value::Null, None).await;
-    assert_eq!((s, clusters_of(&b)), (200, vec!["greenroom-demo".to_string()]));
+    assert_eq!(
+        (s, clusters_of(&b)),
+        (200, vec!["greenroom-demo".to_string()])
+    );
     let (s, b) = call(&hana, "GET", "/api/kubernetes/clusters", Value::Null, None).await;
     assert_eq!(s, 403, "{b}");
     assert!(b.contains("NotAllowedError"), "{b}");
 
     // The tab's data: storefront-web runs on both clusters; payments sees only one of them.
-    let (s, b) = call(&farah, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
-    assert_eq!((s, clusters_of(&b)), (200, vec!["demo-us".to_string(), "greenroom-demo".to_string()]));
-    let (s, b) = call(&diego, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
-    assert_eq!((s, clusters_of(&b)), (200, vec!["greenroom-demo".to_string()]));
-    let (s, b) = call(&hana, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
+    let (s, b) = call(
+        &farah,
+        "POST",
+        "/api/kubernetes/resources/workloads/query",
+        workloads("storefront-web"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, clusters_of(&b)),
+        (
+            200,
+            vec!["demo-us".to_string(), "greenroom-demo".to_string()]
+        )
+    );
+    let (s, b) = call(
+        &diego,
+        "POST",
+        "/api/kubernetes/resources/workloads/query",
+        workloads("storefront-web"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, clusters_of(&b)),
+        (200, vec!["greenroom-demo".to_string()])
+    );
+    let (s, b) = call(
+        &hana,
+        "POST",
+        "/api/kubernetes/resources/workloads/query",
+        workloads("storefront-web"),
+        None,
+    )
+    .await;
     assert_eq!(s, 403, "{b}");
     assert!(b.contains("kubernetes.resources.read"), "{b}");
-    let (s, _) = call(&hana, "GET", "/api/greenroom/kubernetes/live?entity=component:default/storefront-web", Value::Null, None).await;
+    let (s, _) = call(
+        &hana,
+        "GET",
+        "/api/greenroom/kubernetes/live?entity=component:default/storefront-web",
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(s, 403);
     // The tab (server function path): the same decision, as a view that says why.
-    let access = server::permission::KubernetesAccess::of(&permissions, Some(&app::wire::Viewer {
-        entity_ref: "user:default/hana-sato".into(),
-        ownership_refs: vec!["user:default/hana-sato".into()],
-        ..Default::default()
-    }));
-    let view = svc.view("component:default/storefront-web", &access).await.unwrap();
+    let access = server::permission::KubernetesAccess::of(
+        &permissions,
+        Some(&app::wire::Viewer {
+            entity_ref: "user:default/hana-sato".into(),
+            ownership_refs: vec!["user:default/hana-sato".into()],
+            ..Default::default()
+        }),
+    );
+    let view = svc
+        .view("component:default/storefront-web", &access)
+        .await
+        .unwrap();
     assert!(view.clusters.is_empty());
-    assert!(view.access_denied.unwrap().contains("kubernetes.resources.read"));
+    assert!(view
+        .access_denied
+        .unwrap()
+        .contains("kubernetes.resources.read"));
 
     // Logs: only the owners (storefront) of storefront-web.
-    let (_, b) = call(&farah, "POST", "/api/kubernetes/resources/workloads/query", workloads("storefront-web"), None).await;
+    let (_, b) = call(
+        &farah,
+        "POST",
+        "/api/kubernetes/resources/workloads/query",
+        workloads("storefront-web"),
+        None,
+    )
+    .await;
     let v: Value = serde_json::from_str(&b).unwrap();
-    let item = v["items"].as_array().unwrap().iter().find(|i| i["cluster"]["name"] == "greenroom-demo").unwrap();
+    let item = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["cluster"]["name"] == "greenroom-demo")
+        .unwrap();
     let pod = pod_names(item)[0].clone();
     let logs = format!("/api/greenroom/kubernetes/logs?entity=component:default/storefront-web&cluster=greenroom-demo&namespace=storefront&pod={pod}&tail=5");
     let (s, b) = call(&farah, "GET", &logs, Value::Null, None).await;
@@ -496,7 +790,17 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
     assert_eq!(s, 403, "{b}");
     assert!(b.contains("kubernetes.proxy"), "{b}");
     // A cluster the viewer may not see is refused even to an owner of the entity.
-    let (s, b) = call(&diego, "GET", &logs.replace("storefront-web", "checkout-service").replace("namespace=storefront", "namespace=payments").replace("cluster=greenroom-demo", "cluster=demo-us"), Value::Null, None).await;
+    let (s, b) = call(
+        &diego,
+        "GET",
+        &logs
+            .replace("storefront-web", "checkout-service")
+            .replace("namespace=storefront", "namespace=payments")
+            .replace("cluster=greenroom-demo", "cluster=demo-us"),
+        Value::Null,
+        None,
+    )
+    .await;
     assert_eq!(s, 403, "{b}");
     assert!(b.contains("cluster 'demo-us'"), "{b}");
 }

@@ -101,7 +101,8 @@ async fn a_deleted_pod_is_replaced_by_its_replicaset() {
 #[tokio::test]
 async fn faults_and_counters_through_the_control_api() {
     let running = support::start().await;
-    let (code, _) = support::control(&running, "DELETE", "/clusters/greenroom-demo/stats", "").await;
+    let (code, _) =
+        support::control(&running, "DELETE", "/clusters/greenroom-demo/stats", "").await;
     assert_eq!(code, 204);
     let pods: Api<Pod> = Api::all(support::reader(&running).await);
     pods.list(&ListParams::default()).await.expect("list");

@@ -259,11 +259,8 @@ pub fn duration_millis(
             } else {
                 parse_ms_duration(s)
             };
-            parsed.map_err(|e| {
-                invalid(format!(
-                    "Invalid duration '{s}' in config at '{key}', {e}"
-                ))
-            })?
+            parsed
+                .map_err(|e| invalid(format!("Invalid duration '{s}' in config at '{key}', {e}")))?
         }
         serde_json::Value::Object(map) => {
             let mut total = 0.0;
@@ -308,7 +305,9 @@ enum DurationError {
     Iso,
     #[error("The value cannot be a plain number; try adding a unit like 'ms' or 'seconds'")]
     PlainNumber,
-    #[error("Not a valid duration string, try a number followed by a unit such as '1d' or '2 seconds'")]
+    #[error(
+        "Not a valid duration string, try a number followed by a unit such as '1d' or '2 seconds'"
+    )]
     Ms,
     #[error("Negative durations are not allowed")]
     Negative,

@@ -105,10 +105,7 @@ impl FilterIndex {
         let postings = Arc::new(postings);
         let keep = pinned(key) || !postings.present.is_empty();
         if let Ok(mut keys) = self.keys.lock() {
-            let unpinned = keys
-                .keys()
-                .filter(|k| !pinned(k))
-                .count();
+            let unpinned = keys.keys().filter(|k| !pinned(k)).count();
             if keep && (pinned(key) || unpinned < MAX_KEYS) {
                 keys.insert(key.to_string(), Arc::clone(&postings));
             }

@@ -175,9 +175,7 @@ impl Context<'_> {
     fn read(&mut self, key: &str, target: &str) -> Result<String, ReadError> {
         if let Some(scheme) = url_scheme(target) {
             return match scheme.to_ascii_lowercase().as_str() {
-                "http" | "https" => {
-                    read_url_text(self.reader, target, self.max_file_bytes)
-                }
+                "http" | "https" => read_url_text(self.reader, target, self.max_file_bytes),
                 _ => Err(ReadError::BadUrl(
                     target.to_string(),
                     "only http(s) URLs and local paths are supported".into(),

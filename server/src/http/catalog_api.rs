@@ -20,7 +20,9 @@ use crate::catalog::query::{parse_fields, parse_filters, parse_order, QueryError
 use crate::catalog::service::{self, Cursor, DEFAULT_QUERY_LIMIT};
 use crate::catalog::store::CatalogStore;
 use crate::permission::conditions::Resource;
-use crate::permission::{Access, Decision, Permissions, CATALOG_ENTITY_READ, CATALOG_LOCATION_READ};
+use crate::permission::{
+    Access, Decision, Permissions, CATALOG_ENTITY_READ, CATALOG_LOCATION_READ,
+};
 
 /// A 200 response whose body is already JSON text.
 /// `value` as a JSON response; stored entities ([`service::Item`]) are written as they are.
@@ -236,9 +238,14 @@ fn run_query(
     };
     let fields = fields_from(req, params, body)?;
     let snapshot = store.snapshot();
-    let page =
-        service::query_entities(&snapshot, &access.decide(&CATALOG_ENTITY_READ), &cursor, limit, &fields)
-            .map_err(|e| req.query(e))?;
+    let page = service::query_entities(
+        &snapshot,
+        &access.decide(&CATALOG_ENTITY_READ),
+        &cursor,
+        limit,
+        &fields,
+    )
+    .map_err(|e| req.query(e))?;
     let mut page_info = serde_json::Map::new();
     if let Some(c) = page.next_cursor {
         page_info.insert("nextCursor".into(), json!(c));
@@ -367,7 +374,12 @@ async fn entity_facets(
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
-    Ok(Json(service::facets(&snapshot, &scope, &facets, filter.as_ref())))
+    Ok(Json(service::facets(
+        &snapshot,
+        &scope,
+        &facets,
+        filter.as_ref(),
+    )))
 }
 
 fn location_json(l: &crate::catalog::store::LocationEntry) -> Value {

@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
-use crate::kubernetes::service::Needs;
 use crate::kubernetes::live::Live;
+use crate::kubernetes::service::Needs;
 use crate::kubernetes::{KubernetesService, LookupError};
 use crate::permission::{Access, Decision, Permissions};
 
@@ -62,13 +62,24 @@ fn body_json(method: &Method, uri: &OriginalUri, body: &Bytes) -> Result<Value, 
 async fn clusters(State(svc): Svc, access: Access, method: Method, uri: OriginalUri) -> Response {
     let clusters = access.kubernetes().clusters;
     if clusters == Decision::Deny {
-        return forbidden(&method, &uri, "You don't have access to any cluster (permission kubernetes.clusters.read)".into());
+        return forbidden(
+            &method,
+            &uri,
+            "You don't have access to any cluster (permission kubernetes.clusters.read)".into(),
+        );
     }
     Json(json!({ "items": svc.cluster_summaries(&clusters).await })).into_response()
 }
 
 fn forbidden(method: &Method, uri: &OriginalUri, message: String) -> Response {
-    ApiError::new(StatusCode::FORBIDDEN, "NotAllowedError", message, method, uri).into_response()
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "NotAllowedError",
+        message,
+        method,
+        uri,
+    )
+    .into_response()
 }
 
 /// The deprecated route the official frontend still calls: `{entity}` names the entity.

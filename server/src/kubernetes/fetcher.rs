@@ -9,12 +9,12 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use super::auth::Credential;
+use super::cluster_objects::{ClusterBuilder, PodMetrics};
 use super::config::ClusterDetails;
 use super::errors;
 use super::lookup::{ObjectType, URI_COMPONENT};
 use super::names::Namespace;
 use super::selector::LabelSelector;
-use super::cluster_objects::{ClusterBuilder, PodMetrics};
 use super::types::{ClusterObjects, FetchError};
 
 /// Items per list page.
@@ -161,7 +161,14 @@ pub fn classify(method: &http::Method, uri: &http::Uri) -> (&'static str, String
     };
     // Label values come from a fixed set: a custom resource's (or any unknown) name must not
     // create a new series.
-    const GROUPS: &[&str] = &["", "apps", "autoscaling", "batch", "networking.k8s.io", "metrics.k8s.io"];
+    const GROUPS: &[&str] = &[
+        "",
+        "apps",
+        "autoscaling",
+        "batch",
+        "networking.k8s.io",
+        "metrics.k8s.io",
+    ];
     const EXTRA: &[&str] = &["-", "events", "namespaces", "nodes", "pods/log"];
     if !GROUPS.contains(&group) {
         return (verb, "other".to_string(), "customresources".to_string());
@@ -214,12 +221,14 @@ pub fn connect(
     timeout: Duration,
     observe: Observe,
 ) -> Result<kube::Client, ConnectError> {
-    let uri: http::Uri = details.url.parse().map_err(|e: http::uri::InvalidUri| {
-        ConnectError::BadUrl {
-            url: details.url.clone(),
-            reason: e.to_string(),
-        }
-    })?;
+    let uri: http::Uri =
+        details
+            .url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| ConnectError::BadUrl {
+                url: details.url.clone(),
+                reason: e.to_string(),
+            })?;
     let mut cfg = kube::Config::new(uri);
     let mut roots = Vec::new();
     if let Some(d) = &details.ca_data {
@@ -275,9 +284,7 @@ pub(crate) async fn list_all(
             uri.push_str("&continue=");
             uri.push_str(&percent_encoding::utf8_percent_encode(c, URI_COMPONENT).to_string());
         }
-        let mut page: Value = client
-            .request(request(&uri, "application/json")?)
-            .await?;
+        let mut page: Value = client.request(request(&uri, "application/json")?).await?;
         if kind.is_empty() {
             kind = page["kind"].as_str().unwrap_or("").to_string();
         }
@@ -303,20 +310,14 @@ fn request(path_and_query: &str, accept: &str) -> Result<http::Request<Vec<u8>>,
 }
 
 /// GET one JSON document.
-pub async fn get_json(
-    client: &kube::Client,
-    path_and_query: &str,
-) -> Result<Value, kube::Error> {
+pub async fn get_json(client: &kube::Client, path_and_query: &str) -> Result<Value, kube::Error> {
     client
         .request(request(path_and_query, "application/json")?)
         .await
 }
 
 /// GET text (pod logs).
-pub async fn get_text(
-    client: &kube::Client,
-    path_and_query: &str,
-) -> Result<String, kube::Error> {
+pub async fn get_text(client: &kube::Client, path_and_query: &str) -> Result<String, kube::Error> {
     client
         .request_text(request(path_and_query, "text/plain")?)
         .await
@@ -405,13 +406,7 @@ pub async fn fetch(
     for (i, t) in q.object_types.iter().enumerate() {
         for ns in &namespaces {
             let path = t.path(*ns);
-            calls.push(async move {
-                (
-                    i,
-                    path.clone(),
-                    list_all(client, &path, q.selector).await,
-                )
-            });
+            calls.push(async move { (i, path.clone(), list_all(client, &path, q.selector).await) });
         }
     }
     let mut result = ClusterBuilder::new(details, q.object_types);
@@ -484,11 +479,19 @@ mod tests {
         for (t, list_kind, item) in [
             (&secrets, "", item.clone()),
             (&pods, "SecretList", item.clone()),
-            (&pods, "", { let mut i = item.clone(); i["kind"] = json!("Secret"); i["apiVersion"] = json!("v1"); i }),
+            (&pods, "", {
+                let mut i = item.clone();
+                i["kind"] = json!("Secret");
+                i["apiVersion"] = json!("v1");
+                i
+            }),
         ] {
             let out = clean(item, t, list_kind);
             let text = out.to_string();
-            assert!(!text.contains("c2VjcmV0") && !text.contains("plain-secret"), "{text}");
+            assert!(
+                !text.contains("c2VjcmV0") && !text.contains("plain-secret"),
+                "{text}"
+            );
             assert_eq!(out["data"]["k"], MASK);
             assert_eq!(out["metadata"]["annotations"]["other"], "kept");
             assert!(out["metadata"].get("managedFields").is_none());
@@ -547,7 +550,11 @@ mod tests {
                 "/apis/evil.example.com/v1/namespaces/shop/widgets-4711",
                 ("list", "other", "customresources"),
             ),
-            ("GET", "/api/v1/namespaces/shop/anything-7", ("list", "", "other")),
+            (
+                "GET",
+                "/api/v1/namespaces/shop/anything-7",
+                ("list", "", "other"),
+            ),
             (
                 "DELETE",
                 "/api/v1/namespaces/shop/pods/web-1",

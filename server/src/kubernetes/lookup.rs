@@ -223,13 +223,17 @@ mod tests {
     }
 
     fn sel(e: &Value) -> String {
-        label_selector(e).map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())
+        label_selector(e)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|e| e.to_string())
     }
 
     #[test]
     fn selector_prefers_the_selector_annotation_then_the_id_then_the_name() {
         assert_eq!(
-            sel(&entity(json!({"backstage.io/kubernetes-id": "backstage-app"}))),
+            sel(&entity(
+                json!({"backstage.io/kubernetes-id": "backstage-app"})
+            )),
             "backstage.io/kubernetes-id=backstage-app"
         );
         assert_eq!(
@@ -238,7 +242,10 @@ mod tests {
             )),
             "app=cart,tier=backend"
         );
-        assert_eq!(sel(&entity(json!({}))), "backstage.io/kubernetes-id=example1");
+        assert_eq!(
+            sel(&entity(json!({}))),
+            "backstage.io/kubernetes-id=example1"
+        );
         assert_eq!(
             sel(&entity(json!({"backstage.io/kubernetes-id": ""}))),
             "backstage.io/kubernetes-id=example1"
@@ -251,17 +258,27 @@ mod tests {
             json!({"backstage.io/kubernetes-label-selector": "app=x&fieldSelector=metadata.name%3Dy"}),
         ))
         .unwrap_err();
-        assert!(e.to_string().starts_with("annotation backstage.io/kubernetes-label-selector: label selector"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("annotation backstage.io/kubernetes-label-selector: label selector"),
+            "{e}"
+        );
         let e = label_selector(&entity(json!({"backstage.io/kubernetes-id": "a b"}))).unwrap_err();
         assert!(e.to_string().contains("backstage.io/kubernetes-id"), "{e}");
         let many: Vec<String> = (0..=MAX_NAMESPACES).map(|i| format!("n{i}")).collect();
         assert_eq!(
-            namespaces(&entity(json!({"backstage.io/kubernetes-namespace": many.join(",")}))),
+            namespaces(&entity(
+                json!({"backstage.io/kubernetes-namespace": many.join(",")})
+            )),
             Err(AnnotationError::TooManyNamespaces)
         );
         for bad in ["shop/../kube-system", "shop?x=1", "Shop", "a/b"] {
-            let e = namespaces(&entity(json!({"backstage.io/kubernetes-namespace": bad}))).unwrap_err();
-            assert!(e.to_string().contains("backstage.io/kubernetes-namespace"), "{e}");
+            let e =
+                namespaces(&entity(json!({"backstage.io/kubernetes-namespace": bad}))).unwrap_err();
+            assert!(
+                e.to_string().contains("backstage.io/kubernetes-namespace"),
+                "{e}"
+            );
         }
     }
 
@@ -282,7 +299,10 @@ mod tests {
             Some(vec!["a".to_string(), "b".to_string()])
         );
         assert_eq!(names(json!({})), None);
-        assert_eq!(names(json!({"backstage.io/kubernetes-namespace": " , "})), None);
+        assert_eq!(
+            names(json!({"backstage.io/kubernetes-namespace": " , "})),
+            None
+        );
     }
 
     #[test]

@@ -16,9 +16,7 @@ use super::config::{ClusterDetails, CustomResource, KubernetesConfig};
 use super::lookup::{self, ObjectType};
 use super::names::Namespace;
 use super::selector::LabelSelector;
-use super::types::{
-    ClusterObjects, ClusterSummary, FetchError, ObjectsByEntityResponse,
-};
+use super::types::{ClusterObjects, ClusterSummary, FetchError, ObjectsByEntityResponse};
 use super::{cluster_locator, fetcher, service_locator};
 use crate::catalog::store::CatalogStore;
 use crate::permission::conditions::Resource;
@@ -214,7 +212,8 @@ impl KubernetesService {
         entity_ref: &str,
         access: &KubernetesAccess,
     ) -> Result<app::wire::kubernetes::KubernetesView, LookupError> {
-        self.view_holding(entity_ref, &Held::default(), access).await
+        self.view_holding(entity_ref, &Held::default(), access)
+            .await
     }
 
     /// [`Self::view`], collecting the cache entries read into `held`.
@@ -357,7 +356,10 @@ impl KubernetesService {
                 bearer: bearer.clone(),
             },
         )?;
-        clients.insert(c.name.clone(), (fingerprint, client.clone(), bearer.clone()));
+        clients.insert(
+            c.name.clone(),
+            (fingerprint, client.clone(), bearer.clone()),
+        );
         Ok((client, bearer))
     }
 
@@ -421,9 +423,7 @@ impl KubernetesService {
         let client = &client;
         result
             .with_metrics(metrics_namespaces, |ns| async move {
-                cache
-                    .pod_metrics(client, c, &ns, selector, fresh)
-                    .await
+                cache.pod_metrics(client, c, &ns, selector, fresh).await
             })
             .await
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use app::wire::Viewer;
 
 use super::conditions::Resource;
+use super::KUBERNETES_RESOURCES_READ;
 use super::{Decision, Permission, Permissions};
 use super::{CATALOG_ENTITY_READ, KUBERNETES_CLUSTERS_READ, KUBERNETES_PROXY};
-use super::KUBERNETES_RESOURCES_READ;
 
 /// Who is asking and the permission service, for a handler: `Access` as an axum extractor
 /// reads both from the request (the sign-in gate put the viewer there; the router the

@@ -43,7 +43,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use app::wire::Viewer;
-use casbin::{CoreApi, DefaultModel, DefaultRoleManager, Enforcer, MemoryAdapter, MgmtApi, RbacApi};
+use casbin::{
+    CoreApi, DefaultModel, DefaultRoleManager, Enforcer, MemoryAdapter, MgmtApi, RbacApi,
+};
 
 use crate::catalog::store::{CatalogStore, Snapshot};
 
@@ -257,7 +259,14 @@ impl Permissions {
         let mut policies: Vec<Vec<String>> = files
             .policies
             .iter()
-            .map(|p| vec![p.role.clone(), p.object.clone(), p.action.clone(), p.effect.clone()])
+            .map(|p| {
+                vec![
+                    p.role.clone(),
+                    p.object.clone(),
+                    p.action.clone(),
+                    p.effect.clone(),
+                ]
+            })
             .collect();
         let mut roles: Vec<Vec<String>> = files
             .roles
@@ -359,16 +368,17 @@ impl Permissions {
             });
         }
         let named = compiled.files.policies.iter().any(|p| {
-            p.object == permission.name
-                && p.action == permission.action
-                && roles.contains(&&p.role)
+            p.object == permission.name && p.action == permission.action && roles.contains(&&p.role)
         }) || !permission.csv_by_resource_type;
         let object = if named {
             permission.name
         } else {
             permission.resource_type
         };
-        match compiled.enforcer.enforce((user.as_str(), object, permission.action)) {
+        match compiled
+            .enforcer
+            .enforce((user.as_str(), object, permission.action))
+        {
             Ok(true) => Decision::Allow,
             Ok(false) => Decision::Deny,
             Err(e) => {
@@ -476,7 +486,11 @@ fn memberships(snapshot: &Snapshot, max_depth: Option<usize>) -> Vec<(String, St
         .map(|e| (e.entity_ref.as_str(), related(e, "relations.childof")))
         .collect();
     let mut out = Vec::new();
-    for user in snapshot.entities.iter().filter(|e| e.entity_ref.starts_with("user:")) {
+    for user in snapshot
+        .entities
+        .iter()
+        .filter(|e| e.entity_ref.starts_with("user:"))
+    {
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut level = related(user, "relations.memberof");
         let mut depth = 0;

@@ -68,7 +68,10 @@ pub fn service_with_catalog(
     if let Some(extra) = extra_entities {
         let f = d.0.join("extra-entities.yaml");
         std::fs::write(&f, extra).unwrap();
-        catalog_block.push_str(&format!("    - type: file\n      target: {}\n", f.display()));
+        catalog_block.push_str(&format!(
+            "    - type: file\n      target: {}\n",
+            f.display()
+        ));
     }
     std::fs::write(&file, format!("{yaml}{catalog_block}")).unwrap();
     let loaded = server::config::load(&server::config::LoadOptions {

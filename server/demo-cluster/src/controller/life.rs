@@ -184,8 +184,8 @@ mod tests {
             restart_every: Duration::ZERO,
         };
         let c = Cluster::new("greenroom-demo", life, 100_000);
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/greenroom-demo");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../catalog/clusters/greenroom-demo");
         c.seed_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
         c
     }

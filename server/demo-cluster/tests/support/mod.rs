@@ -9,7 +9,8 @@ use demo_cluster::{Options, Running, SimConfig};
 
 /// Starts every bundled demo cluster (frozen, HTTPS, free ports).
 pub async fn start() -> Running {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/demo-clusters.yaml");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/demo-clusters.yaml");
     let config = SimConfig::load(&path).expect("bundled config loads");
     let opts = Options {
         bookmark_every: std::time::Duration::from_millis(200),

@@ -40,9 +40,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::catalog::glob::has_glob;
 use crate::catalog::redact::redact_text;
 use crate::catalog::rules::Rule;
-use crate::catalog::glob::has_glob;
 use crate::catalog::{Problem, SourcedEntity};
 use crate::files::normalize;
 
@@ -50,7 +50,9 @@ mod walk;
 
 use walk::{source_of, Declared, Root, Walker};
 
-pub use crate::catalog::read::{read_local_text, read_url_text, ReadError, UrlReadError, UrlReader};
+pub use crate::catalog::read::{
+    read_local_text, read_url_text, ReadError, UrlReadError, UrlReader,
+};
 pub use crate::catalog::url_reader::{HttpUrlReader, UrlFetcher};
 pub use crate::catalog::urls::join_url;
 

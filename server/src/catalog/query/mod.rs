@@ -74,9 +74,7 @@ pub enum QueryError {
         max: usize,
     },
     /// More `fullTextFilterFields` than [`MAX_FULL_TEXT_FIELDS`] (a Greenroom limit).
-    #[error(
-        "Invalid fullTextFilterFields, {count} fields were given; at most {max} are allowed"
-    )]
+    #[error("Invalid fullTextFilterFields, {count} fields were given; at most {max} are allowed")]
     TooManyFullTextFields {
         /// How many were given.
         count: usize,

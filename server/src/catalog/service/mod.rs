@@ -14,8 +14,8 @@ use crate::catalog::index::Bits;
 use crate::catalog::query::order::{has_sort_value, sort_value};
 use crate::catalog::query::search::default_full_text_fields;
 use crate::catalog::query::{
-    compare, parse_filters, parse_order_fields, project, EntityFilter,
-    FullText, OrderField, QueryError, SortOrder,
+    compare, parse_filters, parse_order_fields, project, EntityFilter, FullText, OrderField,
+    QueryError, SortOrder,
 };
 use crate::catalog::store::{Snapshot, StoredEntity};
 use crate::catalog::validate::validate_entity;
@@ -58,7 +58,9 @@ pub fn matching_bits(snapshot: &Snapshot, filter: Option<&EntityFilter>, scope: 
 
 /// The entities at `bits`, in snapshot (canonical ref) order.
 fn entities_at<'a>(snapshot: &'a Snapshot, bits: &Bits) -> Vec<&'a StoredEntity> {
-    bits.ones().filter_map(|i| snapshot.entities.get(i)).collect()
+    bits.ones()
+        .filter_map(|i| snapshot.entities.get(i))
+        .collect()
 }
 
 /// An entity as response JSON: the stored text itself, or a projection of it. Serialised into
@@ -202,17 +204,19 @@ pub fn query_entities<'a>(
             None => Arc::new((0..snapshot.entities.len() as u32).collect()),
             Some(field) => {
                 let order_key = format!("order\u{0}{}\u{0}{}", field.field, field.order.as_str());
-                snapshot.query_cache.get_or_compute(&order_key, || -> Vec<u32> {
-                    let mut found: Vec<(u32, &StoredEntity)> = snapshot
-                        .entities
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, e)| has_sort_value(&e.keys, &field.field))
-                        .map(|(i, e)| (i as u32, e))
-                        .collect();
-                    sort_by_field(&mut found, Some(field));
-                    found.into_iter().map(|(i, _)| i).collect()
-                })
+                snapshot
+                    .query_cache
+                    .get_or_compute(&order_key, || -> Vec<u32> {
+                        let mut found: Vec<(u32, &StoredEntity)> = snapshot
+                            .entities
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, e)| has_sort_value(&e.keys, &field.field))
+                            .map(|(i, e)| (i as u32, e))
+                            .collect();
+                        sort_by_field(&mut found, Some(field));
+                        found.into_iter().map(|(i, _)| i).collect()
+                    })
             }
         };
         let mut matching = matching_bits(snapshot, filter.as_ref(), scope);

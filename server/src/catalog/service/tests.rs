@@ -54,7 +54,14 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
         order_fields: vec!["metadata.title,desc".into()],
         ..Cursor::default()
     };
-    let page = query_entities(&snap, &Decision::Allow, &first, 2, &["metadata.name".into()]).expect("valid");
+    let page = query_entities(
+        &snap,
+        &Decision::Allow,
+        &first,
+        2,
+        &["metadata.name".into()],
+    )
+    .expect("valid");
     assert_eq!(page.total_items, 3, "b has no title");
     let items: Vec<serde_json::Value> = page
         .items

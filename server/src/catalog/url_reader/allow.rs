@@ -232,8 +232,9 @@ fn parse_entry(host: &str, paths: Option<Vec<String>>) -> Result<AllowEntry, All
     };
     let port = match port {
         None => PortRule::Default,
-        Some(p) => parse_port_range(p)
-            .ok_or_else(|| AllowEntryError::Port(host.into(), p.into()))?,
+        Some(p) => {
+            parse_port_range(p).ok_or_else(|| AllowEntryError::Port(host.into(), p.into()))?
+        }
     };
     Ok(AllowEntry {
         host: pattern,
@@ -325,9 +326,21 @@ mod tests {
     #[test]
     fn encoded_dot_segments_never_pass_a_path_rule() {
         let list = allow(&[("git.internal", Some(&["/catalog/"]))]);
-        assert_eq!(list.permits(&target("git.internal", None, "/catalog/x.yaml")), Permit::Exact);
-        for p in ["/catalog/%2e%2e/admin/x", "/catalog/%2E%2E/admin", "/catalog/..%2fadmin", "/catalog/..%5Cadmin"] {
-            assert_eq!(list.permits(&target("git.internal", None, p)), Permit::Denied, "{p}");
+        assert_eq!(
+            list.permits(&target("git.internal", None, "/catalog/x.yaml")),
+            Permit::Exact
+        );
+        for p in [
+            "/catalog/%2e%2e/admin/x",
+            "/catalog/%2E%2E/admin",
+            "/catalog/..%2fadmin",
+            "/catalog/..%5Cadmin",
+        ] {
+            assert_eq!(
+                list.permits(&target("git.internal", None, p)),
+                Permit::Denied,
+                "{p}"
+            );
         }
     }
 

@@ -39,8 +39,8 @@ use hyper_util::rt::TokioExecutor;
 
 pub use allow::{AllowEntryError, Permit, ReadingAllow, Target};
 
-use crate::catalog::urls::{resolve_reference, url_scheme};
 use crate::catalog::redact::redact_url;
+use crate::catalog::urls::{resolve_reference, url_scheme};
 use connect::{system_tls, tls_config, GuardedConnector};
 
 /// At most this many requests per read (the first one and its redirects), as Backstage's

@@ -262,12 +262,21 @@ fn unknown_methods_do_not_create_metric_series() {
         for m in ["FOOBAR", "X-EVIL-1", "X-EVIL-2"] {
             let method = http::Method::from_bytes(m.as_bytes()).expect("method");
             let _ = app()
-                .oneshot(Request::builder().method(method).uri("/catalog").body(Body::empty()).expect("request"))
+                .oneshot(
+                    Request::builder()
+                        .method(method)
+                        .uri("/catalog")
+                        .body(Body::empty())
+                        .expect("request"),
+                )
                 .await
                 .expect("infallible");
         }
         let (_, _, text) = get("/metrics").await;
-        assert!(!text.contains("FOOBAR") && !text.contains("X-EVIL"), "{text}");
+        assert!(
+            !text.contains("FOOBAR") && !text.contains("X-EVIL"),
+            "{text}"
+        );
         assert!(text.contains("method=\"other\""), "{text}");
     })
 }

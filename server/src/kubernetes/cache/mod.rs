@@ -352,8 +352,7 @@ impl WatchCache {
                 .objects
                 .values()
                 .filter(|o| {
-                    namespace.is_none_or(|ns| *ns == *o.namespace)
-                        && selector.matches(&o.labels)
+                    namespace.is_none_or(|ns| *ns == *o.namespace) && selector.matches(&o.labels)
                 })
                 .cloned()
                 .collect()),
@@ -374,7 +373,11 @@ impl WatchCache {
     ) -> Result<PodMetrics, FetchError> {
         let slot = Arc::clone(
             lock(&self.metrics)
-                .entry((c.name.clone(), namespace.to_string(), selector.as_str().to_string()))
+                .entry((
+                    c.name.clone(),
+                    namespace.to_string(),
+                    selector.as_str().to_string(),
+                ))
                 .or_default(),
         );
         *lock(&slot.last_used) = Some(Instant::now());
@@ -400,7 +403,10 @@ impl WatchCache {
         for e in self.entries() {
             let s = e.state.borrow().clone();
             let o = objects
-                .entry((e.key.cluster.clone(), e.key.object_type.metric_label().to_string()))
+                .entry((
+                    e.key.cluster.clone(),
+                    e.key.object_type.metric_label().to_string(),
+                ))
                 .or_default();
             o.0 += s.objects.len() as f64;
             o.1 += s
@@ -516,23 +522,41 @@ mod tests {
     #[tokio::test]
     async fn watches_per_cluster_are_capped_evicting_the_least_recently_used_idle_one() {
         let mut map: HashMap<Key, Arc<Entry>> = HashMap::new();
-        map.insert(selector_key("a", "x=1"), entry(selector_key("a", "x=1"), Duration::from_secs(5)));
-        map.insert(selector_key("a", "x=2"), entry(selector_key("a", "x=2"), Duration::from_secs(50)));
+        map.insert(
+            selector_key("a", "x=1"),
+            entry(selector_key("a", "x=1"), Duration::from_secs(5)),
+        );
+        map.insert(
+            selector_key("a", "x=2"),
+            entry(selector_key("a", "x=2"), Duration::from_secs(50)),
+        );
         let held = entry(selector_key("a", "x=3"), Duration::from_secs(500));
         map.insert(selector_key("a", "x=3"), Arc::clone(&held));
-        map.insert(selector_key("b", "x=1"), entry(selector_key("b", "x=1"), Duration::from_secs(900)));
+        map.insert(
+            selector_key("b", "x=1"),
+            entry(selector_key("b", "x=1"), Duration::from_secs(900)),
+        );
         // Under the cap: nothing happens.
         assert!(make_room(&mut map, "a", 4).is_ok());
         assert_eq!(map.len(), 4);
         // At the cap: the oldest idle entry of that cluster goes (not the held one, not b's).
         assert!(make_room(&mut map, "a", 3).is_ok());
         assert!(!map.contains_key(&selector_key("a", "x=2")));
-        assert!(map.contains_key(&selector_key("a", "x=3")) && map.contains_key(&selector_key("b", "x=1")));
+        assert!(
+            map.contains_key(&selector_key("a", "x=3"))
+                && map.contains_key(&selector_key("b", "x=1"))
+        );
         // Every remaining entry held: a clear error naming the cluster and the setting.
         let keep = Arc::clone(&map[&selector_key("a", "x=1")]);
         let err = make_room(&mut map, "a", 2).unwrap_err();
-        assert!(err.message().contains("cluster 'a': too many distinct watches"), "{err:?}");
-        assert!(err.message().contains("kubernetes.cache.maxWatchesPerCluster"));
+        assert!(
+            err.message()
+                .contains("cluster 'a': too many distinct watches"),
+            "{err:?}"
+        );
+        assert!(err
+            .message()
+            .contains("kubernetes.cache.maxWatchesPerCluster"));
         drop((keep, held));
     }
 

@@ -16,10 +16,10 @@ use crate::config::{Config, ConfigError};
 
 mod cluster;
 
+use cluster::read_cluster;
 pub use cluster::{
     check_url, ClusterDetails, ClusterUrlError, SUPPORTED_PROVIDERS, UNSUPPORTED_PROVIDERS,
 };
-use cluster::read_cluster;
 
 /// Which clusters an entity lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,12 @@ pub struct CustomResource {
 
 impl CustomResource {
     /// Validates the three names; `field` (`customResources[0]`) prefixes the field in errors.
-    pub fn parse(field: &str, group: &str, api_version: &str, plural: &str) -> Result<Self, NameError> {
+    pub fn parse(
+        field: &str,
+        group: &str,
+        api_version: &str,
+        plural: &str,
+    ) -> Result<Self, NameError> {
         Ok(Self {
             group: Group::parse(&format!("{field}.group"), group)?,
             api_version: Version::parse(&format!("{field}.apiVersion"), api_version)?,
@@ -55,7 +60,11 @@ impl CustomResource {
 
     /// As an object type.
     pub fn object_type(&self) -> ObjectType {
-        ObjectType::custom(self.group.clone(), self.api_version.clone(), self.plural.clone())
+        ObjectType::custom(
+            self.group.clone(),
+            self.api_version.clone(),
+            self.plural.clone(),
+        )
     }
 }
 
@@ -175,7 +184,13 @@ fn read_limits(k: &Config, errors: &mut Vec<ConfigError>) -> Limits {
     let d = Limits::default();
     Limits {
         max_log_bytes: count(k, "podLogs.maxBytes", 1024.0, d.max_log_bytes, errors),
-        max_live_subscribers: count(k, "live.maxSubscribers", 1.0, d.max_live_subscribers as u64, errors) as usize,
+        max_live_subscribers: count(
+            k,
+            "live.maxSubscribers",
+            1.0,
+            d.max_live_subscribers as u64,
+            errors,
+        ) as usize,
     }
 }
 
@@ -222,7 +237,13 @@ fn read_cache(k: &Config, refresh_interval_ms: u64, errors: &mut Vec<ConfigError
             refresh_interval_ms,
             errors,
         )),
-        max_watches_per_cluster: count(k, "cache.maxWatchesPerCluster", 1.0, d.max_watches_per_cluster as u64, errors) as usize,
+        max_watches_per_cluster: count(
+            k,
+            "cache.maxWatchesPerCluster",
+            1.0,
+            d.max_watches_per_cluster as u64,
+            errors,
+        ) as usize,
     }
 }
 
@@ -582,16 +603,22 @@ mod tests {
 
     #[test]
     fn custom_resource_and_version_names_are_validated() {
-        let errs = errors(json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [],
+        let errs = errors(
+            json!({"kubernetes": {"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [],
             "apiVersionOverrides": {"deployments": "v1/../../api/v1/secrets"},
-            "customResources": [{"group": "argoproj.io", "apiVersion": "v1alpha1", "plural": "rollouts?labelSelector="}]}}));
+            "customResources": [{"group": "argoproj.io", "apiVersion": "v1alpha1", "plural": "rollouts?labelSelector="}]}}),
+        );
         let has = |errs: Vec<String>, key: &str, words: &str| {
             assert!(
                 errs.iter().any(|e| e.contains(key) && e.contains(words)),
                 "expected {key} / {words} in {errs:?}"
             );
         };
-        has(errs.clone(), "customResources[0].plural", "'rollouts?labelSelector=' must be a DNS-1123 label");
+        has(
+            errs.clone(),
+            "customResources[0].plural",
+            "'rollouts?labelSelector=' must be a DNS-1123 label",
+        );
         has(errs, "apiVersionOverrides.deployments", "DNS-1123 label");
     }
 
@@ -617,7 +644,6 @@ mod tests {
         assert_eq!(k.service_locator, ServiceLocator::SingleTenant);
         assert_eq!(k.timeout, Duration::from_millis(1500));
     }
-
 
     fn read_cache(extra: Value) -> Result<CacheConfig, Vec<String>> {
         let mut k = json!({"serviceLocatorMethod": {"type": "multiTenant"}, "clusterLocatorMethods": [{"type": "config", "clusters": []}], "frontend": {"refreshIntervalMs": 4000}});

@@ -17,7 +17,8 @@ const CLUSTER: &str = "backstage-tutorial-cluster";
 const ROLE: &str = "arn:aws:iam::123456789012:role/backstage-tutorial-role";
 
 async fn started() -> (crate::Running, Creds) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/demo-clusters.yaml");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/clusters/demo-clusters.yaml");
     let config = crate::SimConfig::load(&path).expect("bundled config");
     let user = config
         .aws
