@@ -228,6 +228,7 @@ async fn main() {
         bulk_pods: BULK,
         app_replicas: APP_REPLICAS,
         frozen: true,
+        entities: 0,
     })
     .await;
     // Sections to run (default: all): memory, rest, tabs.

@@ -90,6 +90,7 @@ async fn main() {
         bulk_pods: 100,
         app_replicas: 5,
         frozen: true,
+        entities: 0,
     })
     .await;
     h.start_portal(3, "").await;

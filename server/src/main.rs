@@ -333,6 +333,11 @@ async fn run_server(
                 .with_registry(Arc::clone(&metrics)),
         )
     });
+    if let Some(k) = &kubernetes {
+        // Configured clusters are watched from boot; readiness waits for their first lists.
+        let (k, deadline) = (Arc::clone(k), k.config().cache.warm_up_timeout);
+        tokio::spawn(async move { k.warm_up(deadline).await });
+    }
     let live = kubernetes.clone();
     if let Some(listen) = &settings.backend.metrics_listen {
         let bind = listen.bind_address();

@@ -1,6 +1,6 @@
 //! The watch cache against the demo cluster: its answers equal a fresh list after every step of
 //! churn (create, relabel in and out of the selector, delete, scale, rollout, restart, a
-//! replaced pod, store compaction), in per-selector and in cluster-wide mode; lookups from memory
+//! replaced pod, store compaction), with cluster-wide and with per-namespace informers; lookups from memory
 //! send no lists; pod metrics are fetched once per interval however many lookups; idle watches
 //! stop; live feeds push a change and resume after `Last-Event-ID`; `/metrics` reports it all.
 
@@ -86,32 +86,33 @@ const EXTRA_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: churn-pro
 async fn cache_answers_equal_a_fresh_list_under_churn() {
     let demo = demo().await;
     let base = two_clusters(&demo, "");
-    let per_selector = service(&base, Default::default());
-    let cluster_wide = service(
+    let cluster_wide = service(&base, Default::default());
+    let per_namespace = service(
         &base.replace(
             "  fetchTimeoutMs: 1500\n",
-            "  fetchTimeoutMs: 1500\n  cache:\n    clusterWide: true\n",
+            "  fetchTimeoutMs: 1500\n  cache:\n    clusterWide: false\n",
         ),
         Default::default(),
     );
     assert!(cluster_wide.cache().unwrap().cluster_wide());
-    let storefront = per_selector
+    assert!(!per_namespace.cache().unwrap().cluster_wide());
+    let storefront = cluster_wide
         .entity("component:default/storefront-web")
         .unwrap();
     // A namespace list, and a label-selector annotation.
     let both_namespaces = json!({"kind": "Component", "metadata": {"name": "x", "annotations": {"backstage.io/kubernetes-id": "storefront-web", "backstage.io/kubernetes-namespace": "storefront,storefront-staging"}}});
-    let cart = per_selector
+    let cart = cluster_wide
         .entity("component:default/cart-service")
         .unwrap();
     let entities = [&storefront, &both_namespaces, &cart];
     let check = |step: &'static str| {
-        let (a, b) = (&per_selector, &cluster_wide);
+        let (a, b) = (&cluster_wide, &per_namespace);
         async move {
             let mut first = Value::Null;
             for e in entities {
                 let x = settled(a, e, step).await;
                 let y = settled(b, e, step).await;
-                assert_eq!(x, y, "{step}: cluster-wide mode differs");
+                assert_eq!(x, y, "{step}: per-namespace mode differs");
                 if first.is_null() {
                     first = x;
                 }
@@ -233,7 +234,7 @@ async fn cache_answers_equal_a_fresh_list_under_churn() {
     // Warm: lookups are answered from memory, with no list sent.
     let before = lists(&demo);
     for _ in 0..20 {
-        per_selector
+        cluster_wide
             .objects_by_entity(&storefront, None)
             .await
             .unwrap();
@@ -385,9 +386,33 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     assert_eq!(pod_count(&view), 4, "the new pod is pushed");
     assert_eq!(lists(&demo), lists_before, "pushed from the watch, no list");
 
+    // A change elsewhere in the cluster (another entity's pod, same namespace) wakes the feed
+    // but builds no frame: the next frame is the next change to this entity's pods.
+    ok(
+        &demo,
+        "POST",
+        &format!("/clusters/{CLUSTER}/apply"),
+        &EXTRA_POD
+            .replace("churn-probe", "unrelated-probe")
+            .replace("kubernetes-id: storefront-web", "kubernetes-id: someone-else"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ok(
+        &demo,
+        "PATCH",
+        &format!("/clusters/{CLUSTER}/objects/pods/storefront/churn-probe"),
+        r#"{"metadata":{"labels":{"tier":"probe"}}}"#,
+    )
+    .await;
+    let (id_next, _, view) = next_frame(&mut a, &mut buf_a).await;
+    let seq = |id: &str| id.rsplit('.').next().unwrap().parse::<u64>().unwrap();
+    assert_eq!(seq(&id_next), seq(&id2) + 1, "a frame was built for an unrelated change");
+    assert!(view.to_string().contains("churn-probe"), "{view}");
+
     // Reconnect with the last id seen: nothing is resent until the next change.
     drop(a);
-    let mut c = open(Some(id2.clone())).await;
+    let mut c = open(Some(id_next.clone())).await;
     let mut buf_c = String::new();
     ok(
         &demo,
@@ -397,7 +422,7 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     )
     .await;
     let (id3, _, view) = next_frame(&mut c, &mut buf_c).await;
-    assert_ne!(id3, id2);
+    assert_ne!(id3, id_next);
     assert_eq!(pod_count(&view), 3);
 
     svc.sample_gauges();
@@ -407,12 +432,22 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
         "greenroom_kubernetes_feeds 1\n",
         "greenroom_kubernetes_requests_total{cluster=\"greenroom-demo\",verb=\"watch\",group=\"\",resource=\"pods\",code=\"200\"}",
         "greenroom_kubernetes_requests_total{cluster=\"greenroom-demo\",verb=\"list\",group=\"apps\",resource=\"deployments\",code=\"200\"}",
-        "greenroom_kubernetes_cached_objects{cluster=\"greenroom-demo\",resource=\"pods\"} 3\n",
         "greenroom_kubernetes_watches{cluster=\"greenroom-demo\",health=\"ready\"} 13\n",
         "greenroom_kubernetes_request_duration_seconds_count{cluster=\"greenroom-demo\",verb=\"list\",group=\"\",resource=\"pods\"}",
     ] {
         assert!(text.contains(want), "missing {want}\n{text}");
     }
+    // Informers hold the whole cluster's pods (every namespace), not just this entity's.
+    let cached_pods: f64 = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "greenroom_kubernetes_cached_objects{cluster=\"greenroom-demo\",resource=\"pods\"} ",
+            )
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cached pods gauge\n{text}"));
+    assert!(cached_pods > 4.0, "{cached_pods}");
     drop((b, c));
     // An unknown entity is a 404, not a stream.
     let resp = app
@@ -425,4 +460,157 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
+}
+
+fn requests(demo: &demo_cluster::Running, verb: &str, resource: &str) -> u64 {
+    let s = demo.cluster(CLUSTER).unwrap().cluster.stats.snapshot();
+    s["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verb"] == verb && r["resource"].as_str().unwrap_or("").contains(resource))
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_clusters_are_watched_from_boot_one_informer_per_type_whatever_the_lookups() {
+    let demo = demo().await;
+    let svc = service(&two_clusters(&demo, ""), Default::default());
+    assert!(!svc.is_ready(), "ready before the first lists");
+    svc.warm_up(Duration::from_secs(20)).await;
+    assert!(svc.is_ready());
+    let cache = svc.cache().unwrap();
+    let types = svc.config().object_types.len() + svc.config().custom_resources.len();
+    // Two clusters, one informer per object type each (greenroom-demo's CRD is configured on
+    // the demo's own config, not here), all cluster-wide.
+    assert_eq!(cache.entries().len(), 2 * types);
+    assert!(cache.entries().iter().all(|e| e.key.namespace.is_none()));
+    // Pod metrics are not watchable (fetched per namespace and selector, every interval): only
+    // the object lists count here.
+    let object_lists = || lists(&demo) - requests(&demo, "list", "metrics.k8s.io");
+    // Each informer opens its watch right after its first list.
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while (requests(&demo, "watch", "") as usize) < types {
+        assert!(Instant::now() < give_up, "the informers never started watching");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (lists_after_boot, watches_after_boot) = (object_lists(), requests(&demo, "watch", ""));
+    assert_eq!(watches_after_boot as usize, types, "one watch per type");
+    assert_eq!(lists_after_boot as usize, types, "one list per type at boot");
+
+    // Every component of the catalog looked up: no list, no new watch, no new informer.
+    let snapshot = svc.catalog_store().snapshot();
+    let components: Vec<String> = snapshot
+        .entities
+        .iter()
+        .map(|e| e.value())
+        .filter(|e| e["kind"] == "Component")
+        .map(|e| format!("component:{}/{}", e["metadata"]["namespace"].as_str().unwrap_or("default"), e["metadata"]["name"].as_str().unwrap()))
+        .collect();
+    assert!(components.len() >= 10, "{components:?}");
+    let mut answers = Vec::new();
+    for c in &components {
+        let r = svc
+            .objects_for_ref(c, None, &KubernetesAccess::all())
+            .await
+            .unwrap_or_else(|e| panic!("{c}: {e}"));
+        answers.push(r);
+    }
+    assert_eq!(object_lists(), lists_after_boot, "a lookup sent a list");
+    assert_eq!(requests(&demo, "watch", ""), watches_after_boot, "a lookup opened a watch");
+    assert_eq!(cache.entries().len(), 2 * types);
+    // Each lookup selected only its own objects out of the cluster-wide informers.
+    let mut with_pods = 0;
+    for (c, r) in components.iter().zip(&answers) {
+        let listed = svc
+            .objects_by_entity_listed(&svc.entity(c).unwrap(), None)
+            .await
+            .unwrap();
+        assert_eq!(comparable(r), comparable(&listed), "{c}: cache and list differ");
+        if !pods_of(&comparable(r)).is_empty() {
+            with_pods += 1;
+        }
+    }
+    assert!(with_pods >= 3, "{with_pods} components with pods");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_log_is_one_upstream_stream_for_every_viewer() {
+    let demo = demo().await;
+    let svc = Arc::new(service(&two_clusters(&demo, ""), Default::default()));
+    let live = Arc::new(server::kubernetes::live::Live::new(Arc::clone(&svc)));
+    let app = server::http::kubernetes_api::ui_routes::<()>(
+        Arc::clone(&live),
+        Arc::new(Permissions::disabled()),
+    );
+    let entity = "component:default/storefront-web";
+    let answer = serde_json::to_value(
+        svc.objects_for_ref(entity, None, &KubernetesAccess::all())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let pod = pods_of(&answer)[0].clone();
+    let url = |pod: &str| {
+        format!("/api/greenroom/kubernetes/logs/follow?entity=component%3Adefault%2Fstorefront-web&cluster={CLUSTER}&namespace=storefront&pod={pod}&tail=3")
+    };
+    let open = |u: String| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(Request::get(u).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            (resp.status(), resp)
+        }
+    };
+    let mut viewers = Vec::new();
+    for _ in 0..2 {
+        let (status, resp) = open(url(&pod)).await;
+        assert_eq!(status, 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        let mut body = resp.into_body().into_data_stream();
+        let mut buf = String::new();
+        let (_, event, lines) = next_frame(&mut body, &mut buf).await;
+        assert_eq!(event, "lines");
+        let n = lines.as_array().unwrap().len();
+        assert!((1..=3).contains(&n), "the last 3 lines first: {lines}");
+        viewers.push((body, buf));
+    }
+    ok(
+        &demo,
+        "POST",
+        &format!("/clusters/{CLUSTER}/pods/storefront/{pod}/log"),
+        r#"{"line":"followed line 1"}"#,
+    )
+    .await;
+    for (body, buf) in &mut viewers {
+        let give_up = Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(Instant::now() < give_up, "the new line never arrived");
+            let (_, event, lines) = next_frame(body, buf).await;
+            assert_eq!(event, "lines");
+            if lines.to_string().contains("followed line 1") {
+                let ts = lines[0][0].as_str().unwrap();
+                assert!(ts.starts_with("20") && ts.ends_with('Z'), "{lines}");
+                break;
+            }
+        }
+    }
+    assert_eq!(requests(&demo, "get", "log"), 1, "one upstream log stream for two viewers");
+    drop(viewers);
+
+    // The pod panel's checks: a pod of another entity, or an invalid container name.
+    let other = serde_json::to_value(
+        svc.objects_for_ref("component:default/cart-service", None, &KubernetesAccess::all())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let other_pod = pods_of(&other)[0].clone();
+    let (status, _) = open(url(&other_pod)).await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, _) = open(format!("{}&container=..%2Fx", url(&pod))).await;
+    assert_eq!(status, 400);
 }

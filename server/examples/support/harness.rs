@@ -30,6 +30,9 @@ pub struct Seed {
     pub app_replicas: usize,
     /// `--frozen`: nothing changes but what the caller changes.
     pub frozen: bool,
+    /// With more than 0, bulk pod `n` is labelled `bench-e<n % entities>` instead, and the
+    /// catalog holds the components `bench-e0` .. (so many entities, each with a few pods).
+    pub entities: usize,
 }
 
 /// A cluster as the portal's config needs it.
@@ -58,6 +61,8 @@ pub struct Harness {
     pub portal_url: String,
     /// The client.
     pub http: Http,
+    /// [`Seed::entities`].
+    pub entities: usize,
 }
 
 impl Drop for Harness {
@@ -118,20 +123,28 @@ fn manifests(i: usize, seed: &Seed) -> String {
     ));
     y.push_str("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: bench-app\n  namespace: bench\n  labels:\n    backstage.io/kubernetes-id: bench-app\nspec:\n  selector:\n    app: bench-app\n  ports:\n    - name: http\n      port: 80\n      targetPort: 8080\n");
     for n in 0..seed.bulk_pods {
+        let id = if seed.entities > 0 {
+            format!("bench-e{}", n % seed.entities)
+        } else {
+            format!("bench-bulk-{i}")
+        };
         y.push_str(&format!(
-            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bulk-{n:05}\n  namespace: bench\n  labels:\n    backstage.io/kubernetes-id: bench-bulk-{i}\n    app: bulk\nspec:\n  containers:\n    - name: worker\n      image: acme/bulk-worker:2.3.1\n      resources:\n        requests: {{cpu: 50m, memory: 32Mi}}\n"
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bulk-{n:06}\n  namespace: bench\n  labels:\n    backstage.io/kubernetes-id: {id}\n    app: bulk\nspec:\n  containers:\n    - name: worker\n      image: acme/bulk-worker:2.3.1\n      resources:\n        requests: {{cpu: 50m, memory: 32Mi}}\n"
         ));
     }
     y
 }
 
-fn catalog(clusters: usize) -> String {
+fn catalog(clusters: usize, entities: usize) -> String {
     let component = |name: &str| {
         format!("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  annotations:\n    backstage.io/kubernetes-id: {name}\n    backstage.io/kubernetes-namespace: bench\nspec:\n  type: service\n  lifecycle: production\n  owner: bench\n")
     };
     let mut y = component("bench-app");
     for i in 1..=clusters {
         y.push_str(&component(&format!("bench-bulk-{i}")));
+    }
+    for e in 0..entities {
+        y.push_str(&component(&format!("bench-e{e}")));
     }
     y
 }
@@ -211,6 +224,7 @@ impl Harness {
             portal: None,
             clusters,
             portal_url: String::new(),
+            entities: seed.entities,
             http: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(64)
                 .build_http(),
@@ -225,7 +239,10 @@ impl Harness {
             let _ = p.wait();
         }
         let port = free_port();
-        std::fs::write(self.dir.join("catalog.yaml"), catalog(self.clusters.len()))
+        std::fs::write(
+            self.dir.join("catalog.yaml"),
+            catalog(self.clusters.len(), self.entities),
+        )
             .expect("catalog");
         let mut cfg = format!(
             "app:\n  title: bench\n  baseUrl: http://127.0.0.1:{port}\nbackend:\n  baseUrl: http://127.0.0.1:{port}\n  listen:\n    host: 127.0.0.1\n    port: {port}\ncatalog:\n  locations:\n    - type: file\n      target: {}\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  fetchTimeoutMs: 30000\n{kubernetes_extra}  clusterLocatorMethods:\n    - type: config\n      clusters:\n",
@@ -366,6 +383,21 @@ impl Harness {
         }
     }
 
+    /// Appends a line to the log of every container of a `bench` pod (control API).
+    pub async fn add_log_line(&self, cluster: &str, pod: &str, line: &str) {
+        let r = self
+            .send(
+                "POST",
+                &format!("{}/clusters/{cluster}/pods/bench/{pod}/log", self.control),
+                &serde_json::json!({ "line": line }),
+            )
+            .await;
+        assert!(
+            matches!(&r, Ok((s, _)) if (200..300).contains(s)),
+            "log line: {r:?}"
+        );
+    }
+
     /// The names of `bench-app`'s pods on a cluster, from a lookup.
     pub async fn app_pods(&self, cluster: &str) -> Vec<String> {
         let Ok((200, body)) = self.lookup("bench-app").await else {
@@ -394,15 +426,21 @@ pub struct Sse {
 impl Harness {
     /// Opens `/api/greenroom/kubernetes/live` for a component.
     pub async fn subscribe(&self, name: &str) -> Result<Sse, String> {
-        let req = http::Request::get(format!(
+        self.open_sse(&format!(
             "{}/api/greenroom/kubernetes/live?entity=component%3Adefault%2F{name}",
             self.portal_url
         ))
-        .body(Full::new(Bytes::new()))
-        .map_err(|e| e.to_string())?;
+        .await
+    }
+
+    /// Opens a Server-Sent Events stream of the portal.
+    pub async fn open_sse(&self, url: &str) -> Result<Sse, String> {
+        let req = http::Request::get(url)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| e.to_string())?;
         let resp = self.http.request(req).await.map_err(|e| e.to_string())?;
         if resp.status() != 200 {
-            return Err(format!("live: HTTP {}", resp.status()));
+            return Err(format!("{url}: HTTP {}", resp.status()));
         }
         Ok(Sse {
             body: resp.into_body(),

@@ -274,9 +274,14 @@ pub fn ui_routes<S: Clone + Send + Sync + 'static>(
     permissions: Arc<Permissions>,
 ) -> Router<S> {
     let service = Arc::clone(live.service());
+    let follows = Arc::new(crate::kubernetes::log_follow::LogFollows::new(Arc::clone(
+        &service,
+    )));
     Router::new()
         .route("/api/greenroom/kubernetes/logs", get(download_logs))
+        .route("/api/greenroom/kubernetes/logs/follow", get(follow_logs))
         .route("/api/greenroom/kubernetes/live", get(live_view))
+        .layer(axum::Extension(follows))
         .layer(axum::Extension(permissions))
         .layer(axum::Extension(live))
         .with_state(service)
@@ -353,6 +358,102 @@ struct LogsQuery {
     #[serde(default)]
     previous: bool,
     tail: Option<u32>,
+}
+
+/// A followed container log as Server-Sent Events: `event: lines` (data: `[[timestamp, text],
+/// ...]`, first the last `tail` lines, then the new ones as they come) and, when the log can no
+/// longer be followed, `event: ended` (data: `{"message": ...}`) before the stream closes. The
+/// same checks as a log download (403/404/400 with the reason); 503 when the watch cache is off
+/// or every place is taken (the panel then re-reads the log).
+async fn follow_logs(
+    State(svc): Svc,
+    axum::Extension(follows): axum::Extension<Arc<crate::kubernetes::log_follow::LogFollows>>,
+    access: Access,
+    axum::extract::Query(q): axum::extract::Query<LogsQuery>,
+) -> Response {
+    use crate::kubernetes::log_follow::Next;
+    use app::wire::kubernetes::{LogRequest, PodRef};
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let text = |status: StatusCode, message: String| {
+        (
+            status,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            message,
+        )
+            .into_response()
+    };
+    if svc.cache().is_none() || svc.is_shutting_down() {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "following a log needs kubernetes.cache.enabled".into(),
+        );
+    }
+    let request = LogRequest {
+        pod: PodRef {
+            cluster: q.cluster,
+            namespace: q.namespace,
+            name: q.pod,
+        },
+        container: q.container.filter(|c| !c.is_empty()),
+        previous: false,
+        tail_lines: q.tail.unwrap_or(200),
+    };
+    let access = access.kubernetes();
+    if let Some(denied) = svc.pod_access_denied(&q.entity, &request.pod.cluster, &access) {
+        return text(StatusCode::FORBIDDEN, denied);
+    }
+    let target = match svc.follow_target(&q.entity, &request, &access).await {
+        Ok(t) => t,
+        Err(e) => {
+            return text(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.to_string(),
+            )
+        }
+    };
+    let follower = match follows.follow(target, request.tail_lines as usize) {
+        Ok(f) => f,
+        Err(e) => return text(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    let shutdown = svc.shutdown_signal();
+    let stream = futures_util::stream::unfold(
+        Some((follower, shutdown)),
+        |state| async move {
+            let (mut follower, mut shutdown) = state?;
+            let next = tokio::select! {
+                n = follower.next() => n?,
+                _ = shutdown.wait_for(|down| *down) => return None,
+            };
+            let (event, more) = match next {
+                Next::Lines(lines) => {
+                    let pairs: Vec<(&str, &str)> =
+                        lines.iter().map(|l| (&*l.ts, &*l.text)).collect();
+                    (
+                        Event::default()
+                            .event("lines")
+                            .data(serde_json::to_string(&pairs).unwrap_or_default()),
+                        true,
+                    )
+                }
+                Next::Ended(message) => (
+                    Event::default()
+                        .event("ended")
+                        .data(serde_json::json!({ "message": message }).to_string()),
+                    false,
+                ),
+            };
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                more.then_some((follower, shutdown)),
+            ))
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response()
 }
 
 async fn download_logs(

@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         None => Router::new(),
     };
     Router::new()
-        .merge(health::routes())
+        .merge(health::routes(state.kubernetes.clone()))
         .merge(observability::routes(
             Arc::clone(&state.metrics),
             state.kubernetes.clone(),
@@ -123,7 +123,7 @@ pub fn metrics_router(
     kubernetes: Option<Arc<crate::kubernetes::KubernetesService>>,
 ) -> Router {
     Router::new()
-        .merge(health::routes())
+        .merge(health::routes(kubernetes.clone()))
         .merge(observability::routes(metrics, kubernetes))
 }
 

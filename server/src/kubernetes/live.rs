@@ -1,7 +1,8 @@
 //! Live views: one feed per entity with subscribers, shared by all of them. A feed builds the
-//! entity's tab view from the cache, publishes it as a frame, then waits for a change in any
-//! cache entry the view read (debounced by 30 ms, so a rollout's burst of events is one frame)
-//! or for the metrics interval (usage and ages move without watch events). Subscribers read the
+//! entity's tab view from the cache, publishes it as a frame, then waits for a change to what
+//! the view selected from the cluster-wide informers (debounced by 30 ms, so a rollout's burst
+//! of events is one frame; changes to other objects wake it only to check the change log) or
+//! for the metrics interval (usage and ages move without watch events). Subscribers read the
 //! latest frame from a `tokio::sync::watch` channel: a slow browser skips frames instead of
 //! queueing them. The feed stops when its last subscriber leaves.
 //!
@@ -243,30 +244,37 @@ async fn run(
             event,
             data: data.into(),
         })));
-        let held = held.entries.into_inner().unwrap_or_else(|p| p.into_inner());
-        let mut rxs: Vec<_> = held.iter().map(|(e, _)| e.subscribe()).collect();
+        let mut held = held.entries.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut rxs: Vec<_> = held.iter().map(|r| r.entry.subscribe()).collect();
+        for rx in &mut rxs {
+            rx.borrow_and_update();
+        }
         // A change between the read and the subscription is not missed.
-        let stale = held
-            .iter()
-            .zip(&rxs)
-            .any(|((_, seen), rx)| rx.borrow().version != *seen);
-        if stale {
+        if held.iter_mut().any(|r| r.moved()) {
             tick = false;
             tokio::time::sleep(DEBOUNCE).await;
             continue;
         }
-        let changed = async {
+        // Informers cover whole clusters: wake on any change, rebuild only for one that
+        // concerns what this view selected.
+        let relevant = async {
             if rxs.is_empty() {
                 std::future::pending::<()>().await;
             }
-            let waits = rxs.iter_mut().map(|r| Box::pin(r.changed()));
-            let _ = futures_util::future::select_all(waits).await;
+            loop {
+                let waits = rxs.iter_mut().map(|r| Box::pin(r.changed()));
+                let _ = futures_util::future::select_all(waits).await;
+                tokio::time::sleep(DEBOUNCE).await;
+                for rx in &mut rxs {
+                    rx.borrow_and_update();
+                }
+                if held.iter_mut().any(|r| r.moved()) {
+                    return;
+                }
+            }
         };
         tick = tokio::select! {
-            () = changed => {
-                tokio::time::sleep(DEBOUNCE).await;
-                false
-            }
+            () = relevant => false,
             () = tokio::time::sleep_until(next_tick) => true,
             _ = shutdown.changed() => continue,
         };

@@ -128,6 +128,12 @@ pub fn default_object_types() -> Vec<ObjectType> {
     ]
 }
 
+/// Core v1 events: read by the pod panel (from a shared watch when the cache is on), never by
+/// a lookup.
+pub fn events_type() -> ObjectType {
+    ObjectType::builtin("", "v1", "events")
+}
+
 /// Every object type `objectTypes` may name: the defaults plus secrets and persistent volumes
 /// (opt-in only), in Backstage's order.
 pub fn all_object_types() -> Vec<ObjectType> {

@@ -6,8 +6,8 @@
 //! [`service_locator`] (which of them an entity lives on); [`auth`] (credentials per provider);
 //! [`lookup`] (selector, namespaces, object types — pure); [`names`] and [`selector`] (every
 //! name and selector that reaches an API-server request, validated into a type at the edge); [`fetcher`] (one cluster, by lists);
-//! [`cache`] (the shared watch cache); [`service`] (the fan-out over clusters); [`live`] (live
-//! views pushed to browsers); [`pod_metrics`] and [`quantity`] (resource amounts); [`types`] and [`errors`]
+//! [`cache`] (the shared informers); [`service`] (the fan-out over clusters); [`live`] (live
+//! views pushed to browsers); [`log_follow`] (followed logs, one upstream per container); [`pod_metrics`] and [`quantity`] (resource amounts); [`types`] and [`errors`]
 //! (Backstage's response and error shapes); [`objects`] (typed objects for the code that reads
 //! them); for the tab, [`view`] (workloads and pods),
 //! [`error_detection`] (Backstage's rules), [`dashboard`] (links) and [`pod_detail`] (the pod
@@ -24,6 +24,7 @@ pub mod error_detection;
 pub mod errors;
 pub mod fetcher;
 pub mod live;
+pub mod log_follow;
 pub mod lookup;
 pub mod names;
 pub mod objects;

@@ -152,10 +152,15 @@ impl KubernetesService {
             .connection(&cluster)
             .await
             .map_err(|e| PodError::Cluster(e.message()))?;
-        let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
-        let object = fetcher::get_json(&client, &path)
-            .await
-            .map_err(|e| api_error(&cluster, &e))?;
+        let object = match self.cached(&cluster, "pods", &namespace, &name).await {
+            Some(o) => o,
+            None => {
+                let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
+                fetcher::get_json(&client, &path)
+                    .await
+                    .map_err(|e| api_error(&cluster, &e))?
+            }
+        };
         let typed = Pod::deserialize(&object).map_err(|e| {
             PodError::Cluster(format!(
                 "Cluster {} returned pod {namespace}/{name} in a form that could not be read: {e}",
@@ -174,8 +179,81 @@ impl KubernetesService {
         Ok((cluster, client, object, typed))
     }
 
+    /// One object of a watched type (`plural` among the configured object types) from the
+    /// cache, as the API server's GET returns it (`kind` and `apiVersion` first); `None` when
+    /// the cache is off, the type is not watched, or the object is not (yet) there: the caller
+    /// then asks the API server.
+    async fn cached(
+        &self,
+        c: &ClusterDetails,
+        plural: &str,
+        ns: &Namespace,
+        name: &str,
+    ) -> Option<Value> {
+        let cache = self.cache()?;
+        let t = self
+            .config()
+            .object_types
+            .iter()
+            .find(|t| t.object_type == plural)?;
+        let stored = cache.get(c, t, ns, name).await.ok()??;
+        let mut v = stored.value();
+        let kind = match plural {
+            "pods" => "Pod",
+            "replicasets" => "ReplicaSet",
+            _ => return Some(v),
+        };
+        if let Some(m) = v.as_object_mut() {
+            m.insert("apiVersion".into(), Value::from(t.group_version()));
+            m.insert("kind".into(), Value::from(kind));
+        }
+        Some(v)
+    }
+
+    /// The events of a namespace: from the shared events watch when the cache is on (one watch
+    /// however many panels are open), else one list with a field selector.
+    async fn namespace_events(
+        &self,
+        c: &ClusterDetails,
+        client: &kube::Client,
+        ns: &str,
+        name: &str,
+    ) -> Vec<Value> {
+        if let (Some(cache), Ok(namespace)) = (self.cache(), Namespace::parse("namespace", ns)) {
+            let everything = super::selector::LabelSelector::parse("").ok();
+            let held = std::sync::Mutex::default();
+            if let Some(all) = everything {
+                let read = cache
+                    .read(c, &lookup::events_type(), Some(&namespace), &all, &held)
+                    .await;
+                if let Ok(events) = read {
+                    // Most events are about other objects: only those naming `name` are parsed.
+                    let needle = format!("\"name\":{}", Value::from(name));
+                    return events
+                        .iter()
+                        .filter(|e| e.json.get().contains(&needle))
+                        .map(|e| e.value())
+                        .collect();
+                }
+            }
+        }
+        let path = format!(
+            "/api/v1/namespaces/{}/events?fieldSelector={}",
+            enc(ns),
+            enc(&format!("involvedObject.name={name}"))
+        );
+        match fetcher::get_json(client, &path).await {
+            Ok(mut list) => match list["items"].take() {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        }
+    }
+
     async fn events_of(
         &self,
+        c: &ClusterDetails,
         client: &kube::Client,
         ns: &str,
         kind: &str,
@@ -185,20 +263,12 @@ impl KubernetesService {
         if ObjectName::parse("involvedObject.name", name).is_err() {
             return Vec::new();
         }
-        let path = format!(
-            "/api/v1/namespaces/{}/events?fieldSelector={}",
-            enc(ns),
-            enc(&format!("involvedObject.name={name}"))
-        );
-        let Ok(list) = fetcher::get_json(client, &path).await else {
-            return Vec::new();
-        };
         // An event that does not read as one is left out (the panel shows the others).
-        list["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        self.namespace_events(c, client, ns, name)
+            .await
+            .iter()
             .filter_map(|e| Event::deserialize(e).ok())
+            .filter(|e| e.involved_object.name.as_deref() == Some(name))
             .filter(|e| e.involved_object.kind.as_deref() == Some(kind))
             .map(|e| EventView {
                 object: format!("{kind} {name}"),
@@ -232,25 +302,31 @@ impl KubernetesService {
         let (cluster, client, mut p, typed) = self.entity_pod(entity_ref, pod, access).await?;
         let ns = pod.namespace.as_str();
         // Events: the pod, its owner, and the owner's owner (Pod → ReplicaSet → Deployment).
-        let mut events = self.events_of(&client, ns, "Pod", &pod.name).await;
+        let mut events = self.events_of(&cluster, &client, ns, "Pod", &pod.name).await;
         let mut owner_line = None;
         if let Some(o) = typed.metadata.owner_references.iter().flatten().next() {
             let (kind, name) = (o.kind.as_str(), o.name.as_str());
             owner_line = Some(format!("{kind} {name}"));
-            events.extend(self.events_of(&client, ns, kind, name).await);
+            events.extend(self.events_of(&cluster, &client, ns, kind, name).await);
             // The owner's name comes from the cluster: used in a path only if it is a valid name.
             if kind == "ReplicaSet" && ObjectName::parse("ownerReferences[0].name", name).is_ok() {
-                let path = format!(
-                    "/apis/apps/v1/namespaces/{}/replicasets/{}",
-                    enc(ns),
-                    enc(name)
-                );
-                let rs = fetcher::get_json(&client, &path)
-                    .await
-                    .unwrap_or(Value::Null);
+                let namespace = Namespace::parse("namespace", ns)?;
+                let rs = match self.cached(&cluster, "replicasets", &namespace, name).await {
+                    Some(rs) => rs,
+                    None => {
+                        let path = format!(
+                            "/apis/apps/v1/namespaces/{}/replicasets/{}",
+                            enc(ns),
+                            enc(name)
+                        );
+                        fetcher::get_json(&client, &path)
+                            .await
+                            .unwrap_or(Value::Null)
+                    }
+                };
                 let rs = ReplicaSet::deserialize(&rs).unwrap_or_default();
                 if let Some(d) = rs.metadata.owner_references.iter().flatten().next() {
-                    events.extend(self.events_of(&client, ns, &d.kind, &d.name).await);
+                    events.extend(self.events_of(&cluster, &client, ns, &d.kind, &d.name).await);
                 }
             }
         }
@@ -298,6 +374,27 @@ impl KubernetesService {
             events,
             yaml: serde_yaml::to_string(&p).unwrap_or_default(),
             access_denied: None,
+        })
+    }
+
+    /// Where to follow a container's log from, if the pod belongs to the entity and `access`
+    /// lets the viewer read it (the checks of [`Self::pod_logs`]).
+    pub async fn follow_target(
+        &self,
+        entity_ref: &str,
+        req: &LogRequest,
+        access: &KubernetesAccess,
+    ) -> Result<super::log_follow::Target, PodError> {
+        let container = match &req.container {
+            Some(c) => Some(ContainerName::parse("container", c)?.to_string()),
+            None => None,
+        };
+        let (cluster, _, _, _) = self.entity_pod(entity_ref, &req.pod, access).await?;
+        Ok(super::log_follow::Target {
+            cluster,
+            namespace: req.pod.namespace.clone(),
+            pod: req.pod.name.clone(),
+            container,
         })
     }
 

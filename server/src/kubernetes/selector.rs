@@ -65,6 +65,18 @@ fn found(t: Option<&Token>) -> String {
 pub struct LabelSelector {
     selector: Selector,
     text: String,
+    terms: Vec<Term>,
+}
+
+/// A requirement an index by label can answer: the objects having label `key`, with one of
+/// `values` (`=`, `==`, `in`), or with any value (`values` is `None`: existence). Negative
+/// requirements (`!=`, `notin`, `!key`) are not terms: they are checked on the candidates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The label key.
+    pub key: String,
+    /// The values allowed, or any.
+    pub values: Option<Vec<String>>,
 }
 
 impl LabelSelector {
@@ -82,9 +94,31 @@ impl LabelSelector {
         if exprs.len() > MAX_REQUIREMENTS {
             return Err(err(Problem::TooManyRequirements));
         }
+        let terms = exprs
+            .iter()
+            .filter_map(|e| match e {
+                Expression::Equal(k, v) => Some(Term {
+                    key: k.clone(),
+                    values: Some(vec![v.clone()]),
+                }),
+                Expression::In(k, set) => Some(Term {
+                    key: k.clone(),
+                    values: Some(set.iter().cloned().collect()),
+                }),
+                Expression::Exists(k) => Some(Term {
+                    key: k.clone(),
+                    values: None,
+                }),
+                _ => None,
+            })
+            .collect();
         let selector: Selector = exprs.into_iter().collect();
         let text = selector.to_string();
-        Ok(Self { selector, text })
+        Ok(Self {
+            selector,
+            text,
+            terms,
+        })
     }
 
     /// Whether these labels match.
@@ -95,6 +129,12 @@ impl LabelSelector {
     /// The selector in its normal form, as sent to the API server ("" = everything).
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The requirements an index by label can answer (every object matching the selector has
+    /// each of them).
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
     }
 
     /// kube-rs' form.

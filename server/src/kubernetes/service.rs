@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::auth::Authenticator;
-use super::cache::{Entry, WatchCache};
+use super::cache::{Read, WatchCache};
 use super::cluster_objects::ClusterBuilder;
 use super::config::{ClusterDetails, CustomResource, KubernetesConfig};
 use super::lookup::{self, ObjectType};
@@ -75,12 +75,12 @@ pub enum LookupError {
     },
 }
 
-/// What a lookup leaves behind for a live view: the cache entries it read, with the version it
-/// saw (the view follows them); and how it may read pod metrics.
+/// What a lookup leaves behind for a live view: what it read from the cache (the view follows
+/// it); and how it may read pod metrics.
 #[derive(Default)]
 pub struct Held {
-    /// Entries read, with the version seen.
-    pub entries: Mutex<Vec<(Arc<Entry>, u64)>>,
+    /// The informers read, with the version seen and what was selected.
+    pub entries: Mutex<Vec<Read>>,
     /// Pod metrics older than the interval may be used without waiting for a refetch (a view
     /// rebuilt for an object change is not held up by a metrics call; the interval rebuild is
     /// what refreshes them).
@@ -97,6 +97,8 @@ pub struct KubernetesService {
     cache: Option<WatchCache>,
     /// Set on shutdown; live feeds ([`super::live`]) end when it turns true.
     shutting_down: tokio::sync::watch::Sender<bool>,
+    /// Set when [`Self::warm_up`] is done.
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl KubernetesService {
@@ -126,6 +128,7 @@ impl KubernetesService {
             registry,
             cache,
             shutting_down: tokio::sync::watch::Sender::new(false),
+            ready: tokio::sync::watch::Sender::new(false),
         };
         service.publish_no_viewers();
         service
@@ -319,6 +322,74 @@ impl KubernetesService {
             .0)
     }
 
+    /// The object types a lookup reads on `c`: the configured ones and the cluster's custom
+    /// resources (else the configured custom resources).
+    fn object_types(&self, c: &ClusterDetails) -> Vec<ObjectType> {
+        let crs = if c.custom_resources.is_empty() {
+            &self.config.custom_resources
+        } else {
+            &c.custom_resources
+        };
+        self.config
+            .object_types
+            .iter()
+            .cloned()
+            .chain(crs.iter().map(CustomResource::object_type))
+            .collect()
+    }
+
+    /// At boot: starts watching every configured cluster (`clusterLocatorMethods` of type
+    /// `config`) with the cluster-wide informers a lookup reads, and waits until each has
+    /// listed once or failed, at most `deadline`; then [`Self::is_ready`] turns true. Clusters
+    /// found in the catalog are watched from their first lookup.
+    pub async fn warm_up(&self, deadline: std::time::Duration) {
+        let Some(cache) = &self.cache else {
+            self.ready.send_replace(true);
+            return;
+        };
+        let mut entries = Vec::new();
+        for l in &self.config.locators {
+            if let super::config::ClusterLocator::Config(list) = l {
+                for c in list {
+                    entries.extend(cache.warm(c, &self.object_types(c)));
+                }
+            }
+        }
+        let started = std::time::Instant::now();
+        let synced = futures_util::future::join_all(entries.iter().map(|e| e.settled()));
+        if tokio::time::timeout(deadline, synced).await.is_err() {
+            tracing::warn!(
+                "not every configured cluster finished its first list within {:.1} s; serving anyway (lookups wait for their cluster)",
+                deadline.as_secs_f64()
+            );
+        } else {
+            tracing::info!(
+                informers = entries.len(),
+                "configured clusters listed in {} ms",
+                started.elapsed().as_millis()
+            );
+        }
+        self.ready.send_replace(true);
+    }
+
+    /// Whether the boot-time watches listed once (or their deadline passed): readiness.
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
+    }
+
+    /// A client for long-lived streams to `c` (needs the watch cache).
+    pub(crate) async fn streaming_client(
+        &self,
+        c: &ClusterDetails,
+    ) -> Result<kube::Client, FetchError> {
+        match &self.cache {
+            Some(cache) => cache.streaming_client(c).await,
+            None => Err(FetchError::fetch(
+                "following a log needs kubernetes.cache.enabled".to_string(),
+            )),
+        }
+    }
+
     /// The cluster's client (kept while its connection settings stay the same), with the
     /// cluster's current credential in its slot.
     pub(crate) async fn connection(&self, c: &ClusterDetails) -> Result<kube::Client, FetchError> {
@@ -481,19 +552,7 @@ impl KubernetesService {
         let runs = clusters.iter().map(|c| {
             let types: Vec<ObjectType> = match &custom {
                 Some(list) => list.iter().map(CustomResource::object_type).collect(),
-                None => {
-                    let crs = if c.custom_resources.is_empty() {
-                        &self.config.custom_resources
-                    } else {
-                        &c.custom_resources
-                    };
-                    self.config
-                        .object_types
-                        .iter()
-                        .cloned()
-                        .chain(crs.iter().map(CustomResource::object_type))
-                        .collect()
-                }
+                None => self.object_types(c),
             };
             let selector = selector.clone();
             let namespaces = namespaces.clone();

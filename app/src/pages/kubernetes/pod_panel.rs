@@ -1,6 +1,8 @@
 //! The pod panel (open while the URL has `?pod=cluster/namespace/name`): phase, IP, node,
 //! conditions, containers (image, state, restarts, last termination, probes, usage), logs (tail,
 //! previous container, follow, download), events of the pod and its workload, and the YAML.
+//! A followed log is pushed by the server (one upstream stream per container however many
+//! viewers); where the stream is unavailable the panel re-reads the tail every 1.5 s.
 
 use std::time::Duration;
 
@@ -12,8 +14,26 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::gauge::Gauge;
 use crate::wire::kubernetes::{LogRequest, PodDetail, PodRef};
 
-/// How often a followed log is re-read.
+/// How often a followed log is re-read when it cannot be streamed.
 const FOLLOW_EVERY: Duration = Duration::from_millis(1500);
+/// Lines of a followed log the panel keeps.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const FOLLOW_KEEP: usize = 5000;
+
+/// Where a followed log stands in the pod panel (set by the browser only).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Follow {
+    /// Waiting for the first lines.
+    Connecting,
+    /// Lines arrive as the container writes them.
+    Streaming,
+    /// The server ended it (the pod is gone…): why.
+    Ended(String),
+    /// No stream (refused, or the cache is off): the panel re-reads the log instead.
+    Unavailable,
+}
+
 
 #[component]
 pub fn PodPanel(pod: PodRef) -> impl IntoView {
@@ -34,8 +54,33 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
         };
         get_pod_logs(er.clone(), request)
     });
+    // Following the current container's log: pushed while the stream works, re-read while not.
+    let followed = RwSignal::new(Vec::<(String, String)>::new());
+    let follow_state = RwSignal::new(Follow::Unavailable);
+    let streaming = Memo::new(move |_| {
+        follow.get() && !previous.get() && follow_state.get() != Follow::Unavailable
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        let (er, p) = (ctx.entity_ref.clone(), pod.clone());
+        Effect::new(move |_| {
+            if follow.get() && !previous.get() {
+                let url = format!(
+                    "/api/greenroom/kubernetes/logs/follow?entity={}&cluster={}&namespace={}&pod={}{}&tail={}",
+                    super::query_escape(&er),
+                    super::query_escape(&p.cluster),
+                    super::query_escape(&p.namespace),
+                    super::query_escape(&p.name),
+                    container.get().map(|c| format!("&container={}", super::query_escape(&c))).unwrap_or_default(),
+                    tail.get()
+                );
+                followed.set(Vec::new());
+                super::live::follow_log(&url, followed, FOLLOW_KEEP, follow_state);
+            }
+        });
+    }
     Effect::new(move |_| {
-        if follow.get() {
+        if follow.get() && !streaming.get() {
             if let Ok(handle) = set_interval_with_handle(move || logs.refetch(), FOLLOW_EVERY) {
                 on_cleanup(move || handle.clear());
             }
@@ -102,6 +147,23 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                     <label><input type="checkbox" on:change=move |ev| follow.set(event_target_checked(&ev))/> " Follow"</label>
                     <a href=download download="">"Download"</a>
                 </div>
+                {move || streaming.get().then(|| view! {
+                    <p class="log-follow muted" role="status" data-follow=move || match follow_state.get() {
+                        Follow::Connecting => "connecting",
+                        Follow::Streaming => "streaming",
+                        Follow::Ended(_) => "ended",
+                        Follow::Unavailable => "unavailable",
+                    }>{move || match follow_state.get() {
+                        Follow::Connecting => "Connecting to the log…".to_string(),
+                        Follow::Streaming => "Following: new lines appear as the container writes them.".to_string(),
+                        Follow::Ended(why) => why,
+                        Follow::Unavailable => String::new(),
+                    }}</p>
+                    <pre class="logs" aria-label="Log lines" data-followed="true">{move || followed.get().into_iter().map(|(ts, text)| view! {
+                        <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
+                    }).collect_view()}</pre>
+                })}
+                <div hidden=move || streaming.get()>
                 <Transition fallback=|| view! { <p class="loading">"Loading logs…"</p> }>
                     {move || Suspend::new(async move {
                         match logs.await {
@@ -113,7 +175,8 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                                         max / 1024
                                     )}</p>
                                 })}
-                                <pre class="logs" aria-label="Log lines">{l.lines.into_iter().map(|(ts, text)| view! {
+                                // Named only while it is the log shown (not behind a followed one).
+                                <pre class="logs" aria-label=move || (!streaming.get()).then_some("Log lines")>{l.lines.into_iter().map(|(ts, text)| view! {
                                     <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
                                 }).collect_view()}</pre>
                             }.into_any(),
@@ -121,6 +184,7 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                         }
                     })}
                 </Transition>
+                </div>
             </section>
         </aside>
     }

@@ -1,23 +1,32 @@
-//! The watch cache: per cluster and per (object type, namespace, label selector) in use, one
-//! kube-rs watcher keeps the objects in memory, shared by every viewer, the REST API and the
-//! server functions. Lookups read memory; the API server sees one list and one long-lived watch
-//! per entry, however many people look.
+//! The watch cache: shared informers, one kube-rs watcher per cluster and object type (or per
+//! object type and namespace, see below), holding the objects in memory with an index by label
+//! and namespace ([`store`]), shared by every viewer, the REST API and the server functions. A
+//! lookup selects its objects from memory without a request, so the API server sees one list
+//! and one long-lived watch per object type and cluster, whatever the number of entities or
+//! viewers, and the connections to a cluster are bounded by the number of object types.
 //!
-//! - An entry starts on first use; the first lookup waits for its initial list (under the
-//!   per-cluster deadline, like a plain list). It lives while a live view holds it or a lookup
-//!   read it within `kubernetes.cache.idleTimeoutMs`, then the janitor stops it.
+//! - Configured clusters (`clusterLocatorMethods` of type `config`) are watched from boot
+//!   ([`WatchCache::warm`]): the first view is as fast as the hundredth, and readiness waits for
+//!   the first sync (under a deadline). Clusters found in the catalog start on first use and
+//!   stop when idle for `kubernetes.cache.idleTimeoutMs`; a boot-time informer never stops.
+//! - The first lookup of an informer that has not listed yet waits for its initial list (under
+//!   the per-cluster deadline, like a plain list).
 //! - Objects are stored as a list would return them: managedFields removed, secret values
-//!   masked, built-in types without `kind`/`apiVersion`, sorted by namespace and name (the API
-//!   server's order). So a cached answer equals a fresh list. They are kept as compact JSON text
-//!   (a parsed `serde_json::Value` costs ~10× the memory) and parsed when read.
+//!   masked, built-in types without `kind`/`apiVersion`, selected in the API server's order
+//!   (namespace, name). So a cached answer equals a fresh list. They are kept as compact JSON
+//!   text (a parsed `serde_json::Value` costs ~10x the memory) and parsed when read.
 //! - A watch that breaks is re-listed at once (data kept meanwhile); a list that fails marks the
-//!   entry failing (lookups get the same error a plain list would) and is retried with
+//!   informer failing (lookups get the same error a plain list would) and is retried with
 //!   exponential backoff (0.5 s to 30 s). Every re-list counts as a watch restart.
-//! - `kubernetes.cache.clusterWide`: one watch per object type over the whole cluster, selected
-//!   in memory per lookup.
+//! - `kubernetes.cache.clusterWide: false` (for clusters too big to hold whole): an informer per
+//!   object type and namespace, for entities that name their namespaces
+//!   (`backstage.io/kubernetes-namespace`); entities that do not read the cluster-wide informer.
+//!   Never one per label selector.
+//! - Each informer keeps a short log of its changes, so a live view wakes for a change anywhere
+//!   in the cluster but rebuilds only when the change concerns what it selects.
 //! - Pod metrics are not watchable: they are fetched at most once per cluster, namespace and
 //!   selector per `metricsIntervalMs`, single-flight, and shared; unused ones are dropped by the
-//!   janitor like idle watches.
+//!   janitor like idle informers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
@@ -27,7 +36,6 @@ use tokio::sync::watch;
 
 use super::auth::Authenticator;
 use super::config::{CacheConfig, ClusterDetails};
-use super::errors;
 use super::fetcher::{self, Observe};
 use super::lookup::ObjectType;
 use super::names::Namespace;
@@ -35,29 +43,26 @@ use super::selector::LabelSelector;
 use super::types::{FetchError, Stored};
 use crate::metrics::Registry;
 
+pub mod store;
 mod watch_loop;
 
+use store::{ChangeLog, Store};
 use watch_loop::Run;
 
-/// What one watch covers.
+/// What one informer covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
     /// Cluster name.
     pub cluster: String,
-    /// [`ClusterDetails::watch_identity`]: changed settings make a new entry.
+    /// [`ClusterDetails::watch_identity`]: changed settings make a new informer.
     pub identity: u64,
     /// Object type.
     pub object_type: ObjectType,
     /// Namespace, or the whole cluster.
     pub namespace: Option<Namespace>,
-    /// Label selector in its normal form ("" = everything).
-    pub selector: String,
 }
 
-/// Objects by (namespace, name).
-pub type Objects = BTreeMap<(String, String), Arc<Stored>>;
-
-/// The state of a watch.
+/// The state of an informer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Health {
     /// The first list has not finished.
@@ -68,24 +73,44 @@ pub enum Health {
     Failing(FetchError),
 }
 
-/// What readers see of an entry.
+/// What subscribers see of an informer.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
+pub struct Status {
     /// Bumped on every change of objects or health.
     pub version: u64,
-    /// The objects.
-    pub objects: Arc<Objects>,
     /// Health.
     pub health: Health,
 }
 
-/// One watched collection.
+/// An informer's objects and their changes, shared with its watch loop (the only writer).
+struct Collection {
+    store: parking_lot::RwLock<Store>,
+    log: Mutex<ChangeLog>,
+    state: watch::Sender<Status>,
+}
+
+impl Collection {
+    fn new() -> Self {
+        Self {
+            store: parking_lot::RwLock::new(Store::default()),
+            log: Mutex::default(),
+            state: watch::Sender::new(Status {
+                version: 0,
+                health: Health::Pending,
+            }),
+        }
+    }
+}
+
+/// One informer.
 pub struct Entry {
     /// What it watches.
     pub key: Key,
-    state: Arc<watch::Sender<Snapshot>>,
+    collection: Arc<Collection>,
     retry: Arc<tokio::sync::Notify>,
     last_used: Mutex<Instant>,
+    /// Started at boot for a configured cluster: never stopped for being idle.
+    pinned: bool,
     task: tokio::task::AbortHandle,
 }
 
@@ -96,43 +121,95 @@ impl Drop for Entry {
 }
 
 impl Entry {
-    /// The current snapshot (marks the entry used).
-    pub fn snapshot(&self) -> Snapshot {
-        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        self.state.borrow().clone()
+    /// The current status (marks the informer used).
+    pub fn status(&self) -> Status {
+        *lock(&self.last_used) = Instant::now();
+        self.collection.state.borrow().clone()
     }
 
     /// Change notifications.
-    pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
-        self.state.subscribe()
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.collection.state.subscribe()
     }
 
-    /// A failing entry: retries now instead of after its backoff, and waits for the outcome.
+    /// The objects in `namespace` (or any) matching `selector`, in list order.
+    pub fn select(&self, namespace: Option<&str>, selector: &LabelSelector) -> Vec<Arc<Stored>> {
+        self.collection.store.read().select(namespace, selector)
+    }
+
+    /// One object by namespace and name.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<Stored>> {
+        *lock(&self.last_used) = Instant::now();
+        self.collection.store.read().get(namespace, name)
+    }
+
+    /// Whether something in `namespace` (or any) matching `selector` may have changed after
+    /// version `seen` (objects, or the informer's health).
+    pub fn touches(&self, seen: u64, namespace: Option<&str>, selector: &LabelSelector) -> bool {
+        lock(&self.collection.log).touches(seen, namespace, selector)
+    }
+
+    /// (objects held, their JSON bytes).
+    pub fn size(&self) -> (usize, usize) {
+        let s = self.collection.store.read();
+        (s.len(), s.bytes())
+    }
+
+    /// A failing informer: retries now instead of after its backoff, and waits for the outcome.
     /// (So a cluster that recovered is seen as soon as someone looks, and one that still fails
     /// reports its current error: a failing cluster costs one list per lookup at most, as
     /// without the cache, and concurrent lookups share it.)
-    async fn retried(&self, seen: u64) -> Snapshot {
-        let rx = self.state.subscribe();
+    async fn retried(&self, seen: u64) -> Status {
+        let rx = self.subscribe();
         self.retry.notify_one();
         self.first(rx, |s| s.version > seen).await
     }
 
     /// Waits until the first list finished (or failed).
-    async fn settled(&self) -> Snapshot {
-        self.first(self.state.subscribe(), |s| s.health != Health::Pending)
+    pub async fn settled(&self) -> Status {
+        self.first(self.subscribe(), |s| s.health != Health::Pending)
             .await
     }
 
-    /// The first snapshot from `rx` that satisfies `ready`.
+    /// The first status from `rx` that satisfies `ready`.
     async fn first(
         &self,
-        mut rx: watch::Receiver<Snapshot>,
-        ready: impl FnMut(&Snapshot) -> bool,
-    ) -> Snapshot {
+        mut rx: watch::Receiver<Status>,
+        ready: impl FnMut(&Status) -> bool,
+    ) -> Status {
         match rx.wait_for(ready).await {
             Ok(s) => s.clone(),
-            Err(_) => self.snapshot(),
+            Err(_) => self.status(),
         }
+    }
+}
+
+/// One read of an informer by a lookup: a live view follows what it selected.
+pub struct Read {
+    /// The informer.
+    pub entry: Arc<Entry>,
+    /// The version the lookup saw.
+    pub seen: u64,
+    /// The namespace it selected in (or any).
+    pub namespace: Option<Namespace>,
+    /// The selector it selected with.
+    pub selector: LabelSelector,
+}
+
+impl Read {
+    /// Whether what this read selected may have changed since it was read. If not, the
+    /// informer's current version counts as seen (a change elsewhere in the cluster).
+    pub fn moved(&mut self) -> bool {
+        let now = self.entry.subscribe().borrow().version;
+        if now == self.seen {
+            return false;
+        }
+        let namespace = self.namespace.as_ref().map(|n| n.as_str());
+        if self.entry.touches(self.seen, namespace, &self.selector) {
+            return true;
+        }
+        self.seen = now;
+        false
     }
 }
 
@@ -152,6 +229,24 @@ struct Shared {
     client: kube::Client,
     bearer: fetcher::BearerSlot,
     refreshing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Shared {
+    /// The client, with the cluster's current credential in its slot (one refresh at a time
+    /// per cluster; the others then hit the auth cache).
+    async fn refreshed(
+        &self,
+        auth: &Authenticator,
+        c: &ClusterDetails,
+    ) -> Result<kube::Client, FetchError> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let credential = auth
+            .credential(c)
+            .await
+            .map_err(|e| super::errors::credential_failure(&c.name, &e))?;
+        self.bearer.set(credential);
+        Ok(self.client.clone())
+    }
 }
 
 /// PodMetrics by pod name.
@@ -198,12 +293,12 @@ impl WatchCache {
         }
     }
 
-    /// Whether lookups select in memory from whole-cluster watches.
+    /// Whether informers cover whole clusters (else one per namespace a lookup names).
     pub fn cluster_wide(&self) -> bool {
         self.config.cluster_wide
     }
 
-    /// The entries (for gauges and health).
+    /// The informers (for gauges and health).
     pub fn entries(&self) -> Vec<Arc<Entry>> {
         lock(&self.entries).values().cloned().collect()
     }
@@ -248,8 +343,13 @@ impl WatchCache {
         })
     }
 
-    /// The entry for a key, started if new.
-    pub fn entry(&self, c: &ClusterDetails, key: Key) -> Result<Arc<Entry>, FetchError> {
+    /// The informer for a key, started if new (`pinned`: never stopped for being idle).
+    pub fn entry(
+        &self,
+        c: &ClusterDetails,
+        key: Key,
+        pinned: bool,
+    ) -> Result<Arc<Entry>, FetchError> {
         self.start_janitor();
         if let Some(e) = lock(&self.entries).get(&key) {
             return Ok(Arc::clone(e));
@@ -262,11 +362,7 @@ impl WatchCache {
             return Ok(Arc::clone(e));
         }
         make_room(&mut entries, &c.name, self.config.max_watches_per_cluster)?;
-        let state = Arc::new(watch::Sender::new(Snapshot {
-            version: 0,
-            objects: Arc::default(),
-            health: Health::Pending,
-        }));
+        let collection = Arc::new(Collection::new());
         let retry = Arc::new(tokio::sync::Notify::new());
         let run = Run {
             key: key.clone(),
@@ -274,19 +370,56 @@ impl WatchCache {
             shared,
             auth: Arc::clone(&self.auth),
             registry: Arc::clone(&self.registry),
-            state: Arc::clone(&state),
+            collection: Arc::clone(&collection),
             retry: Arc::clone(&retry),
         };
         let task = tokio::spawn(run.run()).abort_handle();
         let entry = Arc::new(Entry {
             key: key.clone(),
-            state,
+            collection,
             retry,
             last_used: Mutex::new(Instant::now()),
+            pinned,
             task,
         });
         entries.insert(key, Arc::clone(&entry));
         Ok(entry)
+    }
+
+    /// A client for long-lived streams (followed logs) to `c`: the watch client, with no read
+    /// timeout shorter than a watch, and the cluster's current credential.
+    pub async fn streaming_client(&self, c: &ClusterDetails) -> Result<kube::Client, FetchError> {
+        let shared = self
+            .watch_client(c)
+            .map_err(|e| super::errors::client_failure(&c.name, &e))?;
+        shared.refreshed(&self.auth, c).await
+    }
+
+    /// Starts the cluster-wide informers of `types` on a configured cluster (at boot), pinned;
+    /// returns them (to wait for their first sync). Nothing in per-namespace mode, where the
+    /// namespaces are known only from lookups.
+    pub fn warm(&self, c: &ClusterDetails, types: &[ObjectType]) -> Vec<Arc<Entry>> {
+        if !self.config.cluster_wide {
+            return Vec::new();
+        }
+        types
+            .iter()
+            .filter_map(|t| {
+                let key = Key {
+                    cluster: c.name.clone(),
+                    identity: c.watch_identity(),
+                    object_type: t.clone(),
+                    namespace: None,
+                };
+                match self.entry(c, key, true) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        tracing::warn!(cluster = %c.name, error = %e.message(), "cannot start watching this cluster at boot; it is tried again on first use");
+                        None
+                    }
+                }
+            })
+            .collect()
     }
 
     fn start_janitor(&self) {
@@ -312,17 +445,14 @@ impl WatchCache {
         });
     }
 
-    /// Objects of one type in one namespace (or all) matching a selector, from memory: waits for
-    /// the first list of a new entry. `Err` is that list's error. `held` collects the entries
-    /// read (live views keep them and follow their changes).
-    pub async fn read(
+    /// The informer that holds a type's objects in `namespace` (or the whole cluster's), ready:
+    /// waits for its first list; retries a failing one once. `Err` is that list's error.
+    async fn ready_entry(
         &self,
         c: &ClusterDetails,
         object_type: &ObjectType,
         namespace: Option<&Namespace>,
-        selector: &LabelSelector,
-        held: &Mutex<Vec<(Arc<Entry>, u64)>>,
-    ) -> Result<Vec<Arc<Stored>>, FetchError> {
+    ) -> Result<(Arc<Entry>, u64), FetchError> {
         let key = Key {
             cluster: c.name.clone(),
             identity: c.watch_identity(),
@@ -332,32 +462,54 @@ impl WatchCache {
             } else {
                 namespace.cloned()
             },
-            selector: if self.config.cluster_wide {
-                String::new()
-            } else {
-                selector.as_str().to_string()
-            },
         };
-        let entry = self.entry(c, key)?;
-        let mut snap = entry.snapshot();
-        if snap.health == Health::Pending {
-            snap = entry.settled().await;
-        } else if matches!(snap.health, Health::Failing(_)) {
-            snap = entry.retried(snap.version).await;
+        let entry = self.entry(c, key, false)?;
+        let mut status = entry.status();
+        if status.health == Health::Pending {
+            status = entry.settled().await;
+        } else if matches!(status.health, Health::Failing(_)) {
+            status = entry.retried(status.version).await;
         }
-        lock(held).push((Arc::clone(&entry), snap.version));
-        match snap.health {
+        match status.health {
             Health::Failing(e) => Err(e),
-            _ if self.config.cluster_wide => Ok(snap
-                .objects
-                .values()
-                .filter(|o| {
-                    namespace.is_none_or(|ns| *ns == *o.namespace) && selector.matches(&o.labels)
-                })
-                .cloned()
-                .collect()),
-            _ => Ok(snap.objects.values().cloned().collect()),
+            _ => Ok((entry, status.version)),
         }
+    }
+
+    /// Objects of one type in one namespace (or all) matching a selector, from memory. `held`
+    /// collects what was read (live views follow it).
+    pub async fn read(
+        &self,
+        c: &ClusterDetails,
+        object_type: &ObjectType,
+        namespace: Option<&Namespace>,
+        selector: &LabelSelector,
+        held: &Mutex<Vec<Read>>,
+    ) -> Result<Vec<Arc<Stored>>, FetchError> {
+        let (entry, seen) = self
+            .ready_entry(c, object_type, namespace)
+            .await
+            .map_err(|e| as_lookup_error(e, c, object_type, namespace))?;
+        let objects = entry.select(namespace.map(|n| n.as_str()), selector);
+        lock(held).push(Read {
+            entry,
+            seen,
+            namespace: namespace.cloned(),
+            selector: selector.clone(),
+        });
+        Ok(objects)
+    }
+
+    /// One object of a type by namespace and name, from memory (`Ok(None)`: not there).
+    pub async fn get(
+        &self,
+        c: &ClusterDetails,
+        object_type: &ObjectType,
+        namespace: &Namespace,
+        name: &str,
+    ) -> Result<Option<Arc<Stored>>, FetchError> {
+        let (entry, _) = self.ready_entry(c, object_type, Some(namespace)).await?;
+        Ok(entry.get(namespace.as_str(), name))
     }
 
     /// The PodMetrics of the pods matching `selector` in a namespace, by pod name: fetched at
@@ -401,20 +553,17 @@ impl WatchCache {
         let mut objects: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
         let mut watches: BTreeMap<(String, &'static str), f64> = BTreeMap::new();
         for e in self.entries() {
-            let s = e.state.borrow().clone();
+            let health = e.collection.state.borrow().health.clone();
+            let (n, bytes) = e.size();
             let o = objects
                 .entry((
                     e.key.cluster.clone(),
                     e.key.object_type.metric_label().to_string(),
                 ))
                 .or_default();
-            o.0 += s.objects.len() as f64;
-            o.1 += s
-                .objects
-                .values()
-                .map(|v| v.json.get().len() as f64)
-                .sum::<f64>();
-            let health = match s.health {
+            o.0 += n as f64;
+            o.1 += bytes as f64;
+            let health = match health {
                 Health::Pending => "pending",
                 Health::Ready => "ready",
                 Health::Failing(_) => "failing",
@@ -449,8 +598,34 @@ pub struct Gauges {
     pub watches: Vec<(crate::metrics::Labels, f64)>,
 }
 
+/// A failed informer's error as the lookup's own list would have reported it: with the path of
+/// the lookup's namespace (Backstage's `resourcePath`), not the informer's cluster-wide one.
+fn as_lookup_error(
+    e: FetchError,
+    c: &ClusterDetails,
+    object_type: &ObjectType,
+    namespace: Option<&Namespace>,
+) -> FetchError {
+    match e {
+        FetchError::Status {
+            error_type,
+            status_code,
+            ..
+        } => FetchError::Status {
+            error_type,
+            status_code,
+            resource_path: format!(
+                "{}{}",
+                fetcher::base_path(&c.url),
+                object_type.path(namespace)
+            ),
+        },
+        other => other,
+    }
+}
+
 /// Before a new watch on `cluster`: if it already has `max` watches, stops the least recently
-/// used one that no live view holds; if every one is held, refuses with an error naming the
+/// used one that no live view holds and boot did not start; if every one is held, refuses with an error naming the
 /// cluster and the setting (a flood of distinct selectors cannot open unbounded watches).
 fn make_room(
     entries: &mut HashMap<Key, Arc<Entry>>,
@@ -463,7 +638,7 @@ fn make_room(
     }
     let victim = entries
         .iter()
-        .filter(|(k, e)| k.cluster == cluster && Arc::strong_count(e) == 1)
+        .filter(|(k, e)| k.cluster == cluster && !e.pinned && Arc::strong_count(e) == 1)
         .min_by_key(|(_, e)| *lock(&e.last_used))
         .map(|(k, _)| k.clone());
     match victim {
@@ -478,10 +653,12 @@ fn make_room(
     }
 }
 
-/// Drops entries nobody holds that were not read for `idle`.
+/// Drops informers nobody holds that were not read for `idle` (except those started at boot).
 fn sweep(entries: &Mutex<HashMap<Key, Arc<Entry>>>, idle: Duration) {
     let mut map = lock(entries);
-    map.retain(|_, e| Arc::strong_count(e) > 1 || lock(&e.last_used).elapsed() < idle);
+    map.retain(|_, e| {
+        e.pinned || Arc::strong_count(e) > 1 || lock(&e.last_used).elapsed() < idle
+    });
 }
 
 #[cfg(test)]
@@ -494,27 +671,27 @@ mod tests {
             identity: 0,
             object_type: super::super::lookup::default_object_types()[0].clone(),
             namespace: None,
-            selector: String::new(),
         }
     }
 
-    fn entry(k: Key, age: Duration) -> Arc<Entry> {
+    fn pinned_entry(k: Key, age: Duration, pinned: bool) -> Arc<Entry> {
         Arc::new(Entry {
             key: k,
-            state: Arc::new(watch::Sender::new(Snapshot {
-                version: 0,
-                objects: Arc::default(),
-                health: Health::Pending,
-            })),
+            collection: Arc::new(Collection::new()),
             retry: Arc::default(),
             last_used: Mutex::new(Instant::now() - age),
+            pinned,
             task: tokio::spawn(std::future::pending::<()>()).abort_handle(),
         })
     }
 
-    fn selector_key(cluster: &str, selector: &str) -> Key {
+    fn entry(k: Key, age: Duration) -> Arc<Entry> {
+        pinned_entry(k, age, false)
+    }
+
+    fn selector_key(cluster: &str, namespace: &str) -> Key {
         Key {
-            selector: selector.into(),
+            namespace: Some(Namespace::parse("namespace", namespace).unwrap()),
             ..key(cluster)
         }
     }
@@ -523,32 +700,38 @@ mod tests {
     async fn watches_per_cluster_are_capped_evicting_the_least_recently_used_idle_one() {
         let mut map: HashMap<Key, Arc<Entry>> = HashMap::new();
         map.insert(
-            selector_key("a", "x=1"),
-            entry(selector_key("a", "x=1"), Duration::from_secs(5)),
+            selector_key("a", "x1"),
+            entry(selector_key("a", "x1"), Duration::from_secs(5)),
         );
         map.insert(
-            selector_key("a", "x=2"),
-            entry(selector_key("a", "x=2"), Duration::from_secs(50)),
+            selector_key("a", "x2"),
+            entry(selector_key("a", "x2"), Duration::from_secs(50)),
         );
-        let held = entry(selector_key("a", "x=3"), Duration::from_secs(500));
-        map.insert(selector_key("a", "x=3"), Arc::clone(&held));
+        let held = entry(selector_key("a", "x3"), Duration::from_secs(500));
+        map.insert(selector_key("a", "x3"), Arc::clone(&held));
         map.insert(
-            selector_key("b", "x=1"),
-            entry(selector_key("b", "x=1"), Duration::from_secs(900)),
+            selector_key("b", "x1"),
+            entry(selector_key("b", "x1"), Duration::from_secs(900)),
+        );
+        // Started at boot: never the one stopped, however old.
+        map.insert(
+            selector_key("a", "x4"),
+            pinned_entry(selector_key("a", "x4"), Duration::from_secs(9000), true),
         );
         // Under the cap: nothing happens.
+        assert!(make_room(&mut map, "a", 5).is_ok());
+        assert_eq!(map.len(), 5);
+        // At the cap: the oldest idle entry of that cluster goes (not the held one, not the
+        // pinned one, not b's).
         assert!(make_room(&mut map, "a", 4).is_ok());
-        assert_eq!(map.len(), 4);
-        // At the cap: the oldest idle entry of that cluster goes (not the held one, not b's).
-        assert!(make_room(&mut map, "a", 3).is_ok());
-        assert!(!map.contains_key(&selector_key("a", "x=2")));
+        assert!(!map.contains_key(&selector_key("a", "x2")));
         assert!(
-            map.contains_key(&selector_key("a", "x=3"))
-                && map.contains_key(&selector_key("b", "x=1"))
+            map.contains_key(&selector_key("a", "x3"))
+                && map.contains_key(&selector_key("b", "x1"))
         );
         // Every remaining entry held: a clear error naming the cluster and the setting.
-        let keep = Arc::clone(&map[&selector_key("a", "x=1")]);
-        let err = make_room(&mut map, "a", 2).unwrap_err();
+        let keep = Arc::clone(&map[&selector_key("a", "x1")]);
+        let err = make_room(&mut map, "a", 3).unwrap_err();
         assert!(
             err.message()
                 .contains("cluster 'a': too many distinct watches"),
@@ -567,12 +750,16 @@ mod tests {
         lock(&entries).insert(key("held"), Arc::clone(&held));
         lock(&entries).insert(key("recent"), entry(key("recent"), Duration::ZERO));
         lock(&entries).insert(key("idle"), entry(key("idle"), Duration::from_secs(60)));
+        lock(&entries).insert(
+            key("boot"),
+            pinned_entry(key("boot"), Duration::from_secs(600), true),
+        );
         sweep(&entries, Duration::from_secs(30));
         let mut left: Vec<String> = lock(&entries).keys().map(|k| k.cluster.clone()).collect();
         left.sort();
-        assert_eq!(left, ["held", "recent"]);
+        assert_eq!(left, ["boot", "held", "recent"]);
         drop(held);
         sweep(&entries, Duration::from_secs(30));
-        assert_eq!(lock(&entries).len(), 1);
+        assert_eq!(lock(&entries).len(), 2);
     }
 }

@@ -1,6 +1,7 @@
 //! The watch loop of one cache entry: list, then watch, re-list at once when the watch breaks,
 //! back off (0.5 s to 30 s) while lists fail; the cluster's credential is refreshed before every
-//! (re)list and the entry's snapshot is published after every change.
+//! (re)list. Every change goes to the store and the change log first, then the new version is
+//! published (a reader that saw version `v` and then finds a change logged after `v` rebuilds).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,9 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher;
-use tokio::sync::watch;
 
-use super::{Health, Key, Objects, Shared, Snapshot};
+use super::store::Store;
+use super::{lock, Collection, Health, Key, Shared};
 use crate::kubernetes::auth::Authenticator;
 use crate::kubernetes::config::ClusterDetails;
 use crate::kubernetes::errors;
@@ -25,7 +26,7 @@ pub(super) struct Run {
     pub(super) shared: Shared,
     pub(super) auth: Arc<Authenticator>,
     pub(super) registry: Arc<Registry>,
-    pub(super) state: Arc<watch::Sender<Snapshot>>,
+    pub(super) collection: Arc<Collection>,
     pub(super) retry: Arc<tokio::sync::Notify>,
 }
 
@@ -44,16 +45,28 @@ impl Run {
         }
     }
 
-    fn publish(&self, objects: Option<Arc<Objects>>, health: Option<Health>) {
-        self.state.send_modify(|s| {
-            s.version += 1;
-            if let Some(o) = objects {
-                s.objects = o;
-            }
-            if let Some(h) = health {
-                s.health = h;
-            }
+    fn next_version(&self) -> u64 {
+        self.collection.state.borrow().version + 1
+    }
+
+    /// A new health (and, after a list, all objects) at the next version: every reader rebuilds.
+    fn reset(&self, store: Option<Store>, health: Health) {
+        let version = self.next_version();
+        if let Some(store) = store {
+            *self.collection.store.write() = store;
+        }
+        lock(&self.collection.log).reset(version);
+        self.collection.state.send_modify(|s| {
+            s.version = version;
+            s.health = health;
         });
+    }
+
+    /// One object changed (added, modified or deleted), at the next version.
+    fn changed(&self, before: Option<Arc<Stored>>, after: Option<Arc<Stored>>) {
+        let version = self.next_version();
+        lock(&self.collection.log).record(version, before, after);
+        self.collection.state.send_modify(|s| s.version = version);
     }
 
     fn error(&self, e: &watcher::Error) -> FetchError {
@@ -75,7 +88,7 @@ impl Run {
     }
 
     /// Stored form of an object: as a list returns it.
-    fn stored(&self, o: DynamicObject) -> Option<((String, String), Arc<Stored>)> {
+    fn stored(&self, o: DynamicObject) -> Option<(String, Arc<Stored>)> {
         let ns = o.metadata.namespace.clone().unwrap_or_default();
         let name = o.metadata.name.clone()?;
         let labels = o.metadata.labels.clone().unwrap_or_default();
@@ -89,7 +102,7 @@ impl Run {
         }
         let json = serde_json::value::to_raw_value(&fetcher::clean(v, t, "")).ok()?;
         Some((
-            (ns.clone(), name),
+            name,
             Arc::new(Stored {
                 namespace: ns,
                 labels,
@@ -99,14 +112,10 @@ impl Run {
     }
 
     async fn refresh_credential(&self) -> Result<(), FetchError> {
-        let _one_at_a_time = self.shared.refreshing.lock().await;
-        let credential = self
-            .auth
-            .credential(&self.details)
+        self.shared
+            .refreshed(&self.auth, &self.details)
             .await
-            .map_err(|e| super::errors::credential_failure(&self.details.name, &e))?;
-        self.shared.bearer.set(credential);
-        Ok(())
+            .map(drop)
     }
 
     pub(super) async fn run(self) {
@@ -125,7 +134,7 @@ impl Run {
             }
             rounds += 1;
             if let Err(e) = self.refresh_credential().await {
-                self.publish(None, Some(Health::Failing(e)));
+                self.reset(None, Health::Failing(e));
                 self.pause(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
                 continue;
@@ -160,47 +169,46 @@ impl Run {
             Some(ns) => Api::namespaced_with(self.shared.client.clone(), ns.as_str(), &ar),
             None => Api::all_with(self.shared.client.clone(), &ar),
         };
-        let mut cfg = watcher::Config::default().page_size(fetcher::PAGE_SIZE as u32);
-        if !self.key.selector.is_empty() {
-            cfg = cfg.labels(&self.key.selector);
-        }
+        let cfg = watcher::Config::default().page_size(fetcher::PAGE_SIZE as u32);
         let mut stream = std::pin::pin!(watcher(api, cfg));
-        let mut buffer: Option<Objects> = None;
+        // A (re)list fills a new store; the old one serves readers until it is complete.
+        let mut buffer: Option<Store> = None;
         let mut listed = false;
-        let mut live: Arc<Objects> = Arc::clone(&self.state.borrow().objects);
         while let Some(ev) = stream.next().await {
             match ev {
-                Ok(watcher::Event::Init) => buffer = Some(Objects::new()),
+                Ok(watcher::Event::Init) => buffer = Some(Store::default()),
                 Ok(watcher::Event::InitApply(o)) => {
-                    if let (Some(b), Some((k, v))) = (buffer.as_mut(), self.stored(o)) {
-                        b.insert(k, v);
+                    if let (Some(b), Some((name, v))) = (buffer.as_mut(), self.stored(o)) {
+                        b.insert(name, v);
                     }
                 }
                 Ok(watcher::Event::InitDone) => {
-                    live = Arc::new(buffer.take().unwrap_or_default());
                     listed = true;
-                    self.publish(Some(Arc::clone(&live)), Some(Health::Ready));
+                    self.reset(Some(buffer.take().unwrap_or_default()), Health::Ready);
                 }
                 Ok(watcher::Event::Apply(o)) => {
-                    if let Some((k, v)) = self.stored(o) {
-                        Arc::make_mut(&mut live).insert(k, v);
-                        self.publish(Some(Arc::clone(&live)), None);
+                    if let Some((name, v)) = self.stored(o) {
+                        let before = self
+                            .collection
+                            .store
+                            .write()
+                            .insert(name, Arc::clone(&v));
+                        self.changed(before, Some(v));
                     }
                 }
                 Ok(watcher::Event::Delete(o)) => {
-                    let k = (
-                        o.metadata.namespace.clone().unwrap_or_default(),
-                        o.metadata.name.clone().unwrap_or_default(),
-                    );
-                    if Arc::make_mut(&mut live).remove(&k).is_some() {
-                        self.publish(Some(Arc::clone(&live)), None);
+                    let ns = o.metadata.namespace.clone().unwrap_or_default();
+                    let name = o.metadata.name.clone().unwrap_or_default();
+                    let before = self.collection.store.write().remove(&ns, &name);
+                    if before.is_some() {
+                        self.changed(before, None);
                     }
                 }
                 Err(e) => {
                     let gone = matches!(&e, watcher::Error::WatchError(s) if s.code == 410);
                     tracing::debug!(cluster = %self.key.cluster, resource = %self.key.object_type.plural, error = %e, "watch ended");
                     if !listed {
-                        self.publish(None, Some(Health::Failing(self.error(&e))));
+                        self.reset(None, Health::Failing(self.error(&e)));
                     }
                     return listed || gone;
                 }

@@ -2,8 +2,8 @@
 //! `serviceLocatorMethod`, `clusterLocatorMethods` (`config`, `localKubectlProxy`, `catalog`),
 //! `objectTypes`, `customResources`, `apiVersionOverrides`, `clusterLocatorContinueOnError`.
 //! Greenroom adds `kubernetes.fetchTimeoutMs` (per-cluster deadline, default 5000) and
-//! `kubernetes.cache` (`enabled`, `idleTimeoutMs`, `clusterWide`, `metricsIntervalMs`: the watch
-//! cache, see [`super::cache`]).
+//! `kubernetes.cache` (`enabled`, `idleTimeoutMs`, `clusterWide`, `warmUpTimeoutMs`,
+//! `metricsIntervalMs`, `maxWatchesPerCluster`: the watch cache, see [`super::cache`]).
 //!
 //! Every problem is collected with its key and file, so `greenroom validate` lists them all.
 
@@ -139,9 +139,13 @@ pub struct CacheConfig {
     pub enabled: bool,
     /// `idleTimeoutMs` (default 300000): a watch nobody has read for this long is stopped.
     pub idle_timeout: Duration,
-    /// `clusterWide` (default false): watch each object type over the whole cluster once, and
-    /// select in memory, instead of one watch per (namespace, label selector) in use.
+    /// `clusterWide` (default true): one informer per object type over the whole cluster,
+    /// selected in memory through a label index; false: one per object type and namespace a
+    /// lookup names (for clusters too big to hold whole).
     pub cluster_wide: bool,
+    /// `warmUpTimeoutMs` (default 60000): how long readiness waits at boot for the configured
+    /// clusters' first lists.
+    pub warm_up_timeout: Duration,
     /// `metricsIntervalMs` (default: the refresh interval): pod metrics are fetched at most
     /// once per cluster and namespace per interval, shared by every viewer.
     pub metrics_interval: Duration,
@@ -157,7 +161,8 @@ impl CacheConfig {
         Self {
             enabled: true,
             idle_timeout: Duration::from_secs(300),
-            cluster_wide: false,
+            cluster_wide: true,
+            warm_up_timeout: Duration::from_secs(60),
             metrics_interval: Duration::from_millis(refresh_interval_ms),
             max_watches_per_cluster: 1000,
         }
@@ -228,6 +233,13 @@ fn read_cache(k: &Config, refresh_interval_ms: u64, errors: &mut Vec<ConfigError
             "cache.idleTimeoutMs",
             1000.0,
             300_000,
+            errors,
+        )),
+        warm_up_timeout: Duration::from_millis(millis(
+            k,
+            "cache.warmUpTimeoutMs",
+            0.0,
+            60_000,
             errors,
         )),
         metrics_interval: Duration::from_millis(millis(
@@ -694,14 +706,16 @@ mod tests {
             CacheConfig {
                 enabled: true,
                 idle_timeout: Duration::from_secs(300),
-                cluster_wide: false,
+                cluster_wide: true,
+                warm_up_timeout: Duration::from_secs(60),
                 metrics_interval: Duration::from_millis(4000),
                 max_watches_per_cluster: 1000,
             }
         );
-        let set = read_cache(json!({"cache": {"enabled": false, "idleTimeoutMs": 60000, "clusterWide": true, "metricsIntervalMs": 30000}}))
+        let set = read_cache(json!({"cache": {"enabled": false, "idleTimeoutMs": 60000, "clusterWide": false, "warmUpTimeoutMs": 0, "metricsIntervalMs": 30000}}))
             .unwrap_or_else(|e| panic!("{e:?}"));
-        assert!(!set.enabled && set.cluster_wide);
+        assert!(!set.enabled && !set.cluster_wide);
+        assert_eq!(set.warm_up_timeout, Duration::ZERO);
         assert_eq!(set.idle_timeout, Duration::from_secs(60));
         assert_eq!(set.metrics_interval, Duration::from_secs(30));
         let bad = read_cache(json!({"cache": {"enabled": "maybe", "idleTimeoutMs": 10}}))
