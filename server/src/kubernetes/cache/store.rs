@@ -166,11 +166,28 @@ impl Store {
     }
 }
 
-/// One change: the object before and after (an add has no before, a delete no after).
+/// Where an object was, as far as selecting it goes: its namespace and labels (the log keeps
+/// these, not the objects, so it does not hold old versions of objects in memory).
+struct Place {
+    namespace: String,
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+impl Place {
+    fn of(o: &Stored) -> Self {
+        Self {
+            namespace: o.namespace.clone(),
+            labels: o.labels.clone(),
+        }
+    }
+}
+
+/// One change: where the object was before and after (an add has no before, a delete no
+/// after).
 struct Change {
     version: u64,
-    before: Option<Arc<Stored>>,
-    after: Option<Arc<Stored>>,
+    before: Option<Place>,
+    after: Option<Place>,
 }
 
 /// Recent changes of one informer, by version, so a reader that saw version `v` can ask whether
@@ -196,8 +213,8 @@ impl ChangeLog {
         }
         self.changes.push_back(Change {
             version,
-            before,
-            after,
+            before: before.as_deref().map(Place::of),
+            after: after.as_deref().map(Place::of),
         });
     }
 
@@ -213,7 +230,7 @@ impl ChangeLog {
         if seen < self.forgotten {
             return true;
         }
-        let selects = |o: &Option<Arc<Stored>>| {
+        let selects = |o: &Option<Place>| {
             o.as_ref().is_some_and(|o| {
                 namespace.is_none_or(|ns| o.namespace == ns) && selector.matches(&o.labels)
             })
