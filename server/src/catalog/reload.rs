@@ -294,6 +294,7 @@ mod tests {
         SourceRecord {
             location: location.into(),
             parent: parent.map(str::to_string),
+            parent_entity: None,
             outcome,
         }
     }

@@ -74,6 +74,40 @@ fn is_safe_source_location(value: &str) -> bool {
     is_safe_link(value)
 }
 
+/// Whether `value` starts with a `javascript:` scheme as Backstage's `scriptProtocolPattern`
+/// sees it (leading C0 controls and spaces allowed, tabs and newlines between the letters).
+pub fn is_script_url(value: &str) -> bool {
+    let rest = value.trim_start_matches(|c: char| c <= ' ');
+    let mut letters = rest.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    "javascript:"
+        .chars()
+        .all(|want| letters.next().is_some_and(|c| c.eq_ignore_ascii_case(&want)))
+}
+
+/// A location ref (`<type>:<target>`) split as catalog-model's `parseLocationRef` splits it
+/// (both parts trimmed), with its errors word for word.
+pub fn parse_location_ref(raw: &str) -> Result<(&str, &str), String> {
+    let malformed = || {
+        format!("Unable to parse location ref '{raw}', expected '<type>:<target>', e.g. 'url:https://host/path'")
+    };
+    let (kind, target) = raw.split_once(':').ok_or_else(malformed)?;
+    let (kind, target) = (kind.trim(), target.trim());
+    if kind.is_empty() || target.is_empty() {
+        return Err(malformed());
+    }
+    if kind == "http" || kind == "https" {
+        return Err(format!(
+            "Invalid location ref '{raw}', please prefix it with 'url:', e.g. 'url:{raw}'"
+        ));
+    }
+    if is_script_url(target) {
+        return Err(format!(
+            "Invalid location ref '{raw}', target is a javascript: URL"
+        ));
+    }
+    Ok((kind, target))
+}
+
 /// The lower-case scheme a browser would see: leading C0 controls and spaces dropped, tabs and
 /// newlines removed (WHATWG URL parsing), then letters, digits, `+`, `-`, `.` up to `:`.
 fn scheme(value: &str) -> Option<String> {
@@ -96,6 +130,28 @@ mod tests {
 
     fn entity(view: &str, source: &str) -> Value {
         json!({"metadata": {"annotations": {VIEW_URL: view, EDIT_URL: view, SOURCE_LOCATION: source}}})
+    }
+
+    #[test]
+    fn location_refs_parse_as_catalog_models_parse_location_ref() {
+        // Messages from @backstage/catalog-model 1.10.3 dist/location/helpers.cjs.js 10-38.
+        assert_eq!(parse_location_ref(" url : https://x/y "), Ok(("url", "https://x/y")));
+        assert_eq!(parse_location_ref("file:/x"), Ok(("file", "/x")));
+        assert_eq!(
+            parse_location_ref("nocolon"),
+            Err("Unable to parse location ref 'nocolon', expected '<type>:<target>', e.g. 'url:https://host/path'".into())
+        );
+        assert!(parse_location_ref("url: ").is_err());
+        assert_eq!(
+            parse_location_ref("https://x"),
+            Err("Invalid location ref 'https://x', please prefix it with 'url:', e.g. 'url:https://x'".into())
+        );
+        assert_eq!(
+            parse_location_ref("url: Java\tScript:alert(1)"),
+            Err("Invalid location ref 'url: Java\tScript:alert(1)', target is a javascript: URL".into())
+        );
+        assert!(!is_script_url("javascript :x"), "a space before the colon is not the pattern");
+        assert!(is_script_url("\u{1} javascript:x"));
     }
 
     #[test]

@@ -100,6 +100,15 @@ impl Req {
             &self.uri,
         )
     }
+    fn not_allowed(&self) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowedError",
+            "",
+            &self.method,
+            &self.uri,
+        )
+    }
     fn query(&self, e: QueryError) -> ApiError {
         self.input(e.to_string())
     }
@@ -132,6 +141,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .route(
             "/api/catalog/entities/by-name/{kind}/{namespace}/{name}",
             get(by_name),
+        )
+        .route(
+            "/api/catalog/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            get(ancestry),
         )
         .route("/api/catalog/entities/by-uid/{uid}", get(by_uid))
         .route("/api/catalog/entity-facets", get(entity_facets))
@@ -339,6 +352,50 @@ async fn by_name(
     }
 }
 
+/// `GET /entities/by-name/:kind/:namespace/:name/ancestry`: the entity and the chain of
+/// entities that produced it (the Location entities whose targets it was read from, up to the
+/// generated root Location), as Backstage answers it (catalog-backend 4.0.5,
+/// `dist/service/DefaultEntitiesCatalog.cjs.js` 481-520 and `AuthorizedEntitiesCatalog.cjs.js`
+/// 160-205): `{rootEntityRef, items: [{entity, parentEntityRefs}]}`, the entity first; 404
+/// `No such entity <ref>`; 403 when the entity may not be read; ancestors the reader may not
+/// read are left out.
+async fn ancestry(
+    State(store): State<Arc<CatalogStore>>,
+    access: Access,
+    method: Method,
+    uri: OriginalUri,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let req = Req { method, uri };
+    let snapshot = store.snapshot();
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    let root_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
+    let Some(root) = snapshot.get(&root_ref) else {
+        return Err(req.not_found(format!("No such entity {root_ref}")));
+    };
+    if !scope.permits(Resource::Entity(&root.keys)) {
+        return Err(req.not_allowed());
+    }
+    let mut items: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut current = Some(root);
+    while let Some(e) = current.take() {
+        seen.insert(e.entity_ref.as_str());
+        let parent = snapshot
+            .parents
+            .get(&e.entity_ref)
+            .and_then(|p| snapshot.get(p));
+        let parent_refs: Vec<&str> = parent.iter().map(|p| p.entity_ref.as_str()).collect();
+        items.push(json!({ "entity": &*e.json, "parentEntityRefs": parent_refs }));
+        current = parent.filter(|p| {
+            !seen.contains(p.entity_ref.as_str()) && scope.permits(Resource::Entity(&p.keys))
+        });
+    }
+    Ok(json_response(
+        &json!({ "rootEntityRef": root_ref, "items": items }),
+    ))
+}
+
 async fn by_uid(
     State(store): State<Arc<CatalogStore>>,
     access: Access,
@@ -440,7 +497,7 @@ async fn validate_entity(
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
     let body = json_body(&req, &body)?;
-    let (Some(entity), Some(_location)) = (
+    let (Some(entity), Some(location)) = (
         body.get("entity"),
         body.get("location").and_then(Value::as_str),
     ) else {
@@ -448,14 +505,48 @@ async fn validate_entity(
             req.input("Malformed request body: expected {entity: object, location: string}")
         );
     };
+    // Backstage (catalog-backend 4.0.5, dist/service/createRouter.cjs.js 676-744): the
+    // envelope, then the location ref, which must be `url:` (a TypeError), then processing,
+    // where an entity no processor recognises (an unknown kind) is an InputError. Every failure
+    // is a 400 with `{errors: [{name, message}]}`.
+    let invalid = |name: &str, messages: Vec<String>| {
+        let errors: Vec<Value> = messages
+            .into_iter()
+            .map(|m| json!({ "name": name, "message": m }))
+            .collect();
+        Ok((StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response())
+    };
     let errors = service::validate(entity);
+    let envelope_ok = errors.iter().all(|e| e.starts_with("spec"));
+    if envelope_ok {
+        match crate::catalog::script_urls::parse_location_ref(location) {
+            Err(message) => return invalid("TypeError", vec![message]),
+            Ok((kind, _)) if kind != "url" => {
+                return invalid(
+                    "TypeError",
+                    vec![format!("Invalid location ref {location}, only 'url:<target>' is supported, e.g. url:https://host/path")],
+                )
+            }
+            Ok(_) => {}
+        }
+        let kind = entity["kind"].as_str().unwrap_or_default();
+        if !crate::catalog::validate::is_modelled_kind(kind) {
+            let namespace = entity["metadata"]["namespace"].as_str().unwrap_or("default");
+            let name = entity["metadata"]["name"].as_str().unwrap_or_default();
+            return invalid(
+                "InputError",
+                vec![format!(
+                    "No processor recognized the entity {}:{}/{} as valid, possibly caused by a foreign kind or apiVersion",
+                    kind.to_lowercase(),
+                    namespace.to_lowercase(),
+                    name.to_lowercase()
+                )],
+            );
+        }
+    }
     if errors.is_empty() {
         Ok(StatusCode::OK.into_response())
     } else {
-        let errors: Vec<Value> = errors
-            .into_iter()
-            .map(|m| json!({ "name": "InputError", "message": m }))
-            .collect();
-        Ok((StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response())
+        invalid("InputError", errors)
     }
 }

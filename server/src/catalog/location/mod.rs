@@ -127,6 +127,9 @@ pub struct SourceRecord {
     pub location: String,
     /// The location ref of the source whose Location entity named it; `None` for a root.
     pub parent: Option<String>,
+    /// The ref of the Location entity that named it (`None` for a root, or a root's glob
+    /// match, whose parent is the root's generated Location).
+    pub parent_entity: Option<String>,
     /// How reading it went.
     pub outcome: SourceOutcome,
 }
@@ -199,11 +202,22 @@ pub fn ingest(opts: &IngestOptions<'_>) -> IngestResult {
     walker.out
 }
 
+/// The name Backstage gives the generated Location entity of a location ref
+/// (`locationSpecToMetadataName`): `generated-<sha1 of "type:target">`.
+pub fn generated_location_name(location: &str) -> String {
+    format!("generated-{}", sha1_smol::Sha1::from(location).digest())
+}
+
+/// The entity ref of the generated Location entity of a location ref.
+pub fn generated_location_ref(location: &str) -> String {
+    format!("location:default/{}", generated_location_name(location))
+}
+
 /// The entity Backstage's `ConfigLocationEntityProvider` makes for a root location:
 /// `generated-<sha1 of "type:target">`, both managed-by annotations set to the location itself.
 fn generated_location_entity(spec: &LocationSpec) -> Value {
     let location = location_ref(spec.kind, &spec.target);
-    let name = format!("generated-{}", sha1_smol::Sha1::from(&location).digest());
+    let name = generated_location_name(&location);
     let mut entity = json!({
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "Location",

@@ -212,6 +212,7 @@ impl Walker<'_> {
                 self.out.sources.push(SourceRecord {
                     location: here.clone(),
                     parent,
+                    parent_entity: from.entity_ref.clone(),
                     outcome,
                 });
                 if optional && e.is_not_found() {
@@ -230,6 +231,7 @@ impl Walker<'_> {
         self.out.sources.push(SourceRecord {
             location: here.clone(),
             parent,
+            parent_entity: from.entity_ref.clone(),
             outcome: SourceOutcome::Read,
         });
         let (locations, partial) = self.read_documents(root, &source, &text);

@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Map, Value};
 
-use crate::catalog::location::IngestResult;
+use crate::catalog::location::{generated_location_ref, IngestResult};
 use crate::catalog::query::search::SearchKeys;
 use crate::catalog::redact::redact_text;
 use crate::catalog::refs::{entity_ref_of, EntityRef};
@@ -75,6 +75,10 @@ pub struct Snapshot {
     pub query_cache: QueryCache,
     /// Inverted indexes of the filter keys used so far.
     pub filter_index: crate::catalog::index::FilterIndex,
+    /// The entity that produced each entity (the Location entity whose target it was read
+    /// from, or a root's generated Location), by canonical ref; generated root Locations have
+    /// none. What the ancestry endpoint walks.
+    pub parents: HashMap<String, String>,
 }
 
 /// A small most-recently-used cache of query results (for the REST API, entity indexes in
@@ -184,6 +188,20 @@ pub(crate) fn snapshot_of(entities: Vec<Value>) -> Snapshot {
 /// Builds a snapshot from an ingestion result.
 pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
     let mut errors = ingest.problems;
+    // Which entity produced each source: as Backstage's refresh_state_references record it.
+    let producers: HashMap<&str, String> = ingest
+        .sources
+        .iter()
+        .map(|r| {
+            let producer = match (&r.parent, &r.parent_entity) {
+                (_, Some(entity)) => entity.to_lowercase(),
+                (Some(parent), None) => generated_location_ref(parent),
+                (None, None) => generated_location_ref(&r.location),
+            };
+            (r.location.as_str(), producer)
+        })
+        .collect();
+    let mut parents: HashMap<String, String> = HashMap::new();
     let mut accepted: Vec<(String, EntityRef, Value)> = Vec::with_capacity(ingest.entities.len());
     let mut index: HashMap<String, usize> = HashMap::with_capacity(ingest.entities.len());
     for sourced in ingest.entities {
@@ -226,9 +244,19 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
             });
             continue;
         }
+        if canonical != generated_location_ref(&sourced.location) {
+            let producer = producers
+                .get(sourced.location.as_str())
+                .cloned()
+                .unwrap_or_else(|| generated_location_ref(&sourced.origin_location));
+            if producer != canonical {
+                parents.insert(canonical.clone(), producer);
+            }
+        }
         for key in script_urls::sanitize(&mut entity) {
             tracing::warn!(entity = %canonical, annotation = key, "link annotation with a non-http(s) URL rejected");
         }
+        sort_relation_fields(&mut entity);
         stamp(
             &mut entity,
             &parts,
@@ -302,6 +330,7 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
         files: ingest.files,
         query_cache: QueryCache::default(),
         filter_index: Default::default(),
+        parents,
     }
 }
 
@@ -426,6 +455,38 @@ impl CatalogStore {
         match self.current.write() {
             Ok(mut guard) => *guard = new,
             Err(poisoned) => *poisoned.into_inner() = new,
+        }
+    }
+}
+
+
+/// The `spec` fields Backstage sorts before storing an entity, whatever its kind.
+const SORTED_SPEC_FIELDS: [&str; 7] = [
+    "providesApis",
+    "consumesApis",
+    "dependsOn",
+    "dependencyOf",
+    "memberOf",
+    "children",
+    "members",
+];
+
+/// Sorts the relation fields of `spec` as Backstage stores them: catalog-backend 4.0.5
+/// (`dist/processors/BuiltinKindsEntityProcessor.cjs.js` 30-45, `preProcessEntity`) sorts each
+/// of [`SORTED_SPEC_FIELDS`] that is an array of strings only, with JavaScript's default sort
+/// (UTF-16 code units), keeping duplicates; other arrays keep the file's order.
+pub fn sort_relation_fields(entity: &mut Value) {
+    let Some(spec) = entity.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for field in SORTED_SPEC_FIELDS {
+        if let Some(Value::Array(items)) = spec.get_mut(field) {
+            if items.iter().all(Value::is_string) {
+                items.sort_by(|a, b| {
+                    let (a, b) = (a.as_str().unwrap_or_default(), b.as_str().unwrap_or_default());
+                    a.encode_utf16().cmp(b.encode_utf16())
+                });
+            }
         }
     }
 }

@@ -220,3 +220,31 @@ fn query_cache_computes_once_per_key_and_keeps_the_most_recent() {
         "'a' was the least recently used and was evicted"
     );
 }
+
+#[test]
+fn relation_fields_of_spec_are_sorted_as_backstage_stores_them() {
+    // catalog-backend 4.0.5 BuiltinKindsEntityProcessor.preProcessEntity: JavaScript's default
+    // sort (UTF-16 code units: digits, upper case, `_`, lower case), duplicates kept, only the
+    // seven relation fields; other arrays keep the file's order.
+    let snapshot = super::snapshot_of(vec![serde_json::json!({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": "sorted", "tags": ["b", "a"]},
+        "spec": {
+            "type": "service", "lifecycle": "production", "owner": "team-a",
+            "dependsOn": ["resource:db", "component:b", "Component:a", "component:b", "component:_x", "component:10", "component:9"],
+            "providesApis": ["zeta", "alpha"],
+        }
+    })]);
+    let stored = snapshot
+        .entities
+        .iter()
+        .map(|e| e.value())
+        .find(|e| e["metadata"]["name"] == "sorted")
+        .expect("stored");
+    assert_eq!(
+        stored["spec"]["dependsOn"],
+        serde_json::json!(["Component:a", "component:10", "component:9", "component:_x", "component:b", "component:b", "resource:db"])
+    );
+    assert_eq!(stored["spec"]["providesApis"], serde_json::json!(["alpha", "zeta"]));
+    assert_eq!(stored["metadata"]["tags"], serde_json::json!(["b", "a"]));
+}

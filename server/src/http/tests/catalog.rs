@@ -264,6 +264,33 @@ fn facets_locations_and_validation() {
         )
         .await;
         assert_eq!((status, text.as_str()), (StatusCode::OK, ""));
+        // As Backstage answers (catalog-backend 4.0.5 createRouter.cjs.js 676-744): only `url:`
+        // locations, and no processor for an unknown kind.
+        for (location, name, message) in [
+            ("file:/x.yaml", "TypeError", "Invalid location ref file:/x.yaml, only 'url:<target>' is supported, e.g. url:https://host/path"),
+            ("https://x", "TypeError", "Invalid location ref 'https://x', please prefix it with 'url:', e.g. 'url:https://x'"),
+        ] {
+            let (status, body, _) = call(
+                "POST",
+                "/api/catalog/validate-entity",
+                Some(json!({"entity": valid, "location": location})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(body, json!({"errors": [{"name": name, "message": message}]}));
+        }
+        let foreign = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "Gadget"}, "spec": {}});
+        let (status, body, _) = call(
+            "POST",
+            "/api/catalog/validate-entity",
+            Some(json!({"entity": foreign, "location": "url:https://example.com/x.yaml"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"errors": [{"name": "InputError", "message": "No processor recognized the entity widget:default/gadget as valid, possibly caused by a foreign kind or apiVersion"}]})
+        );
         let invalid = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "not ok"}, "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"}});
         let (status, body, _) = call(
             "POST",
@@ -298,5 +325,48 @@ fn malformed_input_is_a_400_in_backstage_shape() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         let (status, _, _) = call("GET", "/api/catalog/entities?limit=-1", None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+    })
+}
+
+#[test]
+fn ancestry_is_the_chain_of_locations_up_to_the_generated_root() {
+    // Backstage's shape (catalog-backend 4.0.5 DefaultEntitiesCatalog.cjs.js 481-520): the
+    // entity first, then what produced it, up to the root Location generated for the config
+    // entry, whose parentEntityRefs is empty.
+    block_on(async {
+        let (status, body, _) = call(
+            "GET",
+            "/api/catalog/entities/by-name/Component/default/Checkout-Service/ancestry",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["rootEntityRef"], "component:default/checkout-service");
+        let items = body["items"].as_array().expect("items");
+        assert_eq!(items.len(), 3, "{body}");
+        assert_eq!(items[0]["entity"]["metadata"]["name"], "checkout-service");
+        assert_eq!(items[0]["parentEntityRefs"], json!(["location:default/acme-example"]));
+        assert_eq!(items[1]["entity"]["metadata"]["name"], "acme-example");
+        let root = items[1]["parentEntityRefs"][0].as_str().expect("root ref");
+        let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../catalog/all.yaml")
+            .canonicalize()
+            .expect("all.yaml");
+        assert_eq!(
+            root,
+            crate::catalog::location::generated_location_ref(&format!("file:{}", all.display()))
+        );
+        assert_eq!(items[2]["entity"]["kind"], "Location");
+        assert_eq!(format!("location:default/{}", items[2]["entity"]["metadata"]["name"].as_str().unwrap_or("")), root);
+        assert_eq!(items[2]["parentEntityRefs"], json!([]));
+        let (status, body, _) = call(
+            "GET",
+            "/api/catalog/entities/by-name/component/default/nope/ancestry",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"]["name"], "NotFoundError");
+        assert_eq!(body["error"]["message"], "No such entity component:default/nope");
     })
 }
