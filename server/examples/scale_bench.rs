@@ -172,7 +172,9 @@ async fn pods() {
 }
 
 async fn logs() {
-    println!("\n### A followed log: 1 and 50 viewers of one pod, a new line every second for 30 s\n");
+    println!(
+        "\n### A followed log: 1 and 50 viewers of one pod, a new line every second for 30 s\n"
+    );
     println!("| viewers | line → every viewer p50 | p95 | max | API-server requests per minute |");
     println!("| --- | --- | --- | --- | --- |");
     let mut h = Harness::start(Seed {

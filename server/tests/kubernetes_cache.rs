@@ -392,9 +392,10 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
         &demo,
         "POST",
         &format!("/clusters/{CLUSTER}/apply"),
-        &EXTRA_POD
-            .replace("churn-probe", "unrelated-probe")
-            .replace("kubernetes-id: storefront-web", "kubernetes-id: someone-else"),
+        &EXTRA_POD.replace("churn-probe", "unrelated-probe").replace(
+            "kubernetes-id: storefront-web",
+            "kubernetes-id: someone-else",
+        ),
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -407,7 +408,11 @@ async fn live_feeds_push_changes_resume_and_are_counted() {
     .await;
     let (id_next, _, view) = next_frame(&mut a, &mut buf_a).await;
     let seq = |id: &str| id.rsplit('.').next().unwrap().parse::<u64>().unwrap();
-    assert_eq!(seq(&id_next), seq(&id2) + 1, "a frame was built for an unrelated change");
+    assert_eq!(
+        seq(&id_next),
+        seq(&id2) + 1,
+        "a frame was built for an unrelated change"
+    );
     assert!(view.to_string().contains("churn-probe"), "{view}");
 
     // Reconnect with the last id seen: nothing is resent until the next change.
@@ -492,12 +497,18 @@ async fn configured_clusters_are_watched_from_boot_one_informer_per_type_whateve
     // Each informer opens its watch right after its first list.
     let give_up = Instant::now() + Duration::from_secs(10);
     while (requests(&demo, "watch", "") as usize) < types {
-        assert!(Instant::now() < give_up, "the informers never started watching");
+        assert!(
+            Instant::now() < give_up,
+            "the informers never started watching"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (lists_after_boot, watches_after_boot) = (object_lists(), requests(&demo, "watch", ""));
     assert_eq!(watches_after_boot as usize, types, "one watch per type");
-    assert_eq!(lists_after_boot as usize, types, "one list per type at boot");
+    assert_eq!(
+        lists_after_boot as usize, types,
+        "one list per type at boot"
+    );
 
     // Every component of the catalog looked up: no list, no new watch, no new informer.
     let snapshot = svc.catalog_store().snapshot();
@@ -506,7 +517,13 @@ async fn configured_clusters_are_watched_from_boot_one_informer_per_type_whateve
         .iter()
         .map(|e| e.value())
         .filter(|e| e["kind"] == "Component")
-        .map(|e| format!("component:{}/{}", e["metadata"]["namespace"].as_str().unwrap_or("default"), e["metadata"]["name"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "component:{}/{}",
+                e["metadata"]["namespace"].as_str().unwrap_or("default"),
+                e["metadata"]["name"].as_str().unwrap()
+            )
+        })
         .collect();
     assert!(components.len() >= 10, "{components:?}");
     let mut answers = Vec::new();
@@ -518,7 +535,11 @@ async fn configured_clusters_are_watched_from_boot_one_informer_per_type_whateve
         answers.push(r);
     }
     assert_eq!(object_lists(), lists_after_boot, "a lookup sent a list");
-    assert_eq!(requests(&demo, "watch", ""), watches_after_boot, "a lookup opened a watch");
+    assert_eq!(
+        requests(&demo, "watch", ""),
+        watches_after_boot,
+        "a lookup opened a watch"
+    );
     assert_eq!(cache.entries().len(), 2 * types);
     // Each lookup selected only its own objects out of the cluster-wide informers.
     let mut with_pods = 0;
@@ -527,7 +548,11 @@ async fn configured_clusters_are_watched_from_boot_one_informer_per_type_whateve
             .objects_by_entity_listed(&svc.entity(c).unwrap(), None)
             .await
             .unwrap();
-        assert_eq!(comparable(r), comparable(&listed), "{c}: cache and list differ");
+        assert_eq!(
+            comparable(r),
+            comparable(&listed),
+            "{c}: cache and list differ"
+        );
         if !pods_of(&comparable(r)).is_empty() {
             with_pods += 1;
         }
@@ -598,14 +623,22 @@ async fn a_followed_log_is_one_upstream_stream_for_every_viewer() {
             }
         }
     }
-    assert_eq!(requests(&demo, "get", "log"), 1, "one upstream log stream for two viewers");
+    assert_eq!(
+        requests(&demo, "get", "log"),
+        1,
+        "one upstream log stream for two viewers"
+    );
     drop(viewers);
 
     // The pod panel's checks: a pod of another entity, or an invalid container name.
     let other = serde_json::to_value(
-        svc.objects_for_ref("component:default/cart-service", None, &KubernetesAccess::all())
-            .await
-            .unwrap(),
+        svc.objects_for_ref(
+            "component:default/cart-service",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     let other_pod = pods_of(&other)[0].clone();

@@ -243,7 +243,7 @@ impl Harness {
             self.dir.join("catalog.yaml"),
             catalog(self.clusters.len(), self.entities),
         )
-            .expect("catalog");
+        .expect("catalog");
         let mut cfg = format!(
             "app:\n  title: bench\n  baseUrl: http://127.0.0.1:{port}\nbackend:\n  baseUrl: http://127.0.0.1:{port}\n  listen:\n    host: 127.0.0.1\n    port: {port}\ncatalog:\n  locations:\n    - type: file\n      target: {}\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  fetchTimeoutMs: 30000\n{kubernetes_extra}  clusterLocatorMethods:\n    - type: config\n      clusters:\n",
             self.dir.join("catalog.yaml").display()

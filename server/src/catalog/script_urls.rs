@@ -79,9 +79,11 @@ fn is_safe_source_location(value: &str) -> bool {
 pub fn is_script_url(value: &str) -> bool {
     let rest = value.trim_start_matches(|c: char| c <= ' ');
     let mut letters = rest.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
-    "javascript:"
-        .chars()
-        .all(|want| letters.next().is_some_and(|c| c.eq_ignore_ascii_case(&want)))
+    "javascript:".chars().all(|want| {
+        letters
+            .next()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&want))
+    })
 }
 
 /// A location ref (`<type>:<target>`) split as catalog-model's `parseLocationRef` splits it
@@ -135,7 +137,10 @@ mod tests {
     #[test]
     fn location_refs_parse_as_catalog_models_parse_location_ref() {
         // Messages from @backstage/catalog-model 1.10.3 dist/location/helpers.cjs.js 10-38.
-        assert_eq!(parse_location_ref(" url : https://x/y "), Ok(("url", "https://x/y")));
+        assert_eq!(
+            parse_location_ref(" url : https://x/y "),
+            Ok(("url", "https://x/y"))
+        );
         assert_eq!(parse_location_ref("file:/x"), Ok(("file", "/x")));
         assert_eq!(
             parse_location_ref("nocolon"),
@@ -148,9 +153,15 @@ mod tests {
         );
         assert_eq!(
             parse_location_ref("url: Java\tScript:alert(1)"),
-            Err("Invalid location ref 'url: Java\tScript:alert(1)', target is a javascript: URL".into())
+            Err(
+                "Invalid location ref 'url: Java\tScript:alert(1)', target is a javascript: URL"
+                    .into()
+            )
         );
-        assert!(!is_script_url("javascript :x"), "a space before the colon is not the pattern");
+        assert!(
+            !is_script_url("javascript :x"),
+            "a space before the colon is not the pattern"
+        );
         assert!(is_script_url("\u{1} javascript:x"));
     }
 

@@ -100,15 +100,6 @@ impl Req {
             &self.uri,
         )
     }
-    fn not_allowed(&self) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "NotAllowedError",
-            "",
-            &self.method,
-            &self.uri,
-        )
-    }
     fn query(&self, e: QueryError) -> ApiError {
         self.input(e.to_string())
     }
@@ -357,8 +348,8 @@ async fn by_name(
 /// generated root Location), as Backstage answers it (catalog-backend 4.0.5,
 /// `dist/service/DefaultEntitiesCatalog.cjs.js` 481-520 and `AuthorizedEntitiesCatalog.cjs.js`
 /// 160-205): `{rootEntityRef, items: [{entity, parentEntityRefs}]}`, the entity first; 404
-/// `No such entity <ref>`; 403 when the entity may not be read; ancestors the reader may not
-/// read are left out.
+/// `No such entity <ref>`, also when the entity may not be read (Backstage: 403); ancestors the
+/// reader may not read are left out.
 async fn ancestry(
     State(store): State<Arc<CatalogStore>>,
     access: Access,
@@ -370,12 +361,14 @@ async fn ancestry(
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
     let root_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
-    let Some(root) = snapshot.get(&root_ref) else {
+    // An entity the reader may not see is not found (as by-name answers it; Backstage answers
+    // 403 here, which tells that the entity exists).
+    let Some(root) = snapshot
+        .get(&root_ref)
+        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
+    else {
         return Err(req.not_found(format!("No such entity {root_ref}")));
     };
-    if !scope.permits(Resource::Entity(&root.keys)) {
-        return Err(req.not_allowed());
-    }
     let mut items: Vec<Value> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut current = Some(root);
@@ -531,7 +524,9 @@ async fn validate_entity(
         }
         let kind = entity["kind"].as_str().unwrap_or_default();
         if !crate::catalog::validate::is_modelled_kind(kind) {
-            let namespace = entity["metadata"]["namespace"].as_str().unwrap_or("default");
+            let namespace = entity["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default");
             let name = entity["metadata"]["name"].as_str().unwrap_or_default();
             return invalid(
                 "InputError",

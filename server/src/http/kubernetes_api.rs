@@ -419,38 +419,34 @@ async fn follow_logs(
         Err(e) => return text(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
     let shutdown = svc.shutdown_signal();
-    let stream = futures_util::stream::unfold(
-        Some((follower, shutdown)),
-        |state| async move {
-            let (mut follower, mut shutdown) = state?;
-            let next = tokio::select! {
-                n = follower.next() => n?,
-                _ = shutdown.wait_for(|down| *down) => return None,
-            };
-            let (event, more) = match next {
-                Next::Lines(lines) => {
-                    let pairs: Vec<(&str, &str)> =
-                        lines.iter().map(|l| (&*l.ts, &*l.text)).collect();
-                    (
-                        Event::default()
-                            .event("lines")
-                            .data(serde_json::to_string(&pairs).unwrap_or_default()),
-                        true,
-                    )
-                }
-                Next::Ended(message) => (
+    let stream = futures_util::stream::unfold(Some((follower, shutdown)), |state| async move {
+        let (mut follower, mut shutdown) = state?;
+        let next = tokio::select! {
+            n = follower.next() => n?,
+            _ = shutdown.wait_for(|down| *down) => return None,
+        };
+        let (event, more) = match next {
+            Next::Lines(lines) => {
+                let pairs: Vec<(&str, &str)> = lines.iter().map(|l| (&*l.ts, &*l.text)).collect();
+                (
                     Event::default()
-                        .event("ended")
-                        .data(serde_json::json!({ "message": message }).to_string()),
-                    false,
-                ),
-            };
-            Some((
-                Ok::<_, std::convert::Infallible>(event),
-                more.then_some((follower, shutdown)),
-            ))
-        },
-    );
+                        .event("lines")
+                        .data(serde_json::to_string(&pairs).unwrap_or_default()),
+                    true,
+                )
+            }
+            Next::Ended(message) => (
+                Event::default()
+                    .event("ended")
+                    .data(serde_json::json!({ "message": message }).to_string()),
+                false,
+            ),
+        };
+        Some((
+            Ok::<_, std::convert::Infallible>(event),
+            more.then_some((follower, shutdown)),
+        ))
+    });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
         .into_response()

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use futures_util::{AsyncBufReadExt as _, FutureExt as _, StreamExt as _};
+use futures_util::io::{AsyncBufRead as _, AsyncBufReadExt as _};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
 use tokio::sync::watch;
@@ -72,7 +72,8 @@ impl Ring {
             _ => ("", raw),
         };
         // RFC 3339 with a variable number of decimals: compared as times, not as text.
-        let at = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok();
+        let at =
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok();
         if let Some(at) = at {
             match self.last_ts.map(|last| at.cmp(&last)) {
                 Some(std::cmp::Ordering::Less) => return,
@@ -165,12 +166,19 @@ pub struct Target {
     pub pod: String,
     /// The container (`None`: the pod's only one).
     pub container: Option<String>,
+    /// The pod's uid when it was checked: a re-opened stream ends if the name now belongs to
+    /// another pod (a replacement that may belong to another entity).
+    pub uid: Option<String>,
 }
+
+/// What identifies an upstream: the cluster (name and connection settings), the pod (name and
+/// uid) and the container.
+type UpstreamKey = (String, u64, String, String, Option<String>, Option<String>);
 
 /// The followed logs of the process.
 pub struct LogFollows {
     svc: Arc<KubernetesService>,
-    upstreams: Mutex<HashMap<(String, String, String, Option<String>), Weak<Upstream>>>,
+    upstreams: Mutex<HashMap<UpstreamKey, Weak<Upstream>>>,
     viewers: Arc<AtomicUsize>,
 }
 
@@ -257,26 +265,31 @@ impl LogFollows {
             .map_err(|_| FollowError::TooMany(max))?;
         let key = (
             target.cluster.name.clone(),
+            target.cluster.watch_identity(),
             target.namespace.clone(),
             target.pod.clone(),
+            target.uid.clone(),
             target.container.clone(),
         );
         let upstream = {
             let mut map = lock(&self.upstreams);
             map.retain(|_, w| w.strong_count() > 0);
-            match map.get(&key).and_then(Weak::upgrade) {
+            // An upstream that ended (the pod went away, the API server refused) is not joined:
+            // this follower starts a new one.
+            let live = map
+                .get(&key)
+                .and_then(Weak::upgrade)
+                .filter(|u| lock(&u.shared.ring).ended.is_none());
+            match live {
                 Some(u) => u,
                 None => {
                     let shared = Arc::new(Shared {
                         ring: Mutex::default(),
                         changed: watch::Sender::new(0),
                     });
-                    let task = tokio::spawn(run(
-                        Arc::clone(&self.svc),
-                        target,
-                        Arc::clone(&shared),
-                    ))
-                    .abort_handle();
+                    let task =
+                        tokio::spawn(run(Arc::clone(&self.svc), target, Arc::clone(&shared)))
+                            .abort_handle();
                     let u = Arc::new(Upstream { shared, task });
                     map.insert(key, Arc::downgrade(&u));
                     u
@@ -313,20 +326,36 @@ async fn run(svc: Arc<KubernetesService>, target: Target, shared: Arc<Shared>) {
             since_seconds: since,
             ..LogParams::default()
         };
+        let reopened = opened_once;
         opened_once = true;
-        match open(&svc, &target, &params).await {
+        match open(&svc, &target, &params, reopened).await {
             Ok(stream) => {
-                let mut lines = std::pin::pin!(stream.lines());
+                let mut stream = std::pin::pin!(stream);
+                let mut splitter = LineSplitter::default();
+                let mut batch = Vec::new();
                 let mut read_any = false;
-                while let Some(Ok(line)) = lines.next().await {
+                loop {
+                    // Bytes, not `lines()`: a line is cut at MAX_LINE as it is read (a container
+                    // writing one endless line cannot grow the portal's memory) and invalid
+                    // UTF-8 is replaced instead of ending the stream.
+                    let n = match stream.as_mut().fill_buf().await {
+                        Ok(chunk) if !chunk.is_empty() => {
+                            splitter.feed(chunk, &mut batch);
+                            chunk.len()
+                        }
+                        _ => break,
+                    };
+                    stream.as_mut().consume(n);
+                    if batch.is_empty() {
+                        continue;
+                    }
                     read_any = true;
-                    // Every line already read (the first tail arrives at once) goes into the
-                    // ring under one lock, so a viewer sees all of a batch or none of it.
+                    // A chunk's lines (the first tail arrives at once) go into the ring under
+                    // one lock, so a viewer sees all of them or none.
                     {
                         let mut ring = lock(&shared.ring);
-                        ring.push(&line);
-                        while let Some(Some(Ok(more))) = lines.next().now_or_never() {
-                            ring.push(&more);
+                        for line in batch.drain(..) {
+                            ring.push(&line);
                         }
                     }
                     shared.changed.send_modify(|v| *v += 1);
@@ -358,25 +387,84 @@ enum OpenError {
 }
 use OpenError::{Gone, Retry};
 
+/// Splits a log stream's bytes into lines of at most [`MAX_LINE`] bytes: the rest of a longer
+/// line is dropped as it arrives, invalid UTF-8 is replaced.
+#[derive(Default)]
+struct LineSplitter {
+    current: Vec<u8>,
+}
+
+impl LineSplitter {
+    fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<String>) {
+        loop {
+            let (part, newline) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (&chunk[..i], true),
+                None => (chunk, false),
+            };
+            let room = MAX_LINE.saturating_sub(self.current.len());
+            self.current
+                .extend_from_slice(&part[..part.len().min(room)]);
+            if !newline {
+                return;
+            }
+            let line = String::from_utf8_lossy(&self.current);
+            out.push(line.strip_suffix('\r').unwrap_or(&line).to_string());
+            self.current.clear();
+            chunk = &chunk[part.len() + 1..];
+        }
+    }
+}
+
 async fn open(
     svc: &KubernetesService,
     t: &Target,
     params: &LogParams,
+    reopened: bool,
 ) -> Result<impl futures_util::AsyncBufRead, OpenError> {
-    let client = svc
-        .streaming_client(&t.cluster)
-        .await
-        .map_err(Retry)?;
+    let client = svc.streaming_client(&t.cluster).await.map_err(Retry)?;
     let pods: Api<Pod> = Api::namespaced(client, &t.namespace);
-    pods.log_stream(&t.pod, params).await.map_err(|e| match &e {
-        kube::Error::Api(s) if matches!(s.code, 400 | 403 | 404) => Gone(format!(
-            "The log of pod {}/{} on cluster {} cannot be followed: {} ({})",
-            t.namespace, t.pod, t.cluster.name, s.message, s.code
-        )),
-        _ => Retry(FetchError::fetch(format!(
+    let where_ = format!(
+        "pod {}/{} on cluster {}",
+        t.namespace, t.pod, t.cluster.name
+    );
+    // The API server's own words for a refusal are not passed on: they can name the portal's
+    // identity (an assumed role, a service account).
+    let refused = |code: u16| {
+        Gone(format!(
+            "The log of {where_} cannot be followed (HTTP {code})."
+        ))
+    };
+    let retry = |e: &kube::Error| {
+        Retry(FetchError::fetch(format!(
             "cluster '{}': log stream of {}/{}: {e}",
             t.cluster.name, t.namespace, t.pod
-        ))),
+        )))
+    };
+    // Re-opening by name could reach a replacement pod (of another entity, even): only the pod
+    // whose uid was checked is followed.
+    if let (true, Some(uid)) = (reopened, &t.uid) {
+        match pods.get(&t.pod).await {
+            Ok(p) if p.metadata.uid.as_deref() == Some(uid.as_str()) => {}
+            Ok(_) => {
+                return Err(Gone(format!(
+                    "The {where_} was replaced by a new pod of the same name; open it again to follow the new one."
+                )))
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => {
+                return Err(Gone(format!("The {where_} no longer exists.")))
+            }
+            Err(kube::Error::Api(s)) if s.code == 403 => return Err(refused(s.code)),
+            Err(e) => return Err(retry(&e)),
+        }
+    }
+    pods.log_stream(&t.pod, params).await.map_err(|e| match &e {
+        // A 400 says why in words that name only the pod (a container still starting...).
+        kube::Error::Api(s) if s.code == 400 => Gone(format!(
+            "The log of {where_} cannot be followed: {} (400)",
+            s.message
+        )),
+        kube::Error::Api(s) if matches!(s.code, 403 | 404) => refused(s.code),
+        _ => retry(&e),
     })
 }
 
@@ -386,6 +474,25 @@ mod tests {
 
     fn texts(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.text.to_string()).collect()
+    }
+
+    #[test]
+    fn lines_are_split_from_bytes_bounded_and_lossy() {
+        let mut s = LineSplitter::default();
+        let mut out = Vec::new();
+        s.feed(b"one\r\ntw", &mut out);
+        s.feed(b"o\n\xff bad\n", &mut out);
+        assert_eq!(out, ["one", "two", "\u{fffd} bad"]);
+        out.clear();
+        // An endless line keeps at most MAX_LINE bytes while it is read.
+        for _ in 0..100 {
+            s.feed(&[b'x'; 4096], &mut out);
+            assert!(s.current.len() <= MAX_LINE);
+        }
+        s.feed(b"\nnext\n", &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].len(), MAX_LINE);
+        assert_eq!(out[1], "next");
     }
 
     #[test]
@@ -400,11 +507,18 @@ mod tests {
         r.push("2026-12-06T02:00:01Z three");
         r.push("2026-12-06T02:00:02Z four");
         r.push("no timestamp");
-        assert_eq!(texts(&r.since(0, usize::MAX)), ["one", "two", "three", "four", "no timestamp"]);
+        assert_eq!(
+            texts(&r.since(0, usize::MAX)),
+            ["one", "two", "three", "four", "no timestamp"]
+        );
         assert_eq!(texts(&r.since(0, 2)), ["four", "no timestamp"]);
         assert_eq!(texts(&r.since(3, usize::MAX)), ["four", "no timestamp"]);
         assert!(r.since(5, usize::MAX).is_empty());
-        let now = time::OffsetDateTime::parse("2026-12-06T02:00:12Z", &time::format_description::well_known::Rfc3339).unwrap_or_else(|e| panic!("{e}"));
+        let now = time::OffsetDateTime::parse(
+            "2026-12-06T02:00:12Z",
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.since_seconds(now), Some(12));
         for i in 0..(RING_LINES + 10) {
             r.push(&format!("2026-12-06T03:00:00Z line {i}"));

@@ -302,7 +302,9 @@ impl KubernetesService {
         let (cluster, client, mut p, typed) = self.entity_pod(entity_ref, pod, access).await?;
         let ns = pod.namespace.as_str();
         // Events: the pod, its owner, and the owner's owner (Pod → ReplicaSet → Deployment).
-        let mut events = self.events_of(&cluster, &client, ns, "Pod", &pod.name).await;
+        let mut events = self
+            .events_of(&cluster, &client, ns, "Pod", &pod.name)
+            .await;
         let mut owner_line = None;
         if let Some(o) = typed.metadata.owner_references.iter().flatten().next() {
             let (kind, name) = (o.kind.as_str(), o.name.as_str());
@@ -326,7 +328,10 @@ impl KubernetesService {
                 };
                 let rs = ReplicaSet::deserialize(&rs).unwrap_or_default();
                 if let Some(d) = rs.metadata.owner_references.iter().flatten().next() {
-                    events.extend(self.events_of(&cluster, &client, ns, &d.kind, &d.name).await);
+                    events.extend(
+                        self.events_of(&cluster, &client, ns, &d.kind, &d.name)
+                            .await,
+                    );
                 }
             }
         }
@@ -389,12 +394,13 @@ impl KubernetesService {
             Some(c) => Some(ContainerName::parse("container", c)?.to_string()),
             None => None,
         };
-        let (cluster, _, _, _) = self.entity_pod(entity_ref, &req.pod, access).await?;
+        let (cluster, _, _, typed) = self.entity_pod(entity_ref, &req.pod, access).await?;
         Ok(super::log_follow::Target {
             cluster,
             namespace: req.pod.namespace.clone(),
             pod: req.pod.name.clone(),
             container,
+            uid: typed.metadata.uid,
         })
     }
 

@@ -34,7 +34,6 @@ pub enum Follow {
     Unavailable,
 }
 
-
 #[component]
 pub fn PodPanel(pod: PodRef) -> impl IntoView {
     let ctx = expect_context::<TabContext>();

@@ -188,20 +188,25 @@ pub(crate) fn snapshot_of(entities: Vec<Value>) -> Snapshot {
 /// Builds a snapshot from an ingestion result.
 pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
     let mut errors = ingest.problems;
-    // Which entity produced each source: as Backstage's refresh_state_references record it.
-    let producers: HashMap<&str, String> = ingest
+    // Which entity produced each source (as Backstage's refresh_state_references record it),
+    // and the source that entity must have been read from: a Location a file declares under a
+    // ref it does not get (a conflict, an invalid entity) produces nothing.
+    let producers: HashMap<&str, (String, &str)> = ingest
         .sources
         .iter()
         .map(|r| {
             let producer = match (&r.parent, &r.parent_entity) {
-                (_, Some(entity)) => entity.to_lowercase(),
-                (Some(parent), None) => generated_location_ref(parent),
-                (None, None) => generated_location_ref(&r.location),
+                (Some(parent), Some(entity)) => (entity.to_lowercase(), parent.as_str()),
+                (None, Some(entity)) => (entity.to_lowercase(), r.location.as_str()),
+                (Some(parent), None) => (generated_location_ref(parent), parent.as_str()),
+                (None, None) => (generated_location_ref(&r.location), r.location.as_str()),
             };
             (r.location.as_str(), producer)
         })
         .collect();
-    let mut parents: HashMap<String, String> = HashMap::new();
+    // Canonical ref → the source it was accepted from; child → (producer, producer's source).
+    let mut accepted_from: HashMap<String, String> = HashMap::new();
+    let mut claimed: Vec<(String, String, String)> = Vec::new();
     let mut accepted: Vec<(String, EntityRef, Value)> = Vec::with_capacity(ingest.entities.len());
     let mut index: HashMap<String, usize> = HashMap::with_capacity(ingest.entities.len());
     for sourced in ingest.entities {
@@ -244,13 +249,12 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
             });
             continue;
         }
+        accepted_from.insert(canonical.clone(), sourced.location.clone());
         if canonical != generated_location_ref(&sourced.location) {
-            let producer = producers
-                .get(sourced.location.as_str())
-                .cloned()
-                .unwrap_or_else(|| generated_location_ref(&sourced.origin_location));
-            if producer != canonical {
-                parents.insert(canonical.clone(), producer);
+            if let Some((producer, from)) = producers.get(sourced.location.as_str()) {
+                if *producer != canonical {
+                    claimed.push((canonical.clone(), producer.clone(), from.to_string()));
+                }
             }
         }
         for key in script_urls::sanitize(&mut entity) {
@@ -267,6 +271,11 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
         accepted.push((canonical, parts, entity));
     }
 
+    let parents: HashMap<String, String> = claimed
+        .into_iter()
+        .filter(|(_, producer, from)| accepted_from.get(producer) == Some(from))
+        .map(|(child, producer, _)| (child, producer))
+        .collect();
     accepted.sort_by(|a, b| a.0.cmp(&b.0));
     let relations = {
         let refs: Vec<&Value> = accepted.iter().map(|(_, _, e)| e).collect();
@@ -459,7 +468,6 @@ impl CatalogStore {
     }
 }
 
-
 /// The `spec` fields Backstage sorts before storing an entity, whatever its kind.
 const SORTED_SPEC_FIELDS: [&str; 7] = [
     "providesApis",
@@ -483,7 +491,10 @@ pub fn sort_relation_fields(entity: &mut Value) {
         if let Some(Value::Array(items)) = spec.get_mut(field) {
             if items.iter().all(Value::is_string) {
                 items.sort_by(|a, b| {
-                    let (a, b) = (a.as_str().unwrap_or_default(), b.as_str().unwrap_or_default());
+                    let (a, b) = (
+                        a.as_str().unwrap_or_default(),
+                        b.as_str().unwrap_or_default(),
+                    );
                     a.encode_utf16().cmp(b.encode_utf16())
                 });
             }

@@ -243,8 +243,61 @@ fn relation_fields_of_spec_are_sorted_as_backstage_stores_them() {
         .expect("stored");
     assert_eq!(
         stored["spec"]["dependsOn"],
-        serde_json::json!(["Component:a", "component:10", "component:9", "component:_x", "component:b", "component:b", "resource:db"])
+        serde_json::json!([
+            "Component:a",
+            "component:10",
+            "component:9",
+            "component:_x",
+            "component:b",
+            "component:b",
+            "resource:db"
+        ])
     );
-    assert_eq!(stored["spec"]["providesApis"], serde_json::json!(["alpha", "zeta"]));
+    assert_eq!(
+        stored["spec"]["providesApis"],
+        serde_json::json!(["alpha", "zeta"])
+    );
     assert_eq!(stored["metadata"]["tags"], serde_json::json!(["b", "a"]));
+}
+
+#[test]
+fn a_file_cannot_claim_another_locations_place_in_the_ancestry() {
+    // Two roots: the platform's, whose Location `trusted` lists platform.yaml, and a team's,
+    // whose file declares a Location under the same ref listing its own file. That Location is
+    // a conflict (the first is kept), so the team's entities have no producer in the chain.
+    let dir = std::env::temp_dir().join(format!("greenroom-ancestry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("platform")).expect("dir");
+    std::fs::create_dir_all(dir.join("team")).expect("dir");
+    let component = |name: &str| {
+        format!("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: someone\n")
+    };
+    let location = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: trusted\nspec:\n  targets: [./x.yaml]\n";
+    std::fs::write(dir.join("platform/root.yaml"), location).expect("write");
+    std::fs::write(dir.join("platform/x.yaml"), component("platform-thing")).expect("write");
+    std::fs::write(dir.join("team/root.yaml"), location).expect("write");
+    std::fs::write(dir.join("team/x.yaml"), component("team-thing")).expect("write");
+    let config = CatalogConfig {
+        locations: vec![
+            file(dir.join("platform/root.yaml"), Vec::new()),
+            file(dir.join("team/root.yaml"), Vec::new()),
+        ],
+        rules: vec![Rule::allowing(&["Component", "Location"])],
+    };
+    let snapshot = load(&config, &HttpUrlReader);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(snapshot.get("component:default/team-thing").is_some());
+    assert_eq!(
+        snapshot
+            .parents
+            .get("component:default/platform-thing")
+            .map(String::as_str),
+        Some("location:default/trusted")
+    );
+    assert_eq!(
+        snapshot.parents.get("component:default/team-thing"),
+        None,
+        "{:?}",
+        snapshot.parents
+    );
 }

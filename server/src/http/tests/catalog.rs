@@ -345,7 +345,10 @@ fn ancestry_is_the_chain_of_locations_up_to_the_generated_root() {
         let items = body["items"].as_array().expect("items");
         assert_eq!(items.len(), 3, "{body}");
         assert_eq!(items[0]["entity"]["metadata"]["name"], "checkout-service");
-        assert_eq!(items[0]["parentEntityRefs"], json!(["location:default/acme-example"]));
+        assert_eq!(
+            items[0]["parentEntityRefs"],
+            json!(["location:default/acme-example"])
+        );
         assert_eq!(items[1]["entity"]["metadata"]["name"], "acme-example");
         let root = items[1]["parentEntityRefs"][0].as_str().expect("root ref");
         let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -357,7 +360,15 @@ fn ancestry_is_the_chain_of_locations_up_to_the_generated_root() {
             crate::catalog::location::generated_location_ref(&format!("file:{}", all.display()))
         );
         assert_eq!(items[2]["entity"]["kind"], "Location");
-        assert_eq!(format!("location:default/{}", items[2]["entity"]["metadata"]["name"].as_str().unwrap_or("")), root);
+        assert_eq!(
+            format!(
+                "location:default/{}",
+                items[2]["entity"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+            ),
+            root
+        );
         assert_eq!(items[2]["parentEntityRefs"], json!([]));
         let (status, body, _) = call(
             "GET",
@@ -367,6 +378,9 @@ fn ancestry_is_the_chain_of_locations_up_to_the_generated_root() {
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["name"], "NotFoundError");
-        assert_eq!(body["error"]["message"], "No such entity component:default/nope");
+        assert_eq!(
+            body["error"]["message"],
+            "No such entity component:default/nope"
+        );
     })
 }

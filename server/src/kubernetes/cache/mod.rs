@@ -24,9 +24,9 @@
 //!   Never one per label selector.
 //! - Each informer keeps a short log of its changes, so a live view wakes for a change anywhere
 //!   in the cluster but rebuilds only when the change concerns what it selects.
-//! - Pod metrics are not watchable: they are fetched at most once per cluster, namespace and
-//!   selector per `metricsIntervalMs`, single-flight, and shared; unused ones are dropped by the
-//!   janitor like idle informers.
+//! - Pod metrics are not watchable: they are fetched at most once per cluster and namespace
+//!   (per namespace and selector with `clusterWide: false`) per `metricsIntervalMs`,
+//!   single-flight, and shared; unused ones are dropped by the janitor like idle informers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
@@ -523,6 +523,20 @@ impl WatchCache {
         selector: &LabelSelector,
         fresh: bool,
     ) -> Result<PodMetrics, FetchError> {
+        // With cluster-wide informers, one list per namespace serves every entity there (the
+        // lookup joins its own pods by name): a first view of an entity in a namespace someone
+        // looked at in this interval sends no request.
+        let everything;
+        let selector = match self.config.cluster_wide {
+            true => match LabelSelector::parse("") {
+                Ok(s) => {
+                    everything = s;
+                    &everything
+                }
+                Err(_) => selector,
+            },
+            false => selector,
+        };
         let slot = Arc::clone(
             lock(&self.metrics)
                 .entry((
@@ -656,9 +670,7 @@ fn make_room(
 /// Drops informers nobody holds that were not read for `idle` (except those started at boot).
 fn sweep(entries: &Mutex<HashMap<Key, Arc<Entry>>>, idle: Duration) {
     let mut map = lock(entries);
-    map.retain(|_, e| {
-        e.pinned || Arc::strong_count(e) > 1 || lock(&e.last_used).elapsed() < idle
-    });
+    map.retain(|_, e| e.pinned || Arc::strong_count(e) > 1 || lock(&e.last_used).elapsed() < idle);
 }
 
 #[cfg(test)]

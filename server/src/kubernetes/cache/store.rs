@@ -80,14 +80,17 @@ impl Store {
                 .insert(id);
         }
         self.bytes += object.json.get().len();
-        self.ids.insert((object.namespace.clone(), name.clone()), id);
+        self.ids
+            .insert((object.namespace.clone(), name.clone()), id);
         self.slots[id as usize] = Some(Slot { name, object });
         old
     }
 
     /// Removes an object; returns it.
     pub fn remove(&mut self, namespace: &str, name: &str) -> Option<Arc<Stored>> {
-        let id = self.ids.remove(&(namespace.to_string(), name.to_string()))?;
+        let id = self
+            .ids
+            .remove(&(namespace.to_string(), name.to_string()))?;
         let slot = self.slots.get_mut(id as usize)?.take()?;
         self.free.push(id);
         let o = slot.object;
@@ -157,7 +160,8 @@ impl Store {
             None => self.slots.iter().flatten().collect(),
         };
         out.retain(|s| {
-            namespace.is_none_or(|ns| s.object.namespace == ns) && selector.matches(&s.object.labels)
+            namespace.is_none_or(|ns| s.object.namespace == ns)
+                && selector.matches(&s.object.labels)
         });
         out.sort_unstable_by(|a, b| {
             (&a.object.namespace, &a.name).cmp(&(&b.object.namespace, &b.name))
@@ -180,6 +184,16 @@ impl Place {
             labels: o.labels.clone(),
         }
     }
+
+    /// Roughly the bytes it holds.
+    fn weight(&self) -> usize {
+        64 + self.namespace.len()
+            + self
+                .labels
+                .iter()
+                .map(|(k, v)| 48 + k.len() + v.len())
+                .sum::<usize>()
+    }
 }
 
 /// One change: where the object was before and after (an add has no before, a delete no
@@ -196,6 +210,8 @@ struct Change {
 #[derive(Default)]
 pub struct ChangeLog {
     changes: VecDeque<Change>,
+    /// The weight of the changes kept ([`Place::weight`]).
+    bytes: usize,
     /// Changes at or before this version are not in the log.
     forgotten: u64,
 }
@@ -203,24 +219,41 @@ pub struct ChangeLog {
 impl ChangeLog {
     /// Changes kept.
     pub const CAPACITY: usize = 4096;
+    /// Bytes of labels kept (objects with huge labels, churned, cannot grow the log past it).
+    pub const MAX_BYTES: usize = 4 << 20;
 
     /// Records a change of one object at `version`.
-    pub fn record(&mut self, version: u64, before: Option<Arc<Stored>>, after: Option<Arc<Stored>>) {
-        if self.changes.len() == Self::CAPACITY {
-            if let Some(c) = self.changes.pop_front() {
-                self.forgotten = c.version;
-            }
-        }
-        self.changes.push_back(Change {
+    pub fn record(
+        &mut self,
+        version: u64,
+        before: Option<Arc<Stored>>,
+        after: Option<Arc<Stored>>,
+    ) {
+        let change = Change {
             version,
             before: before.as_deref().map(Place::of),
             after: after.as_deref().map(Place::of),
-        });
+        };
+        let weight = |c: &Change| {
+            c.before.as_ref().map_or(0, Place::weight) + c.after.as_ref().map_or(0, Place::weight)
+        };
+        self.bytes += weight(&change);
+        self.changes.push_back(change);
+        while self.changes.len() > Self::CAPACITY
+            || (self.bytes > Self::MAX_BYTES && self.changes.len() > 1)
+        {
+            let Some(c) = self.changes.pop_front() else {
+                break;
+            };
+            self.bytes -= weight(&c);
+            self.forgotten = c.version;
+        }
     }
 
     /// Everything changed at `version` (a re-list, a change of health).
     pub fn reset(&mut self, version: u64) {
         self.changes.clear();
+        self.bytes = 0;
         self.forgotten = version;
     }
 
@@ -256,13 +289,22 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            json: serde_json::value::to_raw_value(&serde_json::json!({"metadata": {"name": name, "namespace": ns}}))
-                .unwrap_or_else(|e| panic!("{e}")),
+            json: serde_json::value::to_raw_value(
+                &serde_json::json!({"metadata": {"name": name, "namespace": ns}}),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
         })
     }
 
     fn names(v: &[Arc<Stored>]) -> Vec<String> {
-        v.iter().map(|o| o.value()["metadata"]["name"].as_str().unwrap_or("").to_string()).collect()
+        v.iter()
+            .map(|o| {
+                o.value()["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
     }
 
     fn sel(s: &str) -> LabelSelector {
@@ -272,16 +314,25 @@ mod tests {
     #[test]
     fn selects_by_label_and_namespace_in_list_order_and_follows_changes() {
         let mut s = Store::default();
-        s.insert("b".into(), stored("shop", "b", &[("app", "cart"), ("tier", "web")]));
+        s.insert(
+            "b".into(),
+            stored("shop", "b", &[("app", "cart"), ("tier", "web")]),
+        );
         s.insert("a".into(), stored("shop", "a", &[("app", "cart")]));
         s.insert("c".into(), stored("other", "c", &[("app", "cart")]));
         s.insert("d".into(), stored("shop", "d", &[("app", "search")]));
         assert_eq!(names(&s.select(None, &sel("app=cart"))), ["c", "a", "b"]);
         assert_eq!(names(&s.select(Some("shop"), &sel("app=cart"))), ["a", "b"]);
-        assert_eq!(names(&s.select(Some("shop"), &sel("app in (cart,search),!tier"))), ["a", "d"]);
+        assert_eq!(
+            names(&s.select(Some("shop"), &sel("app in (cart,search),!tier"))),
+            ["a", "d"]
+        );
         assert_eq!(names(&s.select(None, &sel("tier"))), ["b"]);
         assert_eq!(names(&s.select(Some("shop"), &sel(""))), ["a", "b", "d"]);
-        assert_eq!(names(&s.select(None, &sel("app=nothing"))), Vec::<String>::new());
+        assert_eq!(
+            names(&s.select(None, &sel("app=nothing"))),
+            Vec::<String>::new()
+        );
         // Relabelled out of the selector, then deleted: the indexes follow.
         s.insert("b".into(), stored("shop", "b", &[("app", "search")]));
         assert_eq!(names(&s.select(None, &sel("app=cart"))), ["c", "a"]);
@@ -304,10 +355,20 @@ mod tests {
     fn the_change_log_says_whether_a_selection_changed() {
         let mut log = ChangeLog::default();
         log.record(2, None, Some(stored("shop", "a", &[("app", "cart")])));
-        log.record(3, Some(stored("shop", "b", &[("app", "search")])), Some(stored("shop", "b", &[("app", "cart")])));
+        log.record(
+            3,
+            Some(stored("shop", "b", &[("app", "search")])),
+            Some(stored("shop", "b", &[("app", "cart")])),
+        );
         assert!(log.touches(1, Some("shop"), &sel("app=cart")));
-        assert!(log.touches(2, None, &sel("app=cart")), "relabelled into the selector");
-        assert!(log.touches(2, None, &sel("app=search")), "relabelled out of it");
+        assert!(
+            log.touches(2, None, &sel("app=cart")),
+            "relabelled into the selector"
+        );
+        assert!(
+            log.touches(2, None, &sel("app=search")),
+            "relabelled out of it"
+        );
         assert!(!log.touches(2, Some("other"), &sel("app=cart")));
         assert!(!log.touches(3, None, &sel("app=cart")), "nothing after 3");
         assert!(!log.touches(1, None, &sel("app=billing")));
@@ -317,7 +378,10 @@ mod tests {
         for v in 6..(6 + ChangeLog::CAPACITY as u64 + 1) {
             log.record(v, None, Some(stored("x", "y", &[])));
         }
-        assert!(log.touches(5, None, &sel("app=billing")), "forgotten changes");
+        assert!(
+            log.touches(5, None, &sel("app=billing")),
+            "forgotten changes"
+        );
     }
 
     proptest! {

@@ -188,11 +188,7 @@ impl Run {
                 }
                 Ok(watcher::Event::Apply(o)) => {
                     if let Some((name, v)) = self.stored(o) {
-                        let before = self
-                            .collection
-                            .store
-                            .write()
-                            .insert(name, Arc::clone(&v));
+                        let before = self.collection.store.write().insert(name, Arc::clone(&v));
                         self.changed(before, Some(v));
                     }
                 }
