@@ -157,7 +157,7 @@ async fn pods() {
         })
         .await;
         let started = Instant::now();
-        h.start_portal(1, "  fetchTimeoutMs: 60000\n").await;
+        h.start_portal(1, "").await;
         let ready = until_ready(&h).await.max(started.elapsed());
         let times = lookups(&h, &vec!["bench-app".to_string(); 200]).await;
         println!(

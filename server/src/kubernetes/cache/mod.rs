@@ -25,7 +25,8 @@
 //! - Each informer keeps a short log of its changes, so a live view wakes for a change anywhere
 //!   in the cluster but rebuilds only when the change concerns what it selects.
 //! - Pod metrics are not watchable: they are fetched at most once per cluster and namespace
-//!   (per namespace and selector with `clusterWide: false`) per `metricsIntervalMs`,
+//!   (per namespace and selector with `clusterWide: false`, or in a namespace of more than
+//!   [`NAMESPACE_METRICS_MAX`] pods) per `metricsIntervalMs`,
 //!   single-flight, and shared; unused ones are dropped by the janitor like idle informers.
 
 use std::collections::{BTreeMap, HashMap};
@@ -149,6 +150,11 @@ impl Entry {
         lock(&self.collection.log).touches(seen, namespace, selector)
     }
 
+    /// Objects held in `namespace`.
+    pub fn count_in(&self, namespace: &str) -> usize {
+        self.collection.store.read().count_in(namespace)
+    }
+
     /// (objects held, their JSON bytes).
     pub fn size(&self) -> (usize, usize) {
         let s = self.collection.store.read();
@@ -248,6 +254,9 @@ impl Shared {
         Ok(self.client.clone())
     }
 }
+
+/// The most pods a namespace may hold for its pod metrics to be fetched whole and shared.
+pub const NAMESPACE_METRICS_MAX: usize = 2000;
 
 /// PodMetrics by pod name.
 pub use super::cluster_objects::PodMetrics;
@@ -525,9 +534,22 @@ impl WatchCache {
     ) -> Result<PodMetrics, FetchError> {
         // With cluster-wide informers, one list per namespace serves every entity there (the
         // lookup joins its own pods by name): a first view of an entity in a namespace someone
-        // looked at in this interval sends no request.
+        // looked at in this interval sends no request. Not for a namespace of more than
+        // NAMESPACE_METRICS_MAX pods (the pods informer knows): a lookup would wait for all of
+        // their metrics, so those are fetched per selector.
         let everything;
-        let selector = match self.config.cluster_wide {
+        let small_namespace = self.config.cluster_wide
+            && lock(&self.entries)
+                .values()
+                .find(|e| {
+                    e.key.cluster == c.name
+                        && e.key.identity == c.watch_identity()
+                        && e.key.namespace.is_none()
+                        && e.key.object_type.group.as_str().is_empty()
+                        && e.key.object_type.object_type == "pods"
+                })
+                .is_some_and(|pods| pods.count_in(namespace.as_str()) <= NAMESPACE_METRICS_MAX);
+        let selector = match small_namespace {
             true => match LabelSelector::parse("") {
                 Ok(s) => {
                     everything = s;

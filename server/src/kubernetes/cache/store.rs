@@ -47,6 +47,11 @@ impl Store {
         self.ids.len()
     }
 
+    /// Objects held in `namespace`.
+    pub fn count_in(&self, namespace: &str) -> usize {
+        self.by_namespace.get(namespace).map_or(0, HashSet::len)
+    }
+
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
