@@ -321,6 +321,17 @@ async fn by_refs(
     Ok(json_response(&ItemsResponse { items: &items }))
 }
 
+/// The entity with this ref, if the reader may see it.
+fn readable<'a>(
+    snapshot: &'a crate::catalog::store::Snapshot,
+    scope: &crate::permission::Decision,
+    entity_ref: &str,
+) -> Option<&'a crate::catalog::store::StoredEntity> {
+    snapshot
+        .get(entity_ref)
+        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
+}
+
 async fn by_name(
     State(store): State<Arc<CatalogStore>>,
     access: Access,
@@ -332,10 +343,7 @@ async fn by_name(
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
     // An entity the reader may not see is not found, as in Backstage.
-    match snapshot
-        .get(&format!("{kind}:{namespace}/{name}"))
-        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
-    {
+    match readable(&snapshot, &scope, &format!("{kind}:{namespace}/{name}")) {
         Some(e) => Ok(json_response(&e.json)),
         None => Err(req.not_found(format!(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
@@ -363,10 +371,7 @@ async fn ancestry(
     let root_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
     // An entity the reader may not see is not found (as by-name answers it; Backstage answers
     // 403 here, which tells that the entity exists).
-    let Some(root) = snapshot
-        .get(&root_ref)
-        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
-    else {
+    let Some(root) = readable(&snapshot, &scope, &root_ref) else {
         return Err(req.not_found(format!("No such entity {root_ref}")));
     };
     let mut items: Vec<Value> = Vec::new();
