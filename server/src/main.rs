@@ -35,6 +35,8 @@ fn environment() -> HashMap<String, String> {
 struct Loaded {
     settings: Option<settings::Settings>,
     catalog: Option<catalog::config::CatalogConfig>,
+    /// How each relative `type: file` target of `catalog.locations` was resolved.
+    file_targets: Vec<catalog::config::FileTargetNote>,
     /// `backend.reading.allow` and `catalog.processingInterval` (None when invalid).
     reading: Option<(ReadingAllow, ProcessingInterval)>,
     /// `kubernetes:` (None when absent) and `aws:`.
@@ -62,6 +64,7 @@ fn load(args: &ConfigArgs) -> Loaded {
         Err(errors) => Loaded {
             settings: None,
             catalog: None,
+            file_targets: Vec::new(),
             reading: None,
             kubernetes: None,
             auth: None,
@@ -86,6 +89,7 @@ fn load(args: &ConfigArgs) -> Loaded {
                     None
                 }
             };
+            let file_targets = catalog::config::file_target_notes(&loaded.config, &options.cwd);
             let allow = ReadingAllow::from_config(&loaded.config)
                 .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
                 .ok();
@@ -119,6 +123,7 @@ fn load(args: &ConfigArgs) -> Loaded {
             Loaded {
                 settings,
                 catalog,
+                file_targets,
                 reading: allow.zip(interval),
                 kubernetes,
                 auth,
@@ -157,6 +162,12 @@ fn validate(args: &ConfigArgs) -> ExitCode {
         }
         for e in &snapshot.errors {
             eprintln!("error: catalog: {e}");
+        }
+        for note in &loaded.file_targets {
+            println!("catalog: {}", note.describe());
+            if let Some(hint) = note.hint() {
+                eprintln!("hint: catalog: {hint}");
+            }
         }
         catalog_errors = snapshot.errors.len();
         println!(

@@ -353,6 +353,159 @@ fn create_app_examples_load_under_create_app_rules() {
     );
 }
 
+/// Copies a directory tree (regular files and directories).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// create-app's `app-config.yaml` (unmodified) and `examples/` laid out as in a Backstage
+/// repository, with `packages/backend/package.json` when `backend` is set. Returns the
+/// directory and the config file.
+fn create_app_repo(backend: bool) -> (TempDir, PathBuf) {
+    let repo = TempDir::new();
+    let config = repo.0.join("app-config.yaml");
+    std::fs::copy(fixtures().join("create-app-app-config.yaml"), &config).unwrap();
+    copy_tree(
+        &fixtures().join("create-app-examples"),
+        &repo.0.join("examples"),
+    );
+    if backend {
+        repo.write(
+            "packages/backend/package.json",
+            r#"{"name": "backend", "version": "0.0.0", "private": true}"#,
+        );
+    }
+    (repo, config)
+}
+
+/// Loads the catalog of an app-config the way `greenroom serve` does: the config loader, then
+/// `catalog.locations` / `catalog.rules`, then ingestion.
+fn load_app_config(file: &Path) -> server::catalog::store::Snapshot {
+    let loaded = server::config::load(&server::config::LoadOptions {
+        files: vec![file.to_path_buf()],
+        cwd: std::env::temp_dir(),
+        env: HashMap::new(),
+    })
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let catalog = server::catalog::config::read(&loaded.config, &std::env::temp_dir())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    server::catalog::reload::load(&catalog, &Offline)
+}
+
+#[test]
+fn an_unmodified_create_app_config_loads_in_a_backstage_repo() {
+    let (repo, config) = create_app_repo(true);
+    let snapshot = load_app_config(&config);
+    let errors: Vec<String> = snapshot.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors, Vec::<String>::new());
+    // `../../examples/...` resolved from packages/backend, as Backstage's backend reads them.
+    let targets: Vec<&str> = snapshot
+        .locations
+        .iter()
+        .map(|l| l.target.as_str())
+        .collect();
+    let examples = repo.0.join("examples");
+    assert_eq!(
+        targets,
+        [
+            examples.join("entities.yaml"),
+            examples.join("template/template.yaml"),
+            examples.join("org.yaml"),
+        ]
+        .iter()
+        .map(|p| p.to_str().unwrap())
+        .collect::<Vec<_>>()
+    );
+    let refs: BTreeSet<&str> = snapshot
+        .entities
+        .iter()
+        .map(|e| e.entity_ref.as_str())
+        .collect();
+    // From entities.yaml (global rules), template.yaml (+Template) and org.yaml (+User, Group).
+    for wanted in [
+        "system:default/examples",
+        "component:default/example-website",
+        "api:default/example-grpc-api",
+        "template:default/example-nodejs-template",
+        "user:default/guest",
+        "group:default/guests",
+    ] {
+        assert!(refs.contains(wanted), "{wanted} missing from {refs:?}");
+    }
+    // Those six, plus one generated Location per configured location.
+    assert_eq!(refs.len(), 6 + 3, "{refs:?}");
+}
+
+#[test]
+fn without_packages_backend_targets_stay_relative_to_the_config_file() {
+    let (repo, config) = create_app_repo(false);
+    let snapshot = load_app_config(&config);
+    // `../../` from the config file's directory leaves the repository: each root is reported
+    // missing under the path it resolved to, and nothing from examples/ is read.
+    let above = repo
+        .0
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+    for file in ["entities.yaml", "template/template.yaml", "org.yaml"] {
+        let missing = above.join("examples").join(file);
+        let wanted = format!("file {} does not exist", missing.display());
+        assert!(
+            snapshot.errors.iter().any(|e| e.reason.contains(&wanted)),
+            "no '{wanted}' in {:?}",
+            snapshot.errors
+        );
+    }
+    assert!(!snapshot
+        .entities
+        .iter()
+        .any(|e| e.entity_ref == "system:default/examples"));
+}
+
+#[test]
+fn catalog_files_stay_confined_to_their_directory_in_a_backstage_repo() {
+    let repo = TempDir::new();
+    repo.write("packages/backend/package.json", "{}");
+    let component = |name: &str| {
+        format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: guests\n")
+    };
+    repo.write("packages/backend/secret.yaml", component("secret"));
+    let config = repo.write(
+        "app-config.yaml",
+        "catalog:\n  rules:\n    - allow: [Component, Location]\n  locations:\n    - type: file\n      target: ../../catalog/all.yaml\n",
+    );
+    repo.write(
+        "catalog/all.yaml",
+        location_yaml("all", &["./ok.yaml", "../packages/backend/secret.yaml"]),
+    );
+    repo.write("catalog/ok.yaml", component("ok"));
+    let snapshot = load_app_config(&config);
+    let refs: BTreeSet<&str> = snapshot
+        .entities
+        .iter()
+        .map(|e| e.entity_ref.as_str())
+        .collect();
+    assert!(refs.contains("component:default/ok"), "{refs:?}");
+    assert!(!refs.contains("component:default/secret"), "{refs:?}");
+    assert!(
+        snapshot
+            .errors
+            .iter()
+            .any(|e| e.reason.contains("reads outside the directory of")),
+        "{:?}",
+        snapshot.errors
+    );
+}
+
 #[test]
 fn default_rules_reject_domains_from_all_yaml() {
     let dir = fixtures().join("backstage-examples");

@@ -403,3 +403,103 @@ fn validate_lists_every_permission_problem_with_its_file_and_line() {
         assert!(stderr.contains(words), "expected {words} in\n{stderr}");
     }
 }
+
+/// `shared/fixtures`, found by walking up from this crate.
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|d| d.join("shared/fixtures"))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| panic!("no shared/fixtures above {}", env!("CARGO_MANIFEST_DIR")))
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn validate_names_the_rule_of_each_relative_target_and_suggests_the_other() {
+    // create-app's app-config and examples, without packages/backend/ at first.
+    let dir = workdir("backstage-layout");
+    let file = dir.join("app-config.yaml");
+    std::fs::copy(fixtures().join("create-app-app-config.yaml"), &file).expect("copy config");
+    copy_tree(
+        &fixtures().join("create-app-examples"),
+        &dir.join("examples"),
+    );
+    let shown = file.display().to_string();
+    let above = dir
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+
+    let (out, stdout, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(!out.status.success());
+    assert!(
+        stdout.contains(&format!(
+            "catalog: file target '../../examples/entities.yaml' in {shown} resolved relative to the config file's directory: {}",
+            above.join("examples/entities.yaml").display()
+        )),
+        "{stdout}"
+    );
+    for (target, suggested) in [
+        ("../../examples/entities.yaml", "./examples/entities.yaml"),
+        ("../../examples/org.yaml", "./examples/org.yaml"),
+        (
+            "../../examples/template/template.yaml",
+            "./examples/template/template.yaml",
+        ),
+    ] {
+        let hint = format!(
+            "hint: catalog: file target '{target}' in {shown} names {}, which does not exist; did you mean {suggested}?",
+            above.join(target.trim_start_matches("../../")).display()
+        );
+        assert!(stderr.contains(&hint), "expected {hint} in\n{stderr}");
+    }
+    assert!(
+        stderr.contains("only relative to packages/backend (Backstage layout)"),
+        "{stderr}"
+    );
+
+    // With packages/backend/, the same config reads the examples, with no hint.
+    std::fs::create_dir_all(dir.join("packages/backend")).expect("mkdir");
+    write(&dir.join("packages/backend"), "package.json", "{}");
+    let (_, stdout, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(
+        stdout.contains(&format!(
+            "catalog: file target '../../examples/org.yaml' in {shown} resolved relative to packages/backend (Backstage layout): {}",
+            dir.join("examples/org.yaml").display()
+        )),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("hint:"), "{stderr}");
+    assert!(!stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        stdout.contains("catalog: 9 entities from 3 location(s), 0 error(s)"),
+        "{stdout}"
+    );
+
+    // A config-relative target in a Backstage repo gets the opposite suggestion.
+    let edited = std::fs::read_to_string(&file)
+        .expect("read config")
+        .replace("../../examples/entities.yaml", "./examples/entities.yaml");
+    std::fs::write(&file, edited).expect("write config");
+    let (_, _, stderr) = run(bin().arg("validate").arg("-c").arg(&file));
+    assert!(
+        stderr.contains(&format!(
+            "hint: catalog: file target './examples/entities.yaml' in {shown} names {}, which does not exist; did you mean ../../examples/entities.yaml?",
+            dir.join("packages/backend/examples/entities.yaml").display()
+        )),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

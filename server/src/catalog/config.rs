@@ -4,10 +4,18 @@
 //! declares them (Backstage resolves them against the backend's working directory, which for a
 //! create-app project is `packages/backend`; resolving against the declaring file gives the same
 //! answer for configs kept next to their catalog, and does not depend on where the binary was
-//! started). Targets from `APP_CONFIG_*` variables resolve against the working directory.
+//! started). One exception, so that an existing Backstage repository's app-config works
+//! unmodified: when the declaring file's directory has a `packages/backend/` subdirectory (the
+//! layout of a Backstage monorepo), its relative targets resolve against
+//! `<config dir>/packages/backend`, as Backstage's backend would (`../../examples/entities.yaml`
+//! is then `<config dir>/examples/entities.yaml`). Targets from `APP_CONFIG_*` variables resolve
+//! against the working directory. Root locations are trusted configuration under every rule
+//! (see [`crate::catalog::confine`]); [`file_target_notes`] tells `greenroom validate` which rule
+//! each relative target used.
 
 use std::path::{Path, PathBuf};
 
+use crate::catalog::glob::{expand_glob, has_glob};
 use crate::catalog::location::{LocationSpec, LocationType};
 use crate::catalog::rules::{default_rules, Rule};
 use crate::config::{Config, ConfigError};
@@ -128,21 +136,204 @@ fn read_location(item: &Config, cwd: &Path, errors: &mut Vec<ConfigError>) -> Op
     })
 }
 
-/// `target` made absolute: relative to the declaring config file's directory when the value
-/// came from a file, else to `cwd`. `.` and `..` segments are removed lexically.
+/// The directory a relative `type: file` target of `catalog.locations` resolves against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileTargetBase {
+    /// The declaring config file's directory (Greenroom's own layout).
+    ConfigDir,
+    /// `<config dir>/packages/backend`: the declaring config file sits at the root of a
+    /// Backstage monorepo, whose backend runs from `packages/backend`.
+    BackstageBackend,
+    /// The working directory: the value came from an `APP_CONFIG_*` variable.
+    WorkingDir,
+}
+
+impl FileTargetBase {
+    /// How `greenroom validate` names the rule.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileTargetBase::ConfigDir => "relative to the config file's directory",
+            FileTargetBase::BackstageBackend => "relative to packages/backend (Backstage layout)",
+            FileTargetBase::WorkingDir => "relative to the working directory",
+        }
+    }
+}
+
+/// `<dir>/packages/backend`, the working directory of a Backstage monorepo's backend.
+fn backstage_backend(config_dir: &Path) -> PathBuf {
+    config_dir.join("packages").join("backend")
+}
+
+/// The directory relative targets declared in `declared_in` (a config file path, or something
+/// else such as `env APP_CONFIG_x`) resolve against, and the rule that chose it:
+/// `<config dir>/packages/backend` when that directory exists, else the config file's
+/// directory; `cwd` when the value did not come from a file.
+pub fn file_target_base(declared_in: Option<&str>, cwd: &Path) -> (PathBuf, FileTargetBase) {
+    let Some(dir) = declared_in
+        .map(Path::new)
+        .filter(|p| p.is_absolute())
+        .and_then(Path::parent)
+    else {
+        return (cwd.to_path_buf(), FileTargetBase::WorkingDir);
+    };
+    let backend = backstage_backend(dir);
+    if backend.is_dir() {
+        (backend, FileTargetBase::BackstageBackend)
+    } else {
+        (dir.to_path_buf(), FileTargetBase::ConfigDir)
+    }
+}
+
+/// `target` made absolute: relative to the base [`file_target_base`] picks for the declaring
+/// config file (its directory, or its `packages/backend` in a Backstage monorepo), else to
+/// `cwd`. `.` and `..` segments are removed lexically.
 pub fn resolve_file_target(target: &str, declared_in: Option<&str>, cwd: &Path) -> PathBuf {
     let target = Path::new(target);
     let joined = if target.is_absolute() {
         target.to_path_buf()
     } else {
-        let base = declared_in
-            .map(Path::new)
-            .filter(|p| p.is_absolute())
-            .and_then(Path::parent)
-            .unwrap_or(cwd);
-        base.join(target)
+        file_target_base(declared_in, cwd).0.join(target)
     };
     normalize(&joined)
+}
+
+/// How one relative `type: file` target of `catalog.locations` was resolved, for
+/// `greenroom validate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileTargetNote {
+    /// The target as written.
+    pub target: String,
+    /// Where it was written: the config file, or `env APP_CONFIG_x`.
+    pub declared_in: String,
+    /// The rule used.
+    pub base: FileTargetBase,
+    /// The absolute path (or glob pattern) read.
+    pub resolved: PathBuf,
+    /// Whether `resolved` exists (for a glob: whether it matches a file).
+    pub exists: bool,
+    /// When it does not exist and the other rule (config dir vs `packages/backend`) names a
+    /// path that does: that path, and the target that names it under the rule in use.
+    pub suggestion: Option<(PathBuf, String)>,
+}
+
+impl FileTargetNote {
+    /// One line: the target, where it was declared, the rule and the path it names.
+    pub fn describe(&self) -> String {
+        format!(
+            "file target '{}' in {} resolved {}: {}",
+            self.target,
+            self.declared_in,
+            self.base.describe(),
+            self.resolved.display()
+        )
+    }
+
+    /// For a target that does not exist: what to write instead, when the other rule names a
+    /// path that exists.
+    pub fn hint(&self) -> Option<String> {
+        let (path, suggested) = self.suggestion.as_ref()?;
+        let why = match self.base {
+            FileTargetBase::BackstageBackend => format!(
+                "packages/backend/ exists next to the config file, so relative targets resolve \
+                 from there, as in Backstage; '{}' names {} only relative to the config file's \
+                 directory",
+                self.target,
+                path.display()
+            ),
+            _ => format!(
+                "'{}' names {} only relative to packages/backend (Backstage layout), the rule \
+                 used when packages/backend/ exists next to the config file",
+                self.target,
+                path.display()
+            ),
+        };
+        Some(format!(
+            "file target '{}' in {} names {}, which does not exist; did you mean {suggested}? ({why})",
+            self.target,
+            self.declared_in,
+            self.resolved.display(),
+        ))
+    }
+}
+
+/// Every relative `type: file` target of `catalog.locations`: the rule that resolved it, and
+/// for one that does not exist, a target that names an existing file under the other rule.
+/// Entries `read` reports as invalid are skipped.
+pub fn file_target_notes(config: &Config, cwd: &Path) -> Vec<FileTargetNote> {
+    let Ok(Some(items)) = config.get_optional_config_array("catalog.locations") else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for item in &items {
+        let (Ok(kind), Ok(target)) = (item.get_string("type"), item.get_string("target")) else {
+            continue;
+        };
+        if kind != "file" || Path::new(&target).is_absolute() {
+            continue;
+        }
+        let declared_in = item.source_of("target");
+        let (base_dir, base) = file_target_base(declared_in.as_deref(), cwd);
+        let resolved = normalize(&base_dir.join(&target));
+        let exists = names_files(&resolved);
+        let other_base = match base {
+            FileTargetBase::ConfigDir => Some(backstage_backend(&base_dir)),
+            FileTargetBase::BackstageBackend => base_dir
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf),
+            FileTargetBase::WorkingDir => None,
+        };
+        let suggestion = other_base
+            .filter(|_| !exists)
+            .map(|other| normalize(&other.join(&target)))
+            .filter(|other| names_files(other))
+            .map(|other| {
+                let written = relative_target(&other, &normalize(&base_dir));
+                (other, written)
+            });
+        notes.push(FileTargetNote {
+            target,
+            declared_in: declared_in.unwrap_or_else(|| "the configuration".into()),
+            base,
+            resolved,
+            exists,
+            suggestion,
+        });
+    }
+    notes
+}
+
+/// Whether a file target names something: the file exists, or the glob matches a file.
+fn names_files(path: &Path) -> bool {
+    if has_glob(&path.to_string_lossy()) {
+        !expand_glob(path).1.is_empty()
+    } else {
+        path.exists()
+    }
+}
+
+/// `path` written relative to `base` (both absolute and normalized): `./x/y` inside it,
+/// `../../x/y` outside.
+fn relative_target(path: &Path, base: &Path) -> String {
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = base_parts.len() - common;
+    let rest: Vec<String> = path_parts[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut parts: Vec<String> = if ups == 0 {
+        vec![".".into()]
+    } else {
+        vec!["..".into(); ups]
+    };
+    parts.extend(rest);
+    parts.join("/")
 }
 
 fn normalize(path: &Path) -> PathBuf {
@@ -452,6 +643,159 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    /// A scratch directory holding `examples/entities.yaml`, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir()
+                .join(format!("greenroom-config-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("examples")).unwrap_or_default();
+            std::fs::write(dir.join("examples/entities.yaml"), "x").unwrap_or_default();
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn notes(dir: &Path, target: &str) -> Vec<FileTargetNote> {
+        let file = dir.join("app-config.yaml");
+        let config = Config::from_json_layers(vec![(
+            file.display().to_string(),
+            serde_json::json!({"catalog": {"locations": [
+                {"type": "file", "target": target},
+                {"type": "file", "target": "/abs/ignored.yaml"},
+                {"type": "url", "target": "https://example.com/x.yaml"},
+            ]}}),
+        )]);
+        file_target_notes(&config, Path::new("/nowhere"))
+    }
+
+    #[test]
+    fn relative_targets_resolve_from_packages_backend_in_a_backstage_repo() {
+        let scratch = Scratch::new("layout");
+        let dir = &scratch.0;
+        let file = dir.join("app-config.yaml").display().to_string();
+        let cwd = Path::new("/cwd");
+        let target = "../../examples/entities.yaml";
+        // Greenroom's layout: against the config file's directory.
+        assert_eq!(
+            file_target_base(Some(&file), cwd),
+            (dir.clone(), FileTargetBase::ConfigDir)
+        );
+        assert_eq!(
+            resolve_file_target("./examples/entities.yaml", Some(&file), cwd),
+            dir.join("examples/entities.yaml")
+        );
+        // A Backstage monorepo: against packages/backend.
+        std::fs::create_dir_all(dir.join("packages/backend")).unwrap_or_default();
+        assert_eq!(
+            file_target_base(Some(&file), cwd),
+            (
+                dir.join("packages/backend"),
+                FileTargetBase::BackstageBackend
+            )
+        );
+        assert_eq!(
+            resolve_file_target(target, Some(&file), cwd),
+            dir.join("examples/entities.yaml")
+        );
+        // Absolute targets and APP_CONFIG_* values are not affected.
+        assert_eq!(
+            resolve_file_target("/abs/x.yaml", Some(&file), cwd),
+            PathBuf::from("/abs/x.yaml")
+        );
+        assert_eq!(
+            resolve_file_target("x.yaml", Some("env APP_CONFIG_catalog"), cwd),
+            PathBuf::from("/cwd/x.yaml")
+        );
+        assert_eq!(
+            file_target_base(Some("env APP_CONFIG_catalog"), cwd).1,
+            FileTargetBase::WorkingDir
+        );
+    }
+
+    #[test]
+    fn notes_name_the_rule_and_suggest_the_other_one() {
+        let scratch = Scratch::new("notes");
+        let dir = &scratch.0;
+        let file = dir.join("app-config.yaml");
+
+        // No packages/backend: a Backstage-style target misses, the suggestion is config-relative.
+        let found = notes(dir, "../../examples/entities.yaml");
+        assert_eq!(found.len(), 1, "only relative file targets: {found:?}");
+        let note = &found[0];
+        assert_eq!(note.base, FileTargetBase::ConfigDir);
+        assert!(!note.exists);
+        assert_eq!(
+            note.suggestion,
+            Some((
+                dir.join("examples/entities.yaml"),
+                "./examples/entities.yaml".to_string()
+            ))
+        );
+        assert!(note
+            .describe()
+            .contains("resolved relative to the config file's directory"));
+        let hint = note.hint().unwrap_or_default();
+        assert!(
+            hint.contains("did you mean ./examples/entities.yaml?"),
+            "{hint}"
+        );
+        assert!(hint.contains(&file.display().to_string()), "{hint}");
+        assert!(!hint.contains("  "), "{hint}");
+
+        // A target that exists needs no hint.
+        let found = notes(dir, "./examples/entities.yaml");
+        assert!(found[0].exists && found[0].hint().is_none(), "{found:?}");
+        assert!(notes(dir, "./examples/*.yaml")[0].exists);
+
+        // Backstage layout: a config-relative target misses, the suggestion is backend-relative.
+        std::fs::create_dir_all(dir.join("packages/backend")).unwrap_or_default();
+        let found = notes(dir, "./examples/entities.yaml");
+        let note = &found[0];
+        assert_eq!(note.base, FileTargetBase::BackstageBackend);
+        assert_eq!(
+            note.resolved,
+            dir.join("packages/backend/examples/entities.yaml")
+        );
+        assert!(note
+            .describe()
+            .contains("resolved relative to packages/backend (Backstage layout)"));
+        let hint = note.hint().unwrap_or_default();
+        assert!(
+            hint.contains("did you mean ../../examples/entities.yaml?"),
+            "{hint}"
+        );
+        assert!(!hint.contains("  "), "{hint}");
+        let found = notes(dir, "../../examples/entities.yaml");
+        assert!(
+            found[0].exists && found[0].suggestion.is_none(),
+            "{found:?}"
+        );
+
+        // Missing under both rules: no suggestion.
+        assert_eq!(notes(dir, "./nowhere.yaml")[0].suggestion, None);
+    }
+
+    #[test]
+    fn relative_targets_are_written_from_the_base() {
+        let base = Path::new("/r/packages/backend");
+        assert_eq!(
+            relative_target(Path::new("/r/examples/a.yaml"), base),
+            "../../examples/a.yaml"
+        );
+        assert_eq!(
+            relative_target(Path::new("/r/packages/backend/a.yaml"), base),
+            "./a.yaml"
+        );
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub struct LocationSpec {
     /// File or URL.
     pub kind: LocationType,
     /// Absolute file path (relative targets were resolved against the declaring config file's
-    /// dir) or the URL.
+    /// dir, or its `packages/backend` in a Backstage monorepo; see
+    /// [`crate::catalog::config::file_target_base`]) or the URL.
     pub target: String,
     /// Per-location `rules`, additive to the global rules, applying to everything reached from it.
     pub rules: Vec<Rule>,
