@@ -88,6 +88,7 @@ pub fn load_keeping(
                 id: store::uuid_from(&location_ref(l.kind, &l.target)),
                 location_type: location_type.into(),
                 target: redact_text(&l.target),
+                registered: false,
             }
         })
         .collect();

@@ -54,6 +54,9 @@ pub struct LocationEntry {
     pub location_type: String,
     /// Absolute path or URL.
     pub target: String,
+    /// Registered through the API (Backstage's `locations` table), as opposed to a
+    /// `catalog.locations` entry of app-config, which Backstage's locations API does not list.
+    pub registered: bool,
 }
 
 /// An immutable view of the whole catalog.
@@ -309,6 +312,7 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
                 serde_json::to_value(&rels).unwrap_or(Value::Array(Vec::new())),
             );
         }
+        set_etag(&mut entity);
         let keys = SearchKeys::new(&entity);
         if let Some(uid) = entity.pointer("/metadata/uid").and_then(Value::as_str) {
             by_uid.insert(uid.to_string(), entities.len());
@@ -383,8 +387,8 @@ fn managed_by(entity: &Value) -> String {
 }
 
 /// Adds what Backstage's stored entities carry: default namespace, managed-by annotations,
-/// a stable uid (derived from the ref, so it survives restarts) and an etag (derived from the
-/// content, so it changes when the entity does).
+/// and a stable uid (derived from the ref, so it survives restarts); the etag is set once the
+/// relations are in ([`set_etag`]).
 fn stamp(entity: &mut Value, parts: &EntityRef, location: &str, origin: &str) {
     let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
@@ -405,12 +409,57 @@ fn stamp(entity: &mut Value, parts: &EntityRef, location: &str, origin: &str) {
     let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
     };
-    metadata.remove("uid");
     metadata.remove("etag");
-    let etag = sha1_hex(entity.to_string().as_bytes());
+    metadata.insert("uid".into(), json!(uuid_from(&parts.canonical())));
+}
+
+/// Sets `metadata.etag` as Backstage's stitcher does (catalog-backend 4.0.5,
+/// `dist/database/operations/stitcher/performStitching.cjs.js` 112-121): the SHA-1 of the final
+/// entity (relations and `metadata.uid` included, which Backstage's processed entity carries)
+/// without `etag`, serialised with sorted keys (`fast-json-stable-stringify`). Backstage's uids
+/// are random, so the values differ between the two; the differential harness checks the formula.
+fn set_etag(entity: &mut Value) {
+    let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    metadata.remove("etag");
+    let mut text = String::new();
+    stable_stringify(entity, &mut text);
     if let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.insert("uid".into(), json!(uuid_from(&parts.canonical())));
-        metadata.insert("etag".into(), json!(etag));
+        metadata.insert("etag".into(), json!(sha1_hex(text.as_bytes())));
+    }
+}
+
+/// JSON text with every object's keys in JavaScript's default sort order (UTF-16 code units),
+/// no whitespace: `fast-json-stable-stringify` for values parsed from JSON or YAML. Strings and
+/// numbers are written by serde_json, which escapes as `JSON.stringify` does.
+pub fn stable_stringify(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                stable_stringify(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                stable_stringify(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
