@@ -10,11 +10,12 @@ use axum::{
     extract::{OriginalUri, Path, RawQuery, State},
     http::{Method, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{any, get, post},
     Json, Router,
 };
 use serde_json::{json, Value};
 
+use super::catalog_params::{self as declared, Params};
 pub use super::error::ApiError;
 use crate::catalog::query::{parse_fields, parse_filters, parse_order, QueryError};
 use crate::catalog::service::{self, Cursor, DEFAULT_QUERY_LIMIT};
@@ -49,32 +50,6 @@ struct ItemsResponse<'a> {
     items: &'a [service::Item<'a>],
 }
 
-/// Query parameters in order, repeated keys kept.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn parse(raw: Option<String>) -> Self {
-        Params(
-            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect(),
-        )
-    }
-    fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    fn one(&self, key: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    }
-}
-
 /// Per-request context for error responses.
 struct Req {
     method: Method,
@@ -82,37 +57,38 @@ struct Req {
 }
 
 impl Req {
+    /// The request's URL as Backstage reports it in errors: relative to the plugin's mount
+    /// point (`/entities?...`, not `/api/catalog/entities?...`; the router is mounted per plugin).
+    fn url(&self) -> String {
+        let full = self.uri.0.to_string();
+        match full.strip_prefix("/api/catalog") {
+            Some(rest) if rest.is_empty() || rest.starts_with(['/', '?']) => rest.to_string(),
+            _ => full,
+        }
+    }
+    fn error(
+        &self,
+        status: StatusCode,
+        name: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError::at(status, name, message, &self.method, &self.url())
+    }
     fn input(&self, message: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InputError",
-            message,
-            &self.method,
-            &self.uri,
-        )
+        self.error(StatusCode::BAD_REQUEST, "InputError", message)
     }
     fn not_found(&self, message: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "NotFoundError",
-            message,
-            &self.method,
-            &self.uri,
-        )
+        self.error(StatusCode::NOT_FOUND, "NotFoundError", message)
     }
     fn query(&self, e: QueryError) -> ApiError {
         self.input(e.to_string())
     }
-}
-
-fn number(req: &Req, params: &Params, key: &str) -> Result<Option<usize>, ApiError> {
-    match params.one(key) {
-        None => Ok(None),
-        Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| {
-            req.input(format!(
-                "Invalid {key} query, must be a non-negative integer"
-            ))
-        }),
+    /// The query string checked against the route's declared parameters (Backstage's OpenAPI
+    /// validation, which runs before the handler).
+    fn params(&self, raw: Option<&str>, route: &[&str]) -> Result<Params, ApiError> {
+        let params = Params::parse(raw);
+        params.check(route).map_err(|m| self.input(m))?;
+        Ok(params)
     }
 }
 
@@ -141,13 +117,27 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .route("/api/catalog/entity-facets", get(entity_facets))
         .route("/api/catalog/locations", get(locations))
         .route("/api/catalog/locations/{id}", get(location))
+        .route(
+            "/api/catalog/locations/by-entity/{kind}/{namespace}/{name}",
+            get(location_by_entity),
+        )
         .route("/api/catalog/validate-entity", post(validate_entity))
+        // Backstage answers any other path under the plugin, and a method a route does not
+        // have, with a bare 404 (no body, no content type: `res.status(404).end()`).
+        .route("/api/catalog", any(not_found))
+        .route("/api/catalog/", any(not_found))
+        .route("/api/catalog/{*rest}", any(not_found))
+        .method_not_allowed_fallback(not_found)
         .route_layer(axum::middleware::from_fn_with_state(
             tokens,
             super::auth::require_static_token,
         ))
         .layer(axum::Extension(permissions))
         .with_state(store)
+}
+
+async fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
 async fn list_entities(
@@ -158,96 +148,249 @@ async fn list_entities(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    let params = Params::parse(q);
+    let params = req.params(q.as_deref(), declared::ENTITIES)?;
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
     let fields = parse_fields(&params.all("fields")).map_err(|e| req.query(e))?;
     let order = parse_order(&params.all("order")).map_err(|e| req.query(e))?;
-    let offset = number(&req, &params, "offset")?.unwrap_or(0);
-    let limit = number(&req, &params, "limit")?;
+    let offset = params.integer("offset").map_err(|m| req.input(m))?;
+    let limit = params.integer("limit").map_err(|m| req.input(m))?;
+    let after = params.one("after");
+    // Backstage's parseEntityPaginationParams and parsePagination
+    // (`dist/request/parseEntityPaginationParams.cjs.js`, `DefaultEntitiesCatalog.cjs.js` 17-45).
+    let paging = if offset.is_none() && limit.is_none() && after.is_none() {
+        service::ListPaging::Unpaged
+    } else {
+        if limit == Some(0) {
+            return Err(req.input("Invalid limit, must be greater than zero"));
+        }
+        let (mut offset, mut limit) = (offset, limit);
+        if let Some(after) = &after {
+            let cursor = service::decode_after(after).map_err(|m| req.input(m))?;
+            offset = cursor.offset.or(offset);
+            limit = cursor.limit.or(limit);
+        }
+        service::ListPaging::Paged {
+            offset: offset.unwrap_or(0),
+            limit,
+        }
+    };
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
-    let items = service::list_entities(
-        &snapshot,
-        &scope,
-        filter.as_ref(),
-        &order,
-        &fields,
-        offset,
-        limit,
-    );
-    Ok(json_response(&items))
+    let (items, more) =
+        service::list_entities(&snapshot, &scope, filter.as_ref(), &order, &fields, paging);
+    let mut response = json_response(&items);
+    if let (
+        true,
+        service::ListPaging::Paged {
+            offset,
+            limit: Some(limit),
+        },
+    ) = (more, paging)
+    {
+        let link = next_link(&req, &params, &service::encode_after(limit, offset + limit));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
-fn cursor_from(req: &Req, params: &Params, body: &Value) -> Result<Cursor, ApiError> {
-    let body_str = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-    if let Some(c) = params.one("cursor").or_else(|| body_str("cursor")) {
+/// Backstage's `Link: <…>; rel="next"` for a paged `GET /entities` (`createRouter.cjs.js`
+/// 103-107): the request's relative URL without `offset`, with `after` set in place (or
+/// appended), serialised as `URLSearchParams` does.
+fn next_link(req: &Req, params: &Params, after: &str) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    let mut set = false;
+    for (key, value) in params.pairs() {
+        match key.as_str() {
+            "offset" => {}
+            "after" if set => {}
+            "after" => {
+                out.append_pair("after", after);
+                set = true;
+            }
+            _ => {
+                out.append_pair(key, value);
+            }
+        }
+    }
+    if !set {
+        out.append_pair("after", after);
+    }
+    let path = req.url();
+    let path = path.split('?').next().unwrap_or_default();
+    format!("<{path}?{}>; rel=\"next\"", out.finish())
+}
+
+/// A GET by-query's cursor (`request/parseQueryEntitiesParams.cjs.js`): with `cursor`, only it
+/// (and `fields`, `limit`) count; otherwise the filter, order and full-text parameters.
+fn cursor_from_params(req: &Req, params: &Params) -> Result<Cursor, ApiError> {
+    if let Some(c) = params.one("cursor") {
         return Cursor::decode(&c).map_err(|e| req.input(e.to_string()));
     }
-    let list = |k: &str| -> Vec<String> {
-        let mut v = params.all(k);
-        match body.get(k) {
-            Some(Value::String(s)) => v.push(s.clone()),
-            Some(Value::Array(a)) => {
-                v.extend(a.iter().filter_map(Value::as_str).map(str::to_string))
-            }
-            _ => {}
-        }
-        v
-    };
-    let text_fields = list("fullTextFilterFields");
+    let text_fields = params.all("fullTextFilterFields");
     Ok(Cursor {
-        filter: list("filter"),
-        order_fields: list("orderField"),
-        full_text_term: params
-            .one("fullTextFilterTerm")
-            .or_else(|| body_str("fullTextFilterTerm")),
-        full_text_fields: (!text_fields.is_empty()).then(|| {
-            text_fields
-                .iter()
-                .flat_map(|f| f.split(','))
-                .map(|f| f.trim().to_string())
-                .filter(|f| !f.is_empty())
-                .collect()
-        }),
+        filter: params.all("filter"),
+        order_fields: params.all("orderField"),
+        full_text_term: params.one("fullTextFilterTerm"),
+        full_text_fields: (!text_fields.is_empty()).then(|| split_fields(&text_fields)),
         offset: params
-            .one("offset")
-            .and_then(|o| o.parse().ok())
+            .integer("offset")
+            .map_err(|m| req.input(m))?
             .unwrap_or(0),
+        initial: true,
+        ..Cursor::default()
     })
 }
 
-/// `fields` from the query string and, for POST bodies, a `fields` array.
-fn fields_from(req: &Req, params: &Params, body: &Value) -> Result<Vec<String>, ApiError> {
-    let mut field_params = params.all("fields");
-    if let Some(Value::Array(a)) = body.get("fields") {
-        field_params.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+/// `a,b` parameters as one list, trimmed, empties dropped.
+fn split_fields(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|f| f.split(','))
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// A POST by-query's body (`request/parseEntityQuery.cjs.js`; schema in
+/// `schema/openapi/generated/router.cjs.js`): `{cursor?, limit?, offset?, orderBy?: [{field,
+/// order}], fullTextFilter?: {term?, fields?}, fields?, totalItems?, query?}`; other keys are
+/// ignored, as Backstage ignores them.
+struct QueryBody {
+    cursor: Cursor,
+    limit: Option<usize>,
+    fields: Vec<String>,
+}
+
+fn query_body(req: &Req, body: &Value) -> Result<QueryBody, ApiError> {
+    let Value::Object(body) = body else {
+        return Err(req.input("request/body must be object"));
+    };
+    let string_list = |key: &str, value: &Value| -> Result<Vec<String>, ApiError> {
+        let Value::Array(items) = value else {
+            return Err(req.input(format!("request/body/{key} must be array")));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| req.input(format!("request/body/{key}/{i} must be string")))
+            })
+            .collect()
+    };
+    let number = |key: &str| -> Result<Option<usize>, ApiError> {
+        match body.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n >= 0.0 => Ok(Some(n as usize)),
+                Some(_) => Err(req.input(format!("request/body/{key} must be >= 0"))),
+                None => Err(req.input(format!("request/body/{key} must be number"))),
+            },
+        }
+    };
+    let limit = number("limit")?;
+    let offset = number("offset")?;
+    let fields = match body.get("fields") {
+        None => Vec::new(),
+        Some(v) => string_list("fields", v)?,
+    };
+    let fields = parse_fields(&fields).map_err(|e| req.query(e))?;
+    if let Some(c) = body.get("cursor") {
+        let Some(c) = c.as_str() else {
+            return Err(req.input("request/body/cursor must be string"));
+        };
+        if c.is_empty() {
+            return Err(req.input("Cursor cannot be empty"));
+        }
+        let cursor = Cursor::decode(c).map_err(|e| req.input(e.to_string()))?;
+        return Ok(QueryBody {
+            cursor,
+            limit,
+            fields,
+        });
     }
-    parse_fields(&field_params).map_err(|e| req.query(e))
+    let mut order_fields = Vec::new();
+    if let Some(order_by) = body.get("orderBy") {
+        let Value::Array(items) = order_by else {
+            return Err(req.input("request/body/orderBy must be array"));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let at = format!("request/body/orderBy/{i}");
+            let Value::Object(o) = item else {
+                return Err(req.input(format!("{at} must be object")));
+            };
+            let Some(field) = o.get("field") else {
+                return Err(req.input(format!("{at} must have required property 'field'")));
+            };
+            let Some(order) = o.get("order") else {
+                return Err(req.input(format!("{at} must have required property 'order'")));
+            };
+            let (Some(field), Some(order @ ("asc" | "desc"))) = (field.as_str(), order.as_str())
+            else {
+                return Err(req.input(format!(
+                    "{at}/order must be equal to one of the allowed values: asc, desc"
+                )));
+            };
+            order_fields.push(format!("{field},{order}"));
+        }
+    }
+    let (mut term, mut text_fields) = (None, None);
+    if let Some(full_text) = body.get("fullTextFilter") {
+        let Value::Object(f) = full_text else {
+            return Err(req.input("request/body/fullTextFilter must be object"));
+        };
+        term = match f.get("term") {
+            None => None,
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(_) => return Err(req.input("request/body/fullTextFilter/term must be string")),
+        };
+        if let Some(v) = f.get("fields") {
+            text_fields = Some(split_fields(&string_list("fullTextFilter/fields", v)?));
+        }
+    }
+    let query = match body.get("query") {
+        None => None,
+        Some(q @ Value::Object(_)) => {
+            crate::catalog::query::parse_predicate(q).map_err(|m| req.input(m))?;
+            Some(q.clone())
+        }
+        Some(_) => return Err(req.input("request/body/query must be object")),
+    };
+    Ok(QueryBody {
+        cursor: Cursor {
+            order_fields,
+            full_text_term: term,
+            full_text_fields: text_fields,
+            query,
+            offset: offset.unwrap_or(0),
+            initial: true,
+            ..Cursor::default()
+        },
+        limit,
+        fields,
+    })
 }
 
 fn run_query(
     store: &CatalogStore,
     access: &Access,
     req: &Req,
-    params: &Params,
-    body: &Value,
+    cursor: &Cursor,
+    limit: Option<usize>,
+    fields: &[String],
 ) -> Result<Response, ApiError> {
-    let cursor = cursor_from(req, params, body)?;
-    let limit = match number(req, params, "limit")? {
-        Some(l) => l,
-        None => body
-            .get("limit")
-            .and_then(Value::as_u64)
-            .map_or(DEFAULT_QUERY_LIMIT, |l| l as usize),
-    };
-    let fields = fields_from(req, params, body)?;
     let snapshot = store.snapshot();
     let page = service::query_entities(
         &snapshot,
         &access.decide(&CATALOG_ENTITY_READ),
-        &cursor,
-        limit,
-        &fields,
+        cursor,
+        limit.unwrap_or(DEFAULT_QUERY_LIMIT),
+        fields,
     )
     .map_err(|e| req.query(e))?;
     let mut page_info = serde_json::Map::new();
@@ -272,9 +415,14 @@ async fn query_get(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    run_query(&store, &access, &req, &Params::parse(q), &Value::Null)
+    let params = req.params(q.as_deref(), declared::BY_QUERY)?;
+    let cursor = cursor_from_params(&req, &params)?;
+    let limit = params.integer("limit").map_err(|m| req.input(m))?;
+    let fields = parse_fields(&params.all("fields")).map_err(|e| req.query(e))?;
+    run_query(&store, &access, &req, &cursor, limit, &fields)
 }
 
+/// A JSON request body; an empty one is `{}` (as Express' parser leaves it).
 fn json_body(req: &Req, body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(json!({}));
@@ -291,8 +439,16 @@ async fn query_post(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    let body = json_body(&req, &body)?;
-    run_query(&store, &access, &req, &Params::parse(q), &body)
+    req.params(q.as_deref(), declared::NONE)?;
+    let body = query_body(&req, &json_body(&req, &body)?)?;
+    run_query(
+        &store,
+        &access,
+        &req,
+        &body.cursor,
+        body.limit,
+        &body.fields,
+    )
 }
 
 async fn by_refs(
@@ -304,20 +460,60 @@ async fn by_refs(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    let params = Params::parse(q);
+    let params = req.params(q.as_deref(), declared::BY_REFS)?;
     let body = json_body(&req, &body)?;
-    let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
-        return Err(req.input("Malformed request body: entityRefs must be an array of strings"));
+    // The request schema (`{entityRefs: string[], fields?: string[], query?: object}`), checked
+    // as Backstage's validator reports it: the first problem only.
+    let Value::Object(body) = body else {
+        return Err(req.input("request/body must be object"));
     };
-    let refs: Vec<String> = refs
+    let Some(refs) = body.get("entityRefs") else {
+        return Err(req.input("request/body must have required property 'entityRefs'"));
+    };
+    let Value::Array(refs) = refs else {
+        return Err(req.input("request/body/entityRefs must be array"));
+    };
+    let refs = refs
         .iter()
-        .map(|r| r.as_str().unwrap_or_default().to_string())
-        .collect();
+        .enumerate()
+        .map(|(i, r)| {
+            r.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| req.input(format!("request/body/entityRefs/{i} must be string")))
+        })
+        .collect::<Result<Vec<String>, ApiError>>()?;
+    let mut field_params = Vec::new();
+    match body.get("fields") {
+        None => {}
+        Some(Value::Array(a)) => {
+            for (i, f) in a.iter().enumerate() {
+                let Some(f) = f.as_str() else {
+                    return Err(req.input(format!("request/body/fields/{i} must be string")));
+                };
+                field_params.push(f.to_string());
+            }
+        }
+        Some(_) => return Err(req.input("request/body/fields must be array")),
+    }
+    let predicate = match body.get("query") {
+        None => None,
+        Some(q @ Value::Object(_)) => {
+            Some(crate::catalog::query::parse_predicate(q).map_err(|m| req.input(m))?)
+        }
+        Some(_) => return Err(req.input("request/body/query must be object")),
+    };
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
-    let fields = fields_from(&req, &params, &body)?;
+    let fields = parse_fields(&field_params).map_err(|e| req.query(e))?;
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
-    let items = service::entities_by_refs(&snapshot, &scope, &refs, filter.as_ref(), &fields);
+    let items = service::entities_by_refs(
+        &snapshot,
+        &scope,
+        &refs,
+        filter.as_ref(),
+        predicate.as_ref(),
+        &fields,
+    );
     Ok(json_response(&ItemsResponse { items: &items }))
 }
 
@@ -337,9 +533,11 @@ async fn by_name(
     access: Access,
     method: Method,
     uri: OriginalUri,
+    RawQuery(q): RawQuery,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
     // An entity the reader may not see is not found, as in Backstage.
@@ -363,9 +561,11 @@ async fn ancestry(
     access: Access,
     method: Method,
     uri: OriginalUri,
+    RawQuery(q): RawQuery,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
     let root_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
@@ -399,9 +599,11 @@ async fn by_uid(
     access: Access,
     method: Method,
     uri: OriginalUri,
+    RawQuery(q): RawQuery,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
     let snapshot = store.snapshot();
     let scope = access.decide(&CATALOG_ENTITY_READ);
     match snapshot
@@ -421,8 +623,17 @@ async fn entity_facets(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let req = Req { method, uri };
-    let params = Params::parse(q);
-    let facets = params.all("facet");
+    let params = req.params(q.as_deref(), declared::FACETS)?;
+    if !params.has("facet") {
+        return Err(req.input("request/query must have required property 'facet'"));
+    }
+    // Facets as given (each answered under its own spelling, once), empties dropped.
+    let mut facets: Vec<String> = Vec::new();
+    for f in params.all("facet") {
+        if !f.is_empty() && !facets.contains(&f) {
+            facets.push(f);
+        }
+    }
     if facets.is_empty() {
         return Err(req.input("Missing facet parameter"));
     }
@@ -438,35 +649,44 @@ async fn entity_facets(
 }
 
 fn location_json(l: &crate::catalog::store::LocationEntry) -> Value {
-    json!({ "id": l.id, "type": l.location_type, "target": l.target })
+    let entity_ref = crate::catalog::location::generated_location_ref(&format!(
+        "{}:{}",
+        l.location_type, l.target
+    ));
+    json!({ "id": l.id, "type": l.location_type, "target": l.target, "entityRef": entity_ref })
 }
 
 /// 403 unless the viewer may read locations (`catalog.location.read`).
 fn locations_allowed(access: &Access, req: &Req) -> Result<(), ApiError> {
     if access.decide(&CATALOG_LOCATION_READ) == Decision::Deny {
-        return Err(ApiError::new(
+        return Err(req.error(
             StatusCode::FORBIDDEN,
             "NotAllowedError",
             "You don't have access to the catalog's locations (permission catalog.location.read)",
-            &req.method,
-            &req.uri,
         ));
     }
     Ok(())
 }
 
+/// `GET /locations`: the registered locations, as Backstage lists its `locations` table
+/// (`dist/providers/DefaultLocationStore.cjs.js` 76-85): `catalog.locations` of app-config are
+/// not among them (observed: a config-only Backstage catalog answers `[]`).
 async fn locations(
     State(store): State<Arc<CatalogStore>>,
     access: Access,
     method: Method,
     uri: OriginalUri,
+    RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    locations_allowed(&access, &Req { method, uri })?;
+    let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
+    locations_allowed(&access, &req)?;
     let snapshot = store.snapshot();
     Ok(Json(Value::Array(
         snapshot
             .locations
             .iter()
+            .filter(|l| l.registered)
             .map(|l| json!({ "data": location_json(l) }))
             .collect(),
     )))
@@ -477,76 +697,98 @@ async fn location(
     access: Access,
     method: Method,
     uri: OriginalUri,
+    RawQuery(q): RawQuery,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
     locations_allowed(&access, &req)?;
     let snapshot = store.snapshot();
-    match snapshot.locations.iter().find(|l| l.id == id) {
+    match snapshot
+        .locations
+        .iter()
+        .find(|l| l.registered && l.id == id)
+    {
         Some(l) => Ok(Json(location_json(l))),
         None => Err(req.not_found(format!("Found no location with ID {id}"))),
+    }
+}
+
+/// `GET /locations/by-entity/:kind/:namespace/:name`: the registered location an entity came
+/// from (`DefaultLocationStore.cjs.js` 197-223), with Backstage's three 404s: no such entity, no
+/// origin annotation, no registered location with that origin (always the case for entities
+/// read through app-config's `catalog.locations`).
+async fn location_by_entity(
+    State(store): State<Arc<CatalogStore>>,
+    access: Access,
+    method: Method,
+    uri: OriginalUri,
+    RawQuery(q): RawQuery,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
+    locations_allowed(&access, &req)?;
+    let snapshot = store.snapshot();
+    let entity_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
+    let scope = access.decide(&CATALOG_ENTITY_READ);
+    let Some(entity) = readable(&snapshot, &scope, &entity_ref) else {
+        return Err(req.not_found(format!("found no entity for ref {entity_ref}")));
+    };
+    let origin = entity
+        .value()
+        .pointer("/metadata/annotations/backstage.io~1managed-by-origin-location")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let Some(origin) = origin else {
+        return Err(req.not_found(format!("found no origin annotation for ref {entity_ref}")));
+    };
+    let (location_type, target) = origin.split_once(':').unwrap_or(("", origin.as_str()));
+    match snapshot
+        .locations
+        .iter()
+        .find(|l| l.registered && l.location_type == location_type && l.target == target)
+    {
+        Some(l) => Ok(Json(location_json(l))),
+        None => Err(req.not_found(format!(
+            "Found no location with type {location_type} and target {target}"
+        ))),
     }
 }
 
 async fn validate_entity(
     method: Method,
     uri: OriginalUri,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
+    req.params(q.as_deref(), declared::NONE)?;
     let body = json_body(&req, &body)?;
-    let (Some(entity), Some(location)) = (
-        body.get("entity"),
-        body.get("location").and_then(Value::as_str),
-    ) else {
-        return Err(
-            req.input("Malformed request body: expected {entity: object, location: string}")
-        );
+    // The request schema (`{entity: object, location: string}`, both required, `location`
+    // first), as Backstage's validator reports it: the first problem, in the error envelope.
+    let Value::Object(body) = body else {
+        return Err(req.input("request/body must be object"));
     };
-    // Backstage (catalog-backend 4.0.5, dist/service/createRouter.cjs.js 676-744): the
-    // envelope, then the location ref, which must be `url:` (a TypeError), then processing,
-    // where an entity no processor recognises (an unknown kind) is an InputError. Every failure
-    // is a 400 with `{errors: [{name, message}]}`.
-    let invalid = |name: &str, messages: Vec<String>| {
-        let errors: Vec<Value> = messages
-            .into_iter()
-            .map(|m| json!({ "name": name, "message": m }))
-            .collect();
-        Ok((StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response())
+    let Some(location) = body.get("location") else {
+        return Err(req.input("request/body must have required property 'location'"));
     };
-    let errors = service::validate(entity);
-    let envelope_ok = errors.iter().all(|e| e.starts_with("spec"));
-    if envelope_ok {
-        match crate::catalog::script_urls::parse_location_ref(location) {
-            Err(message) => return invalid("TypeError", vec![message]),
-            Ok((kind, _)) if kind != "url" => {
-                return invalid(
-                    "TypeError",
-                    vec![format!("Invalid location ref {location}, only 'url:<target>' is supported, e.g. url:https://host/path")],
-                )
-            }
-            Ok(_) => {}
+    let Some(entity) = body.get("entity") else {
+        return Err(req.input("request/body must have required property 'entity'"));
+    };
+    let Value::Object(_) = entity else {
+        return Err(req.input("request/body/entity must be object"));
+    };
+    let Some(location) = location.as_str() else {
+        return Err(req.input("request/body/location must be string"));
+    };
+    // Backstage's stages and messages (catalog::validate::verdict); a valid entity is a 200
+    // with an empty body. A Location's targets are not read (Backstage fetches them here: an
+    // outbound request on behalf of any caller; see the README's deliberate deviations).
+    match crate::catalog::validate::validate_for_api(entity, location) {
+        None => Ok(StatusCode::OK.into_response()),
+        Some(errors) => {
+            Ok((StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response())
         }
-        let kind = entity["kind"].as_str().unwrap_or_default();
-        if !crate::catalog::validate::is_modelled_kind(kind) {
-            let namespace = entity["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default");
-            let name = entity["metadata"]["name"].as_str().unwrap_or_default();
-            return invalid(
-                "InputError",
-                vec![format!(
-                    "No processor recognized the entity {}:{}/{} as valid, possibly caused by a foreign kind or apiVersion",
-                    kind.to_lowercase(),
-                    namespace.to_lowercase(),
-                    name.to_lowercase()
-                )],
-            );
-        }
-    }
-    if errors.is_empty() {
-        Ok(StatusCode::OK.into_response())
-    } else {
-        invalid("InputError", errors)
     }
 }

@@ -6,6 +6,7 @@
 
 mod auth;
 pub mod catalog_api;
+mod catalog_params;
 pub mod error;
 mod health;
 pub mod kubernetes_api;

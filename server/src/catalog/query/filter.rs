@@ -11,7 +11,7 @@
 //! values compare lower-case, against the rows of [`search`](super::search).
 //!
 //! The newer JSON predicate filters (`$all`, `$any`, `$not`, `$in`, `$hasPrefix`, `$contains`) of
-//! `POST /entities/by-query` are not handled here.
+//! the POST routes are [`predicate`](super::predicate)'s.
 
 use super::search::SearchKeys;
 use super::QueryError;

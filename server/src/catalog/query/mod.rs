@@ -6,7 +6,8 @@
 //!   [`SearchKeys`] index (built once at ingest), plus the full-text filter;
 //! - [`filter`]: parsing `filter` parameters and matching them;
 //! - [`fields`]: parsing `fields` and projecting entities;
-//! - [`order`]: parsing `order` / `orderField` and the comparator.
+//! - [`order`]: parsing `order` / `orderField` and the comparator;
+//! - [`predicate`]: the JSON filter predicates (`query`) of the POST routes.
 //!
 //! Paging (`limit`, `offset`, `after`, by-query cursors), facets and the HTTP layer are not here;
 //! they are built from these pieces. Errors are [`QueryError`]s, whose messages are Backstage's
@@ -15,6 +16,7 @@
 pub mod fields;
 pub mod filter;
 pub mod order;
+pub mod predicate;
 pub mod search;
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ use thiserror::Error;
 pub use fields::{parse_fields, project};
 pub use filter::{parse_filters, EntityFilter, FilterCondition};
 pub use order::{compare, parse_order, parse_order_fields, OrderField, SortOrder};
+pub use predicate::{parse_predicate, Predicate};
 pub use search::{full_text_matches, search_keys, search_rows, FullText, SearchKeys, SearchRow};
 
 /// A malformed query parameter; the message is what Backstage answers with its 400 response.
@@ -91,6 +94,9 @@ pub enum QueryError {
         /// [`MAX_FILTER_CHARS`].
         max: usize,
     },
+    /// A JSON `query` predicate that is not one (the message names where).
+    #[error("{0}")]
+    Predicate(String),
 }
 
 /// Longest `fullTextFilterTerm`, in characters (Backstage has no limit; each character is

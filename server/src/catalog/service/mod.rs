@@ -11,11 +11,11 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::catalog::index::Bits;
-use crate::catalog::query::order::{has_sort_value, sort_value};
+use crate::catalog::query::order::has_sort_value;
 use crate::catalog::query::search::default_full_text_fields;
 use crate::catalog::query::{
-    compare, parse_filters, parse_order_fields, project, EntityFilter, FullText, OrderField,
-    QueryError, SortOrder,
+    compare, parse_filters, parse_order_fields, parse_predicate, project, EntityFilter, FullText,
+    OrderField, Predicate, QueryError, SortOrder,
 };
 use crate::catalog::store::{Snapshot, StoredEntity};
 use crate::catalog::validate::validate_entity;
@@ -78,8 +78,21 @@ fn shaped<'a>(e: &'a StoredEntity, fields: &[String]) -> Item<'a> {
     }
 }
 
-/// `GET /entities`: filtered, ordered (canonical ref by default), then `offset`/`limit`; each
-/// item is JSON text. `scope` is the reader's `catalog.entity.read` decision, here and below:
+/// How `GET /entities` pages: not at all, or by `offset`/`limit` (its `after` cursor decoded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListPaging {
+    /// No `limit`, `offset` or `after`: Backstage answers through its by-query machinery, so
+    /// only the first order field counts and entities without a value for it are left out.
+    Unpaged,
+    /// `offset` and optional `limit`: every matching entity, ordered by every order field
+    /// (entities missing a field after those that have it; with one field, a row per value, as
+    /// Backstage's join gives), canonical ref without order.
+    Paged { offset: usize, limit: Option<usize> },
+}
+
+/// `GET /entities`, as catalog-backend 4.0.5 answers it (`dist/service/createRouter.cjs.js`
+/// 80-151 and `DefaultEntitiesCatalog.cjs.js` 59-206): the items (JSON text) and, when paged,
+/// whether more follow. `scope` is the reader's `catalog.entity.read` decision, here and below:
 /// what it does not permit does not exist for this reader.
 pub fn list_entities<'a>(
     snapshot: &'a Snapshot,
@@ -87,19 +100,99 @@ pub fn list_entities<'a>(
     filter: Option<&EntityFilter>,
     order: &[OrderField],
     fields: &[String],
-    offset: usize,
-    limit: Option<usize>,
-) -> Vec<Item<'a>> {
-    let mut found = entities_at(snapshot, &matching_bits(snapshot, filter, scope));
-    if !order.is_empty() {
-        found.sort_by(|a, b| compare(&a.keys, &b.keys, order));
+    paging: ListPaging,
+) -> (Vec<Item<'a>>, bool) {
+    let found = entities_at(snapshot, &matching_bits(snapshot, filter, scope));
+    match paging {
+        ListPaging::Unpaged => {
+            let items = match order.first() {
+                None => found.into_iter().map(|e| shaped(e, fields)).collect(),
+                Some(first) => ordered_rows(
+                    found.iter().enumerate().map(|(i, e)| (i as u32, *e)),
+                    first,
+                    |_| true,
+                )
+                .into_iter()
+                .map(|i| shaped(found[i as usize], fields))
+                .collect(),
+            };
+            (items, false)
+        }
+        ListPaging::Paged { offset, limit } => {
+            let rows: Vec<&StoredEntity> = match order {
+                [] => found,
+                // One field: a row per value (ordered_rows), then the entities without one.
+                [field] => {
+                    let mut rows: Vec<&StoredEntity> = ordered_rows(
+                        found.iter().enumerate().map(|(i, e)| (i as u32, *e)),
+                        field,
+                        |_| true,
+                    )
+                    .into_iter()
+                    .map(|i| found[i as usize])
+                    .collect();
+                    rows.extend(
+                        found
+                            .iter()
+                            .filter(|e| !has_sort_value(&e.keys, &field.field))
+                            .copied(),
+                    );
+                    rows
+                }
+                // Several: every field in turn, missing values last.
+                _ => {
+                    let mut found = found;
+                    found.sort_by(|a, b| compare(&a.keys, &b.keys, order));
+                    found
+                }
+            };
+            let limit = limit.unwrap_or(usize::MAX);
+            let more = rows.len().saturating_sub(offset) > limit;
+            let items = rows
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|e| shaped(e, fields))
+                .collect();
+            (items, more)
+        }
     }
-    found
-        .into_iter()
-        .skip(offset)
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|e| shaped(e, fields))
-        .collect()
+}
+
+/// A paged `GET /entities`' `after` cursor: Backstage's `{limit, offset}` (either may be absent).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct After {
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+/// `after` as Backstage writes it: base64 of `{"limit":L,"offset":O}`.
+pub fn encode_after(limit: usize, offset: usize) -> String {
+    base64_encode(format!("{{\"limit\":{limit},\"offset\":{offset}}}").as_bytes())
+}
+
+/// Reads an `after` cursor with Backstage's messages (`DefaultEntitiesCatalog.cjs.js` 17-45).
+pub fn decode_after(text: &str) -> Result<After, String> {
+    let unparsable = || "Malformed after cursor, could not be parsed".to_string();
+    let bytes = base64_decode(text.trim()).ok_or_else(unparsable)?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| unparsable())?;
+    let Value::Object(map) = value else {
+        return Err(unparsable());
+    };
+    let integer = |key: &str, message: &str| -> Result<Option<usize>, String> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(|n| Some(n as usize))
+                .ok_or_else(|| message.to_string()),
+        }
+    };
+    Ok(After {
+        // "an number" is Backstage's spelling.
+        limit: integer("limit", "Malformed after cursor, limit was not an number")?,
+        offset: integer("offset", "Malformed after cursor, offset was not a number")?,
+    })
 }
 
 /// The state carried by a `by-query` cursor (opaque to clients; base64 of this JSON).
@@ -117,9 +210,27 @@ pub struct Cursor {
     /// `fullTextFilterFields`.
     #[serde(default, rename = "tf", skip_serializing_if = "Option::is_none")]
     pub full_text_fields: Option<Vec<String>>,
+    /// A POST body's `query` predicate (JSON, checked when the first page was asked for).
+    #[serde(default, rename = "q", skip_serializing_if = "Option::is_none")]
+    pub query: Option<Value>,
     /// Position of the first item of the page.
     #[serde(default, rename = "p")]
     pub offset: usize,
+    /// A page fetched backwards (a `prevCursor`): it ends before this position and holds the
+    /// `limit` items before it, whatever `limit` the client passes now.
+    #[serde(default, rename = "e", skip_serializing_if = "Option::is_none")]
+    pub end: Option<usize>,
+    /// Position of the first item of the first page (its `offset`): no page starting there
+    /// offers a `prevCursor`, as in Backstage, whose cursors remember the first page's first row.
+    #[serde(default, rename = "s", skip_serializing_if = "is_zero")]
+    pub first: usize,
+    /// Whether this is the first request (no cursor): it never offers a `prevCursor`.
+    #[serde(skip)]
+    pub initial: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Cursor {
@@ -170,6 +281,10 @@ pub fn query_entities<'a>(
     fields: &[String],
 ) -> Result<QueryPage<'a>, QueryError> {
     let filter = parse_filters(&cursor.filter)?;
+    let predicate = match &cursor.query {
+        None => None,
+        Some(q) => Some(parse_predicate(q).map_err(QueryError::Predicate)?),
+    };
     let order = parse_order_fields(&cursor.order_fields)?;
     let sort_field = order.first();
     let text_fields = cursor
@@ -192,100 +307,157 @@ pub fn query_entities<'a>(
         "{}\u{0}{}",
         Cursor {
             offset: 0,
+            end: None,
+            first: 0,
             ..cursor.clone()
         }
         .encode(),
         scope.cache_key()
     );
+    // With the full-text fields exactly the sort field, Backstage filters the sort rows
+    // themselves: an entity keeps only its rows whose value matches.
+    let full_text = FullText::new(term, &text_fields);
+    let rows_match_text = !full_text.is_empty()
+        && sort_field.is_some_and(|f| full_text.fields() == [f.field.to_lowercase()]);
     let result = snapshot.query_cache.get_or_compute(&key, || -> Vec<u32> {
-        // Entities in result order before filtering: all of them (already sorted by ref), or
-        // those with a value for the sort field in its order (cached per field and direction).
+        // Rows in result order before filtering: every entity (already sorted by ref), or one
+        // row per value of the sort field (cached per field and direction).
         let ordered: Arc<Vec<u32>> = match sort_field {
             None => Arc::new((0..snapshot.entities.len() as u32).collect()),
+            Some(field) if rows_match_text => Arc::new(ordered_rows(
+                snapshot
+                    .entities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (i as u32, e)),
+                field,
+                |v| full_text.matches_value(v),
+            )),
             Some(field) => {
                 let order_key = format!("order\u{0}{}\u{0}{}", field.field, field.order.as_str());
                 snapshot
                     .query_cache
                     .get_or_compute(&order_key, || -> Vec<u32> {
-                        let mut found: Vec<(u32, &StoredEntity)> = snapshot
-                            .entities
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, e)| has_sort_value(&e.keys, &field.field))
-                            .map(|(i, e)| (i as u32, e))
-                            .collect();
-                        sort_by_field(&mut found, Some(field));
-                        found.into_iter().map(|(i, _)| i).collect()
+                        ordered_rows(
+                            snapshot
+                                .entities
+                                .iter()
+                                .enumerate()
+                                .map(|(i, e)| (i as u32, e)),
+                            field,
+                            |_| true,
+                        )
                     })
             }
         };
         let mut matching = matching_bits(snapshot, filter.as_ref(), scope);
-        matching.intersect_with(
-            &snapshot
-                .filter_index
-                .full_text(&FullText::new(term, &text_fields), &snapshot.entities),
-        );
+        if let Some(predicate) = &predicate {
+            let ones: Vec<usize> = matching.ones().collect();
+            for i in ones {
+                if !snapshot
+                    .entities
+                    .get(i)
+                    .is_some_and(|e| predicate.matches(&e.keys))
+                {
+                    matching.set(i, false);
+                }
+            }
+        }
+        if !rows_match_text {
+            matching.intersect_with(
+                &snapshot
+                    .filter_index
+                    .full_text(&full_text, &snapshot.entities),
+            );
+        }
         ordered
             .iter()
             .copied()
             .filter(|&i| matching.contains(i as usize))
             .collect()
     });
+    // Rows, not entities: an entity with several values for the sort field (tags) has a row for
+    // each, as in Backstage; `totalItems` counts entities.
+    let total_entities = {
+        let mut seen = fixedbitset::FixedBitSet::with_capacity(snapshot.entities.len());
+        result.iter().filter(|&&i| !seen.put(i as usize)).count()
+    };
     let total_items = result.len();
-    let start = cursor.offset.min(total_items);
-    let items = result[start..]
+    // Backstage (DefaultEntitiesCatalog.cjs.js 245-431): `limit: 0` reads no rows and offers no
+    // cursor; a forward page offers `nextCursor` when rows follow; a page fetched backwards
+    // always offers it; `prevCursor` is offered on later pages unless the page starts where the
+    // first page started.
+    let (start, end) = match cursor.end {
+        Some(end) => {
+            let end = end.min(total_items);
+            (end.saturating_sub(limit), end)
+        }
+        None => {
+            let start = cursor.offset.min(total_items);
+            (start, start.saturating_add(limit).min(total_items))
+        }
+    };
+    let items = result[start..end]
         .iter()
-        .take(limit)
         .filter_map(|&i| snapshot.entities.get(i as usize))
         .map(|e| shaped(e, fields))
         .collect();
-    let next_cursor = (start + limit < total_items).then(|| {
+    let first = if cursor.initial { start } else { cursor.first };
+    let next_cursor = (limit > 0 && (cursor.end.is_some() || end < total_items)).then(|| {
         Cursor {
-            offset: start + limit,
+            offset: end,
+            end: None,
+            first,
             ..cursor.clone()
         }
         .encode()
     });
-    let prev_cursor = (start > 0).then(|| {
+    let prev_cursor = (!cursor.initial && start < end && start != first).then(|| {
         Cursor {
-            offset: start.saturating_sub(limit),
+            offset: 0,
+            end: Some(start),
+            first,
             ..cursor.clone()
         }
         .encode()
     });
     Ok(QueryPage {
         items,
-        total_items,
+        total_items: total_entities,
         next_cursor,
         prev_cursor,
     })
 }
 
-/// Sorts by one field the way [`compare`] does (missing values last, ties by canonical ref),
-/// looking each entity's value up once instead of on every comparison.
-fn sort_by_field(found: &mut [(u32, &StoredEntity)], field: Option<&OrderField>) {
-    let Some(field) = field else {
-        found.sort_by(|(_, a), (_, b)| a.entity_ref.cmp(&b.entity_ref));
-        return;
-    };
-    let mut keyed: Vec<(Option<&str>, usize)> = found
-        .iter()
-        .enumerate()
-        .map(|(pos, (_, e))| (sort_value(&e.keys, field), pos))
-        .collect();
+/// The rows Backstage's search-table join gives for ordering by `field`
+/// (`DefaultEntitiesCatalog.cjs.js` 245-431): one per distinct (lower-case, non-null) value of
+/// each entity that has one and whose value passes `keep`, sorted by value in the field's
+/// direction, ties by canonical ref in the same direction (Backstage: by its random entity id).
+/// Entities without a value have no row. Each row is its entity's position.
+fn ordered_rows<'a>(
+    entities: impl Iterator<Item = (u32, &'a StoredEntity)>,
+    field: &OrderField,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<u32> {
+    let mut rows: Vec<(&str, &str, u32)> = Vec::new();
+    for (i, e) in entities {
+        let first = rows.len();
+        for v in e.keys.values(&field.field) {
+            if keep(v) && !rows[first..].iter().any(|(seen, _, _)| *seen == v) {
+                rows.push((v, &e.entity_ref, i));
+            }
+        }
+    }
     let descending = field.order == SortOrder::Desc;
-    keyed.sort_by(|(va, pa), (vb, pb)| {
-        let by_value = match (va, vb) {
-            (Some(a), Some(b)) if descending => b.cmp(a),
-            (Some(a), Some(b)) => a.cmp(b),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        by_value.then_with(|| found[*pa].1.entity_ref.cmp(&found[*pb].1.entity_ref))
+    rows.sort_unstable_by(|a, b| {
+        let o = a.0.cmp(b.0).then_with(|| a.1.cmp(b.1));
+        if descending {
+            o.reverse()
+        } else {
+            o
+        }
     });
-    let sorted: Vec<(u32, &StoredEntity)> = keyed.into_iter().map(|(_, pos)| found[pos]).collect();
-    found.copy_from_slice(&sorted);
+    rows.into_iter().map(|(_, _, i)| i).collect()
 }
 
 /// `POST /entities/by-refs`: one item (JSON text) per requested ref, `null` where unknown.
@@ -294,12 +466,14 @@ pub fn entities_by_refs<'a>(
     scope: &Decision,
     refs: &[String],
     filter: Option<&EntityFilter>,
+    predicate: Option<&Predicate>,
     fields: &[String],
 ) -> Vec<Item<'a>> {
     refs.iter()
         .map(|r| match snapshot.get(r) {
             Some(e)
                 if filter.is_none_or(|f| f.matches(&e.keys))
+                    && predicate.is_none_or(|p| p.matches(&e.keys))
                     && scope.permits(Resource::Entity(&e.keys)) =>
             {
                 shaped(e, fields)

@@ -19,7 +19,11 @@ fn cursor_round_trips_and_rejects_garbage() {
         order_fields: vec!["metadata.name,desc".into()],
         full_text_term: Some("pay".into()),
         full_text_fields: Some(vec!["metadata.name".into()]),
+        query: Some(serde_json::json!({"kind": "component"})),
         offset: 40,
+        end: Some(7),
+        first: 3,
+        initial: false,
     };
     assert_eq!(Cursor::decode(&c.encode()), Ok(c));
     assert!(Cursor::decode("%%%").is_err());
@@ -52,6 +56,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     ]);
     let first = Cursor {
         order_fields: vec!["metadata.title,desc".into()],
+        initial: true,
         ..Cursor::default()
     };
     let page = query_entities(
@@ -85,8 +90,111 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     let item: serde_json::Value = serde_json::from_str(page2.items[0].get()).expect("json");
     assert_eq!(item["metadata"]["name"], "a");
     assert!(page2.next_cursor.is_none());
+    // One step back: the `limit` rows before the page, whatever limit is asked for now (the
+    // cursor does not carry it, as in Backstage); it offers a next page, and no previous one
+    // since it starts where the first page started.
     let prev = Cursor::decode(page2.prev_cursor.as_deref().expect("prev")).expect("cursor");
-    assert_eq!(prev.offset, 0);
+    let back = query_entities(&snap, &Decision::Allow, &prev, 200, &[]).expect("valid");
+    let names = |p: &QueryPage| -> Vec<String> {
+        p.items
+            .iter()
+            .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
+            .map(|e| e["metadata"]["name"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(names(&back), ["d", "c"]);
+    assert!(back.next_cursor.is_some());
+    assert!(back.prev_cursor.is_none());
+}
+
+/// Backstage 4.0.5, observed (end2end/compat): `limit=0` reads nothing and offers no cursor but
+/// counts; an initial `offset` page offers no `prevCursor`; ordering by a field with several
+/// values (tags) gives a row per value while `totalItems` counts entities.
+#[test]
+fn limit_zero_offsets_and_multi_valued_order_fields_page_as_in_backstage() {
+    let mut tagged = component("a", None);
+    tagged["metadata"]["tags"] = serde_json::json!(["web", "go"]);
+    let mut other = component("b", None);
+    other["metadata"]["tags"] = serde_json::json!(["java"]);
+    let snap = snapshot(vec![tagged, other, component("c", None)]);
+    let first = |order: &str, offset: usize| Cursor {
+        order_fields: vec![order.into()],
+        offset,
+        initial: true,
+        ..Cursor::default()
+    };
+    let zero = query_entities(&snap, &Decision::Allow, &first("metadata.name,asc", 0), 0, &[])
+        .expect("valid");
+    assert!(zero.items.is_empty());
+    assert_eq!(zero.total_items, 3);
+    assert!(zero.next_cursor.is_none() && zero.prev_cursor.is_none());
+    let offset = query_entities(&snap, &Decision::Allow, &first("metadata.name,asc", 1), 1, &[])
+        .expect("valid");
+    assert_eq!(offset.items.len(), 1);
+    assert!(offset.prev_cursor.is_none() && offset.next_cursor.is_some());
+    let tags = query_entities(&snap, &Decision::Allow, &first("metadata.tags,asc", 0), 10, &[])
+        .expect("valid");
+    let rows: Vec<String> = tags
+        .items
+        .iter()
+        .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
+        .map(|e| e["metadata"]["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(rows, ["a", "b", "a"], "go, java, web");
+    assert_eq!(tags.total_items, 2, "c has no tags");
+}
+
+#[test]
+fn get_entities_pages_as_backstage_does() {
+    let snap = snapshot(vec![
+        component("c", Some("Charlie")),
+        component("a", None),
+        component("b", Some("Bravo")),
+    ]);
+    let order = crate::catalog::query::parse_order(&["asc:metadata.title".into()]).expect("order");
+    let names = |items: Vec<Item>| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
+            .map(|e| e["metadata"]["name"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let fields: Vec<String> = Vec::new();
+    // Unpaged: by-query's rules, so the entity without a title is left out.
+    let (items, more) =
+        list_entities(&snap, &Decision::Allow, None, &order, &fields, ListPaging::Unpaged);
+    assert_eq!((names(items), more), (vec!["b".to_string(), "c".into()], false));
+    // Paged: everything, entities without the field last; `more` when rows follow.
+    let paged = |offset, limit| {
+        let (items, more) = list_entities(
+            &snap,
+            &Decision::Allow,
+            None,
+            &order,
+            &fields,
+            ListPaging::Paged { offset, limit },
+        );
+        (names(items), more)
+    };
+    assert_eq!(paged(0, Some(2)), (vec!["b".to_string(), "c".into()], true));
+    assert_eq!(paged(2, Some(2)), (vec!["a".to_string()], false));
+}
+
+#[test]
+fn after_cursors_read_and_write_as_backstage_does() {
+    assert_eq!(encode_after(2, 5), "eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ==");
+    assert_eq!(
+        decode_after("eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ=="),
+        Ok(After { limit: Some(2), offset: Some(5) })
+    );
+    assert_eq!(
+        decode_after("notjson"),
+        Err("Malformed after cursor, could not be parsed".into())
+    );
+    assert_eq!(
+        decode_after(&base64_encode(br#"{"limit":"x"}"#)),
+        Err("Malformed after cursor, limit was not an number".into())
+    );
 }
 
 #[test]
@@ -156,7 +264,16 @@ fn paged_order_equals_the_reference_comparator_on_a_mixed_catalog() {
             .iter()
             .filter(|e| crate::catalog::query::order::has_sort_value(&e.keys, &fields[0].field))
             .collect();
-        expected.sort_by(|a, b| compare(&a.keys, &b.keys, &fields));
+        // Ties by canonical ref in the field's direction (Backstage: by entity id, likewise).
+        let ascending = [OrderField::new(&fields[0].field, SortOrder::Asc)];
+        expected.sort_by(|a, b| {
+            let o = compare(&a.keys, &b.keys, &ascending);
+            if fields[0].order == SortOrder::Desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
         let expected: Vec<String> = expected.iter().map(|e| e.entity_ref.clone()).collect();
         assert!(!got.is_empty(), "{order}");
         assert_eq!(got, expected, "{order}");

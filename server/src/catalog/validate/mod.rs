@@ -6,6 +6,7 @@
 //!   `CommonValidatorFunctions`, the catalog's default `makeValidator` tag rule);
 //! - `envelope`: the root and `metadata` (the `EntityEnvelope`/`Entity`/`EntityMeta` JSON
 //!   schemas, `NoForeignRootFieldsEntityPolicy`, `FieldFormatEntityPolicy`);
+//! - `verdict`: the answer of `POST /validate-entity` in Backstage's form (stages, first error);
 //! - `kinds`: the per-kind `spec` schemas of the built-in kinds, the MCP-server API variant and
 //!   the scaffolder's `Template` (`scaffolder.backstage.io/v1beta3`), and which apiVersions each
 //!   kind accepts.
@@ -25,6 +26,7 @@ mod kinds;
 mod names;
 #[cfg(test)]
 mod tests;
+mod verdict;
 
 use serde_json::Value;
 
@@ -33,6 +35,7 @@ pub use names::{
     is_valid_dns_label, is_valid_dns_subdomain, is_valid_kind, is_valid_label_key,
     is_valid_label_value, is_valid_namespace, is_valid_object_name, is_valid_tag, is_valid_url,
 };
+pub use verdict::validate_for_api;
 
 /// One validation failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +87,20 @@ pub fn validate_entity(entity: &Value) -> Vec<FieldError> {
 /// `domain`, `group`, `user`, `location`, `template`); matched case-insensitively.
 pub fn is_modelled_kind(kind: &str) -> bool {
     kinds::modelled_kind(kind).is_some()
+}
+
+/// Whether a processor of a standard Backstage backend (the built-in kinds and the scaffolder's
+/// `Template`) recognises the entity: a modelled kind, spelled exactly, at one of its
+/// apiVersions. Backstage answers "No processor recognized the entity …" otherwise.
+pub fn is_recognized(entity: &Value) -> bool {
+    let (Some(kind), Some(api_version)) = (
+        entity.get("kind").and_then(Value::as_str),
+        entity.get("apiVersion").and_then(Value::as_str),
+    ) else {
+        return false;
+    };
+    kinds::modelled_kind(kind)
+        .is_some_and(|rule| rule.kind == kind && rule.api_versions.contains(&api_version))
 }
 
 // Message helpers shared by the submodules. The wording follows ajv's and

@@ -33,6 +33,25 @@ async fn call(method: &str, path: &str, body: Option<Value>) -> (StatusCode, Val
     )
 }
 
+/// A GET, with the response headers.
+async fn call_with_headers(
+    method: &str,
+    path: &str,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let req = Request::builder().method(method).uri(path);
+    let res = app()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 50 << 20).await.expect("body");
+    (
+        parts.status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        parts.headers,
+    )
+}
+
 fn names(items: &Value) -> Vec<String> {
     let mut v: Vec<String> = items
         .as_array()
@@ -154,10 +173,11 @@ fn by_query_pages_with_cursors_over_get_then_post() {
             .to_string();
         let mut pages = 1;
         loop {
+            // POST takes everything in its body (Backstage declares no query parameter there).
             let (status, page, text) = call(
                 "POST",
-                "/api/catalog/entities/by-query?limit=4&fields=metadata.name",
-                Some(json!({ "cursor": cursor })),
+                "/api/catalog/entities/by-query",
+                Some(json!({ "cursor": cursor, "limit": 4, "fields": ["metadata.name"] })),
             )
             .await;
             assert_eq!(status, StatusCode::OK, "{text}");
@@ -204,7 +224,8 @@ fn by_name_by_uid_and_by_refs() {
         assert_eq!(err["response"]["statusCode"], 404);
         assert_eq!(
             err["request"],
-            json!({"method": "GET", "url": "/api/catalog/entities/by-name/component/default/nope"})
+            // Relative to the plugin's mount point, as Backstage reports it.
+            json!({"method": "GET", "url": "/entities/by-name/component/default/nope"})
         );
 
         let (status, refs, _) = call(
@@ -240,21 +261,23 @@ fn facets_locations_and_validation() {
             "{kinds:?}"
         );
 
-        let (_, locations, _) = call("GET", "/api/catalog/locations", None).await;
-        let l = &locations[0]["data"];
-        assert_eq!(l["type"], "file");
-        assert!(l["target"]
-            .as_str()
-            .expect("target")
-            .ends_with("/catalog/all.yaml"));
-        let (status, one, _) = call(
+        // Only registered locations are listed (Backstage's locations table); the bundled
+        // catalog's come from app-config, which Backstage does not list either.
+        let (status, locations, _) = call("GET", "/api/catalog/locations", None).await;
+        assert_eq!((status, locations), (StatusCode::OK, json!([])));
+        let (status, by_entity, _) = call(
             "GET",
-            &format!("/api/catalog/locations/{}", l["id"].as_str().expect("id")),
+            "/api/catalog/locations/by-entity/component/default/checkout-service",
             None,
         )
         .await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(&one, l);
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let message = by_entity["error"]["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("Found no location with type file and target /")
+                && message.ends_with("/catalog/all.yaml"),
+            "{message}"
+        );
 
         let valid = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "ok"}, "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"}});
         let (status, _, text) = call(
@@ -303,8 +326,20 @@ fn facets_locations_and_validation() {
             body["errors"][0]["message"]
                 .as_str()
                 .expect("message")
-                .contains("metadata.name"),
+                .starts_with("Policy check failed for component:default/not ok; caused by Error: \"metadata.name\" is not valid"),
             "{body}"
+        );
+        // The request schema comes first, in the error envelope.
+        let (status, body, _) = call(
+            "POST",
+            "/api/catalog/validate-entity",
+            Some(json!({"entity": valid})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["error"],
+            json!({"name": "InputError", "message": "request/body must have required property 'location'"})
         );
     })
 }
@@ -315,7 +350,7 @@ fn malformed_input_is_a_400_in_backstage_shape() {
         let (status, body, _) = call("GET", "/api/catalog/entities?filter==x", None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"]["name"], "InputError");
-        assert_eq!(body["request"]["url"], "/api/catalog/entities?filter==x");
+        assert_eq!(body["request"]["url"], "/entities?filter==x");
         let (status, body, _) = call(
             "POST",
             "/api/catalog/entities/by-query",
@@ -323,8 +358,60 @@ fn malformed_input_is_a_400_in_backstage_shape() {
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let (status, _, _) = call("GET", "/api/catalog/entities?limit=-1", None).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        // Backstage's OpenAPI validation, observed with catalog-backend 4.0.5 (end2end/compat).
+        for (path, message) in [
+            ("/api/catalog/entities?limit=-1", "request/query/limit must be >= 0"),
+            ("/api/catalog/entities?limit=abc", "request/query/limit must be integer"),
+            ("/api/catalog/entities?limit=0", "Invalid limit, must be greater than zero"),
+            ("/api/catalog/entities?unknown=1", "Unknown query parameter 'unknown'"),
+            ("/api/catalog/entities?fields=", "Empty value found for query parameter 'fields'"),
+            ("/api/catalog/entities?after=x", "Malformed after cursor, could not be parsed"),
+            ("/api/catalog/entity-facets", "request/query must have required property 'facet'"),
+        ] {
+            let (status, body, _) = call("GET", path, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            assert_eq!(body["error"]["message"], message, "{path}");
+        }
+        for (refs, message) in [
+            (json!({}), "request/body must have required property 'entityRefs'"),
+            (json!({"entityRefs": "x"}), "request/body/entityRefs must be array"),
+            (json!({"entityRefs": ["x", 1]}), "request/body/entityRefs/1 must be string"),
+        ] {
+            let (status, body, _) =
+                call("POST", "/api/catalog/entities/by-refs", Some(refs)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(body["error"]["message"], message);
+        }
+        // Any other path or method under the plugin: a bare 404.
+        for (method, path) in [("GET", "/api/catalog/nope"), ("DELETE", "/api/catalog/entities")] {
+            let (status, _, text) = call(method, path, None).await;
+            assert_eq!((status, text.as_str()), (StatusCode::NOT_FOUND, ""), "{method} {path}");
+        }
+    })
+}
+
+#[test]
+fn paged_entities_link_to_the_next_page_as_backstage_does() {
+    block_on(async {
+        let (status, items, headers) = call_with_headers(
+            "GET",
+            "/api/catalog/entities?limit=2&offset=3&fields=kind,metadata.name",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(items.as_array().map(Vec::len), Some(2));
+        // Backstage (createRouter.cjs.js 103-107): offset dropped, after = {"limit":2,"offset":5}.
+        assert_eq!(
+            headers.get("link").and_then(|v| v.to_str().ok()),
+            Some("</entities?limit=2&fields=kind%2Cmetadata.name&after=eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ%3D%3D>; rel=\"next\"")
+        );
+        let (_, next, _) = call_with_headers(
+            "GET",
+            "/api/catalog/entities?limit=2&fields=kind%2Cmetadata.name&after=eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ%3D%3D",
+        )
+        .await;
+        let (_, all, _) = call_with_headers("GET", "/api/catalog/entities?fields=kind,metadata.name&offset=0").await;
+        assert_eq!(next.as_array().map(|a| a.to_vec()), all.as_array().map(|a| a[5..7].to_vec()));
     })
 }
 
