@@ -7,6 +7,8 @@
 #   scripts/dev.sh test                  set up, build release once, run every test, print a summary
 #   scripts/dev.sh build [--release]     set up and build (site + binary)
 #   scripts/dev.sh e2e                   Playwright against the already-built release binary
+#   scripts/dev.sh compat [options]      the differential check against Backstage's catalog
+#                                        backend (end2end/compat/run.mjs) on the built binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -118,6 +120,9 @@ case "$cmd" in
   e2e)
     run_e2e "$@"
     ;;
+  compat)
+    (cd end2end/compat && exec node run.mjs "$@")
+    ;;
   test)
     scripts/setup.sh --test
     scripts/build.sh --release
@@ -130,6 +135,8 @@ case "$cmd" in
     if scripts/check-wasm-deps.sh; then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); failures=1; fi
     echo "== check: no two modules of server/src import each other (directly or around a loop)"
     if python3 scripts/check-module-loops.py server/src; then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); failures=1; fi
+    echo "== check: the catalog API answers as Backstage's catalog backend does (end2end/compat)"
+    if (cd end2end/compat && node run.mjs); then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); failures=1; fi
 
     echo "== cargo test (release profile: reuses the artefacts built above)"
     set +e

@@ -10,6 +10,8 @@
 #   wasm32-unknown-unknown std (see env.sh); chromium with --test.
 # - wasm-bindgen-cli, at exactly the version of the wasm-bindgen crate in Cargo.lock.
 # - end2end/node_modules (npm ci): Playwright and npm's binaryen (wasm-opt 132).
+# - with --test, end2end/compat/node_modules (npm ci): Backstage's catalog backend for the
+#   differential check (scripts/dev.sh compat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
@@ -74,6 +76,20 @@ else
 fi
 # Remember which lock file node_modules was installed from, to skip `npm ci` next time.
 cp end2end/package-lock.json "$stamp"
+
+# --- the differential check's npm packages (--test): the real Backstage catalog backend -----
+# better-sqlite3 has no prebuilt binary here (no downloads outside the registries), so npm builds
+# it from source against the installed Node headers (/usr/include/node): ~2 min once.
+if [ "$want_test" = 1 ]; then
+  stamp=end2end/compat/node_modules/.greenroom-installed-lock
+  if ! cmp -s end2end/compat/package-lock.json "$stamp" 2>/dev/null; then
+    say "installing end2end/compat npm packages (Backstage's catalog backend; ~3 min once)"
+    (cd end2end/compat && npm_config_nodedir=${npm_config_nodedir:-/usr} npm ci --no-audit --no-fund --loglevel=error)
+  else
+    say "end2end/compat npm packages: present"
+  fi
+  cp end2end/compat/package-lock.json "$stamp"
+fi
 
 wasm_opt=$(wasm-opt --version 2>/dev/null || true)
 case "$wasm_opt" in
