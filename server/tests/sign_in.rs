@@ -715,6 +715,23 @@ fn the_catalog_api_enforces_the_policy_files() {
             "an entity the reader may not see is not found"
         );
         assert_eq!(hidden.json()["error"]["name"], "NotFoundError");
+        // Ancestry stops at what the reader may read, and does not name the Location it may
+        // not read (Backstage names it).
+        let ancestry = get(
+            Some("diego-ramirez"),
+            "/api/catalog/entities/by-name/component/default/checkout-service/ancestry".into(),
+        )
+        .await;
+        assert_eq!(ancestry.status, 200);
+        assert_eq!(
+            ancestry.json()["items"],
+            serde_json::json!([{
+                "entity": ancestry.json()["items"][0]["entity"],
+                "parentEntityRefs": []
+            }]),
+            "{}",
+            ancestry.body
+        );
         let q = get(
             Some("diego-ramirez"),
             "/api/catalog/entities/by-query?filter=kind=component&limit=500".into(),

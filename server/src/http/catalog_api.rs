@@ -60,7 +60,13 @@ impl Req {
     /// The request's URL as Backstage reports it in errors: relative to the plugin's mount
     /// point (`/entities?...`, not `/api/catalog/entities?...`; the router is mounted per plugin).
     fn url(&self) -> String {
-        let full = self.uri.0.to_string();
+        // Path and query only: an absolute-form request line (`GET http://host/...`) does not
+        // put its host into the answer.
+        let full = self
+            .uri
+            .0
+            .path_and_query()
+            .map_or_else(|| self.uri.0.path().to_string(), |p| p.as_str().to_string());
         match full.strip_prefix("/api/catalog") {
             Some(rest) if rest.is_empty() || rest.starts_with(['/', '?']) => rest.to_string(),
             _ => full,
@@ -168,6 +174,10 @@ async fn list_entities(
             let cursor = service::decode_after(after).map_err(|m| req.input(m))?;
             offset = cursor.offset.or(offset);
             limit = cursor.limit.or(limit);
+            // Backstage answers `[]` and links to the same page again, forever.
+            if limit == Some(0) {
+                return Err(req.input("Invalid limit, must be greater than zero"));
+            }
         }
         service::ListPaging::Paged {
             offset: offset.unwrap_or(0),
@@ -265,24 +275,27 @@ struct QueryBody {
     fields: Vec<String>,
 }
 
+/// A body member that must be an array of strings, refused as Backstage's validator words it.
+fn body_strings(req: &Req, key: &str, value: &Value) -> Result<Vec<String>, ApiError> {
+    let Value::Array(items) = value else {
+        return Err(req.input(format!("request/body/{key} must be array")));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| req.input(format!("request/body/{key}/{i} must be string")))
+        })
+        .collect()
+}
+
 fn query_body(req: &Req, body: &Value) -> Result<QueryBody, ApiError> {
     let Value::Object(body) = body else {
         return Err(req.input("request/body must be object"));
     };
-    let string_list = |key: &str, value: &Value| -> Result<Vec<String>, ApiError> {
-        let Value::Array(items) = value else {
-            return Err(req.input(format!("request/body/{key} must be array")));
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| req.input(format!("request/body/{key}/{i} must be string")))
-            })
-            .collect()
-    };
+    let string_list = |key: &str, value: &Value| body_strings(req, key, value);
     let number = |key: &str| -> Result<Option<usize>, ApiError> {
         match body.get(key) {
             None => Ok(None),
@@ -470,31 +483,11 @@ async fn by_refs(
     let Some(refs) = body.get("entityRefs") else {
         return Err(req.input("request/body must have required property 'entityRefs'"));
     };
-    let Value::Array(refs) = refs else {
-        return Err(req.input("request/body/entityRefs must be array"));
+    let refs = body_strings(&req, "entityRefs", refs)?;
+    let field_params = match body.get("fields") {
+        None => Vec::new(),
+        Some(v) => body_strings(&req, "fields", v)?,
     };
-    let refs = refs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| req.input(format!("request/body/entityRefs/{i} must be string")))
-        })
-        .collect::<Result<Vec<String>, ApiError>>()?;
-    let mut field_params = Vec::new();
-    match body.get("fields") {
-        None => {}
-        Some(Value::Array(a)) => {
-            for (i, f) in a.iter().enumerate() {
-                let Some(f) = f.as_str() else {
-                    return Err(req.input(format!("request/body/fields/{i} must be string")));
-                };
-                field_params.push(f.to_string());
-            }
-        }
-        Some(_) => return Err(req.input("request/body/fields must be array")),
-    }
     let predicate = match body.get("query") {
         None => None,
         Some(q @ Value::Object(_)) => {
@@ -583,11 +576,11 @@ async fn ancestry(
             .parents
             .get(&e.entity_ref)
             .and_then(|p| snapshot.get(p));
+        // A parent the reader may not read is not named (Backstage names it).
+        let parent = parent.filter(|p| scope.permits(Resource::Entity(&p.keys)));
         let parent_refs: Vec<&str> = parent.iter().map(|p| p.entity_ref.as_str()).collect();
         items.push(json!({ "entity": &*e.json, "parentEntityRefs": parent_refs }));
-        current = parent.filter(|p| {
-            !seen.contains(p.entity_ref.as_str()) && scope.permits(Resource::Entity(&p.keys))
-        });
+        current = parent.filter(|p| !seen.contains(p.entity_ref.as_str()));
     }
     Ok(json_response(
         &json!({ "rootEntityRef": root_ref, "items": items }),
@@ -636,6 +629,17 @@ async fn entity_facets(
     }
     if facets.is_empty() {
         return Err(req.input("Missing facet parameter"));
+    }
+    // Greenroom limits (each facet is counted over every matching entity).
+    let max = crate::catalog::query::MAX_FILTERS;
+    if facets.len() > max {
+        return Err(req.input(format!(
+            "Invalid facet, {} facets were given; at most {max} are allowed",
+            facets.len()
+        )));
+    }
+    for facet in &facets {
+        crate::catalog::query::check_field_name("facet", facet).map_err(|e| req.query(e))?;
     }
     let filter = parse_filters(&params.all("filter")).map_err(|e| req.query(e))?;
     let snapshot = store.snapshot();

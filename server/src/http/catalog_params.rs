@@ -65,20 +65,20 @@ impl Params {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    fn count(&self, key: &str) -> usize {
-        self.0.iter().filter(|(k, _)| k == key).count()
-    }
-
     /// The validator's verdict for a route declaring `declared`: the first parameter (in URL
     /// order) that is not declared or, given once, is empty; then the first integer parameter
     /// (in schema order) that is not a non-negative integer. The message is Backstage's.
     pub(super) fn check(&self, declared: &[&str]) -> Result<(), String> {
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (key, _) in &self.0 {
+            *counts.entry(key.as_str()).or_default() += 1;
+        }
         for (key, value) in &self.0 {
             if !declared.contains(&key.as_str()) {
                 return Err(format!("Unknown query parameter '{key}'"));
             }
             // A repeated key is an array, which the empty check does not look at.
-            if value.is_empty() && self.count(key) == 1 {
+            if value.is_empty() && counts.get(key.as_str()) == Some(&1) {
                 return Err(format!("Empty value found for query parameter '{key}'"));
             }
         }
@@ -121,8 +121,13 @@ fn js_number(text: &str) -> Option<f64> {
         return Some(0.0);
     }
     for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if t.len() > 2 && t[..2].eq_ignore_ascii_case(prefix) {
-            return u128::from_str_radix(&t[2..], radix).ok().map(|v| v as f64);
+        if t.len() > 2 && t.as_bytes()[..2].eq_ignore_ascii_case(prefix.as_bytes()) {
+            let digits = &t[2..];
+            // JavaScript takes digits only (no sign after the prefix).
+            if !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return None;
+            }
+            return u128::from_str_radix(digits, radix).ok().map(|v| v as f64);
         }
     }
     match t {

@@ -97,6 +97,44 @@ pub enum QueryError {
     /// A JSON `query` predicate that is not one (the message names where).
     #[error("{0}")]
     Predicate(String),
+    /// A field name longer than [`MAX_FIELD_CHARS`] (a Greenroom limit: the search index keeps
+    /// no longer key, as Backstage's keeps none over 200 characters, so it could never match).
+    #[error("Invalid {what}, a field name is {length} characters long; at most {max} are allowed")]
+    FieldTooLong {
+        /// Which parameter (`orderField`, `fullTextFilterFields`, `query`, `facet`).
+        what: &'static str,
+        /// Its length in characters.
+        length: usize,
+        /// [`MAX_FIELD_CHARS`].
+        max: usize,
+    },
+    /// More order fields than [`MAX_ORDER_FIELDS`] (a Greenroom limit).
+    #[error("Invalid order, {count} order fields were given; at most {max} are allowed")]
+    TooManyOrderFields {
+        /// How many were given.
+        count: usize,
+        /// [`MAX_ORDER_FIELDS`].
+        max: usize,
+    },
+}
+
+/// Longest field name in `order`, `orderField`, `fullTextFilterFields`, a `query` predicate or a
+/// `facet`, in characters: the longest search key (longer ones are never indexed).
+pub const MAX_FIELD_CHARS: usize = 200;
+/// Most `order` / `orderField` parameters (each is compared on every tie of a sort).
+pub const MAX_ORDER_FIELDS: usize = 10;
+
+/// `Ok` unless `field` is longer than [`MAX_FIELD_CHARS`].
+pub fn check_field_name(what: &'static str, field: &str) -> Result<(), QueryError> {
+    let length = field.chars().count();
+    if length > MAX_FIELD_CHARS {
+        return Err(QueryError::FieldTooLong {
+            what,
+            length,
+            max: MAX_FIELD_CHARS,
+        });
+    }
+    Ok(())
 }
 
 /// Longest `fullTextFilterTerm`, in characters (Backstage has no limit; each character is

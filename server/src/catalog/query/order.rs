@@ -58,6 +58,7 @@ impl OrderField {
 
 /// Parses `order` parameters of `GET /entities`: each `asc:<field>` or `desc:<field>`.
 pub fn parse_order(params: &[String]) -> Result<Vec<OrderField>, QueryError> {
+    check_order_count(params)?;
     params
         .iter()
         .map(|item| {
@@ -72,6 +73,7 @@ pub fn parse_order(params: &[String]) -> Result<Vec<OrderField>, QueryError> {
             if field.is_empty() || field.contains(['\n', '\r', '\u{2028}', '\u{2029}']) {
                 return Err(QueryError::InvalidOrder { item: item.clone() });
             }
+            super::check_field_name("order", field)?;
             Ok(OrderField::new(field, order))
         })
         .collect()
@@ -80,6 +82,7 @@ pub fn parse_order(params: &[String]) -> Result<Vec<OrderField>, QueryError> {
 /// Parses `orderField` parameters of `GET /entities/by-query`: each `<field>[,asc|desc]`
 /// (ascending when the order is left out; anything after a second comma is ignored).
 pub fn parse_order_fields(params: &[String]) -> Result<Vec<OrderField>, QueryError> {
+    check_order_count(params)?;
     params
         .iter()
         .map(|item| {
@@ -90,9 +93,20 @@ pub fn parse_order_fields(params: &[String]) -> Result<Vec<OrderField>, QueryErr
                 Some("desc") => SortOrder::Desc,
                 Some(_) => return Err(QueryError::InvalidOrderFieldOrder),
             };
+            super::check_field_name("orderField", field)?;
             Ok(OrderField::new(field, order))
         })
         .collect()
+}
+
+fn check_order_count(params: &[String]) -> Result<(), QueryError> {
+    if params.len() > super::MAX_ORDER_FIELDS {
+        return Err(QueryError::TooManyOrderFields {
+            count: params.len(),
+            max: super::MAX_ORDER_FIELDS,
+        });
+    }
+    Ok(())
 }
 
 /// The value an entity sorts by for `field`: its smallest value ascending, largest descending.

@@ -64,11 +64,12 @@ pub fn parse_predicate(value: &Value) -> Result<Predicate, String> {
     parse(value, "").map_err(|at| format!("Invalid query: Validation error: Invalid at \"{at}\""))
 }
 
-/// Objects and array items in `value` (at least the predicate's conditions and operators).
+/// Every value in `value`, and every member of every object: at least the predicate's
+/// conditions and operators, however they are written.
 fn count_nodes(value: &Value) -> usize {
-    match value {
-        Value::Object(map) => 1 + map.values().map(count_nodes).sum::<usize>(),
-        Value::Array(items) => items.iter().map(|v| 1 + count_nodes(v)).sum(),
+    1 + match value {
+        Value::Object(map) => map.values().map(|v| 1 + count_nodes(v)).sum::<usize>(),
+        Value::Array(items) => items.iter().map(count_nodes).sum(),
         _ => 0,
     }
 }
@@ -116,8 +117,9 @@ fn parse(value: &Value, path: &str) -> Result<Predicate, String> {
     let mut fields = Vec::with_capacity(map.len());
     for (field, condition) in map {
         let at = join(path, field);
-        if field.starts_with('$') {
-            return Err(at);
+        // Longer keys are never indexed (and would be hashed for every entity).
+        if field.starts_with('$') || field.chars().count() > super::MAX_FIELD_CHARS {
+            return Err(at.chars().take(super::MAX_FIELD_CHARS).collect());
         }
         fields.push((
             field.to_lowercase(),

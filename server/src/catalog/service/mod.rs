@@ -301,6 +301,9 @@ pub fn query_entities<'a>(
             max,
         });
     }
+    for field in &text_fields {
+        crate::catalog::query::check_field_name("fullTextFilterFields", field)?;
+    }
     // Everything but the position identifies the result (with the reader's scope); later pages
     // reuse it.
     let key = format!(
@@ -441,12 +444,13 @@ fn ordered_rows<'a>(
 ) -> Vec<u32> {
     let mut rows: Vec<(&str, &str, u32)> = Vec::new();
     for (i, e) in entities {
-        let first = rows.len();
-        for v in e.keys.values(&field.field) {
-            if keep(v) && !rows[first..].iter().any(|(seen, _, _)| *seen == v) {
-                rows.push((v, &e.entity_ref, i));
-            }
-        }
+        // An entity's values for a key are distinct already (its search rows are).
+        rows.extend(
+            e.keys
+                .values(&field.field)
+                .filter(|v| keep(v))
+                .map(|v| (v, e.entity_ref.as_str(), i)),
+        );
     }
     let descending = field.order == SortOrder::Desc;
     rows.sort_unstable_by(|a, b| {

@@ -99,7 +99,12 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
         p.items
             .iter()
             .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
-            .map(|e| e["metadata"]["name"].as_str().unwrap_or_default().to_string())
+            .map(|e| {
+                e["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect()
     };
     assert_eq!(names(&back), ["d", "c"]);
@@ -123,22 +128,45 @@ fn limit_zero_offsets_and_multi_valued_order_fields_page_as_in_backstage() {
         initial: true,
         ..Cursor::default()
     };
-    let zero = query_entities(&snap, &Decision::Allow, &first("metadata.name,asc", 0), 0, &[])
-        .expect("valid");
+    let zero = query_entities(
+        &snap,
+        &Decision::Allow,
+        &first("metadata.name,asc", 0),
+        0,
+        &[],
+    )
+    .expect("valid");
     assert!(zero.items.is_empty());
     assert_eq!(zero.total_items, 3);
     assert!(zero.next_cursor.is_none() && zero.prev_cursor.is_none());
-    let offset = query_entities(&snap, &Decision::Allow, &first("metadata.name,asc", 1), 1, &[])
-        .expect("valid");
+    let offset = query_entities(
+        &snap,
+        &Decision::Allow,
+        &first("metadata.name,asc", 1),
+        1,
+        &[],
+    )
+    .expect("valid");
     assert_eq!(offset.items.len(), 1);
     assert!(offset.prev_cursor.is_none() && offset.next_cursor.is_some());
-    let tags = query_entities(&snap, &Decision::Allow, &first("metadata.tags,asc", 0), 10, &[])
-        .expect("valid");
+    let tags = query_entities(
+        &snap,
+        &Decision::Allow,
+        &first("metadata.tags,asc", 0),
+        10,
+        &[],
+    )
+    .expect("valid");
     let rows: Vec<String> = tags
         .items
         .iter()
         .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
-        .map(|e| e["metadata"]["name"].as_str().unwrap_or_default().to_string())
+        .map(|e| {
+            e["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     assert_eq!(rows, ["a", "b", "a"], "go, java, web");
     assert_eq!(tags.total_items, 2, "c has no tags");
@@ -156,14 +184,28 @@ fn get_entities_pages_as_backstage_does() {
         items
             .iter()
             .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
-            .map(|e| e["metadata"]["name"].as_str().unwrap_or_default().to_string())
+            .map(|e| {
+                e["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect()
     };
     let fields: Vec<String> = Vec::new();
     // Unpaged: by-query's rules, so the entity without a title is left out.
-    let (items, more) =
-        list_entities(&snap, &Decision::Allow, None, &order, &fields, ListPaging::Unpaged);
-    assert_eq!((names(items), more), (vec!["b".to_string(), "c".into()], false));
+    let (items, more) = list_entities(
+        &snap,
+        &Decision::Allow,
+        None,
+        &order,
+        &fields,
+        ListPaging::Unpaged,
+    );
+    assert_eq!(
+        (names(items), more),
+        (vec!["b".to_string(), "c".into()], false)
+    );
     // Paged: everything, entities without the field last; `more` when rows follow.
     let paged = |offset, limit| {
         let (items, more) = list_entities(
@@ -185,7 +227,10 @@ fn after_cursors_read_and_write_as_backstage_does() {
     assert_eq!(encode_after(2, 5), "eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ==");
     assert_eq!(
         decode_after("eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ=="),
-        Ok(After { limit: Some(2), offset: Some(5) })
+        Ok(After {
+            limit: Some(2),
+            offset: Some(5)
+        })
     );
     assert_eq!(
         decode_after("notjson"),

@@ -111,6 +111,16 @@ impl QueryCache {
         key: &str,
         compute: impl FnOnce() -> T,
     ) -> Arc<T> {
+        // Keys built from a client's query can be long: they are held by their SHA-256, so the
+        // cache's memory and the comparisons under its lock stay small.
+        let hashed;
+        let key = if key.len() > 64 {
+            use sha2::Digest as _;
+            hashed = format!("#{:x}", sha2::Sha256::digest(key.as_bytes()));
+            hashed.as_str()
+        } else {
+            key
+        };
         if let Ok(mut entries) = self.entries.lock() {
             if let Some(pos) = entries.iter().position(|(k, _)| k == key) {
                 if let Some(hit) = entries.remove(pos) {

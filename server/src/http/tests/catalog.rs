@@ -34,10 +34,7 @@ async fn call(method: &str, path: &str, body: Option<Value>) -> (StatusCode, Val
 }
 
 /// A GET, with the response headers.
-async fn call_with_headers(
-    method: &str,
-    path: &str,
-) -> (StatusCode, Value, axum::http::HeaderMap) {
+async fn call_with_headers(method: &str, path: &str) -> (StatusCode, Value, axum::http::HeaderMap) {
     let req = Request::builder().method(method).uri(path);
     let res = app()
         .oneshot(req.body(Body::empty()).expect("request"))
@@ -360,32 +357,92 @@ fn malformed_input_is_a_400_in_backstage_shape() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         // Backstage's OpenAPI validation, observed with catalog-backend 4.0.5 (end2end/compat).
         for (path, message) in [
-            ("/api/catalog/entities?limit=-1", "request/query/limit must be >= 0"),
-            ("/api/catalog/entities?limit=abc", "request/query/limit must be integer"),
-            ("/api/catalog/entities?limit=0", "Invalid limit, must be greater than zero"),
-            ("/api/catalog/entities?unknown=1", "Unknown query parameter 'unknown'"),
-            ("/api/catalog/entities?fields=", "Empty value found for query parameter 'fields'"),
-            ("/api/catalog/entities?after=x", "Malformed after cursor, could not be parsed"),
-            ("/api/catalog/entity-facets", "request/query must have required property 'facet'"),
+            (
+                "/api/catalog/entities?limit=-1",
+                "request/query/limit must be >= 0",
+            ),
+            (
+                "/api/catalog/entities?limit=abc",
+                "request/query/limit must be integer",
+            ),
+            (
+                "/api/catalog/entities?limit=0",
+                "Invalid limit, must be greater than zero",
+            ),
+            (
+                "/api/catalog/entities?unknown=1",
+                "Unknown query parameter 'unknown'",
+            ),
+            (
+                "/api/catalog/entities?fields=",
+                "Empty value found for query parameter 'fields'",
+            ),
+            (
+                "/api/catalog/entities?after=x",
+                "Malformed after cursor, could not be parsed",
+            ),
+            (
+                "/api/catalog/entity-facets",
+                "request/query must have required property 'facet'",
+            ),
         ] {
             let (status, body, _) = call("GET", path, None).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
             assert_eq!(body["error"]["message"], message, "{path}");
         }
         for (refs, message) in [
-            (json!({}), "request/body must have required property 'entityRefs'"),
-            (json!({"entityRefs": "x"}), "request/body/entityRefs must be array"),
-            (json!({"entityRefs": ["x", 1]}), "request/body/entityRefs/1 must be string"),
+            (
+                json!({}),
+                "request/body must have required property 'entityRefs'",
+            ),
+            (
+                json!({"entityRefs": "x"}),
+                "request/body/entityRefs must be array",
+            ),
+            (
+                json!({"entityRefs": ["x", 1]}),
+                "request/body/entityRefs/1 must be string",
+            ),
         ] {
-            let (status, body, _) =
-                call("POST", "/api/catalog/entities/by-refs", Some(refs)).await;
+            let (status, body, _) = call("POST", "/api/catalog/entities/by-refs", Some(refs)).await;
             assert_eq!(status, StatusCode::BAD_REQUEST);
             assert_eq!(body["error"]["message"], message);
         }
+        // Limits and guards from the attacker's read of this API (Greenroom's, not Backstage's).
+        let many_facets: String = (0..51).map(|i| format!("facet=f{i}&")).collect();
+        let long = "a".repeat(201);
+        for path in [
+            format!("/api/catalog/entity-facets?{many_facets}"),
+            format!("/api/catalog/entity-facets?facet={long}"),
+            format!("/api/catalog/entities/by-query?orderField={long}"),
+            format!(
+                "/api/catalog/entities/by-query?fullTextFilterTerm=x&fullTextFilterFields={long}"
+            ),
+            "/api/catalog/entities?after=eyJsaW1pdCI6MH0%3D".to_string(), // {"limit":0}
+            "/api/catalog/entities?limit=1%C3%A9".to_string(),
+        ] {
+            let (status, body, _) = call("GET", &path, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        }
+        // An absolute-form request target: the error names the path only.
+        let (_, body, _) = call(
+            "GET",
+            "http://evil.example/api/catalog/entities?limit=x",
+            None,
+        )
+        .await;
+        assert_eq!(body["request"]["url"], "/entities?limit=x");
         // Any other path or method under the plugin: a bare 404.
-        for (method, path) in [("GET", "/api/catalog/nope"), ("DELETE", "/api/catalog/entities")] {
+        for (method, path) in [
+            ("GET", "/api/catalog/nope"),
+            ("DELETE", "/api/catalog/entities"),
+        ] {
             let (status, _, text) = call(method, path, None).await;
-            assert_eq!((status, text.as_str()), (StatusCode::NOT_FOUND, ""), "{method} {path}");
+            assert_eq!(
+                (status, text.as_str()),
+                (StatusCode::NOT_FOUND, ""),
+                "{method} {path}"
+            );
         }
     })
 }
@@ -410,8 +467,15 @@ fn paged_entities_link_to_the_next_page_as_backstage_does() {
             "/api/catalog/entities?limit=2&fields=kind%2Cmetadata.name&after=eyJsaW1pdCI6Miwib2Zmc2V0Ijo1fQ%3D%3D",
         )
         .await;
-        let (_, all, _) = call_with_headers("GET", "/api/catalog/entities?fields=kind,metadata.name&offset=0").await;
-        assert_eq!(next.as_array().map(|a| a.to_vec()), all.as_array().map(|a| a[5..7].to_vec()));
+        let (_, all, _) = call_with_headers(
+            "GET",
+            "/api/catalog/entities?fields=kind,metadata.name&offset=0",
+        )
+        .await;
+        assert_eq!(
+            next.as_array().map(|a| a.to_vec()),
+            all.as_array().map(|a| a[5..7].to_vec())
+        );
     })
 }
 
