@@ -107,14 +107,10 @@ pub fn list_entities<'a>(
         ListPaging::Unpaged => {
             let items = match order.first() {
                 None => found.into_iter().map(|e| shaped(e, fields)).collect(),
-                Some(first) => ordered_rows(
-                    found.iter().enumerate().map(|(i, e)| (i as u32, *e)),
-                    first,
-                    |_| true,
-                )
-                .into_iter()
-                .map(|i| shaped(found[i as usize], fields))
-                .collect(),
+                Some(first) => ordered_rows(&found, first, |_| true)
+                    .into_iter()
+                    .map(|i| shaped(found[i as usize], fields))
+                    .collect(),
             };
             (items, false)
         }
@@ -123,14 +119,10 @@ pub fn list_entities<'a>(
                 [] => found,
                 // One field: a row per value (ordered_rows), then the entities without one.
                 [field] => {
-                    let mut rows: Vec<&StoredEntity> = ordered_rows(
-                        found.iter().enumerate().map(|(i, e)| (i as u32, *e)),
-                        field,
-                        |_| true,
-                    )
-                    .into_iter()
-                    .map(|i| found[i as usize])
-                    .collect();
+                    let mut rows: Vec<&StoredEntity> = ordered_rows(&found, field, |_| true)
+                        .into_iter()
+                        .map(|i| found[i as usize])
+                        .collect();
                     rows.extend(
                         found
                             .iter()
@@ -323,34 +315,19 @@ pub fn query_entities<'a>(
     let rows_match_text = !full_text.is_empty()
         && sort_field.is_some_and(|f| full_text.fields() == [f.field.to_lowercase()]);
     let result = snapshot.query_cache.get_or_compute(&key, || -> Vec<u32> {
+        let all: Vec<&StoredEntity> = snapshot.entities.iter().collect();
         // Rows in result order before filtering: every entity (already sorted by ref), or one
         // row per value of the sort field (cached per field and direction).
         let ordered: Arc<Vec<u32>> = match sort_field {
             None => Arc::new((0..snapshot.entities.len() as u32).collect()),
-            Some(field) if rows_match_text => Arc::new(ordered_rows(
-                snapshot
-                    .entities
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| (i as u32, e)),
-                field,
-                |v| full_text.matches_value(v),
-            )),
+            Some(field) if rows_match_text => {
+                Arc::new(ordered_rows(&all, field, |v| full_text.matches_value(v)))
+            }
             Some(field) => {
                 let order_key = format!("order\u{0}{}\u{0}{}", field.field, field.order.as_str());
                 snapshot
                     .query_cache
-                    .get_or_compute(&order_key, || -> Vec<u32> {
-                        ordered_rows(
-                            snapshot
-                                .entities
-                                .iter()
-                                .enumerate()
-                                .map(|(i, e)| (i as u32, e)),
-                            field,
-                            |_| true,
-                        )
-                    })
+                    .get_or_compute(&order_key, || ordered_rows(&all, field, |_| true))
             }
         };
         let mut matching = matching_bits(snapshot, filter.as_ref(), scope);
@@ -436,14 +413,14 @@ pub fn query_entities<'a>(
 /// (`DefaultEntitiesCatalog.cjs.js` 245-431): one per distinct (lower-case, non-null) value of
 /// each entity that has one and whose value passes `keep`, sorted by value in the field's
 /// direction, ties by canonical ref in the same direction (Backstage: by its random entity id).
-/// Entities without a value have no row. Each row is its entity's position.
-fn ordered_rows<'a>(
-    entities: impl Iterator<Item = (u32, &'a StoredEntity)>,
+/// Entities without a value have no row. Each row is its entity's position in `entities`.
+fn ordered_rows(
+    entities: &[&StoredEntity],
     field: &OrderField,
     keep: impl Fn(&str) -> bool,
 ) -> Vec<u32> {
     let mut rows: Vec<(&str, &str, u32)> = Vec::new();
-    for (i, e) in entities {
+    for (i, e) in (0u32..).zip(entities) {
         // An entity's values for a key are distinct already (its search rows are).
         rows.extend(
             e.keys

@@ -30,6 +30,20 @@ fn cursor_round_trips_and_rejects_garbage() {
     assert!(Cursor::decode(&base64_encode(b"[1,2]")).is_err());
 }
 
+/// The `metadata.name` of each item, in order.
+fn item_names(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
+        .map(|e| {
+            e["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
 fn snapshot(entities: Vec<serde_json::Value>) -> Snapshot {
     crate::catalog::store::snapshot_of(entities)
 }
@@ -68,21 +82,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     )
     .expect("valid");
     assert_eq!(page.total_items, 3, "b has no title");
-    let items: Vec<serde_json::Value> = page
-        .items
-        .iter()
-        .map(|i| serde_json::from_str(i.get()).expect("json"))
-        .collect();
-    let names: Vec<_> = items
-        .iter()
-        .map(|e| {
-            e["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    assert_eq!(names, ["d", "c"]);
+    assert_eq!(item_names(&page.items), ["d", "c"]);
     assert!(page.prev_cursor.is_none());
     let next = Cursor::decode(page.next_cursor.as_deref().expect("more")).expect("cursor");
     let page2 = query_entities(&snap, &Decision::Allow, &next, 2, &[]).expect("valid");
@@ -95,19 +95,7 @@ fn ordering_by_a_field_leaves_out_entities_without_it_and_pages_both_ways() {
     // since it starts where the first page started.
     let prev = Cursor::decode(page2.prev_cursor.as_deref().expect("prev")).expect("cursor");
     let back = query_entities(&snap, &Decision::Allow, &prev, 200, &[]).expect("valid");
-    let names = |p: &QueryPage| -> Vec<String> {
-        p.items
-            .iter()
-            .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
-            .map(|e| {
-                e["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect()
-    };
-    assert_eq!(names(&back), ["d", "c"]);
+    assert_eq!(item_names(&back.items), ["d", "c"]);
     assert!(back.next_cursor.is_some());
     assert!(back.prev_cursor.is_none());
 }
@@ -157,18 +145,7 @@ fn limit_zero_offsets_and_multi_valued_order_fields_page_as_in_backstage() {
         &[],
     )
     .expect("valid");
-    let rows: Vec<String> = tags
-        .items
-        .iter()
-        .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
-        .map(|e| {
-            e["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    assert_eq!(rows, ["a", "b", "a"], "go, java, web");
+    assert_eq!(item_names(&tags.items), ["a", "b", "a"], "go, java, web");
     assert_eq!(tags.total_items, 2, "c has no tags");
 }
 
@@ -180,18 +157,7 @@ fn get_entities_pages_as_backstage_does() {
         component("b", Some("Bravo")),
     ]);
     let order = crate::catalog::query::parse_order(&["asc:metadata.title".into()]).expect("order");
-    let names = |items: Vec<Item>| -> Vec<String> {
-        items
-            .iter()
-            .map(|i| serde_json::from_str::<serde_json::Value>(i.get()).expect("json"))
-            .map(|e| {
-                e["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect()
-    };
+    let names = |items: Vec<Item>| item_names(&items);
     let fields: Vec<String> = Vec::new();
     // Unpaged: by-query's rules, so the entity without a title is left out.
     let (items, more) = list_entities(
