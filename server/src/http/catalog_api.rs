@@ -57,20 +57,9 @@ struct Req {
 }
 
 impl Req {
-    /// The request's URL as Backstage reports it in errors: relative to the plugin's mount
-    /// point (`/entities?...`, not `/api/catalog/entities?...`; the router is mounted per plugin).
+    /// The request's URL as Backstage reports it in errors (relative to `/api/catalog`).
     fn url(&self) -> String {
-        // Path and query only: an absolute-form request line (`GET http://host/...`) does not
-        // put its host into the answer.
-        let full = self
-            .uri
-            .0
-            .path_and_query()
-            .map_or_else(|| self.uri.0.path().to_string(), |p| p.as_str().to_string());
-        match full.strip_prefix("/api/catalog") {
-            Some(rest) if rest.is_empty() || rest.starts_with(['/', '?']) => rest.to_string(),
-            _ => full,
-        }
+        super::error::plugin_relative(&self.uri.0.to_string())
     }
     fn error(
         &self,

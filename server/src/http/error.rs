@@ -44,8 +44,55 @@ impl ApiError {
             name,
             message: message.into(),
             method: method.clone(),
-            url: url.to_string(),
+            url: plugin_relative(url),
         }
+    }
+}
+
+/// A request URL as Backstage reports it in errors: path and query only (an absolute-form
+/// request target does not put its host into the answer), relative to the plugin's mount point
+/// when it is under `/api/<plugin>` (each plugin has its own router there, so Express' `req.url`
+/// is `/entities?…`, not `/api/catalog/entities?…`).
+pub fn plugin_relative(url: &str) -> String {
+    let path = match url.find("://") {
+        Some(i) => url[i + 3..].find('/').map_or("/", |j| &url[i + 3 + j..]),
+        None => url,
+    };
+    let Some(rest) = path.strip_prefix("/api/") else {
+        return path.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    if end == 0 {
+        return path.to_string();
+    }
+    match &rest[end..] {
+        "" => "/".to_string(),
+        r if r.starts_with('?') => format!("/{r}"),
+        r => r.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plugin_relative;
+
+    #[test]
+    fn urls_are_relative_to_the_plugin_as_backstage_reports_them() {
+        assert_eq!(
+            plugin_relative("/api/catalog/entities?limit=x"),
+            "/entities?limit=x"
+        );
+        assert_eq!(plugin_relative("/api/catalog"), "/");
+        assert_eq!(plugin_relative("/api/catalog?x=1"), "/?x=1");
+        assert_eq!(plugin_relative("/api/kubernetes/services/a"), "/services/a");
+        assert_eq!(
+            plugin_relative("http://evil.example/api/catalog/nope"),
+            "/nope"
+        );
+        assert_eq!(
+            plugin_relative("/catalog/default/component/x"),
+            "/catalog/default/component/x"
+        );
     }
 }
 
