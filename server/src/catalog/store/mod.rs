@@ -369,7 +369,13 @@ fn redact_location_urls(entity: &mut Value) {
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        for key in [MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION] {
+        for key in [
+            MANAGED_BY_LOCATION,
+            MANAGED_BY_ORIGIN_LOCATION,
+            crate::catalog::scm::VIEW_URL,
+            crate::catalog::scm::EDIT_URL,
+            crate::catalog::scm::SOURCE_LOCATION,
+        ] {
             if let Some(v) = a.get_mut(key) {
                 redact(v);
             }
@@ -414,6 +420,11 @@ fn stamp(entity: &mut Value, parts: &EntityRef, location: &str, origin: &str) {
             .or_insert_with(|| json!(location));
         a.entry(MANAGED_BY_ORIGIN_LOCATION)
             .or_insert_with(|| json!(origin));
+        if let Some(file_url) = location.strip_prefix("url:") {
+            for (key, value) in crate::catalog::scm::location_annotations(file_url) {
+                a.entry(key).or_insert_with(|| json!(value));
+            }
+        }
     }
     redact_location_urls(entity);
     let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) else {
@@ -421,6 +432,11 @@ fn stamp(entity: &mut Value, parts: &EntityRef, location: &str, origin: &str) {
     };
     metadata.remove("etag");
     metadata.insert("uid".into(), json!(uuid_from(&parts.canonical())));
+}
+
+/// The uid an entity read from a file gets once stored (derived from its ref), if it has one.
+pub fn uid_of(entity: &Value) -> Option<String> {
+    entity_ref_of(entity).map(|parts| uuid_from(&parts.canonical()))
 }
 
 /// Sets `metadata.etag` as Backstage's stitcher does (catalog-backend 4.0.5,
