@@ -7,7 +7,8 @@
 #
 # What it may install (each only if missing):
 # - Debian packages rustc-web cargo-web rust-web-src rust-web-llvm lld-22, when rustup has no
-#   wasm32-unknown-unknown std (see env.sh); chromium with --test.
+#   wasm32-unknown-unknown std (see env.sh); chromium, postgresql (the database tests start a
+#   private server) and kubectl with --test.
 # - wasm-bindgen-cli, at exactly the version of the wasm-bindgen crate in Cargo.lock.
 # - end2end/node_modules (npm ci): Playwright and npm's binaryen (wasm-opt 132).
 # - with --test, end2end/compat/node_modules (npm ci): Backstage's catalog backend for the
@@ -38,6 +39,10 @@ fi
 # kubectl is the independent client the demo-cluster tests compare against.
 if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1; then
   apt_missing+=(kubectl)
+fi
+# PostgreSQL: the database tests start a private server (initdb in a temp dir, loopback port).
+if [ "$want_test" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_missing+=(postgresql)
 fi
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${apt_missing[*]}"

@@ -19,6 +19,7 @@ pub mod backend;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod files;
 pub mod http;
 pub mod kubernetes;

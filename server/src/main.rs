@@ -48,6 +48,10 @@ struct Loaded {
     auth: Option<auth::config::AuthConfig>,
     /// `permission:` (None when invalid).
     permission: Option<permission::config::PermissionConfig>,
+    /// `backend.database`.
+    database: Option<server::db::DatabaseConfig>,
+    /// `catalog.import.entityFilename` (Backstage's default `catalog-info.yaml`).
+    import_filename: String,
     files: Vec<PathBuf>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -69,6 +73,8 @@ fn load(args: &ConfigArgs) -> Loaded {
             kubernetes: None,
             auth: None,
             permission: None,
+            database: None,
+            import_filename: String::new(),
             files: Vec::new(),
             warnings: Vec::new(),
             errors: errors.iter().map(ToString::to_string).collect(),
@@ -112,6 +118,23 @@ fn load(args: &ConfigArgs) -> Loaded {
             let permission = permission::config::read(&loaded.config, &options.cwd)
                 .map_err(|errs| errors.extend(errs.iter().map(ToString::to_string)))
                 .ok();
+            // The default SQLite file goes next to the first config file.
+            let config_dir = loaded
+                .files
+                .first()
+                .and_then(|f| f.parent())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| options.cwd.clone());
+            let database = server::db::config::read(&loaded.config, &config_dir, &options.cwd)
+                .map_err(|e| errors.push(e.to_string()))
+                .ok();
+            let import_filename = loaded
+                .config
+                .get_optional_string("catalog.import.entityFilename")
+                .map_err(|e| errors.push(e.to_string()))
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "catalog-info.yaml".into());
             let mut warnings = warnings;
             // The policy files are part of the configuration: their mistakes are listed too.
             if let Some(p) = permission.as_ref().filter(|p| p.enabled) {
@@ -128,6 +151,8 @@ fn load(args: &ConfigArgs) -> Loaded {
                 kubernetes,
                 auth,
                 permission,
+                database,
+                import_filename,
                 files: loaded.files,
                 warnings,
                 errors,
@@ -211,6 +236,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
         Some(kubernetes),
         Some(auth),
         Some(permission),
+        Some(database),
     ) = (
         loaded.settings,
         loaded.catalog,
@@ -218,6 +244,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
         loaded.kubernetes,
         loaded.auth,
         loaded.permission,
+        loaded.database,
     )
     else {
         for e in &loaded.errors {
@@ -258,7 +285,7 @@ fn serve(args: &ConfigArgs) -> ExitCode {
     runtime.block_on(run_server(
         settings,
         (auth, permission),
-        catalog_config,
+        (catalog_config, database, loaded.import_filename),
         reading,
         kubernetes,
         site_root,
@@ -272,7 +299,11 @@ async fn run_server(
         auth::config::AuthConfig,
         permission::config::PermissionConfig,
     ),
-    catalog_config: catalog::config::CatalogConfig,
+    (catalog_config, database_config, import_filename): (
+        catalog::config::CatalogConfig,
+        server::db::DatabaseConfig,
+        String,
+    ),
     (reading_allow, processing_interval): (ReadingAllow, ProcessingInterval),
     (kubernetes_config, aws_config): (
         Option<kubernetes::config::KubernetesConfig>,
@@ -297,13 +328,43 @@ async fn run_server(
         }
     };
     // The first load happens before serving, so the first page already shows the catalog.
+    let database = match server::db::Database::connect(&database_config).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!(
+                "greenroom: cannot open the database ({}; config key backend.database): {e}",
+                database_config.describe()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let registry = match catalog::registry::Registry::open(database).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("greenroom: cannot read the registered locations: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        database = %registry.database().describe(),
+        registered_locations = registry.locations().len(),
+        "database ready"
+    );
     let catalog_config = Arc::new(catalog_config);
     let url_reader: Arc<dyn catalog::location::UrlReader> =
         Arc::new(UrlFetcher::new(reading_allow));
     let first = {
-        let (config, reader) = (Arc::clone(&catalog_config), Arc::clone(&url_reader));
+        // A single process reads every URL now; a replica of several starts from what the
+        // refresh leader stored (fetching only URLs never read).
+        let reader = catalog::shared_reader::DocumentReader::new(
+            Arc::clone(&url_reader),
+            registry.database().clone(),
+            !registry.database().is_shared(),
+        );
+        let config = Arc::clone(&catalog_config);
+        let extra = registry.extra();
         tokio::task::spawn_blocking(move || {
-            catalog::reload::load_keeping(&config, reader.as_ref(), None)
+            catalog::reload::load_with(&config, &extra, &reader, None)
         })
         .await
     };
@@ -314,12 +375,14 @@ async fn run_server(
             return ExitCode::FAILURE;
         }
     };
+    let writes_config = Arc::clone(&catalog_config);
     tokio::spawn(catalog::reload::watch(
         Arc::clone(&store),
         catalog_config,
-        url_reader,
+        Arc::clone(&url_reader),
         processing_interval,
         previous,
+        Some(Arc::clone(&registry)),
     ));
     let permissions =
         match permission::Permissions::load(permission_config, Arc::clone(&store)).await {
@@ -374,13 +437,21 @@ async fn run_server(
             }
         });
     }
+    let writes = http::catalog_write::CatalogWrites {
+        store: Arc::clone(&store),
+        registry,
+        url_reader,
+        config: writes_config,
+    };
     let state = http::AppState {
         leptos: http::leptos_options(&site_root, addr),
         backend: Arc::new(
             backend::PortalBackend::new(&settings, Arc::clone(&store), Arc::clone(&permissions))
-                .with_kubernetes(kubernetes.clone()),
+                .with_kubernetes(kubernetes.clone())
+                .with_writes(Some(writes.clone()), &import_filename),
         ),
         auth: Arc::new(auth::Auth::new(auth_config, &settings, Arc::clone(&store))),
+        catalog_writes: Some(writes),
         catalog: store,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes,

@@ -890,6 +890,7 @@ fn url_locations_are_reread_on_the_processing_interval() {
         reader,
         interval,
         previous,
+        None,
     ));
     *mode.lock().unwrap() = Mode::Changed;
     let mut seen = None;

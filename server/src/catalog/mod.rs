@@ -11,6 +11,7 @@
 //! - [`confine`]: which local files a catalog file may read (its own directory tree);
 //! - [`placeholders`]: `$text`, `$json`, `$yaml` substitution;
 //! - [`redact`]: credentials in location URLs, redacted wherever they are shown;
+//! - [`scm`]: the view/edit/source annotations of entities read from URLs;
 //! - [`script_urls`]: non-http(s) link annotations replaced, as Backstage's stitcher does;
 //! - [`rules`]: `catalog.rules` (which kinds each location may contribute);
 //! - [`validate`]: Backstage's entity validation (envelope, metadata, per-kind spec);
@@ -19,6 +20,10 @@
 //! - [`query`]: Backstage's filter syntax, field projection, ordering;
 //! - [`store`]: the immutable snapshot (stitching: uid, etag, relations, search keys) and the
 //!   store that swaps it atomically;
+//! - [`registry`]: locations registered through the API (kept in [`crate::db`]), reload
+//!   requests and their completion;
+//! - [`shared_reader`]: `url` targets read once by the refresh leader, shared through the
+//!   database;
 //! - [`reload`]: loading, live reload on file changes, re-reading URLs on
 //!   `catalog.processingInterval`, keeping a failed URL's last good entities;
 //! - [`index`]: inverted indexes of filter keys (bitsets), and facet counts from them;
@@ -40,11 +45,14 @@ pub mod query;
 pub mod read;
 pub mod redact;
 pub mod refs;
+pub mod registry;
 pub mod relations;
 pub mod reload;
 pub mod rules;
+pub mod scm;
 pub mod script_urls;
 pub mod service;
+pub mod shared_reader;
 pub mod store;
 pub mod url_reader;
 pub mod urls;

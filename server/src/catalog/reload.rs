@@ -18,10 +18,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::catalog::config::{CatalogConfig, ProcessingInterval};
 use crate::catalog::location::{
-    ingest, location_ref, IngestOptions, IngestResult, LocationType, SourceOutcome, SourceRecord,
-    UrlReader,
+    ingest, location_ref, IngestOptions, IngestResult, LocationSpec, LocationType, SourceOutcome,
+    SourceRecord, UrlReader,
 };
 use crate::catalog::redact::redact_text;
+use crate::catalog::registry::{Extra, Registry};
+use crate::catalog::shared_reader::DocumentReader;
 use crate::catalog::store::{self, CatalogStore, LocationEntry, Snapshot};
 use crate::catalog::SourcedEntity;
 
@@ -40,6 +42,15 @@ pub struct Previous {
 }
 
 impl Previous {
+    /// The canonical refs of the entities read from URLs, in read order.
+    pub fn url_read_order(&self) -> Vec<String> {
+        self.entities
+            .iter()
+            .filter_map(|e| crate::catalog::refs::entity_ref_of(&e.entity))
+            .map(|r| r.canonical())
+            .collect()
+    }
+
     /// Whether any URL was read (then URLs are re-read on `catalog.processingInterval`).
     pub fn read_urls(&self) -> bool {
         self.sources.iter().any(|s| s.location.starts_with("url:"))
@@ -57,15 +68,43 @@ pub fn load_keeping(
     url_reader: &dyn UrlReader,
     previous: Option<&Previous>,
 ) -> (Snapshot, Previous) {
+    load_with(config, &Extra::default(), url_reader, previous)
+}
+
+/// Like [`load_keeping`], also reading the registered locations of `extra` (after
+/// `catalog.locations`, as further roots with the global rules) and leaving out its hidden
+/// entities.
+pub fn load_with(
+    config: &CatalogConfig,
+    extra: &Extra,
+    url_reader: &dyn UrlReader,
+    previous: Option<&Previous>,
+) -> (Snapshot, Previous) {
     let started = std::time::Instant::now();
+    let mut roots = config.locations.clone();
+    roots.extend(extra.locations.iter().map(|l| LocationSpec {
+        kind: if l.location_type == "file" {
+            LocationType::File
+        } else {
+            LocationType::Url
+        },
+        target: l.target.clone(),
+        rules: Vec::new(),
+        optional: false,
+    }));
     let mut result = ingest(&IngestOptions {
-        locations: &config.locations,
+        locations: &roots,
         rules: &config.rules,
         url_reader,
         max_file_bytes: MAX_FILE_BYTES,
     });
     if let Some(previous) = previous {
         keep_last_good(&mut result, previous);
+    }
+    if !extra.hidden_uids.is_empty() {
+        result.entities.retain(|e| {
+            store::uid_of(&e.entity).is_none_or(|uid| !extra.hidden_uids.contains(&uid))
+        });
     }
     let remembered = Previous {
         sources: result.sources.clone(),
@@ -79,18 +118,18 @@ pub fn load_keeping(
     let locations = config
         .locations
         .iter()
-        .map(|l| {
-            let location_type = match l.kind {
-                LocationType::File => "file",
-                LocationType::Url => "url",
-            };
-            LocationEntry {
-                id: store::uuid_from(&location_ref(l.kind, &l.target)),
-                location_type: location_type.into(),
-                target: redact_text(&l.target),
-                registered: false,
-            }
+        .map(|l| LocationEntry {
+            id: store::uuid_from(&location_ref(l.kind, &l.target)),
+            location_type: l.kind.as_str().into(),
+            target: redact_text(&l.target),
+            registered: false,
         })
+        .chain(extra.locations.iter().map(|l| LocationEntry {
+            id: l.id.clone(),
+            location_type: l.location_type.clone(),
+            target: l.target.clone(),
+            registered: true,
+        }))
         .collect();
     let snapshot = store::build(result, locations);
     tracing::info!(
@@ -221,47 +260,99 @@ pub fn fingerprint(files: &[PathBuf]) -> Vec<Option<(SystemTime, u64)>> {
         .collect()
 }
 
-/// Re-ingests whenever a catalog file changes, and every `interval` when URLs were read,
-/// until the runtime shuts down. `previous` is what the first load remembered.
+/// Re-ingests whenever a catalog file changes, every `interval` when URLs were read, and,
+/// with a `registry`, when a reload is requested or the database announces a change (another
+/// replica registered or removed a location), until the runtime shuts down. `previous` is
+/// what the first load remembered.
 pub async fn watch(
     store: Arc<CatalogStore>,
     config: Arc<CatalogConfig>,
     url_reader: Arc<dyn UrlReader>,
     interval: ProcessingInterval,
     previous: Previous,
+    registry: Option<Arc<Registry>>,
 ) {
     let mut files = store.snapshot().files.clone();
     let mut seen = fingerprint(&files);
     let mut previous = Arc::new(previous);
-    let next_due = |previous: &Previous| {
+    let next_due = |previous: &Previous, hidden: bool| {
         interval
             .next_wait(jitter())
-            .filter(|_| previous.read_urls())
+            .filter(|_| previous.read_urls() || hidden)
             .map(|wait| Instant::now() + wait)
     };
-    let mut due = next_due(&previous);
+    let hidden = |r: &Option<Arc<Registry>>| {
+        r.as_ref()
+            .is_some_and(|r| !r.extra().hidden_uids.is_empty())
+    };
+    let mut due = next_due(&previous, false);
     let mut ticker =
         tokio::time::interval(POLL_INTERVAL.min(interval.next_wait(0.0).unwrap_or(POLL_INTERVAL)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut requests = registry.as_ref().map(|r| r.requests());
+    let mut db_changes = registry.as_ref().map(|r| r.database().changes());
+    let mut served = 0u64;
     loop {
-        ticker.tick().await;
+        let mut requested = false;
+        let mut db_changed = false;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            Some(Ok(())) = async { match requests.as_mut() { Some(r) => Some(r.changed().await), None => None } } => requested = true,
+            Some(Ok(())) = async { match db_changes.as_mut() { Some(r) => Some(r.changed().await), None => None } } => db_changed = true,
+        }
+        // A request that arrived after the wake-up (whatever woke it) is seen here, and served.
+        let generation = requests.as_mut().map_or(0, |r| *r.borrow_and_update());
+        requested |= generation > served;
+        if db_changed {
+            if let Some(registry) = &registry {
+                db_changes.as_mut().map(|r| r.borrow_and_update());
+                // Registered locations or the leader's stored reads changed: load again.
+                if let Err(e) = registry.refresh_from_database().await {
+                    tracing::error!(error = %e, "cannot read the registered locations; keeping the previous ones");
+                }
+                requested = true;
+            }
+        }
         let before = fingerprint(&files);
         let urls_due = due.is_some_and(|d| Instant::now() >= d);
-        if before == seen && !urls_due {
+        // Only the refresh leader re-reads URLs on the interval; the others load what it stored
+        // when it announces it.
+        let leader = registry.as_ref().is_none_or(|r| r.database().is_leader());
+        if urls_due && !leader {
+            due = next_due(&previous, hidden(&registry));
+            if let Some(registry) = &registry {
+                registry.unhide_all();
+            }
+        }
+        let interval_load = urls_due && leader;
+        if before == seen && !interval_load && !requested {
             continue;
         }
         if before != seen {
             tracing::info!("catalog files changed; reloading");
+        } else if requested {
+            tracing::debug!("catalog reload requested");
         } else {
             tracing::debug!("catalog.processingInterval elapsed; re-reading URL locations");
         }
-        let (config, reader, last) = (
-            Arc::clone(&config),
-            Arc::clone(&url_reader),
-            Arc::clone(&previous),
-        );
+        if urls_due {
+            if let Some(registry) = &registry {
+                registry.unhide_all();
+            }
+        }
+        let extra = registry.as_ref().map(|r| r.extra()).unwrap_or_default();
+        let fresh = interval_load || registry.as_ref().is_some_and(|r| r.take_fresh());
+        let reader: Arc<dyn UrlReader> = match &registry {
+            Some(r) => Arc::new(DocumentReader::new(
+                Arc::clone(&url_reader),
+                r.database().clone(),
+                fresh,
+            )),
+            None => Arc::clone(&url_reader),
+        };
+        let (config, last) = (Arc::clone(&config), Arc::clone(&previous));
         let loaded = tokio::task::spawn_blocking(move || {
-            load_keeping(&config, reader.as_ref(), Some(&last))
+            load_with(&config, &extra, reader.as_ref(), Some(&last))
         })
         .await;
         match loaded {
@@ -283,7 +374,18 @@ pub async fn watch(
                 seen = before;
             }
         }
-        due = next_due(&previous);
+        if let Some(registry) = &registry {
+            registry.completed(generation);
+            if fresh && registry.database().is_shared() {
+                if let Err(e) = registry.database().announce_documents().await {
+                    tracing::warn!(error = %e, "cannot tell the other replicas about the new url reads");
+                }
+            }
+        }
+        served = generation;
+        if interval_load || due.is_none() {
+            due = next_due(&previous, hidden(&registry));
+        }
     }
 }
 
