@@ -9,7 +9,10 @@
 use leptos::prelude::*;
 
 use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
-use crate::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer};
+use crate::wire::{
+    CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis, PortalInfo,
+    ProblemView, Viewer,
+};
 
 /// What server functions may ask of the server. `viewer` is who asks (the sign-in gate's
 /// [`Viewer`]); the server answers with what that viewer's permissions allow.
@@ -52,6 +55,17 @@ pub trait Backend: Send + Sync + 'static {
         entity_ref: String,
         request: LogRequest,
     ) -> BoxFuture<PodLogs>;
+    /// What registering `url` (a catalog file, or a folder holding
+    /// `catalog.import.entityFilename`) would bring; nothing is stored.
+    fn analyze_import(&self, viewer: Option<&Viewer>, url: String) -> BoxFuture<ImportAnalysis>;
+    /// Registers the catalog file `target`; the entities it brought.
+    fn register_import(
+        &self,
+        viewer: Option<&Viewer>,
+        target: String,
+    ) -> BoxFuture<Vec<EntityLink>>;
+    /// Unregisters the location `id` (its entities go with it).
+    fn unregister_location(&self, viewer: Option<&Viewer>, id: String) -> BoxFuture<()>;
 }
 
 /// What the asynchronous [`Backend`] methods return.
@@ -79,6 +93,9 @@ pub enum BackendError {
     /// A cluster could not be reached, or refused.
     #[error("{0}")]
     Unavailable(String),
+    /// The thing exists already (a location registered twice).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// The handle the `server` crate puts into the Leptos context.
@@ -182,4 +199,34 @@ pub async fn get_help(topic: String) -> Result<Option<String>, ServerFnError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn list_catalog_problems() -> Result<Vec<ProblemView>, ServerFnError> {
     Ok(backend()?.catalog_problems(current_viewer().as_ref()))
+}
+
+/// What registering a URL would bring (the register page's "Analyze").
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn analyze_import(url: String) -> Result<ImportAnalysis, ServerFnError> {
+    backend()?
+        .analyze_import(current_viewer().as_ref(), url)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Registers a catalog file (the register page's "Import"); the entities it brought.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn register_import(target: String) -> Result<Vec<EntityLink>, ServerFnError> {
+    backend()?
+        .register_import(current_viewer().as_ref(), target)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Unregisters a location (the entity page's "Unregister").
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn unregister_location(id: String) -> Result<(), ServerFnError> {
+    backend()?
+        .unregister_location(current_viewer().as_ref(), id)
+        .await
+        .map_err(ServerFnError::new)
 }

@@ -6,13 +6,20 @@ use std::sync::Arc;
 
 use app::backend::{Backend, BackendError, BoxFuture};
 use app::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
-use app::wire::{CatalogFilters, CatalogListPage, EntityDetail, PortalInfo, ProblemView, Viewer};
+use app::wire::{
+    CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis, PortalInfo,
+    ProblemView, Viewer,
+};
 
 use crate::catalog::store::CatalogStore;
 use crate::catalog::views;
+use crate::http::catalog_write::{self, CatalogWrites};
 use crate::kubernetes::pod_detail::PodError;
 use crate::kubernetes::{KubernetesService, LookupError};
-use crate::permission::{KubernetesAccess, Permissions, CATALOG_ENTITY_READ};
+use crate::permission::{
+    Decision, KubernetesAccess, Permissions, CATALOG_ENTITY_READ, CATALOG_LOCATION_CREATE,
+    CATALOG_LOCATION_DELETE,
+};
 use crate::settings::Settings;
 
 /// Backend state shared by every request.
@@ -21,6 +28,9 @@ pub struct PortalBackend {
     catalog: Arc<CatalogStore>,
     kubernetes: Option<Arc<KubernetesService>>,
     permissions: Arc<Permissions>,
+    writes: Option<CatalogWrites>,
+    /// `catalog.import.entityFilename`: the file looked for in a folder URL.
+    entity_filename: String,
 }
 
 impl PortalBackend {
@@ -39,7 +49,34 @@ impl PortalBackend {
             catalog,
             kubernetes: None,
             permissions,
+            writes: None,
+            entity_filename: "catalog-info.yaml".into(),
         }
+    }
+
+    /// With registering and unregistering locations (the register page), reading a folder
+    /// URL's `entity_filename`.
+    pub fn with_writes(mut self, writes: Option<CatalogWrites>, entity_filename: &str) -> Self {
+        self.writes = writes;
+        self.entity_filename = entity_filename.to_string();
+        self
+    }
+
+    fn writes(
+        &self,
+        viewer: Option<&Viewer>,
+        permission: &crate::permission::Permission,
+    ) -> Result<CatalogWrites, BackendError> {
+        let writes = self.writes.clone().ok_or_else(|| {
+            BackendError::Invalid("this portal does not register locations".into())
+        })?;
+        if self.permissions.decide(viewer, permission) != Decision::Allow {
+            return Err(BackendError::Forbidden(format!(
+                "You may not do this (permission {})",
+                permission.name
+            )));
+        }
+        Ok(writes)
     }
 
     fn kubernetes_access(&self, viewer: Option<&Viewer>) -> KubernetesAccess {
@@ -74,7 +111,15 @@ impl Backend for PortalBackend {
         name: &str,
     ) -> Option<EntityDetail> {
         let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
-        views::entity_detail(&self.catalog.snapshot(), &scope, namespace, kind, name)
+        let snapshot = self.catalog.snapshot();
+        let mut detail = views::entity_detail(&snapshot, &scope, namespace, kind, name)?;
+        if self.writes.is_some()
+            && self.permissions.decide(viewer, &CATALOG_LOCATION_DELETE) == Decision::Allow
+        {
+            detail.registered_location =
+                views::registered_location(&snapshot, &scope, &detail.link.entity_ref);
+        }
+        Some(detail)
     }
 
     fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView> {
@@ -137,6 +182,93 @@ impl Backend for PortalBackend {
                 .pod_logs(&entity_ref, &request, &access)
                 .await
                 .map_err(pod_error)
+        })
+    }
+
+    fn analyze_import(&self, viewer: Option<&Viewer>, url: String) -> BoxFuture<ImportAnalysis> {
+        let writes = self.writes(viewer, &CATALOG_LOCATION_CREATE);
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        let current = self.catalog.snapshot();
+        let filename = self.entity_filename.clone();
+        Box::pin(async move {
+            let w = writes?;
+            let url = url.trim().to_string();
+            catalog_write::check_target(&url).map_err(BackendError::Invalid)?;
+            let target = catalog_write::catalog_file_url(&url, &filename);
+            let read = catalog_write::read_location(&w, &target)
+                .await
+                .map_err(BackendError::Unavailable)?;
+            let registered = w
+                .registry
+                .locations()
+                .iter()
+                .any(|l| l.location_type == "url" && l.target == target);
+            Ok(views::import_analysis(
+                &read, &current, &scope, &target, registered,
+            ))
+        })
+    }
+
+    fn register_import(
+        &self,
+        viewer: Option<&Viewer>,
+        target: String,
+    ) -> BoxFuture<Vec<EntityLink>> {
+        let writes = self.writes(viewer, &CATALOG_LOCATION_CREATE);
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        let store = Arc::clone(&self.catalog);
+        Box::pin(async move {
+            let w = writes?;
+            catalog_write::check_target(&target).map_err(BackendError::Invalid)?;
+            match w.registry.register(&target).await {
+                Ok(_) => {}
+                Err(crate::catalog::registry::RegisterError::Db(crate::db::DbError::Conflict(
+                    ..,
+                ))) => {
+                    return Err(BackendError::Conflict(format!(
+                        "{target} is registered already"
+                    )))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "registering a location failed");
+                    return Err(BackendError::Unavailable(
+                        "The location could not be registered; see the server log".into(),
+                    ));
+                }
+            }
+            catalog_write::reload(&w.registry).await;
+            let snapshot = store.snapshot();
+            let root = crate::catalog::location::generated_location_ref(&format!("url:{target}"));
+            Ok(views::registered_location(&snapshot, &scope, &root)
+                .map(|l| {
+                    l.entities
+                        .into_iter()
+                        .filter(|e| e.entity_ref != root)
+                        .collect()
+                })
+                .unwrap_or_default())
+        })
+    }
+
+    fn unregister_location(&self, viewer: Option<&Viewer>, id: String) -> BoxFuture<()> {
+        let writes = self.writes(viewer, &CATALOG_LOCATION_DELETE);
+        Box::pin(async move {
+            let w = writes?;
+            match w.registry.unregister(&id).await {
+                Ok(Some(_)) => {
+                    catalog_write::reload(&w.registry).await;
+                    Ok(())
+                }
+                Ok(None) => Err(BackendError::NotFound(format!(
+                    "No registered location with id {id}"
+                ))),
+                Err(e) => {
+                    tracing::error!(error = %e, "unregistering a location failed");
+                    Err(BackendError::Unavailable(
+                        "The location could not be unregistered; see the server log".into(),
+                    ))
+                }
+            }
         })
     }
 }

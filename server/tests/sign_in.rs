@@ -121,6 +121,7 @@ fn portal_with(secret: &str, extra: &str, files: &[(&str, &str)]) -> axum::Route
         )),
         auth: Arc::new(server::auth::Auth::new(auth, &settings, Arc::clone(&store))),
         catalog: store,
+        catalog_writes: None,
         static_tokens: Arc::new(settings.backend.static_tokens.clone()),
         kubernetes: None,
         metrics: Arc::default(),

@@ -203,6 +203,49 @@ pub struct EntityDetail {
     pub definition: Option<ApiDefinition>,
     /// Whether the entity carries `backstage.io/kubernetes-id` or `-label-selector`.
     pub has_kubernetes_annotation: bool,
+    /// The registered location the entity came from, when it came from one and the viewer may
+    /// unregister it (the page then offers "Unregister").
+    pub registered_location: Option<RegisteredLocation>,
+}
+
+/// A location registered through the portal, with what unregistering it removes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredLocation {
+    /// Its id (Backstage's location id).
+    pub id: String,
+    /// The URL.
+    pub target: String,
+    /// Every entity read through it (they all go with it).
+    pub entities: Vec<EntityLink>,
+}
+
+/// What registering a URL would bring: the register page's analysis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportAnalysis {
+    /// The catalog file that was read (the URL itself, or `<url>/catalog-info.yaml`).
+    pub target: String,
+    /// Whether it is registered already.
+    pub registered: bool,
+    /// The entities found, by ref.
+    pub entities: Vec<ImportEntity>,
+    /// Problems that are not about one entity (the file cannot be read, a document does not
+    /// parse).
+    pub problems: Vec<String>,
+}
+
+/// One entity a catalog file holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportEntity {
+    /// `kind:namespace/name`.
+    pub entity_ref: String,
+    /// `kind` as written.
+    pub kind: String,
+    /// `metadata.title`, else `metadata.name`.
+    pub label: String,
+    /// Already in the catalog: its page.
+    pub existing: Option<EntityLink>,
+    /// Why it would not be accepted (empty: it would be).
+    pub errors: Vec<String>,
 }
 
 /// A catalog problem as shown on the problems page.

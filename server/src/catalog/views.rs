@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use app::wire::{
     ApiDefinition, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, EntityRow,
-    ExternalLink, FacetValues, ProblemView, RelationGroup,
+    ExternalLink, FacetValues, ImportAnalysis, ImportEntity, ProblemView, RegisteredLocation,
+    RelationGroup,
 };
 use serde_json::Value;
 
@@ -265,6 +266,7 @@ pub fn entity_detail(
             .collect(),
         definition,
         has_kubernetes_annotation,
+        registered_location: None,
     })
 }
 
@@ -289,6 +291,96 @@ fn problem_count(snapshot: &Snapshot, scope: &Decision) -> usize {
         .chain(&snapshot.warnings)
         .filter(|p| problem_visible(snapshot, scope, p))
         .count()
+}
+
+/// The registered location `entity_ref` was read through, with every readable entity that goes
+/// with it, if it came from one.
+pub fn registered_location(
+    snapshot: &Snapshot,
+    scope: &Decision,
+    entity_ref: &str,
+) -> Option<RegisteredLocation> {
+    const ORIGIN: &str = "/metadata/annotations/backstage.io~1managed-by-origin-location";
+    let entity = snapshot.get(entity_ref)?;
+    let origin = entity.value().pointer(ORIGIN)?.as_str()?.to_string();
+    let (location_type, target) = origin.split_once(':')?;
+    let location = snapshot
+        .locations
+        .iter()
+        .find(|l| l.registered && l.location_type == location_type && l.target == target)?;
+    // The generated Location entity goes too, but is not something a user registered.
+    let root = crate::catalog::location::generated_location_ref(&origin);
+    let entities = snapshot
+        .entities
+        .iter()
+        .filter(|e| e.entity_ref != root)
+        .filter(|e| scope.permits(Resource::Entity(&e.keys)))
+        .filter(|e| e.value().pointer(ORIGIN).and_then(Value::as_str) == Some(origin.as_str()))
+        .map(|e| link_to(snapshot, &e.entity_ref, "default"))
+        .collect();
+    Some(RegisteredLocation {
+        id: location.id.clone(),
+        target: location.target.clone(),
+        entities,
+    })
+}
+
+/// The register page's analysis of `target`, from `read` (the catalog as registering it alone
+/// would make it) against `current` (what is served now).
+pub fn import_analysis(
+    read: &Snapshot,
+    current: &Snapshot,
+    scope: &Decision,
+    target: &str,
+    registered: bool,
+) -> ImportAnalysis {
+    let root = crate::catalog::location::generated_location_ref(&format!("url:{target}"));
+    let mut entities: Vec<ImportEntity> = read
+        .entities
+        .iter()
+        .filter(|e| e.entity_ref != root)
+        .map(|e| {
+            let v = e.value();
+            ImportEntity {
+                entity_ref: e.entity_ref.clone(),
+                kind: e.parts.kind.clone(),
+                label: str_at(&v, "/metadata/title")
+                    .unwrap_or(&e.parts.name)
+                    .to_string(),
+                existing: current
+                    .get(&e.entity_ref)
+                    .filter(|c| scope.permits(Resource::Entity(&c.keys)))
+                    .map(|c| link_to(current, &c.entity_ref, "default")),
+                errors: Vec::new(),
+            }
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for p in &read.errors {
+        let reason = match &p.field {
+            Some(f) => format!("{f}: {}", p.reason),
+            None => p.reason.clone(),
+        };
+        match p.entity_ref.as_ref() {
+            Some(r) => match entities.iter_mut().find(|e| &e.entity_ref == r) {
+                Some(e) => e.errors.push(reason),
+                None => entities.push(ImportEntity {
+                    entity_ref: r.clone(),
+                    kind: r.split(':').next().unwrap_or_default().to_string(),
+                    label: r.rsplit('/').next().unwrap_or(r).to_string(),
+                    existing: None,
+                    errors: vec![reason],
+                }),
+            },
+            None => problems.push(reason),
+        }
+    }
+    ImportAnalysis {
+        target: target.to_string(),
+        registered,
+        entities,
+        problems,
+    }
 }
 
 /// Every problem the viewer may see (`scope`: its `catalog.entity.read` decision), errors

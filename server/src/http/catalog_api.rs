@@ -27,7 +27,7 @@ use crate::permission::{
 
 /// A 200 response whose body is already JSON text.
 /// `value` as a JSON response; stored entities ([`service::Item`]) are written as they are.
-fn json_response<T: serde::Serialize + ?Sized>(value: &T) -> Response {
+pub(super) fn json_response<T: serde::Serialize + ?Sized>(value: &T) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         serde_json::to_string(value).unwrap_or_default(),
@@ -51,17 +51,17 @@ struct ItemsResponse<'a> {
 }
 
 /// Per-request context for error responses.
-struct Req {
-    method: Method,
-    uri: OriginalUri,
+pub(super) struct Req {
+    pub(super) method: Method,
+    pub(super) uri: OriginalUri,
 }
 
 impl Req {
     /// The request's URL as Backstage reports it in errors (relative to `/api/catalog`).
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         super::error::plugin_relative(&self.uri.0.to_string())
     }
-    fn error(
+    pub(super) fn error(
         &self,
         status: StatusCode,
         name: &'static str,
@@ -69,30 +69,41 @@ impl Req {
     ) -> ApiError {
         ApiError::at(status, name, message, &self.method, &self.url())
     }
-    fn input(&self, message: impl Into<String>) -> ApiError {
+    pub(super) fn input(&self, message: impl Into<String>) -> ApiError {
         self.error(StatusCode::BAD_REQUEST, "InputError", message)
     }
-    fn not_found(&self, message: impl Into<String>) -> ApiError {
+    pub(super) fn not_found(&self, message: impl Into<String>) -> ApiError {
         self.error(StatusCode::NOT_FOUND, "NotFoundError", message)
     }
-    fn query(&self, e: QueryError) -> ApiError {
+    pub(super) fn query(&self, e: QueryError) -> ApiError {
         self.input(e.to_string())
     }
     /// The query string checked against the route's declared parameters (Backstage's OpenAPI
     /// validation, which runs before the handler).
-    fn params(&self, raw: Option<&str>, route: &[&str]) -> Result<Params, ApiError> {
+    pub(super) fn params(&self, raw: Option<&str>, route: &[&str]) -> Result<Params, ApiError> {
         let params = Params::parse(raw);
         params.check(route).map_err(|m| self.input(m))?;
         Ok(params)
     }
 }
 
-/// The `/api/catalog` routes (mergeable into a router of any state).
+/// The `/api/catalog` routes (mergeable into a router of any state), read-only.
 pub fn routes<S: Clone + Send + Sync + 'static>(
     store: Arc<CatalogStore>,
     tokens: Arc<Vec<crate::settings::StaticToken>>,
     permissions: Arc<Permissions>,
 ) -> Router<S> {
+    routes_with(store, None, tokens, permissions)
+}
+
+/// The `/api/catalog` routes, with the writes ([`super::catalog_write`]) when `writes` is given.
+pub fn routes_with<S: Clone + Send + Sync + 'static>(
+    store: Arc<CatalogStore>,
+    writes: Option<super::catalog_write::CatalogWrites>,
+    tokens: Arc<Vec<crate::settings::StaticToken>>,
+    permissions: Arc<Permissions>,
+) -> Router<S> {
+    let writes = writes.map_or_else(Router::new, super::catalog_write::routes);
     Router::new()
         .route("/api/catalog/entities", get(list_entities))
         .route(
@@ -117,6 +128,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             get(location_by_entity),
         )
         .route("/api/catalog/validate-entity", post(validate_entity))
+        .with_state(store)
+        .merge(writes)
         // Backstage answers any other path under the plugin, and a method a route does not
         // have, with a bare 404 (no body, no content type: `res.status(404).end()`).
         .route("/api/catalog", any(not_found))
@@ -128,7 +141,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             super::auth::require_static_token,
         ))
         .layer(axum::Extension(permissions))
-        .with_state(store)
 }
 
 async fn not_found() -> StatusCode {
@@ -425,7 +437,7 @@ async fn query_get(
 }
 
 /// A JSON request body; an empty one is `{}` (as Express' parser leaves it).
-fn json_body(req: &Req, body: &Bytes) -> Result<Value, ApiError> {
+pub(super) fn json_body(req: &Req, body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(json!({}));
     }

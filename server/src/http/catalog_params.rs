@@ -29,6 +29,8 @@ pub(super) const BY_QUERY: &[&str] = &[
 pub(super) const BY_REFS: &[&str] = &["filter"];
 pub(super) const FACETS: &[&str] = &["facet", "filter"];
 pub(super) const NONE: &[&str] = &[];
+/// `POST /locations` (its OpenAPI spec declares both).
+pub(super) const CREATE_LOCATION: &[&str] = &["dryRun", "onConflict"];
 
 /// The integer parameters (`minimum: 0`).
 const INTEGERS: &[&str] = &["limit", "offset"];

@@ -7,6 +7,7 @@
 mod auth;
 pub mod catalog_api;
 mod catalog_params;
+pub mod catalog_write;
 pub mod error;
 mod health;
 pub mod kubernetes_api;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub backend: BackendHandle,
     /// The catalog, for the REST API.
     pub catalog: Arc<crate::catalog::store::CatalogStore>,
+    /// The catalog API's writes (registered locations, refresh, delete); `None` serves the
+    /// catalog read-only.
+    pub catalog_writes: Option<catalog_write::CatalogWrites>,
     /// `backend.auth.externalAccess` static tokens guarding the REST APIs.
     pub static_tokens: Arc<Vec<crate::settings::StaticToken>>,
     /// The Kubernetes service, when `kubernetes:` is configured (else its routes are absent, as
@@ -89,8 +93,9 @@ pub fn router(state: AppState) -> Router {
             state.kubernetes.clone(),
         ))
         .merge(kubernetes)
-        .merge(catalog_api::routes(
+        .merge(catalog_api::routes_with(
             Arc::clone(&state.catalog),
+            state.catalog_writes.clone(),
             Arc::clone(&state.static_tokens),
             Arc::clone(&state.permissions),
         ))

@@ -2,6 +2,9 @@
 //! Hub's RBAC plugin decides it (see [`config`] for the keys and files).
 //!
 //! Permissions keep Backstage's names: `catalog.entity.read`, `catalog.location.read`,
+//! `catalog.location.create`, `catalog.location.delete`, `catalog.location.analyze`,
+//! `catalog.entity.delete`,
+//! `catalog.entity.refresh`,
 //! `kubernetes.clusters.read`, `kubernetes.resources.read` (the tab's data) and
 //! `kubernetes.proxy` (a pod's YAML, events and logs). A decision is [`Decision::Allow`], [`Decision::Deny`] or
 //! [`Decision::Conditional`]: a condition the resource (an entity, a cluster) must meet.
@@ -111,6 +114,46 @@ pub const CATALOG_LOCATION_READ: Permission = Permission {
     resource_type: "",
     action: "read",
     csv_by_resource_type: false,
+};
+/// Registering a location (Backstage's; basic).
+pub const CATALOG_LOCATION_CREATE: Permission = Permission {
+    name: "catalog.location.create",
+    plugin: "catalog",
+    resource_type: "",
+    action: "create",
+    csv_by_resource_type: false,
+};
+/// Unregistering a location (Backstage's; basic).
+pub const CATALOG_LOCATION_DELETE: Permission = Permission {
+    name: "catalog.location.delete",
+    plugin: "catalog",
+    resource_type: "",
+    action: "delete",
+    csv_by_resource_type: false,
+};
+/// Analysing a location before registering it (Backstage's; basic).
+pub const CATALOG_LOCATION_ANALYZE: Permission = Permission {
+    name: "catalog.location.analyze",
+    plugin: "catalog",
+    resource_type: "",
+    action: "read",
+    csv_by_resource_type: false,
+};
+/// Deleting an entity by uid (Backstage's; a resource permission on the entity).
+pub const CATALOG_ENTITY_DELETE: Permission = Permission {
+    name: "catalog.entity.delete",
+    plugin: "catalog",
+    resource_type: conditions::CATALOG_ENTITY,
+    action: "delete",
+    csv_by_resource_type: true,
+};
+/// Asking for an entity to be processed again (Backstage's; a resource permission).
+pub const CATALOG_ENTITY_REFRESH: Permission = Permission {
+    name: "catalog.entity.refresh",
+    plugin: "catalog",
+    resource_type: conditions::CATALOG_ENTITY,
+    action: "update",
+    csv_by_resource_type: true,
 };
 /// Seeing a cluster: its name in `/clusters` and its section in the tab.
 pub const KUBERNETES_CLUSTERS_READ: Permission = Permission {

@@ -87,6 +87,7 @@ fn state(title: &str) -> AppState {
             Arc::new(crate::permission::Permissions::disabled()),
         )),
         catalog,
+        catalog_writes: None,
         static_tokens: Arc::new(Vec::new()),
         kubernetes: None,
         metrics: Arc::default(),
