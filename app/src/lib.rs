@@ -26,6 +26,7 @@ use crate::pages::{
     help::HelpPage,
     not_found::NotFound,
     problems::ProblemsPage,
+    register::RegisterPage,
 };
 
 /// The name of the wasm/JS/CSS bundle under `/pkg/` (cargo-leptos `name`).
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Redirect path="/catalog"/> }/>
                     <Route path=path!("/catalog") ssr=SsrMode::Async view=CatalogPage/>
                     <Route path=path!("/catalog-problems") ssr=SsrMode::Async view=ProblemsPage/>
+                    <Route path=path!("/catalog-import") ssr=SsrMode::Async view=RegisterPage/>
                     <Route path=path!("/help/:topic") ssr=SsrMode::Async view=HelpPage/>
                     <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
                         <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>

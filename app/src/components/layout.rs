@@ -61,6 +61,7 @@ pub fn Layout(
                 <ul>
                     <li><NavLink href="/catalog" label="Catalog"/></li>
                     <li><NavLink href="/catalog-problems" label="Catalog problems"/></li>
+                    <li><NavLink href="/catalog-import" label="Register a component"/></li>
                 </ul>
             </nav>
             <main class="content">{children()}</main>

@@ -4,15 +4,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Outlet, hooks::use_params_map};
+use leptos_router::{
+    components::Outlet,
+    hooks::{use_navigate, use_params_map},
+};
 
-use crate::backend::get_entity;
+use crate::backend::{get_entity, UnregisterLocation};
 use crate::components::entity_link::EntityLinkView;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::relations_graph::RelationsGraph;
 use crate::components::tabs::{Tab, TabBar};
 use crate::pages::not_found::NotFound;
-use crate::wire::{EntityDetail, EntityLink, ExternalLink};
+use crate::wire::{EntityDetail, EntityLink, ExternalLink, RegisteredLocation};
 
 /// The loaded entity, shared with the tabs.
 #[derive(Clone, Copy)]
@@ -77,8 +80,65 @@ fn EntityHeader(entity: EntityDetail) -> impl IntoView {
                 {entity.lifecycle.clone().map(|l| view! { <div><dt>"Lifecycle"</dt><dd>{l}</dd></div> })}
                 <div><dt>"Namespace"</dt><dd>{entity.namespace.clone()}</dd></div>
             </dl>
+            {entity.registered_location.clone().map(|location| view! { <Unregister location/> })}
         </header>
         <TabBar label="Entity sections" tabs/>
+    }
+}
+
+/// "Unregister location": removes the registered location the entity came from, after a
+/// confirmation that lists everything that goes with it.
+#[component]
+fn Unregister(location: RegisteredLocation) -> impl IntoView {
+    let action = ServerAction::<UnregisterLocation>::new();
+    let (confirming, set_confirming) = signal(false);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            navigate("/catalog", Default::default());
+        }
+    });
+    let RegisteredLocation {
+        id,
+        target,
+        entities,
+    } = location;
+    let count = entities.len();
+    view! {
+        <div class="unregister">
+            <button
+                type="button"
+                class="secondary"
+                aria-expanded=move || confirming.get().to_string()
+                aria-controls="unregister-confirm"
+                on:click=move |_| set_confirming.update(|c| *c = !*c)
+            >
+                "Unregister location"
+            </button>
+            <div id="unregister-confirm" class="unregister-confirm card" role="group" aria-labelledby="unregister-heading" hidden=move || !confirming.get()>
+                <h2 id="unregister-heading">"Unregister this location?"</h2>
+                <p>"The location " <code>{target}</code> {format!(" and the {count} entities read from it leave the catalog:")}</p>
+                <ul>{entities.into_iter().map(|link| view! { <li><EntityLinkView link/></li> }).collect_view()}</ul>
+                <p>"The file itself is not changed; register it again to bring them back."</p>
+                <p>
+                    <button
+                        type="button"
+                        class="danger"
+                        disabled=move || action.pending().get()
+                        on:click=move |_| {
+                            action.dispatch(UnregisterLocation { id: id.clone() });
+                        }
+                    >
+                        "Unregister"
+                    </button>
+                    " "
+                    <button type="button" class="secondary" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+                </p>
+                {move || action.value().get().and_then(Result::err).map(|e| view! {
+                    <ErrorPanel title="The location could not be unregistered" message=e.to_string()/>
+                })}
+            </div>
+        </div>
     }
 }
 

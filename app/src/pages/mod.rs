@@ -6,3 +6,4 @@ pub mod help;
 pub mod kubernetes;
 pub mod not_found;
 pub mod problems;
+pub mod register;
