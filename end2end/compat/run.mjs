@@ -19,7 +19,8 @@
 // Exit status 1 and a report of every difference when any case differs; the full answers are
 // written to ../../target/compat-report.json.
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -39,6 +40,8 @@ const only = option('--only', null);
 const ignored = new Set(args.flatMap((a, i) => (a === '--ignore' ? [args[i + 1]] : [])));
 const bsPort = Number(process.env.COMPAT_BACKSTAGE_PORT ?? 7117);
 const grPort = Number(process.env.COMPAT_GREENROOM_PORT ?? 7118);
+const filesPort = Number(process.env.COMPAT_FILES_PORT ?? 7119);
+const files = `http://127.0.0.1:${filesPort}`;
 const sides = {
   backstage: `http://127.0.0.1:${bsPort}`,
   greenroom: `http://127.0.0.1:${grPort}`,
@@ -508,6 +511,47 @@ add('validate-entity lower-case kind', '/api/catalog/validate-entity', {
   init: json({ entity: { ...good, kind: 'component' }, location: 'url:https://example.com/x.yaml' }),
 });
 
+// Registering locations: only cases that change nothing (dry runs, refusals, analysis), so the
+// catalog stays the same for every case. files/ is served on COMPAT_FILES_PORT.
+const reg = (name, body, query = '') =>
+  add(`register ${name}`, `/api/catalog/locations${query}`, { init: json(body) });
+reg('dry run', { type: 'url', target: `${files}/repo/catalog-info.yaml` }, '?dryRun=true');
+reg('dry run nested', { type: 'url', target: `${files}/multi/catalog-info.yaml` }, '?dryRun=true');
+reg('dry run 404', { type: 'url', target: `${files}/repo/missing.yaml` }, '?dryRun=true');
+reg('dry run type file', { type: 'file', target: '/tmp/x.yaml' }, '?dryRun=true');
+reg('type file', { type: 'file', target: '/tmp/x.yaml' });
+reg('no target', { type: 'url' });
+reg('no type', { target: `${files}/repo/catalog-info.yaml` });
+reg('empty body', {});
+reg('array body', []);
+reg('number type', { type: 1, target: 'x' });
+reg('extra key', { type: 'url', target: `${files}/repo/catalog-info.yaml`, extra: 1 });
+reg('bad onConflict', { type: 'url', target: `${files}/repo/catalog-info.yaml` }, '?onConflict=foo');
+reg('unknown parameter', { type: 'url', target: `${files}/repo/catalog-info.yaml` }, '?x=1');
+reg('empty dryRun', { type: 'url', target: `${files}/repo/catalog-info.yaml` }, '?dryRun=');
+add('register no content type', '/api/catalog/locations', { init: { method: 'POST', body: '{}' } });
+add('register not a URL (deviation: refused before reading)', '/api/catalog/locations?dryRun=true', {
+  init: json({ type: 'url', target: 'x' }),
+  deviation: true,
+});
+add('unregister unknown', '/api/catalog/locations/00000000-0000-4000-8000-000000000000', { init: { method: 'DELETE' } });
+add('delete entity unknown uid', '/api/catalog/entities/by-uid/00000000-0000-4000-8000-000000000000', { init: { method: 'DELETE' } });
+const analyze = (name, body) => add(`analyze ${name}`, '/api/catalog/analyze-location', { init: json(body) });
+analyze('file url', { location: { type: 'url', target: `${files}/repo/catalog-info.yaml` } });
+analyze('folder url', { location: { type: 'url', target: `${files}/repo` } });
+analyze('github', { location: { type: 'url', target: 'https://github.com/acme/my-repo/blob/main/catalog-info.yaml' } });
+analyze('gitlab', { location: { type: 'url', target: 'https://gitlab.com/acme/sub/my-repo' } });
+analyze('no location', {});
+analyze('location not object', { location: 'x' });
+analyze('no target', { location: { type: 'url' } });
+analyze('extra key', { location: { type: 'url', target: `${files}/repo`, presence: 'optional' } });
+const refresh = (name, body) => add(`refresh ${name}`, '/api/catalog/refresh', { init: json(body) });
+refresh('unknown', { entityRef: 'component:default/nope' });
+refresh('unparsed', { entityRef: 'nope' });
+refresh('no ref', {});
+refresh('ref not string', { entityRef: 1 });
+refresh('extra key', { entityRef: 'component:default/nope', extra: 1 });
+
 // Unknown routes under the catalog.
 add('unknown route', '/api/catalog/nope');
 add('by-name missing part', '/api/catalog/entities/by-name/component/default');
@@ -634,15 +678,34 @@ function prepare(c, r, uids) {
   return { status: r.status, body };
 }
 
+/** Serves files/ (the location-registration cases' catalog files). */
+function serveFiles() {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path.includes('..')) return res.writeHead(404).end();
+    try {
+      const body = readFileSync(join(here, 'files', path));
+      res.writeHead(200, { 'content-type': 'text/yaml' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  server.listen(filesPort, '127.0.0.1');
+  return server;
+}
+
 async function main() {
+  const fileServer = serveFiles();
   const bs = start('backstage', process.execPath, ['backstage.mjs', '--config', 'app-config.backstage.yaml'], {
     COMPAT_BACKSTAGE_PORT: String(bsPort),
+    COMPAT_FILES_PORT: String(filesPort),
     NODE_ENV: 'production',
     NODE_OPTIONS: '--no-deprecation',
   });
   const gr = start('greenroom', greenroomBin, ['serve', '--config', 'app-config.greenroom.yaml'], {
     GREENROOM_SITE_ROOT: process.env.GREENROOM_SITE_ROOT ?? join(root, 'target/site'),
     COMPAT_GREENROOM_PORT: String(grPort),
+    COMPAT_FILES_PORT: String(filesPort),
   });
   const grAll = await settled('greenroom', sides.greenroom, gr, { quiet: 1000 });
   const bsAll = await settled('backstage', sides.backstage, bs, { min: grAll.length });
@@ -685,6 +748,7 @@ async function main() {
     await new Promise(() => {});
   }
   stopAll();
+  fileServer.close();
   process.exit(failed ? 1 : 0);
 }
 

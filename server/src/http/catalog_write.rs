@@ -109,7 +109,9 @@ fn required_json(req: &Req, headers: &HeaderMap, body: &Bytes) -> Result<Value, 
         _ => {
             return Err(req.input(format!(
                 "unsupported media type {}",
-                content_type.as_deref().unwrap_or("undefined")
+                content_type
+                    .as_deref()
+                    .map_or_else(|| "undefined".to_string(), media_type)
             )))
         }
     }
@@ -118,6 +120,24 @@ fn required_json(req: &Req, headers: &HeaderMap, body: &Bytes) -> Result<Value, 
         return Err(req.input("request/body must be object"));
     }
     Ok(value)
+}
+
+/// A Content-Type as Backstage's validator prints it: the type lower-cased, each parameter
+/// after `"; "`, a charset lower-cased (`text/plain;charset=UTF-8` → `text/plain; charset=utf-8`).
+fn media_type(header: &str) -> String {
+    let mut parts = header.split(';').map(str::trim).filter(|p| !p.is_empty());
+    let mut out = parts.next().unwrap_or_default().to_ascii_lowercase();
+    for param in parts {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        let name = name.trim().to_ascii_lowercase();
+        let value = if name == "charset" {
+            value.trim().to_ascii_lowercase()
+        } else {
+            value.trim().to_string()
+        };
+        out.push_str(&format!("; {name}={value}"));
+    }
+    out
 }
 
 /// A `LocationInput` object at `at`: `target` then `type` required, strings (the OpenAPI
@@ -677,6 +697,15 @@ mod tests {
             Some(String::new())
         );
         assert_eq!(name("not a url"), None);
+    }
+
+    #[test]
+    fn media_types_as_backstage_prints_them() {
+        assert_eq!(
+            media_type("text/plain;charset=UTF-8"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(media_type("Text/HTML"), "text/html");
     }
 
     #[test]
