@@ -122,6 +122,18 @@ fn required_json(req: &Req, headers: &HeaderMap, body: &Bytes) -> Result<Value, 
     Ok(value)
 }
 
+/// The JSON object body of a route that declares no query parameters.
+fn object_body(
+    req: &Req,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Map<String, Value>, ApiError> {
+    req.params(query, declared::NONE)?;
+    let body = required_json(req, headers, body)?;
+    Ok(body.as_object().cloned().unwrap_or_default())
+}
+
 /// A Content-Type as Backstage's validator prints it: the type lower-cased, each parameter
 /// after `"; "`, a charset lower-cased (`text/plain;charset=UTF-8` → `text/plain; charset=utf-8`).
 fn media_type(header: &str) -> String {
@@ -477,9 +489,7 @@ async fn refresh(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    req.params(q.as_deref(), declared::NONE)?;
-    let body = required_json(&req, &headers, &body)?;
-    let object = body.as_object().cloned().unwrap_or_default();
+    let object = object_body(&req, q.as_deref(), &headers, &body)?;
     let entity_ref = match object.get("entityRef") {
         Some(Value::String(s)) => s.to_lowercase(),
         Some(_) => return Err(req.input("request/body/entityRef must be string")),
@@ -563,9 +573,7 @@ async fn analyze_location(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req = Req { method, uri };
-    req.params(q.as_deref(), declared::NONE)?;
-    let body = required_json(&req, &headers, &body)?;
-    let object = body.as_object().cloned().unwrap_or_default();
+    let object = object_body(&req, q.as_deref(), &headers, &body)?;
     let location = match object.get("location") {
         None => return Err(req.input("request/body must have required property 'location'")),
         Some(Value::Object(o)) => o.clone(),
