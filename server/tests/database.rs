@@ -617,4 +617,29 @@ fn postgres_store_replicas_and_refresh_leader() {
         .is_some(),
         "the new leader does not refresh"
     );
+    // A replica started now (a restart, a scale-up) serves the registered location at once,
+    // and a location removed through it is gone on the other replica too.
+    drop(follower);
+    let dir_c = dir.join("c");
+    std::fs::create_dir_all(&dir_c).expect("dir");
+    let c = Portal::start(&config(&dir_c, &base, &pg_config));
+    assert!(
+        has_component(&c, "rep-c"),
+        "a new replica does not serve the registered location"
+    );
+    let dir_d = dir.join("d");
+    std::fs::create_dir_all(&dir_d).expect("dir");
+    let d = Portal::start(&config(&dir_d, &base, &pg_config));
+    let (_, listed) = c.request("GET", "/api/catalog/locations", None);
+    let listed: Value = serde_json::from_str(&listed).expect("json");
+    let id = listed[0]["data"]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        c.request("DELETE", &format!("/api/catalog/locations/{id}"), None)
+            .0,
+        204
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || !has_component(&d, "rep-c")).is_some(),
+        "the other replica still serves an unregistered location"
+    );
 }

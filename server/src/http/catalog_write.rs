@@ -34,8 +34,8 @@ use axum::{
 };
 use serde_json::{json, Map, Value};
 
-use super::catalog_api::{json_body, json_response, Req};
 use super::catalog_params as declared;
+use super::catalog_request::{json_body, json_response, Req};
 pub use super::error::ApiError;
 use crate::catalog::config::CatalogConfig;
 use crate::catalog::location::{generated_location_ref, UrlReader};

@@ -7,6 +7,7 @@
 mod auth;
 pub mod catalog_api;
 mod catalog_params;
+mod catalog_request;
 pub mod catalog_write;
 pub mod error;
 mod health;
