@@ -16,7 +16,8 @@
 //!
 //! Changes are announced: on PostgreSQL with `NOTIFY greenroom_catalog` in the changing
 //! transaction (every replica `LISTEN`s and reloads; after a lost connection it reloads
-//! anyway, since notifications may have been missed), on SQLite inside the process.
+//! anyway, since notifications may have been missed). On SQLite there is one process, whose
+//! registry asks for its own reloads.
 
 pub mod config;
 
@@ -241,14 +242,11 @@ impl Database {
         matches!(self.pool, Pool::Postgres(_))
     }
 
-    /// A counter that moves whenever a change was made here or announced by another replica
-    /// (or the announcements may have been missed): reload what the database holds then.
+    /// A counter that moves whenever another replica announced a change (or announcements may
+    /// have been missed): reload what the database holds then. Changes made through this
+    /// process are not counted: the registry asks for their reload itself.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
-    }
-
-    fn changed(&self) {
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Whether this replica refreshes `url` locations now (holds the lease). Always true on
@@ -369,7 +367,6 @@ impl Database {
         if !inserted {
             return Err(DbError::Conflict(location.location_type, location.target));
         }
-        self.changed();
         Ok(location)
     }
 
@@ -398,9 +395,6 @@ impl Database {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(removed)
         })?;
-        if removed.is_some() {
-            self.changed();
-        }
         Ok(removed)
     }
 }
