@@ -10,8 +10,8 @@ use leptos::prelude::*;
 
 use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use crate::wire::{
-    CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis, PortalInfo,
-    ProblemView, Viewer,
+    ApiExplorer, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis,
+    PortalInfo, ProblemView, SearchResults, Viewer,
 };
 
 /// What server functions may ask of the server. `viewer` is who asks (the sign-in gate's
@@ -31,6 +31,11 @@ pub trait Backend: Send + Sync + 'static {
         kind: &str,
         name: &str,
     ) -> Option<EntityDetail>;
+    /// The best matches of a search (at most `limit`).
+    fn search(&self, viewer: Option<&Viewer>, query: &str, limit: usize) -> SearchResults;
+    /// The APIs explorer, filtered by type and lifecycle (empty: any).
+    fn api_explorer(&self, viewer: Option<&Viewer>, api_type: &str, lifecycle: &str)
+        -> ApiExplorer;
     /// Every current catalog problem the viewer may see (errors first).
     fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView>;
     /// A section of the README shown as in-app help (`kubernetes`), if there is one.
@@ -145,6 +150,24 @@ pub async fn get_entity(
     name: String,
 ) -> Result<Option<EntityDetail>, ServerFnError> {
     Ok(backend()?.entity(current_viewer().as_ref(), &namespace, &kind, &name))
+}
+
+/// Search across every kind: the best `limit` matches of `query` (the header's search as you
+/// type, and `/search`).
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn search_catalog(query: String, limit: usize) -> Result<SearchResults, ServerFnError> {
+    Ok(backend()?.search(current_viewer().as_ref(), &query, limit))
+}
+
+/// The APIs explorer (`/api-docs`), filtered by type and lifecycle (empty: any).
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_api_explorer(
+    api_type: String,
+    lifecycle: String,
+) -> Result<ApiExplorer, ServerFnError> {
+    Ok(backend()?.api_explorer(current_viewer().as_ref(), &api_type, &lifecycle))
 }
 
 /// The Kubernetes tab's view of `kind:namespace/name`.

@@ -21,12 +21,16 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
+    api_docs::ApiDocsPage,
     catalog::CatalogPage,
-    entity::{EntityPage, KubernetesTab, OverviewTab},
+    entity::{
+        ApiTab, DefinitionTab, DependenciesTab, DiagramTab, EntityPage, KubernetesTab, OverviewTab,
+    },
     help::HelpPage,
     not_found::NotFound,
     problems::ProblemsPage,
     register::RegisterPage,
+    search::SearchPage,
 };
 
 /// The name of the wasm/JS/CSS bundle under `/pkg/` (cargo-leptos `name`).
@@ -70,9 +74,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog-problems") ssr=SsrMode::Async view=ProblemsPage/>
                     <Route path=path!("/catalog-import") ssr=SsrMode::Async view=RegisterPage/>
                     <Route path=path!("/help/:topic") ssr=SsrMode::Async view=HelpPage/>
+                    <Route path=path!("/search") ssr=SsrMode::Async view=SearchPage/>
+                    <Route path=path!("/api-docs") ssr=SsrMode::Async view=ApiDocsPage/>
                     <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
                         <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
                         <Route path=path!("kubernetes") ssr=SsrMode::Async view=KubernetesTab/>
+                        <Route path=path!("api") ssr=SsrMode::Async view=ApiTab/>
+                        <Route path=path!("dependencies") ssr=SsrMode::Async view=DependenciesTab/>
+                        <Route path=path!("definition") ssr=SsrMode::Async view=DefinitionTab/>
+                        <Route path=path!("diagram") ssr=SsrMode::Async view=DiagramTab/>
                     </ParentRoute>
                 </Routes>
             </Layout>

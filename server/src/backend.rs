@@ -7,8 +7,8 @@ use std::sync::Arc;
 use app::backend::{Backend, BackendError, BoxFuture};
 use app::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use app::wire::{
-    CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis, PortalInfo,
-    ProblemView, Viewer,
+    ApiExplorer, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis,
+    PortalInfo, ProblemView, SearchResults, Viewer,
 };
 
 use crate::catalog::store::CatalogStore;
@@ -120,6 +120,21 @@ impl Backend for PortalBackend {
                 views::registered_location(&snapshot, &scope, &detail.link.entity_ref);
         }
         Some(detail)
+    }
+
+    fn search(&self, viewer: Option<&Viewer>, query: &str, limit: usize) -> SearchResults {
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        crate::catalog::search::search(&self.catalog.snapshot(), &scope, query, limit)
+    }
+
+    fn api_explorer(
+        &self,
+        viewer: Option<&Viewer>,
+        api_type: &str,
+        lifecycle: &str,
+    ) -> ApiExplorer {
+        let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
+        crate::catalog::search::api_explorer(&self.catalog.snapshot(), &scope, api_type, lifecycle)
     }
 
     fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView> {

@@ -51,6 +51,7 @@ pub fn Layout(
                         }
                     })}
                 </Suspense>
+                <crate::pages::search::HeaderSearch/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         viewer.await.ok().flatten().map(|v| view! { <UserMenu viewer=v/> })
@@ -60,6 +61,8 @@ pub fn Layout(
             <nav id="sidebar" class="sidebar" aria-label="Main" hidden=move || !nav_open.get()>
                 <ul>
                     <li><NavLink href="/catalog" label="Catalog"/></li>
+                    <li><NavLink href="/api-docs" label="APIs"/></li>
+                    <li><NavLink href="/search" label="Search"/></li>
                     <li><NavLink href="/catalog-problems" label="Catalog problems"/></li>
                     <li><NavLink href="/catalog-import" label="Register a component"/></li>
                 </ul>

@@ -1,6 +1,7 @@
 //! Small presentational components shared by the pages.
 
 pub mod entity_link;
+pub mod entity_table;
 pub mod error_panel;
 pub mod gauge;
 pub mod layout;

@@ -13,7 +13,8 @@ use crate::backend::{get_entity, UnregisterLocation};
 use crate::components::entity_link::EntityLinkView;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::relations_graph::RelationsGraph;
-use crate::components::tabs::{Tab, TabBar};
+use crate::components::tabs::TabBar;
+use crate::pages::entity_kinds::{people_overview, KindSections};
 use crate::pages::not_found::NotFound;
 use crate::wire::{EntityDetail, EntityLink, ExternalLink, RegisteredLocation};
 
@@ -54,17 +55,7 @@ pub fn EntityPage() -> impl IntoView {
 
 #[component]
 fn EntityHeader(entity: EntityDetail) -> impl IntoView {
-    let base = entity.link.href.clone();
-    let tabs = vec![
-        Tab {
-            label: "Overview",
-            href: base.clone(),
-        },
-        Tab {
-            label: "Kubernetes",
-            href: format!("{base}/kubernetes"),
-        },
-    ];
+    let tabs = crate::pages::entity_kinds::tabs_for(&entity);
     let heading = entity.title.clone().unwrap_or_else(|| entity.name.clone());
     let kind_line = match &entity.entity_type {
         Some(t) => format!("{} — {t}", entity.kind),
@@ -158,6 +149,13 @@ pub fn OverviewTab() -> impl IntoView {
 
 #[component]
 fn Overview(entity: EntityDetail) -> impl IntoView {
+    let people = people_overview(&entity);
+    // System, domain, type and lifecycle rows belong to the kinds that have them; other kinds
+    // show them only when set.
+    let full = matches!(
+        entity.kind.to_ascii_lowercase().as_str(),
+        "component" | "api" | "resource"
+    );
     let graph_center = EntityLink {
         label: entity.title.clone().unwrap_or_else(|| entity.name.clone()),
         ..entity.link.clone()
@@ -174,31 +172,41 @@ fn Overview(entity: EntityDetail) -> impl IntoView {
         labels,
         annotations,
         relations,
-        definition,
+        kind_detail,
         ..
     } = entity;
     let graph_groups = relations.clone();
+    let is_people = people.is_some();
     view! {
         <h2 class="visually-hidden">"Overview"</h2>
+        {people}
         <div class="cards">
+            {(!is_people).then(|| view! {
             <section class="card about" aria-labelledby="about-title">
                 <h3 id="about-title">"About"</h3>
                 <p class="description">{description.unwrap_or_else(|| "No description.".into())}</p>
                 <dl class="about-grid">
                     <div><dt>"Owner"</dt><dd>{owner.map(|o| view! { <EntityLinkView link=o/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div>
-                    <div><dt>"System"</dt><dd>{system.map(|s| view! { <EntityLinkView link=s/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div>
-                    <div><dt>"Domain"</dt><dd>{domain.map(|d| view! { <EntityLinkView link=d/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div>
-                    <div><dt>"Type"</dt><dd>{entity_type.unwrap_or_else(|| "—".into())}</dd></div>
-                    <div><dt>"Lifecycle"</dt><dd>{lifecycle.unwrap_or_else(|| "—".into())}</dd></div>
+                    {(full || system.is_some()).then(|| view! { <div><dt>"System"</dt><dd>{system.map(|s| view! { <EntityLinkView link=s/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div> })}
+                    {(full || domain.is_some()).then(|| view! { <div><dt>"Domain"</dt><dd>{domain.map(|d| view! { <EntityLinkView link=d/> }.into_any()).unwrap_or_else(|| "—".into_any())}</dd></div> })}
+                    {(full || entity_type.is_some()).then(|| view! { <div><dt>"Type"</dt><dd>{entity_type.unwrap_or_else(|| "—".into())}</dd></div> })}
+                    {(full || lifecycle.is_some()).then(|| view! { <div><dt>"Lifecycle"</dt><dd>{lifecycle.unwrap_or_else(|| "—".into())}</dd></div> })}
                     <div class="wide"><dt>"Tags"</dt><dd>
                         <ul class="tags">{tags.into_iter().map(|t| view! { <li class="tag">{t}</li> }).collect_view()}</ul>
                     </dd></div>
                 </dl>
                 {(!links.is_empty()).then(|| view! {
                     <h4>"Links"</h4>
-                    <ul class="links">{links.into_iter().map(|l| view! { <li><ExternalLinkView link=l/></li> }).collect_view()}</ul>
+                    <ul class="links">{links.clone().into_iter().map(|l| view! { <li><ExternalLinkView link=l/></li> }).collect_view()}</ul>
                 })}
             </section>
+            })}
+            {(is_people && !links.is_empty()).then(|| view! {
+                <section class="card" aria-labelledby="links-title">
+                    <h3 id="links-title">"Links"</h3>
+                    <ul class="links">{links.clone().into_iter().map(|l| view! { <li><ExternalLinkView link=l/></li> }).collect_view()}</ul>
+                </section>
+            })}
             <section class="card" aria-labelledby="relations-title">
                 <h3 id="relations-title">"Relations"</h3>
                 {if relations.is_empty() {
@@ -223,12 +231,7 @@ fn Overview(entity: EntityDetail) -> impl IntoView {
                 <RelationsGraph center=graph_center groups=graph_groups/>
             </section>
         })}
-        {definition.map(|d| view! {
-            <section class="card definition" aria-labelledby="definition-title">
-                <h3 id="definition-title">{format!("Definition ({})", d.api_type)}</h3>
-                <pre><code>{d.text}</code></pre>
-            </section>
-        })}
+        <KindSections detail=kind_detail/>
         <section class="card" aria-labelledby="metadata-title">
             <h3 id="metadata-title">"Labels and annotations"</h3>
             <KeyValueTable caption="Labels" rows=labels/>
@@ -290,4 +293,45 @@ fn ExternalLinkView(link: ExternalLink) -> impl IntoView {
 #[component]
 pub fn KubernetesTab() -> impl IntoView {
     with_entity(|e| view! { <crate::pages::kubernetes::KubernetesTabView entity=e/> })
+}
+
+/// A Component's API tab.
+#[component]
+pub fn ApiTab() -> impl IntoView {
+    with_entity(|e| view! { <crate::pages::entity_kinds::ComponentApis entity=e/> })
+}
+
+/// A Component's Dependencies tab.
+#[component]
+pub fn DependenciesTab() -> impl IntoView {
+    with_entity(|e| view! { <crate::pages::entity_kinds::ComponentDependencies entity=e/> })
+}
+
+/// An API's Definition tab.
+#[component]
+pub fn DefinitionTab() -> impl IntoView {
+    with_entity(|e| view! { <crate::pages::api_definition::DefinitionTab entity=e/> })
+}
+
+/// A System's Diagram tab: the relations graph, large, with its links listed.
+#[component]
+pub fn DiagramTab() -> impl IntoView {
+    with_entity(|e| {
+        let center = EntityLink {
+            label: e.title.clone().unwrap_or_else(|| e.name.clone()),
+            ..e.link.clone()
+        };
+        let groups = e.relations.clone();
+        view! {
+            <h2 class="visually-hidden">"Diagram"</h2>
+            <section class="card" aria-labelledby="diagram-title">
+                <h3 id="diagram-title">"System diagram"</h3>
+                {if groups.is_empty() {
+                    view! { <p class="muted">"No relations."</p> }.into_any()
+                } else {
+                    view! { <RelationsGraph center groups/> }.into_any()
+                }}
+            </section>
+        }
+    })
 }

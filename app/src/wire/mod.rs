@@ -155,13 +155,272 @@ pub struct RelationGroup {
     pub targets: Vec<EntityLink>,
 }
 
-/// An API's definition text.
+/// An API's definition: its text, and the same rendered for people where the format is known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiDefinition {
     /// `spec.type`: openapi, asyncapi, graphql, grpc, ...
     pub api_type: String,
     /// `spec.definition`, as text.
     pub text: String,
+    /// The definition rendered for people, as HTML the server produced from a
+    /// [`RenderedDefinition`] (escaped by Leptos's renderer; the browser bundle never carries the
+    /// rendering code); `None` for a format not rendered.
+    pub html: Option<String>,
+    /// Why the definition could not be rendered, or what was left out (it is still shown as
+    /// text).
+    pub problem: Option<String>,
+}
+
+/// An API definition read for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RenderedDefinition {
+    /// OpenAPI 3.x: operations by path, and the component schemas.
+    OpenApi(OpenApiDoc),
+    /// AsyncAPI 2.x/3.x: channels and their messages.
+    AsyncApi(AsyncApiDoc),
+    /// GraphQL SDL: the schema's types.
+    GraphQl(Vec<SchemaType>),
+    /// Source with highlighting (gRPC `.proto`).
+    Source(Vec<SourceToken>),
+}
+
+/// The head of an API document (`info`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiInfo {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// Server URLs.
+    pub servers: Vec<String>,
+}
+
+/// An OpenAPI document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenApiDoc {
+    /// `openapi` (the format version).
+    pub version: String,
+    /// Title, version, description and servers.
+    pub info: ApiInfo,
+    /// Every operation, in document order.
+    pub operations: Vec<ApiOperation>,
+    /// `components.schemas`.
+    pub schemas: Vec<SchemaType>,
+}
+
+/// One operation: a method on a path.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiOperation {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path template.
+    pub path: String,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `deprecated`.
+    pub deprecated: bool,
+    /// Parameters (path, query, header, cookie); `place` says where.
+    pub parameters: Vec<SchemaField>,
+    /// The request body's media types and schema, e.g. `application/json: Cart`.
+    pub request_body: Vec<String>,
+    /// Responses: status code and description (with the schema, when there is one).
+    pub responses: Vec<(String, String)>,
+}
+
+/// A named type with fields: a schema, a GraphQL type, a message payload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaType {
+    /// What it is: `object`, `enum`, `type`, `input`, `interface`, `union`, `scalar`, ...
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its fields (enum values: the values, with an empty type).
+    pub fields: Vec<SchemaField>,
+}
+
+/// A field, parameter or argument.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaField {
+    /// Its name.
+    pub name: String,
+    /// Where it goes (`path`, `query`, `header`; empty for a field).
+    pub place: String,
+    /// Its type, written for people (`string`, `array of Item`, `[Product!]!`).
+    pub type_text: String,
+    /// Whether it is required.
+    pub required: bool,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// An AsyncAPI document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsyncApiDoc {
+    /// `asyncapi` (the format version).
+    pub version: String,
+    /// Title, version, description and servers.
+    pub info: ApiInfo,
+    /// The channels, in document order.
+    pub channels: Vec<ApiChannel>,
+}
+
+/// An AsyncAPI channel.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiChannel {
+    /// The channel name or address.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// What applications do on it (`publish`, `subscribe`, `send`, `receive`).
+    pub actions: Vec<String>,
+    /// Its messages, each with its payload's fields.
+    pub messages: Vec<SchemaType>,
+}
+
+/// How a piece of highlighted source is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenClass {
+    /// Plain text and punctuation.
+    Plain,
+    /// A keyword (`message`, `service`, `rpc`).
+    Keyword,
+    /// A built-in or declared type name.
+    Type,
+    /// A string literal.
+    Str,
+    /// A number.
+    Number,
+    /// A comment.
+    Comment,
+}
+
+/// A run of highlighted source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceToken {
+    /// How it is shown.
+    pub class: TokenClass,
+    /// The text.
+    pub text: String,
+}
+
+/// Contact details from `spec.profile` (Users and Groups).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// `email`.
+    pub email: Option<String>,
+    /// `picture` (an http(s) URL; anything else is dropped).
+    pub picture: Option<String>,
+}
+
+/// A person in a group's member list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The User.
+    pub link: EntityLink,
+    /// Their profile.
+    pub profile: Profile,
+}
+
+/// How many entities of one kind and type someone owns, linking to that slice of the catalog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnershipCount {
+    /// Kind, as written.
+    pub kind: String,
+    /// `spec.type`, if any.
+    pub entity_type: Option<String>,
+    /// How many.
+    pub count: usize,
+    /// The catalog list filtered to them.
+    pub href: String,
+}
+
+/// What one owner owns, counted by kind and type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// The owner (the entity itself, or one of a user's groups).
+    pub owner: EntityLink,
+    /// Counts, by kind then type.
+    pub counts: Vec<OwnershipCount>,
+}
+
+/// What the page of each kind shows beyond the common header and about card.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KindDetail {
+    /// Nothing beyond the common parts.
+    #[default]
+    Plain,
+    /// A Component: its APIs and dependencies (the API and Dependencies tabs).
+    Component {
+        /// `providesApis`.
+        provided_apis: Vec<EntityRow>,
+        /// `consumesApis`.
+        consumed_apis: Vec<EntityRow>,
+        /// `dependsOn`.
+        depends_on: Vec<EntityRow>,
+        /// What depends on it (`dependencyOf`).
+        dependents: Vec<EntityRow>,
+    },
+    /// An API: who provides and who consumes it.
+    Api {
+        /// `apiProvidedBy`.
+        providers: Vec<EntityRow>,
+        /// `apiConsumedBy`.
+        consumers: Vec<EntityRow>,
+    },
+    /// A Group: profile, place in the tree, members and what it owns.
+    Group {
+        /// `spec.profile`.
+        profile: Profile,
+        /// `childOf`.
+        parent: Option<EntityLink>,
+        /// `parentOf`.
+        children: Vec<EntityLink>,
+        /// `hasMember`.
+        members: Vec<Member>,
+        /// What the group owns directly.
+        ownership: Ownership,
+    },
+    /// A User: profile, groups, and what they own directly and through their groups.
+    User {
+        /// `spec.profile`.
+        profile: Profile,
+        /// `memberOf`.
+        groups: Vec<EntityLink>,
+        /// Owned directly (first), then through each group.
+        ownership: Vec<Ownership>,
+    },
+    /// A System: its parts.
+    System {
+        /// Components (`hasPart`).
+        components: Vec<EntityRow>,
+        /// APIs (`hasPart`).
+        apis: Vec<EntityRow>,
+        /// Resources (`hasPart`).
+        resources: Vec<EntityRow>,
+    },
+    /// A Domain: its systems.
+    Domain {
+        /// Systems (`hasPart`).
+        systems: Vec<EntityRow>,
+    },
+    /// A Resource: who depends on it.
+    Resource {
+        /// `dependencyOf`.
+        dependents: Vec<EntityRow>,
+    },
+    /// A kind the portal has no page for: every `spec` field.
+    Other {
+        /// `spec`, flattened to dotted paths and values.
+        spec: Vec<(String, String)>,
+    },
 }
 
 /// Everything the entity page shows.
@@ -203,9 +462,62 @@ pub struct EntityDetail {
     pub definition: Option<ApiDefinition>,
     /// Whether the entity carries `backstage.io/kubernetes-id` or `-label-selector`.
     pub has_kubernetes_annotation: bool,
+    /// What this kind's page shows beyond the common parts.
+    pub kind_detail: KindDetail,
     /// The registered location the entity came from, when it came from one and the viewer may
     /// unregister it (the page then offers "Unregister").
     pub registered_location: Option<RegisteredLocation>,
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The entity (label: title, else name).
+    pub link: EntityLink,
+    /// Kind, as written.
+    pub kind: String,
+    /// `spec.type`.
+    pub entity_type: Option<String>,
+    /// `metadata.description`.
+    pub description: Option<String>,
+    /// The owner.
+    pub owner: Option<EntityLink>,
+    /// What matched, when it is not the name or title (`tag: payments`,
+    /// `kubernetes-id: checkout`).
+    pub matched: Option<String>,
+}
+
+/// Search results.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// The query as understood (trimmed).
+    pub query: String,
+    /// The best hits, best first.
+    pub hits: Vec<SearchHit>,
+    /// How many entities matched in all.
+    pub total: usize,
+}
+
+/// One row of the APIs explorer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRow {
+    /// The API.
+    pub row: EntityRow,
+    /// How many components provide it.
+    pub providers: usize,
+    /// How many consume it.
+    pub consumers: usize,
+}
+
+/// The APIs explorer (`/api-docs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiExplorer {
+    /// The APIs the filters select.
+    pub apis: Vec<ApiRow>,
+    /// Types with counts (over every API the viewer may read).
+    pub types: FacetValues,
+    /// Lifecycles with counts.
+    pub lifecycles: FacetValues,
 }
 
 /// A location registered through the portal, with what unregistering it removes.

@@ -29,7 +29,9 @@
 //! - [`index`]: inverted indexes of filter keys (bitsets), and facet counts from them;
 //! - [`service`]: the catalog's queries, for the REST API (paging, cursors, facets, validation)
 //!   and the UI's list page (`service::list`), on the same filter, index and facet code;
-//! - [`views`]: what the UI pages show (presentation only);
+//! - [`views`]: what the UI pages show (presentation only); [`kind_views`]: what each kind's
+//!   page adds; [`definition`]: API definitions rendered for people; [`search`]: the portal's
+//!   search and the APIs explorer;
 //! - [`config`]: the `catalog:` block of app-config.
 //!
 //! Every problem is a [`Problem`] naming the file, the entity (when known), the field and the
@@ -37,8 +39,10 @@
 
 pub mod config;
 pub mod confine;
+pub mod definition;
 pub mod glob;
 pub mod index;
+pub mod kind_views;
 pub mod location;
 pub mod placeholders;
 pub mod query;
@@ -51,6 +55,7 @@ pub mod reload;
 pub mod rules;
 pub mod scm;
 pub mod script_urls;
+pub mod search;
 pub mod service;
 pub mod shared_reader;
 pub mod store;

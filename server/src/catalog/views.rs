@@ -64,17 +64,20 @@ fn tags_of(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+/// The string at a JSON pointer.
+pub fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
-fn first_relation(e: &StoredEntity, relation: &str) -> Option<String> {
+/// The first target of the entity's relations of a type (canonical, lower-case).
+pub fn first_relation(e: &StoredEntity, relation: &str) -> Option<String> {
     let key = format!("relations.{}", relation.to_lowercase());
     let first = e.keys.values(&key).next().map(str::to_string);
     first
 }
 
-fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
+/// A catalog-list row for `e`.
+pub fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
     let v = e.value();
     let ns = &e.parts.namespace;
     EntityRow {
@@ -206,16 +209,32 @@ pub fn entity_detail(
         k == "backstage.io/kubernetes-id" || k == "backstage.io/kubernetes-label-selector"
     });
     let definition = if e.parts.kind.eq_ignore_ascii_case("api") {
-        v.pointer("/spec/definition").map(|d| ApiDefinition {
-            api_type: str_at(v, "/spec/type").unwrap_or("unknown").to_string(),
-            text: d.as_str().map_or_else(
-                || serde_json::to_string_pretty(d).unwrap_or_default(),
-                str::to_string,
-            ),
+        v.pointer("/spec/definition").map(|d| {
+            // Rendering parses the whole definition: once per snapshot, not once per view.
+            let cached = snapshot.query_cache.get_or_compute(
+                &format!("definition:{}", e.entity_ref),
+                || {
+                    let read = crate::catalog::definition::render(
+                        str_at(v, "/spec/type").unwrap_or("unknown"),
+                        d.as_str().map_or_else(
+                            || serde_json::to_string_pretty(d).unwrap_or_default(),
+                            str::to_string,
+                        ),
+                    );
+                    ApiDefinition {
+                        html: read.rendered.map(app::pages::api_definition::rendered_html),
+                        api_type: read.api_type,
+                        text: read.text,
+                        problem: read.problem,
+                    }
+                },
+            );
+            ApiDefinition::clone(&cached)
         })
     } else {
         None
     };
+    let kind_detail = crate::catalog::kind_views::kind_detail(snapshot, scope, e, v);
     Some(EntityDetail {
         link: EntityLink {
             entity_ref: e.entity_ref.clone(),
@@ -266,6 +285,7 @@ pub fn entity_detail(
             .collect(),
         definition,
         has_kubernetes_annotation,
+        kind_detail,
         registered_location: None,
     })
 }

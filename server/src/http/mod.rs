@@ -163,4 +163,4 @@ pub async fn shutdown_signal() {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

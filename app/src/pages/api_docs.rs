@@ -1,0 +1,118 @@
+//! `/api-docs`: the APIs explorer (Backstage's path): every API by type and lifecycle, with its
+//! owner, system, and how many components provide and consume it. The filters are a GET form,
+//! so every view is a URL and works before hydration.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Form, hooks::use_query_map};
+
+use crate::backend::get_api_explorer;
+use crate::components::entity_link::EntityLinkView;
+use crate::components::error_panel::ErrorPanel;
+use crate::wire::{ApiExplorer, EntityLink, FacetValues};
+
+/// The APIs explorer page.
+#[component]
+pub fn ApiDocsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        query.with(|q| {
+            (
+                q.get("type").unwrap_or_default(),
+                q.get("lifecycle").unwrap_or_default(),
+            )
+        })
+    });
+    let data = Resource::new(move || filters.get(), |(t, l)| get_api_explorer(t, l));
+    view! {
+        <Title text="APIs"/>
+        <section class="page">
+            <h1>"APIs"</h1>
+            <Transition fallback=|| view! { <p class="loading">"Loading the APIs…"</p> }>
+                {move || Suspend::new(async move {
+                    let (api_type, lifecycle) = filters.get_untracked();
+                    match data.await {
+                        Ok(explorer) => view! { <Explorer explorer api_type lifecycle/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The APIs could not be loaded" message=e.to_string()/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Select(
+    label: &'static str,
+    name: &'static str,
+    any: &'static str,
+    facet: FacetValues,
+    selected: String,
+) -> impl IntoView {
+    let id = format!("api-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name>
+                <option value="" selected=selected.is_empty()>{any}</option>
+                {facet.values.into_iter().map(|(value, count)| {
+                    let is_selected = value.eq_ignore_ascii_case(&selected);
+                    view! { <option value=value.clone() selected=is_selected>{format!("{value} ({count})")}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn Explorer(explorer: ApiExplorer, api_type: String, lifecycle: String) -> impl IntoView {
+    let count = explorer.apis.len();
+    view! {
+        <Form method="GET" action="/api-docs" attr:class="filters inline-filters" attr:aria-label="Filters">
+            <Select label="Type" name="type" any="All types" facet=explorer.types selected=api_type/>
+            <Select label="Lifecycle" name="lifecycle" any="All lifecycles" facet=explorer.lifecycles selected=lifecycle/>
+            <div class="filter-actions">
+                <button type="submit" class="primary">"Apply filters"</button>
+                <a href="/api-docs">"Reset"</a>
+            </div>
+        </Form>
+        <p class="result-summary" role="status">{match count { 0 => "No APIs match these filters.".to_string(), 1 => "1 API".to_string(), n => format!("{n} APIs") }}</p>
+        {(count > 0).then(|| view! {
+            <div class="table-scroll">
+                <table class="entities">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Type"</th>
+                            <th scope="col">"Lifecycle"</th>
+                            <th scope="col">"Owner"</th>
+                            <th scope="col">"System"</th>
+                            <th scope="col">"Providers"</th>
+                            <th scope="col">"Consumers"</th>
+                            <th scope="col">"Description"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {explorer.apis.into_iter().map(|api| {
+                            let row = api.row;
+                            let link = EntityLink { label: row.title.clone().unwrap_or_else(|| row.link.label.clone()), ..row.link };
+                            let definition = format!("{}/definition", link.href);
+                            view! {
+                                <tr>
+                                    <td><EntityLinkView link/>" " <a class="muted" href=definition>"(definition)"</a></td>
+                                    <td>{row.entity_type.unwrap_or_default()}</td>
+                                    <td>{row.lifecycle.unwrap_or_default()}</td>
+                                    <td>{row.owner.map(|o| view! { <EntityLinkView link=o/> })}</td>
+                                    <td>{row.system.map(|s| view! { <EntityLinkView link=s/> })}</td>
+                                    <td class="number">{api.providers}</td>
+                                    <td class="number">{api.consumers}</td>
+                                    <td class="description">{row.description.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        })}
+    }
+}

@@ -1,0 +1,418 @@
+//! The portal's search (the header box and `/search`) and the APIs explorer (`/api-docs`),
+//! answered from the snapshot's in-memory indexes.
+//!
+//! A query is split into words (at most [`MAX_WORDS`]); an entity matches when every word occurs
+//! in one of its searched fields ([`SEARCH_FIELDS`]) or in the name of its owner. Each word is one
+//! pass over the field postings of the [`FilterIndex`](crate::catalog::index::FilterIndex)
+//! (each distinct value tested once), so a query costs the number of distinct values, not
+//! entities × fields. Matches are ranked: exact name or title, then prefix, then words in the
+//! name or title, then a Kubernetes id or tag, then anything else; ties by kind
+//! (components first) and name. Results are cached per query in the snapshot.
+
+use app::wire::{ApiExplorer, ApiRow, FacetValues, SearchHit, SearchResults};
+
+use crate::catalog::index::Bits;
+use crate::catalog::query::{EntityFilter, FullText};
+use crate::catalog::service::restrict_to_scope;
+use crate::catalog::store::{Snapshot, StoredEntity};
+use crate::catalog::views::row;
+use crate::permission::Decision;
+
+/// Longest query read, in characters (the rest is ignored).
+pub const MAX_QUERY: usize = 200;
+/// Most words of a query used.
+pub const MAX_WORDS: usize = 8;
+/// Most hits returned.
+pub const MAX_HITS: usize = 50;
+/// Owners (groups and users) whose owned entities a word can bring in.
+const MAX_OWNERS: usize = 50;
+
+/// The fields a word is looked for in (search keys, lower-case).
+pub const SEARCH_FIELDS: [&str; 8] = [
+    "metadata.name",
+    "metadata.title",
+    "metadata.description",
+    "metadata.tags",
+    "metadata.annotations.backstage.io/kubernetes-id",
+    "spec.profile.displayname",
+    "spec.profile.email",
+    "spec.type",
+];
+
+const KUBERNETES_ID: &str = "metadata.annotations.backstage.io/kubernetes-id";
+
+/// The query as searched: trimmed, at most [`MAX_QUERY`] characters, lower-case words.
+fn words(query: &str) -> (String, Vec<String>) {
+    let query: String = query.trim().chars().take(MAX_QUERY).collect();
+    let words = query
+        .split_whitespace()
+        .take(MAX_WORDS)
+        .map(str::to_lowercase)
+        .collect();
+    (query, words)
+}
+
+/// The best `limit` (at most [`MAX_HITS`]) matches of `query` the viewer may read.
+pub fn search(snapshot: &Snapshot, scope: &Decision, query: &str, limit: usize) -> SearchResults {
+    let (query, words) = words(query);
+    if words.is_empty() {
+        return SearchResults {
+            query,
+            ..SearchResults::default()
+        };
+    }
+    let ranked = snapshot
+        .query_cache
+        .get_or_compute(&format!("search:{}", words.join(" ")), || {
+            ranked(snapshot, &words)
+        });
+    let mut hits = Vec::new();
+    let mut total = 0;
+    for &(i, _) in ranked.iter() {
+        let Some(e) = snapshot.entities.get(i) else {
+            continue;
+        };
+        if !scope.permits(crate::permission::conditions::Resource::Entity(&e.keys)) {
+            continue;
+        }
+        total += 1;
+        if hits.len() < limit.min(MAX_HITS) {
+            hits.push(hit(snapshot, e, &words));
+        }
+    }
+    SearchResults { query, hits, total }
+}
+
+/// Every match of `words` (scope not applied: the cache is shared), best first.
+fn ranked(snapshot: &Snapshot, words: &[String]) -> Vec<(usize, u32)> {
+    let entities = &snapshot.entities;
+    let index = &snapshot.filter_index;
+    let mut all: Option<Bits> = None;
+    for word in words {
+        let mut bits = index.full_text(&FullText::new(word, &SEARCH_FIELDS), entities);
+        // Entities owned by a group or user whose name, title or display name has the word.
+        let owners: Vec<String> = index
+            .full_text(
+                &FullText::new(
+                    word,
+                    &[
+                        "metadata.name",
+                        "metadata.title",
+                        "spec.profile.displayname",
+                    ],
+                ),
+                entities,
+            )
+            .ones()
+            .filter_map(|i| entities.get(i))
+            .filter(|e| matches!(e.parts.kind.to_ascii_lowercase().as_str(), "group" | "user"))
+            .take(MAX_OWNERS)
+            .map(|e| e.entity_ref.clone())
+            .collect();
+        for owner in owners {
+            let owned = index.matching(
+                Some(&EntityFilter::key_equals("relations.ownedby", &owner)),
+                entities,
+            );
+            bits.union_with(&owned);
+        }
+        all = Some(match all {
+            None => bits,
+            Some(mut a) => {
+                a.intersect_with(&bits);
+                a
+            }
+        });
+    }
+    let whole = words.join(" ");
+    let mut ranked: Vec<(usize, u32)> = all
+        .map(|bits| {
+            bits.ones()
+                .filter_map(|i| entities.get(i).map(|e| (i, score(e, &whole, words))))
+                .collect()
+        })
+        .unwrap_or_default();
+    ranked.sort_by(|a, b| {
+        b.1.cmp(&a.1).then_with(|| {
+            let (ea, eb) = (&entities[a.0], &entities[b.0]);
+            kind_rank(&ea.parts.kind)
+                .cmp(&kind_rank(&eb.parts.kind))
+                .then_with(|| {
+                    ea.parts
+                        .name
+                        .to_lowercase()
+                        .cmp(&eb.parts.name.to_lowercase())
+                })
+        })
+    });
+    ranked
+}
+
+/// Components first, then what people look for most.
+fn kind_rank(kind: &str) -> u8 {
+    match kind.to_ascii_lowercase().as_str() {
+        "component" => 0,
+        "api" => 1,
+        "system" => 2,
+        "domain" => 3,
+        "resource" => 4,
+        "group" => 5,
+        "user" => 6,
+        _ => 7,
+    }
+}
+
+fn first(e: &StoredEntity, key: &str) -> String {
+    e.keys.values(key).next().unwrap_or_default().to_string()
+}
+
+fn score(e: &StoredEntity, whole: &str, words: &[String]) -> u32 {
+    let name = e.parts.name.to_lowercase();
+    let title = first(e, "metadata.title");
+    let display = first(e, "spec.profile.displayname");
+    let names = [name.as_str(), title.as_str(), display.as_str()];
+    if names.contains(&whole) {
+        return 1000;
+    }
+    if names.iter().any(|n| !n.is_empty() && n.starts_with(whole)) {
+        return 800;
+    }
+    if words
+        .iter()
+        .all(|w| names.iter().any(|n| n.contains(w.as_str())))
+    {
+        return 600;
+    }
+    if e.keys.values(KUBERNETES_ID).any(|id| id == whole) {
+        return 500;
+    }
+    if words
+        .iter()
+        .any(|w| e.keys.values("metadata.tags").any(|t| t == w))
+    {
+        return 300;
+    }
+    if words
+        .iter()
+        .any(|w| names.iter().any(|n| n.contains(w.as_str())))
+    {
+        return 200;
+    }
+    100
+}
+
+/// Why `e` matched, when the name or title does not show it.
+fn matched(e: &StoredEntity, words: &[String]) -> Option<String> {
+    let in_names = |w: &String| {
+        e.parts.name.to_lowercase().contains(w.as_str())
+            || e.keys
+                .values("metadata.title")
+                .any(|t| t.contains(w.as_str()))
+    };
+    if words.iter().all(in_names) {
+        return None;
+    }
+    let word = words.iter().find(|w| !in_names(w))?;
+    for (key, label) in [
+        (KUBERNETES_ID, "Kubernetes id"),
+        ("metadata.tags", "tag"),
+        ("spec.profile.displayname", "display name"),
+        ("spec.profile.email", "email"),
+        ("spec.type", "type"),
+    ] {
+        if let Some(v) = e
+            .keys
+            .original_values(key)
+            .find(|v| v.to_lowercase().contains(word.as_str()))
+        {
+            return Some(format!("{label}: {v}"));
+        }
+    }
+    // Otherwise the description or the owner matched; both are shown with every hit.
+    None
+}
+
+fn hit(snapshot: &Snapshot, e: &StoredEntity, words: &[String]) -> SearchHit {
+    let r = row(snapshot, e);
+    SearchHit {
+        link: app::wire::EntityLink {
+            label: r
+                .title
+                .clone()
+                .or_else(|| {
+                    e.keys
+                        .original_values("spec.profile.displayname")
+                        .next()
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| r.link.label.clone()),
+            ..r.link
+        },
+        kind: r.kind,
+        entity_type: r.entity_type,
+        description: r.description,
+        owner: r.owner,
+        matched: matched(e, words),
+    }
+}
+
+/// The APIs explorer: every API the viewer may read, of `api_type` and `lifecycle` when given
+/// (case-insensitive), sorted by name, with type and lifecycle counts over all of them.
+pub fn api_explorer(
+    snapshot: &Snapshot,
+    scope: &Decision,
+    api_type: &str,
+    lifecycle: &str,
+) -> ApiExplorer {
+    let entities = &snapshot.entities;
+    let mut bits = snapshot
+        .filter_index
+        .matching(Some(&EntityFilter::key_equals("kind", "api")), entities);
+    restrict_to_scope(&mut bits, snapshot, scope);
+    let facet = |key: &str| FacetValues {
+        values: snapshot
+            .filter_index
+            .value_counts(key, entities, &bits)
+            .into_iter()
+            .collect(),
+    };
+    let types = facet("spec.type");
+    let lifecycles = facet("spec.lifecycle");
+    let wanted = |e: &StoredEntity, key: &str, value: &str| {
+        value.is_empty() || e.keys.values(key).any(|v| v.eq_ignore_ascii_case(value))
+    };
+    let mut apis: Vec<ApiRow> = bits
+        .ones()
+        .filter_map(|i| entities.get(i))
+        .filter(|e| wanted(e, "spec.type", api_type) && wanted(e, "spec.lifecycle", lifecycle))
+        .map(|e| ApiRow {
+            row: row(snapshot, e),
+            providers: e.keys.values("relations.apiprovidedby").count(),
+            consumers: e.keys.values("relations.apiconsumedby").count(),
+        })
+        .collect();
+    apis.sort_by(|a, b| {
+        let label = |r: &ApiRow| {
+            r.row
+                .title
+                .clone()
+                .unwrap_or_else(|| r.row.link.label.clone())
+                .to_lowercase()
+        };
+        label(a).cmp(&label(b))
+    });
+    ApiExplorer {
+        apis,
+        types,
+        lifecycles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{api_explorer, search};
+    use crate::http::tests::bundled_catalog;
+    use crate::permission::conditions::{Condition, Rule};
+    use crate::permission::Decision;
+
+    fn refs(r: &app::wire::SearchResults) -> Vec<&str> {
+        r.hits.iter().map(|h| h.link.entity_ref.as_str()).collect()
+    }
+
+    #[test]
+    fn exact_names_first_then_prefixes_then_the_rest_across_kinds() {
+        let snap = bundled_catalog();
+        let r = search(&snap, &Decision::Allow, "  Payment gateway ", 10);
+        assert_eq!(r.query, "Payment gateway");
+        // The title matches exactly; the gRPC API's title starts with it.
+        assert_eq!(
+            refs(&r)[..2],
+            [
+                "component:default/payment-gateway",
+                "api:default/payments-grpc"
+            ]
+        );
+        // Every word must match somewhere.
+        assert!(search(&snap, &Decision::Allow, "payment zebra", 10)
+            .hits
+            .is_empty());
+        // Owners by name bring what they own; the match is shown when not in the name.
+        let r = search(&snap, &Decision::Allow, "storefront", 50);
+        assert!(
+            refs(&r).contains(&"component:default/cart-service"),
+            "{:?}",
+            refs(&r)
+        );
+        // A Kubernetes id.
+        let r = search(&snap, &Decision::Allow, "kubernetes-id", 50);
+        assert!(
+            r.hits.is_empty(),
+            "annotation keys are not searched, only values"
+        );
+    }
+
+    #[test]
+    fn what_matched_is_named_and_people_are_found_by_display_name() {
+        let snap = bundled_catalog();
+        let r = search(&snap, &Decision::Allow, "Ramírez", 5);
+        assert_eq!(refs(&r), ["user:default/diego-ramirez"]);
+        assert_eq!(
+            r.hits[0].matched.as_deref(),
+            Some("display name: Diego Ramírez")
+        );
+        let r = search(&snap, &Decision::Allow, "pci", 50);
+        assert!(
+            r.hits
+                .iter()
+                .all(|h| h.matched.as_deref() == Some("tag: pci")),
+            "{:?}",
+            r.hits
+        );
+        assert!(r.total >= 2);
+    }
+
+    #[test]
+    fn limits_scope_and_hostile_queries() {
+        let snap = bundled_catalog();
+        let all = search(&snap, &Decision::Allow, "e", 3);
+        assert_eq!(all.hits.len(), 3);
+        assert!(all.total > 20, "{}", all.total);
+        let only_data = Decision::Conditional(Condition::Rule(Rule::IsEntityOwner {
+            claims: vec!["group:default/data".into()],
+        }));
+        let r = search(&snap, &only_data, "e", 50);
+        assert!(r.total < all.total && r.total > 0);
+        assert!(r.hits.iter().all(|h| h
+            .owner
+            .as_ref()
+            .is_some_and(|o| o.entity_ref == "group:default/data")));
+        assert_eq!(search(&snap, &Decision::Deny, "e", 50).total, 0);
+        // Long, many-word and wildcard queries are cut, not refused.
+        let long = "a ".repeat(10_000);
+        assert!(
+            search(&snap, &Decision::Allow, &long, 5)
+                .query
+                .chars()
+                .count()
+                <= super::MAX_QUERY
+        );
+        let _ = search(&snap, &Decision::Allow, "%%__%%", 5);
+        assert_eq!(search(&snap, &Decision::Allow, "   ", 5).total, 0);
+    }
+
+    #[test]
+    fn the_api_explorer_filters_by_type_and_lifecycle() {
+        let snap = bundled_catalog();
+        let all = api_explorer(&snap, &Decision::Allow, "", "");
+        assert_eq!(all.apis.len(), 5);
+        assert!(all.types.values.contains(&("openapi".to_string(), 2)));
+        let open = api_explorer(&snap, &Decision::Allow, "OpenAPI", "production");
+        let names: Vec<_> = open
+            .apis
+            .iter()
+            .map(|a| a.row.link.label.as_str())
+            .collect();
+        assert_eq!(names, ["cart-api"]);
+        assert_eq!((open.apis[0].providers, open.apis[0].consumers), (1, 3));
+    }
+}
