@@ -82,11 +82,12 @@ test('relation links navigate to the related entity', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1, name: 'Fraud scoring' })).toBeVisible();
 });
 
-test('an API shows its definition text', async ({ page }) => {
+test('an API shows its definition text beneath the rendered definition', async ({ page }) => {
   const entity = new EntityPage(page);
-  await entity.goto('default', 'api', 'cart-api');
-  const definition = page.getByRole('region', { name: 'Definition (openapi)' });
-  await expect(definition).toContainText('openapi: 3.0.3');
+  await entity.goto('default', 'api', 'cart-api', 'definition');
+  const definition = page.getByRole('region', { name: 'Definition text (openapi)' });
+  await definition.locator('summary').click();
+  await expect(definition.locator('pre')).toContainText('openapi: 3.0.3');
 });
 
 test('an unknown entity is a 404 page', async ({ page }) => {

@@ -98,6 +98,7 @@ async fn main() {
     };
     println!("| entities | ingest (ms) | RSS growth (MiB) | `GET /entities?filter=kind=component` p50 / p99 (ms) | by-query first page of 20, new query p50 / p99 (ms) | same page again p50 / p99 (ms) | next page via cursor p50 (ms) | UI list page with facets, new query p50 / p99 (ms) | UI list, new text search p50 / p99 (ms) | UI list, same query again p50 (ms) |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut pages = Vec::new();
     for n in sizes {
         let dir = write_catalog(n);
         let config = CatalogConfig {
@@ -170,6 +171,72 @@ async fn main() {
             assert_eq!(page.rows.len(), server::catalog::views::PAGE_SIZE);
         }
         ui.sort();
+        // The header's search as you type: every keystroke of 40 names typed in full is a
+        // query (prefixes typed before are answered from the snapshot's cache, as in use).
+        let mut keystrokes = Vec::new();
+        for i in 0..40 {
+            let name = format!("component-{}", i * 37 % (n / 2).max(1));
+            for end in 1..=name.len() {
+                let started = Instant::now();
+                let r = server::catalog::search::search(
+                    &snapshot,
+                    &server::permission::Decision::Allow,
+                    &name[..end],
+                    8,
+                );
+                keystrokes.push(started.elapsed());
+                assert!(end < name.len() || !r.hits.is_empty(), "{name}");
+            }
+        }
+        keystrokes.sort();
+        // Two-word searches never typed before (every word is a full pass).
+        let mut fresh = Vec::new();
+        for i in 0..50 {
+            let started = Instant::now();
+            let _ = server::catalog::search::search(
+                &snapshot,
+                &server::permission::Decision::Allow,
+                &format!("rust team-{i}"),
+                50,
+            );
+            fresh.push(started.elapsed());
+        }
+        fresh.sort();
+        // A Group's page (members, ownership counts) and the APIs explorer.
+        let mut group_page = Vec::new();
+        let mut explorer = Vec::new();
+        for i in 0..50 {
+            let started = Instant::now();
+            let _ = server::catalog::views::entity_detail(
+                &snapshot,
+                &server::permission::Decision::Allow,
+                "default",
+                "group",
+                &format!("team-{i}"),
+            );
+            group_page.push(started.elapsed());
+            let started = Instant::now();
+            let _ = server::catalog::search::api_explorer(
+                &snapshot,
+                &server::permission::Decision::Allow,
+                "",
+                "",
+            );
+            explorer.push(started.elapsed());
+        }
+        group_page.sort();
+        explorer.sort();
+        pages.push(format!(
+            "| {n} | {} / {} | {} / {} | {} / {} | {} / {} |",
+            ms(percentile(&keystrokes, 0.5)),
+            ms(percentile(&keystrokes, 0.99)),
+            ms(percentile(&fresh, 0.5)),
+            ms(percentile(&fresh, 0.99)),
+            ms(percentile(&group_page, 0.5)),
+            ms(percentile(&group_page, 0.99)),
+            ms(percentile(&explorer, 0.5)),
+            ms(percentile(&explorer, 0.99)),
+        ));
         let store = Arc::new(CatalogStore::new(snapshot));
         let rss = rss_kib().saturating_sub(before);
         let router: axum::Router = server::http::catalog_api::routes(
@@ -239,6 +306,12 @@ async fn main() {
             ms(percentile(&ui, 0.5))
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+    println!();
+    println!("| entities | search as you type, per keystroke p50 / p99 (ms) | new two-word search p50 / p99 (ms) | Group page data p50 / p99 (ms) | APIs explorer p50 / p99 (ms) |");
+    println!("| --- | --- | --- | --- | --- |");
+    for line in pages {
+        println!("{line}");
     }
 }
 
