@@ -82,6 +82,9 @@ pub struct Snapshot {
     /// from, or a root's generated Location), by canonical ref; generated root Locations have
     /// none. What the ancestry endpoint walks.
     pub parents: HashMap<String, String>,
+    /// Per entity, the lower-case text the portal's search looks in (built on the first search,
+    /// see [`crate::catalog::search`]).
+    pub search_text: std::sync::OnceLock<Vec<Box<str>>>,
 }
 
 /// A small most-recently-used cache of query results (for the REST API, entity indexes in
@@ -354,6 +357,7 @@ pub fn build(ingest: IngestResult, locations: Vec<LocationEntry>) -> Snapshot {
         query_cache: QueryCache::default(),
         filter_index: Default::default(),
         parents,
+        search_text: Default::default(),
     }
 }
 
