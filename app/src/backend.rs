@@ -8,7 +8,9 @@
 
 use leptos::prelude::*;
 
-use crate::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
+use crate::wire::kubernetes::{
+    FleetHealth, KubernetesView, LogRequest, PodDetail, PodLogs, PodRef,
+};
 use crate::wire::{
     ApiExplorer, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis,
     PortalInfo, ProblemView, SearchResults, Viewer,
@@ -46,6 +48,8 @@ pub trait Backend: Send + Sync + 'static {
         viewer: Option<&Viewer>,
         entity_ref: String,
     ) -> BoxFuture<KubernetesView>;
+    /// The health of the components of a Group, System or Domain (its Kubernetes tab).
+    fn fleet_health(&self, viewer: Option<&Viewer>, entity_ref: String) -> BoxFuture<FleetHealth>;
     /// One of the entity's pods, for the pod panel.
     fn pod_detail(
         &self,
@@ -180,6 +184,24 @@ pub async fn get_kubernetes_view(
 ) -> Result<KubernetesView, ServerFnError> {
     backend()?
         .kubernetes_view(
+            current_viewer().as_ref(),
+            format!("{kind}:{namespace}/{name}"),
+        )
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The Kubernetes tab of the Group, System or Domain `kind:namespace/name`: its components'
+/// health.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_fleet_health(
+    namespace: String,
+    kind: String,
+    name: String,
+) -> Result<FleetHealth, ServerFnError> {
+    backend()?
+        .fleet_health(
             current_viewer().as_ref(),
             format!("{kind}:{namespace}/{name}"),
         )

@@ -6,7 +6,7 @@ import { EntityPage } from '../pages/entity-page';
 test('a Group page shows its profile, place in the organisation, members and ownership', async ({ page }) => {
   const entity = new EntityPage(page);
   await entity.goto('default', 'group', 'payments');
-  await expect(entity.tabs.getByRole('link')).toHaveText(['Overview']);
+  await expect(entity.tabs.getByRole('link')).toHaveText(['Overview', 'Kubernetes']);
   const profile = page.getByRole('region', { name: 'Payments' });
   await expect(profile.getByRole('link', { name: 'payments@acme.example' })).toHaveAttribute('href', 'mailto:payments@acme.example');
   await expect(profile).toContainText('Parent group');
@@ -37,7 +37,7 @@ test('a User page shows their groups and what they own through them', async ({ p
 test('System, Domain and Resource pages list their parts and dependents', async ({ page }) => {
   const entity = new EntityPage(page);
   await entity.goto('default', 'system', 'payment-processing');
-  await expect(entity.tabs.getByRole('link')).toHaveText(['Overview', 'Diagram']);
+  await expect(entity.tabs.getByRole('link')).toHaveText(['Overview', 'Kubernetes', 'Diagram']);
   const components = page.getByRole('region', { name: 'Components' });
   await expect(components.locator('tbody tr')).toHaveCount(4);
   await expect(page.getByRole('region', { name: 'APIs' }).locator('tbody tr')).toHaveCount(3);

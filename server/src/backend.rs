@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use app::backend::{Backend, BackendError, BoxFuture};
-use app::wire::kubernetes::{KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
+use app::wire::kubernetes::{FleetHealth, KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use app::wire::{
     ApiExplorer, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis,
     PortalInfo, ProblemView, SearchResults, Viewer,
@@ -164,6 +164,19 @@ impl Backend for PortalBackend {
                 // Not an error: the tab says how to configure clusters.
                 None => Ok(KubernetesView::default()),
                 Some(s) => s.view(&entity_ref, &access).await.map_err(lookup_error),
+            }
+        })
+    }
+
+    fn fleet_health(&self, viewer: Option<&Viewer>, entity_ref: String) -> BoxFuture<FleetHealth> {
+        let service = self.kubernetes.clone();
+        let access = self.kubernetes_access(viewer);
+        Box::pin(async move {
+            match service {
+                None => Ok(FleetHealth::default()),
+                Some(s) => crate::kubernetes::fleet::fleet(&s, &entity_ref, &access)
+                    .await
+                    .map_err(lookup_error),
             }
         })
     }

@@ -12,7 +12,8 @@ use crate::components::tabs::Tab;
 use crate::wire::{EntityDetail, KindDetail, Member, Ownership, Profile};
 
 /// The tabs of an entity's page, as Backstage's default app shows them for its kind: Overview
-/// always; Kubernetes where the entity carries the annotations; API and Dependencies for
+/// always; Kubernetes where the entity carries the annotations (for Groups, Systems and Domains:
+/// their components' health); API and Dependencies for
 /// Components; Definition for APIs; Diagram for Systems.
 pub fn tabs_for(entity: &EntityDetail) -> Vec<Tab> {
     let base = entity.link.href.clone();
@@ -25,7 +26,11 @@ pub fn tabs_for(entity: &EntityDetail) -> Vec<Tab> {
         },
     };
     let mut tabs = vec![tab("Overview", "")];
-    if entity.has_kubernetes_annotation {
+    let fleet = matches!(
+        entity.kind_detail,
+        KindDetail::Group { .. } | KindDetail::System { .. } | KindDetail::Domain { .. }
+    );
+    if entity.has_kubernetes_annotation || fleet {
         tabs.push(tab("Kubernetes", "kubernetes"));
     }
     match &entity.kind_detail {

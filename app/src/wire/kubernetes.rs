@@ -376,3 +376,58 @@ pub struct PodLogs {
     #[serde(default)]
     pub truncated: Option<u64>,
 }
+
+/// A component's health, as the fleet views show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HealthState {
+    /// Every pod ready, nothing detected.
+    Healthy,
+    /// Some pods not ready, or a problem detected, or a cluster not read in full.
+    Degraded,
+    /// No pod ready, or a high-severity problem.
+    Failing,
+    /// No pods found, or not visible to the viewer.
+    Unknown,
+}
+
+impl HealthState {
+    /// The word shown (never colour alone).
+    pub fn label(self) -> &'static str {
+        match self {
+            HealthState::Healthy => "Healthy",
+            HealthState::Degraded => "Degraded",
+            HealthState::Failing => "Failing",
+            HealthState::Unknown => "Unknown",
+        }
+    }
+}
+
+/// One component of a fleet view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    /// The component.
+    pub link: crate::wire::EntityLink,
+    /// Its Kubernetes tab.
+    pub tab_href: String,
+    /// How healthy.
+    pub state: HealthState,
+    /// Why, in words (the tooltip and the screen-reader text).
+    pub reason: String,
+    /// Pods with every container ready.
+    pub pods_ready: usize,
+    /// Pods found.
+    pub pods_total: usize,
+    /// Container restarts, summed.
+    pub restarts: i64,
+    /// The most severe detected problem, if any.
+    pub worst_error: Option<String>,
+}
+
+/// The Kubernetes tab of a Group, System or Domain: its components' health.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetHealth {
+    /// How often the tab refreshes.
+    pub refresh_interval_ms: u64,
+    /// The components with Kubernetes annotations, by ref.
+    pub components: Vec<ComponentHealth>,
+}

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use app::wire::{EntityLink, EntityRow, KindDetail, Member, Ownership, OwnershipCount, Profile};
 use serde_json::Value;
 
+use crate::catalog::rows::{entity_href, link_to, row, str_at};
 use crate::catalog::store::{Snapshot, StoredEntity};
-use crate::catalog::views::{entity_href, link_to, row, str_at};
 use crate::permission::conditions::Resource;
 use crate::permission::Decision;
 

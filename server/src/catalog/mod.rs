@@ -29,7 +29,7 @@
 //! - [`index`]: inverted indexes of filter keys (bitsets), and facet counts from them;
 //! - [`service`]: the catalog's queries, for the REST API (paging, cursors, facets, validation)
 //!   and the UI's list page (`service::list`), on the same filter, index and facet code;
-//! - [`views`]: what the UI pages show (presentation only); [`kind_views`]: what each kind's
+//! - [`views`]: what the UI pages show (presentation only), from [`rows`] (links, list rows); [`kind_views`]: what each kind's
 //!   page adds; [`definition`]: API definitions rendered for people; [`search`]: the portal's
 //!   search and the APIs explorer;
 //! - [`config`]: the `catalog:` block of app-config.
@@ -52,6 +52,7 @@ pub mod refs;
 pub mod registry;
 pub mod relations;
 pub mod reload;
+pub mod rows;
 pub mod rules;
 pub mod scm;
 pub mod script_urls;

@@ -11,9 +11,9 @@
 use app::wire::{ApiExplorer, ApiRow, FacetValues, SearchHit, SearchResults};
 
 use crate::catalog::query::EntityFilter;
+use crate::catalog::rows::row;
 use crate::catalog::service::restrict_to_scope;
 use crate::catalog::store::{Snapshot, StoredEntity};
-use crate::catalog::views::row;
 use crate::permission::Decision;
 
 /// Longest query read, in characters (the rest is ignored).

@@ -23,6 +23,7 @@ pub mod dashboard;
 pub mod error_detection;
 pub mod errors;
 pub mod fetcher;
+pub mod fleet;
 pub mod live;
 pub mod log_follow;
 pub mod lookup;

@@ -7,6 +7,7 @@
 
 mod cluster;
 mod errors;
+mod fleet;
 #[cfg(feature = "hydrate")]
 mod live;
 mod pod_panel;
@@ -63,6 +64,12 @@ impl TabContext {
 /// The tab for a loaded entity.
 #[component]
 pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
+    if matches!(
+        entity.kind.to_ascii_lowercase().as_str(),
+        "group" | "system" | "domain"
+    ) {
+        return view! { <fleet::FleetTab entity/> }.into_any();
+    }
     if !entity.has_kubernetes_annotation {
         return view! { <MissingAnnotation/> }.into_any();
     }
