@@ -9,7 +9,8 @@ use leptos_router::{components::Form, hooks::use_query_map};
 use crate::backend::get_api_explorer;
 use crate::components::entity_link::EntityLinkView;
 use crate::components::error_panel::ErrorPanel;
-use crate::wire::{ApiExplorer, EntityLink, FacetValues};
+use crate::pages::catalog::FacetSelect;
+use crate::wire::{ApiExplorer, EntityLink};
 
 /// The APIs explorer page.
 #[component]
@@ -42,35 +43,12 @@ pub fn ApiDocsPage() -> impl IntoView {
 }
 
 #[component]
-fn Select(
-    label: &'static str,
-    name: &'static str,
-    any: &'static str,
-    facet: FacetValues,
-    selected: String,
-) -> impl IntoView {
-    let id = format!("api-{name}");
-    view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
-            <select id=id name=name>
-                <option value="" selected=selected.is_empty()>{any}</option>
-                {facet.values.into_iter().map(|(value, count)| {
-                    let is_selected = value.eq_ignore_ascii_case(&selected);
-                    view! { <option value=value.clone() selected=is_selected>{format!("{value} ({count})")}</option> }
-                }).collect_view()}
-            </select>
-        </div>
-    }
-}
-
-#[component]
 fn Explorer(explorer: ApiExplorer, api_type: String, lifecycle: String) -> impl IntoView {
     let count = explorer.apis.len();
     view! {
         <Form method="GET" action="/api-docs" attr:class="filters inline-filters" attr:aria-label="Filters">
-            <Select label="Type" name="type" any="All types" facet=explorer.types selected=api_type/>
-            <Select label="Lifecycle" name="lifecycle" any="All lifecycles" facet=explorer.lifecycles selected=lifecycle/>
+            <FacetSelect label="Type" name="type" any="All types" facet=explorer.types selected=api_type/>
+            <FacetSelect label="Lifecycle" name="lifecycle" any="All lifecycles" facet=explorer.lifecycles selected=lifecycle/>
             <div class="filter-actions">
                 <button type="submit" class="primary">"Apply filters"</button>
                 <a href="/api-docs">"Reset"</a>

@@ -173,8 +173,10 @@ fn UserFilter(owned: usize, all: usize, selected: String) -> impl IntoView {
     }
 }
 
+/// A filter `<select>` of facet values with their counts (the catalog's and the APIs
+/// explorer's filters); the selected value stays selectable even when no entity has it.
 #[component]
-fn FacetSelect(
+pub fn FacetSelect(
     label: &'static str,
     name: &'static str,
     any: &'static str,

@@ -263,13 +263,18 @@ pub fn api_explorer(
     };
     let types = facet("spec.type");
     let lifecycles = facet("spec.lifecycle");
+    // No stored value is longer than a filter value may be: a longer one matches nothing,
+    // without being compared against every API.
+    let too_long = api_type.len().max(lifecycle.len()) > MAX_QUERY;
     let wanted = |e: &StoredEntity, key: &str, value: &str| {
         value.is_empty() || e.keys.values(key).any(|v| v.eq_ignore_ascii_case(value))
     };
     let mut apis: Vec<ApiRow> = bits
         .ones()
         .filter_map(|i| entities.get(i))
-        .filter(|e| wanted(e, "spec.type", api_type) && wanted(e, "spec.lifecycle", lifecycle))
+        .filter(|e| {
+            !too_long && wanted(e, "spec.type", api_type) && wanted(e, "spec.lifecycle", lifecycle)
+        })
         .map(|e| ApiRow {
             row: row(snapshot, e),
             providers: e.keys.values("relations.apiprovidedby").count(),
@@ -399,5 +404,10 @@ mod tests {
             .collect();
         assert_eq!(names, ["cart-api"]);
         assert_eq!((open.apis[0].providers, open.apis[0].consumers), (1, 3));
+        // An oversized filter value matches nothing and is not compared API by API.
+        let huge = "x".repeat(1_000_000);
+        assert!(api_explorer(&snap, &Decision::Allow, &huge, "")
+            .apis
+            .is_empty());
     }
 }
