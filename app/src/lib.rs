@@ -23,6 +23,7 @@ use crate::components::layout::Layout;
 use crate::pages::{
     api_docs::ApiDocsPage,
     catalog::CatalogPage,
+    clusters::ClustersPage,
     entity::{
         ApiTab, DefinitionTab, DependenciesTab, DiagramTab, EntityPage, KubernetesTab, OverviewTab,
     },
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/help/:topic") ssr=SsrMode::Async view=HelpPage/>
                     <Route path=path!("/search") ssr=SsrMode::Async view=SearchPage/>
                     <Route path=path!("/api-docs") ssr=SsrMode::Async view=ApiDocsPage/>
+                    <Route path=path!("/clusters") ssr=SsrMode::Async view=ClustersPage/>
                     <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
                         <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
                         <Route path=path!("kubernetes") ssr=SsrMode::Async view=KubernetesTab/>

@@ -3,6 +3,7 @@
 pub mod api_definition;
 pub mod api_docs;
 pub mod catalog;
+pub mod clusters;
 pub mod entity;
 pub mod entity_kinds;
 pub mod help;

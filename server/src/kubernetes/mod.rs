@@ -11,7 +11,8 @@
 //! (Backstage's response and error shapes); [`objects`] (typed objects for the code that reads
 //! them); for the tab, [`view`] (workloads and pods),
 //! [`error_detection`] (Backstage's rules), [`dashboard`] (links) and [`pod_detail`] (the pod
-//! panel and logs). Not here: HTTP routes (`crate::http`) and UI.
+//! panel and logs); for health views, [`fleet`] (per component) and [`coverage`] (per cluster,
+//! and the workloads no entity claims). Not here: HTTP routes (`crate::http`) and UI.
 
 pub mod auth;
 pub mod aws_config;
@@ -19,6 +20,7 @@ pub mod cache;
 pub mod cluster_locator;
 pub mod cluster_objects;
 pub mod config;
+pub mod coverage;
 pub mod dashboard;
 pub mod error_detection;
 pub mod errors;

@@ -11,14 +11,27 @@ pub fn select(
     entity: &Value,
     clusters: Vec<ClusterDetails>,
 ) -> Vec<ClusterDetails> {
+    let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+    let picked = picks(method, entity, &names);
+    clusters
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| picked.contains(i))
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// [`select`] by cluster name: the positions in `names` of the clusters to search.
+pub fn picks(method: ServiceLocator, entity: &Value, names: &[&str]) -> Vec<usize> {
+    let all = 0..names.len();
     match method {
-        ServiceLocator::MultiTenant => clusters,
+        ServiceLocator::MultiTenant => all.collect(),
         ServiceLocator::SingleTenant => match entity["metadata"]["annotations"][CLUSTER]
             .as_str()
             .filter(|s| !s.is_empty())
         {
-            Some(name) => clusters.into_iter().filter(|c| c.name == name).collect(),
-            None => clusters,
+            Some(name) => all.filter(|i| names[*i] == name).collect(),
+            None => all.collect(),
         },
         ServiceLocator::CatalogRelation => {
             let ns = entity["metadata"]["namespace"]
@@ -31,9 +44,7 @@ pub fn select(
                 .filter(|r| r["type"] == "dependsOn")
                 .filter_map(|r| r["targetRef"].as_str().map(str::to_lowercase))
                 .collect();
-            clusters
-                .into_iter()
-                .filter(|c| targets.contains(&format!("resource:{ns}/{}", c.name).to_lowercase()))
+            all.filter(|i| targets.contains(&format!("resource:{ns}/{}", names[*i]).to_lowercase()))
                 .collect()
         }
     }

@@ -107,6 +107,9 @@ impl Collection {
 pub struct Entry {
     /// What it watches.
     pub key: Key,
+    /// Unique in the process: a new informer for the same key (after one was stopped) is
+    /// another generation, whose versions start again.
+    pub generation: u64,
     collection: Arc<Collection>,
     retry: Arc<tokio::sync::Notify>,
     last_used: Mutex<Instant>,
@@ -126,6 +129,23 @@ impl Entry {
     pub fn status(&self) -> Status {
         *lock(&self.last_used) = Instant::now();
         self.collection.state.borrow().clone()
+    }
+
+    /// The current status, without marking the informer used (a look at the cluster's health
+    /// does not keep an idle informer alive).
+    pub fn peek(&self) -> Status {
+        self.collection.state.borrow().clone()
+    }
+
+    /// Every namespace with objects, and how many.
+    pub fn namespace_counts(&self) -> Vec<(String, usize)> {
+        self.collection.store.read().namespace_counts()
+    }
+
+    /// Calls `f` with every object held and its name, under the store's read lock (so `f`
+    /// must be quick: the watch loop waits meanwhile to write).
+    pub fn visit(&self, f: impl FnMut(&str, &Arc<Stored>)) {
+        self.collection.store.read().visit(f)
     }
 
     /// Change notifications.
@@ -284,6 +304,11 @@ pub struct WatchCache {
 /// How long a watch request may stay open (the server ends it; kube-rs asks for 290 s).
 const WATCH_READ_TIMEOUT: Duration = Duration::from_secs(330);
 
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -385,6 +410,7 @@ impl WatchCache {
         let task = tokio::spawn(run.run()).abort_handle();
         let entry = Arc::new(Entry {
             key: key.clone(),
+            generation: next_generation(),
             collection,
             retry,
             last_used: Mutex::new(Instant::now()),
@@ -461,6 +487,7 @@ impl WatchCache {
         c: &ClusterDetails,
         object_type: &ObjectType,
         namespace: Option<&Namespace>,
+        lookup: bool,
     ) -> Result<(Arc<Entry>, u64), FetchError> {
         let key = Key {
             cluster: c.name.clone(),
@@ -472,6 +499,24 @@ impl WatchCache {
                 namespace.cloned()
             },
         };
+        if !lookup {
+            // A health read: what runs now, as it is (nothing started, awaited or retried).
+            let entry = lock(&self.entries).get(&key).cloned().ok_or_else(|| {
+                FetchError::fetch(format!(
+                    "cluster '{}': not watched yet (its watches start with the first lookup of an entity on it)",
+                    c.name
+                ))
+            })?;
+            let status = entry.peek();
+            return match status.health {
+                Health::Ready => Ok((entry, status.version)),
+                Health::Failing(e) => Err(e),
+                Health::Pending => Err(FetchError::fetch(format!(
+                    "cluster '{}': still listing {}",
+                    c.name, object_type.object_type
+                ))),
+            };
+        }
         let entry = self.entry(c, key, false)?;
         let mut status = entry.status();
         if status.health == Health::Pending {
@@ -486,7 +531,9 @@ impl WatchCache {
     }
 
     /// Objects of one type in one namespace (or all) matching a selector, from memory. `held`
-    /// collects what was read (live views follow it).
+    /// collects what was read (live views follow it). `lookup`: a lookup starts the informer if
+    /// needed, waits for its first list and retries a failing one; otherwise (a health read)
+    /// only an informer that runs and has listed answers, and the read costs no request.
     pub async fn read(
         &self,
         c: &ClusterDetails,
@@ -494,9 +541,10 @@ impl WatchCache {
         namespace: Option<&Namespace>,
         selector: &LabelSelector,
         held: &Mutex<Vec<Read>>,
+        lookup: bool,
     ) -> Result<Vec<Arc<Stored>>, FetchError> {
         let (entry, seen) = self
-            .ready_entry(c, object_type, namespace)
+            .ready_entry(c, object_type, namespace, lookup)
             .await
             .map_err(|e| as_lookup_error(e, c, object_type, namespace))?;
         let objects = entry.select(namespace.map(|n| n.as_str()), selector);
@@ -517,7 +565,9 @@ impl WatchCache {
         namespace: &Namespace,
         name: &str,
     ) -> Result<Option<Arc<Stored>>, FetchError> {
-        let (entry, _) = self.ready_entry(c, object_type, Some(namespace)).await?;
+        let (entry, _) = self
+            .ready_entry(c, object_type, Some(namespace), true)
+            .await?;
         Ok(entry.get(namespace.as_str(), name))
     }
 
@@ -711,6 +761,7 @@ mod tests {
     fn pinned_entry(k: Key, age: Duration, pinned: bool) -> Arc<Entry> {
         Arc::new(Entry {
             key: k,
+            generation: next_generation(),
             collection: Arc::new(Collection::new()),
             retry: Arc::default(),
             last_used: Mutex::new(Instant::now() - age),

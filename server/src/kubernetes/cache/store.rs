@@ -52,6 +52,22 @@ impl Store {
         self.by_namespace.get(namespace).map_or(0, HashSet::len)
     }
 
+    /// Every namespace with objects, and how many.
+    pub fn namespace_counts(&self) -> Vec<(String, usize)> {
+        self.by_namespace
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(ns, ids)| (ns.clone(), ids.len()))
+            .collect()
+    }
+
+    /// Calls `f` with every object's name and the object (in no particular order).
+    pub fn visit(&self, mut f: impl FnMut(&str, &Arc<Stored>)) {
+        for s in self.slots.iter().flatten() {
+            f(&s.name, &s.object);
+        }
+    }
+
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
