@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 
+use crate::wire::clusters::{ClustersOverview, RowHealth};
 use crate::wire::kubernetes::{
     FleetHealth, KubernetesView, LogRequest, PodDetail, PodLogs, PodRef,
 };
@@ -35,9 +36,14 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Option<EntityDetail>;
     /// The best matches of a search (at most `limit`).
     fn search(&self, viewer: Option<&Viewer>, query: &str, limit: usize) -> SearchResults;
-    /// The APIs explorer, filtered by type and lifecycle (empty: any).
-    fn api_explorer(&self, viewer: Option<&Viewer>, api_type: &str, lifecycle: &str)
-        -> ApiExplorer;
+    /// A page (from 1) of the APIs explorer, filtered by type and lifecycle (empty: any).
+    fn api_explorer(
+        &self,
+        viewer: Option<&Viewer>,
+        api_type: &str,
+        lifecycle: &str,
+        page: usize,
+    ) -> ApiExplorer;
     /// Every current catalog problem the viewer may see (errors first).
     fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView>;
     /// A section of the README shown as in-app help (`kubernetes`), if there is one.
@@ -48,6 +54,15 @@ pub trait Backend: Send + Sync + 'static {
         viewer: Option<&Viewer>,
         entity_ref: String,
     ) -> BoxFuture<KubernetesView>;
+    /// The catalog list's health column: the health of each of `refs` (in order), from the
+    /// watch cache, and how often the list refreshes it; `None` without Kubernetes.
+    fn catalog_health(
+        &self,
+        viewer: Option<&Viewer>,
+        refs: Vec<String>,
+    ) -> BoxFuture<Option<(u64, Vec<RowHealth>)>>;
+    /// The Clusters page: each cluster's health, namespaces and unclaimed workloads.
+    fn clusters_overview(&self, viewer: Option<&Viewer>) -> BoxFuture<ClustersOverview>;
     /// The health of the components of a Group, System or Domain (its Kubernetes tab).
     fn fleet_health(&self, viewer: Option<&Viewer>, entity_ref: String) -> BoxFuture<FleetHealth>;
     /// One of the entity's pods, for the pod panel.
@@ -142,7 +157,57 @@ pub async fn get_portal_info() -> Result<PortalInfo, ServerFnError> {
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn list_catalog(filters: CatalogFilters) -> Result<CatalogListPage, ServerFnError> {
-    Ok(backend()?.catalog_list(current_viewer().as_ref(), &filters))
+    let backend = backend()?;
+    let viewer = current_viewer();
+    let mut page = backend.catalog_list(viewer.as_ref(), &filters);
+    // The health column, for the rows with Kubernetes annotations (from the watch cache).
+    let refs: Vec<String> = page
+        .rows
+        .iter()
+        .filter(|r| r.kubernetes)
+        .map(|r| r.link.entity_ref.clone())
+        .collect();
+    if refs.is_empty() {
+        return Ok(page);
+    }
+    match backend
+        .catalog_health(viewer.as_ref(), refs)
+        .await
+        .map_err(ServerFnError::new)?
+    {
+        Some((refresh_ms, health)) => {
+            page.health_refresh_ms = refresh_ms.max(1);
+            let mut health = health.into_iter();
+            for row in page.rows.iter_mut().filter(|r| r.kubernetes) {
+                row.health = health.next();
+            }
+        }
+        None => page.rows.iter_mut().for_each(|r| r.kubernetes = false),
+    }
+    Ok(page)
+}
+
+/// The catalog list's health column, refreshed: the health of each of `refs` (in order, at
+/// most a page's worth), and how often to ask again; `None` without Kubernetes.
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_catalog_health(
+    refs: Vec<String>,
+) -> Result<Option<(u64, Vec<RowHealth>)>, ServerFnError> {
+    backend()?
+        .catalog_health(current_viewer().as_ref(), refs)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The Clusters page (`/clusters`).
+#[server]
+#[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
+pub async fn get_clusters_overview() -> Result<ClustersOverview, ServerFnError> {
+    backend()?
+        .clusters_overview(current_viewer().as_ref())
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// The entity `kind:namespace/name` (case-insensitive), or `None`.
@@ -170,8 +235,9 @@ pub async fn search_catalog(query: String, limit: usize) -> Result<SearchResults
 pub async fn get_api_explorer(
     api_type: String,
     lifecycle: String,
+    page: usize,
 ) -> Result<ApiExplorer, ServerFnError> {
-    Ok(backend()?.api_explorer(current_viewer().as_ref(), &api_type, &lifecycle))
+    Ok(backend()?.api_explorer(current_viewer().as_ref(), &api_type, &lifecycle, page))
 }
 
 /// The Kubernetes tab's view of `kind:namespace/name`.

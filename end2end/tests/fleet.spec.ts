@@ -52,3 +52,27 @@ test('a Domain aggregates its systems, and a Group without annotated components 
   await entity.goto('default', 'group', 'acme', 'kubernetes');
   await expect(page.getByText('No component of this group has the backstage.io/kubernetes-id')).toBeVisible();
 });
+
+test("the catalog list's health column follows a change in the cluster", async ({ page }) => {
+  // The article's example: a healthy 1-replica Deployment.
+  const tab = new KubernetesTab(page);
+  await tab.goto('example1');
+  const deployment = tab.workload('greenroom-demo', 'Deployment backstage');
+  await expect(tab.podRows(deployment)).toHaveCount(1);
+  const pod = (await deployment.locator('a.pod-link').first().textContent())!.trim();
+
+  await page.goto('/catalog?kind=component');
+  const table = page.getByRole('table');
+  await expect(table.getByRole('columnheader', { name: 'Health' })).toBeVisible();
+  const row = (name: string) => table.locator('tbody tr').filter({ has: page.getByRole('link', { name, exact: true }) });
+  await expect(row('example1').locator('.chip')).toHaveText(/Healthy/);
+  await expect(row('example1').locator('.chip')).toHaveAttribute('title', /^All \d+ pods ready$/);
+  await expect(row('Fraud scoring').locator('.chip')).toHaveText(/Failing/);
+  // No Kubernetes annotations: nothing to assess.
+  await expect(row('Web UI kit').locator('.health-cell')).toBeEmpty();
+
+  // The open list follows the cluster: its health cells refresh (2 s in the e2e config).
+  await control('POST', `/clusters/greenroom-demo/pods/backstage/${pod}/restart`);
+  await expect(row('example1').locator('.chip')).toHaveText(/Degraded/, { timeout: 10_000 });
+  await expect(row('example1').getByText(/problem\(s\) detected/)).toBeAttached();
+});

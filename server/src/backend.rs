@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use app::backend::{Backend, BackendError, BoxFuture};
+use app::wire::clusters::{ClustersOverview, RowHealth};
 use app::wire::kubernetes::{FleetHealth, KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
 use app::wire::{
     ApiExplorer, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis,
@@ -132,9 +133,16 @@ impl Backend for PortalBackend {
         viewer: Option<&Viewer>,
         api_type: &str,
         lifecycle: &str,
+        page: usize,
     ) -> ApiExplorer {
         let scope = self.permissions.decide(viewer, &CATALOG_ENTITY_READ);
-        crate::catalog::search::api_explorer(&self.catalog.snapshot(), &scope, api_type, lifecycle)
+        crate::catalog::search::api_explorer(
+            &self.catalog.snapshot(),
+            &scope,
+            api_type,
+            lifecycle,
+            page,
+        )
     }
 
     fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView> {
@@ -164,6 +172,32 @@ impl Backend for PortalBackend {
                 // Not an error: the tab says how to configure clusters.
                 None => Ok(KubernetesView::default()),
                 Some(s) => s.view(&entity_ref, &access).await.map_err(lookup_error),
+            }
+        })
+    }
+
+    fn catalog_health(
+        &self,
+        viewer: Option<&Viewer>,
+        refs: Vec<String>,
+    ) -> BoxFuture<Option<(u64, Vec<RowHealth>)>> {
+        let service = self.kubernetes.clone();
+        let access = self.kubernetes_access(viewer);
+        Box::pin(async move {
+            let Some(s) = service else { return Ok(None) };
+            Ok(crate::kubernetes::fleet::row_health(&s, &refs, &access)
+                .await
+                .map(|health| (s.config().refresh_interval_ms, health)))
+        })
+    }
+
+    fn clusters_overview(&self, viewer: Option<&Viewer>) -> BoxFuture<ClustersOverview> {
+        let service = self.kubernetes.clone();
+        let access = self.kubernetes_access(viewer);
+        Box::pin(async move {
+            match service {
+                None => Ok(ClustersOverview::default()),
+                Some(s) => Ok(crate::kubernetes::coverage::overview(&s, &access).await),
             }
         })
     }

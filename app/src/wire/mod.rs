@@ -95,6 +95,13 @@ pub struct EntityRow {
     pub description: Option<String>,
     /// `metadata.tags`.
     pub tags: Vec<String>,
+    /// Whether it has Kubernetes annotations (`backstage.io/kubernetes-id` or
+    /// `-label-selector`) and the portal reads clusters: the health column applies.
+    #[serde(default)]
+    pub kubernetes: bool,
+    /// Its health from the watch cache (the catalog list's health column), if it applies.
+    #[serde(default)]
+    pub health: Option<clusters::RowHealth>,
 }
 
 /// Values a filter can take, with how many entities have each.
@@ -133,6 +140,9 @@ pub struct CatalogListPage {
     pub owned_count: usize,
     /// Entities passing every other filter (the "All" option's count).
     pub all_count: usize,
+    /// How often the list refreshes while it shows a health column (0: no health column).
+    #[serde(default)]
+    pub health_refresh_ms: u64,
 }
 
 /// A `metadata.links` entry.
@@ -512,8 +522,17 @@ pub struct ApiRow {
 /// The APIs explorer (`/api-docs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiExplorer {
-    /// The APIs the filters select.
+    /// One page of the APIs the filters select.
     pub apis: Vec<ApiRow>,
+    /// APIs the filters select, in all.
+    #[serde(default)]
+    pub total: usize,
+    /// This page, from 1.
+    #[serde(default)]
+    pub page: usize,
+    /// APIs per page.
+    #[serde(default)]
+    pub page_size: usize,
     /// Types with counts (over every API the viewer may read).
     pub types: FacetValues,
     /// Lifecycles with counts.
@@ -576,4 +595,55 @@ pub struct ProblemView {
     pub is_error: bool,
 }
 
+pub mod clusters;
 pub mod kubernetes;
+
+/// A relation type in words, as Backstage's entity pages name them (`apiProvidedBy` →
+/// "API provided by"); an unknown type has its camelCase split into words.
+pub fn relation_label(relation_type: &str) -> String {
+    let known = match relation_type {
+        "ownedBy" => "Owned by",
+        "ownerOf" => "Owner of",
+        "providesApi" => "Provides API",
+        "apiProvidedBy" => "API provided by",
+        "consumesApi" => "Consumes API",
+        "apiConsumedBy" => "API consumed by",
+        "dependsOn" => "Depends on",
+        "dependencyOf" => "Dependency of",
+        "partOf" => "Part of",
+        "hasPart" => "Has part",
+        "parentOf" => "Parent of",
+        "childOf" => "Child of",
+        "memberOf" => "Member of",
+        "hasMember" => "Has member",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let mut out = String::with_capacity(relation_type.len() + 4);
+    for (i, c) in relation_type.chars().enumerate() {
+        if i == 0 {
+            out.extend(c.to_uppercase());
+        } else if c.is_uppercase() {
+            out.push(' ');
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relation_label;
+
+    #[test]
+    fn relation_types_read_as_words() {
+        assert_eq!(relation_label("apiProvidedBy"), "API provided by");
+        assert_eq!(relation_label("dependsOn"), "Depends on");
+        assert_eq!(relation_label("someCustomThing"), "Some custom thing");
+        assert_eq!(relation_label(""), "");
+    }
+}

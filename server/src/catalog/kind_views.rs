@@ -178,6 +178,8 @@ fn missing_row(entity_ref: &str) -> EntityRow {
         system: None,
         description: None,
         tags: Vec::new(),
+        kubernetes: false,
+        health: None,
     }
 }
 

@@ -85,5 +85,11 @@ pub fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
             .map(|r| link_to(snapshot, &r, ns)),
         description: str_at(&v, "/metadata/description").map(str::to_string),
         tags: tags_of(&v),
+        kubernetes: e
+            .keys
+            .has_key("metadata.annotations.backstage.io/kubernetes-id")
+            || e.keys
+                .has_key("metadata.annotations.backstage.io/kubernetes-label-selector"),
+        health: None,
     }
 }

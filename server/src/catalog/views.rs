@@ -64,6 +64,7 @@ pub fn catalog_list(
         problem_count: problem_count(snapshot, scope),
         owned_count: result.owned_count,
         all_count: result.all_count,
+        health_refresh_ms: 0,
     }
 }
 

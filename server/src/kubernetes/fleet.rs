@@ -7,6 +7,7 @@
 //! systems' parts. At most [`MAX_COMPONENTS`]; components the viewer may not read are left
 //! out, and one whose resources the viewer may not see is "unknown" with the reason.
 
+use app::wire::clusters::RowHealth;
 use app::wire::kubernetes::{ComponentHealth, FleetHealth, HealthState, KubernetesView, PodRow};
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ use crate::catalog::kind_views::targets;
 use crate::catalog::store::Snapshot;
 use crate::permission::KubernetesAccess;
 
-use super::service::KubernetesService;
+use super::service::{Held, KubernetesService};
 use super::LookupError;
 
 /// Most components in one fleet view.
@@ -147,7 +148,32 @@ pub async fn fleet(
         .into_iter()
         .filter(|r| access.catalog.permits_entity(&snapshot, r))
         .collect();
-    let views = futures_util::future::join_all(refs.iter().map(|r| service.view(r, access))).await;
+    if service.cache().is_none() {
+        let reason = NO_CACHE.to_string();
+        return Ok(FleetHealth {
+            refresh_interval_ms: service.config().refresh_interval_ms,
+            components: refs
+                .iter()
+                .map(|r| {
+                    let link = crate::catalog::rows::link_to(&snapshot, r, "default");
+                    ComponentHealth {
+                        tab_href: format!("{}/kubernetes", link.href),
+                        link,
+                        state: HealthState::Unknown,
+                        reason: reason.clone(),
+                        pods_ready: 0,
+                        pods_total: 0,
+                        restarts: 0,
+                        worst_error: None,
+                    }
+                })
+                .collect(),
+        });
+    }
+    let held = Held::cache_only();
+    let views =
+        futures_util::future::join_all(refs.iter().map(|r| service.view_holding(r, &held, access)))
+            .await;
     let components = refs
         .iter()
         .zip(views)
@@ -174,6 +200,71 @@ pub async fn fleet(
         refresh_interval_ms: service.config().refresh_interval_ms,
         components,
     })
+}
+
+/// Most rows the catalog list's health column assesses at once (a page of the list).
+pub const MAX_ROWS: usize = 100;
+
+/// Longest entity ref the health column looks up.
+const MAX_REF: usize = 512;
+
+/// Why a health view says nothing without the cache.
+const NO_CACHE: &str =
+    "Health is read from the watch cache, which is off (kubernetes.cache.enabled: false)";
+
+/// The catalog list's health column: the health of each of `refs` (in order; at most
+/// [`MAX_ROWS`]: the rest are not answered), from the watch cache only. `refs` may come from a
+/// browser: each is checked as any lookup is (unknown or unreadable entities are "unknown"), and
+/// only an entity with the Kubernetes annotations is looked up. `None` when the watch cache is
+/// off (the column then is not shown: without the cache a health read would be a list per
+/// viewer).
+pub async fn row_health(
+    service: &KubernetesService,
+    refs: &[String],
+    access: &KubernetesAccess,
+) -> Option<Vec<RowHealth>> {
+    service.cache()?;
+    let snapshot = service.catalog_store().snapshot();
+    let held = Held::cache_only();
+    let held = &held;
+    // Unknown, unreadable and unannotated entities get the same answer (nothing tells one
+    // from another).
+    let views = futures_util::future::join_all(refs.iter().take(MAX_ROWS).map(|r| {
+        let key = r.to_lowercase();
+        let annotated = r.len() <= MAX_REF
+            && access.catalog.permits_entity(&snapshot, &key)
+            && snapshot.get(&key).is_some_and(|e| {
+                e.keys
+                    .has_key("metadata.annotations.backstage.io/kubernetes-id")
+                    || e.keys
+                        .has_key("metadata.annotations.backstage.io/kubernetes-label-selector")
+            });
+        async move {
+            if !annotated {
+                return Err("No such entity with Kubernetes annotations".to_string());
+            }
+            service
+                .view_holding(r, held, access)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }))
+    .await;
+    Some(
+        views
+            .into_iter()
+            .map(|view| {
+                let (state, reason) = match view {
+                    Ok(v) => {
+                        let (state, reason, ..) = assess(&v);
+                        (state, reason)
+                    }
+                    Err(e) => (HealthState::Unknown, e),
+                };
+                RowHealth { state, reason }
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

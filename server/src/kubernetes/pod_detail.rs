@@ -224,7 +224,14 @@ impl KubernetesService {
             let held = std::sync::Mutex::default();
             if let Some(all) = everything {
                 let read = cache
-                    .read(c, &lookup::events_type(), Some(&namespace), &all, &held)
+                    .read(
+                        c,
+                        &lookup::events_type(),
+                        Some(&namespace),
+                        &all,
+                        &held,
+                        true,
+                    )
                     .await;
                 if let Ok(events) = read {
                     // Most events are about other objects: only those naming `name` are parsed.

@@ -85,6 +85,21 @@ pub struct Held {
     /// rebuilt for an object change is not held up by a metrics call; the interval rebuild is
     /// what refreshes them).
     pub stale_metrics_ok: bool,
+    /// Read only what the cache holds: a failing informer's last error is the answer (no list
+    /// is retried for this read) and no pod metrics are fetched. For the health views (fleet
+    /// tab, catalog health column), so their cost in API-server requests is nil whatever the
+    /// number of viewers.
+    pub cache_only: bool,
+}
+
+impl Held {
+    /// For a health view: [`Held::cache_only`].
+    pub fn cache_only() -> Self {
+        Held {
+            cache_only: true,
+            ..Held::default()
+        }
+    }
 }
 
 /// The Kubernetes side of the portal.
@@ -324,7 +339,7 @@ impl KubernetesService {
 
     /// The object types a lookup reads on `c`: the configured ones and the cluster's custom
     /// resources (else the configured custom resources).
-    fn object_types(&self, c: &ClusterDetails) -> Vec<ObjectType> {
+    pub fn object_types(&self, c: &ClusterDetails) -> Vec<ObjectType> {
         let crs = if c.custom_resources.is_empty() {
             &self.config.custom_resources
         } else {
@@ -472,7 +487,12 @@ impl KubernetesService {
         };
         let reads = types.iter().enumerate().flat_map(|(i, t)| {
             nss.iter().map(move |ns| async move {
-                (i, cache.read(c, t, *ns, selector, &held.entries).await)
+                (
+                    i,
+                    cache
+                        .read(c, t, *ns, selector, &held.entries, !held.cache_only)
+                        .await,
+                )
             })
         });
         let mut result = ClusterBuilder::new(c, types);
@@ -483,7 +503,7 @@ impl KubernetesService {
             }
         }
         let metrics_namespaces = result.metrics_namespaces();
-        if metrics_namespaces.is_empty() {
+        if metrics_namespaces.is_empty() || held.cache_only {
             return result.finish(None);
         }
         let client = match self.connection(c).await {

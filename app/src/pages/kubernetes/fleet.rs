@@ -10,17 +10,9 @@ use leptos::prelude::*;
 use crate::backend::get_fleet_health;
 use crate::components::entity_link::EntityLinkView;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::health_chip::HealthChip;
 use crate::wire::kubernetes::{FleetHealth, HealthState};
 use crate::wire::EntityDetail;
-
-fn symbol(state: HealthState) -> &'static str {
-    match state {
-        HealthState::Healthy => "✓",
-        HealthState::Degraded => "!",
-        HealthState::Failing => "✕",
-        HealthState::Unknown => "?",
-    }
-}
 
 /// The fleet tab of `entity`.
 #[component]
@@ -103,20 +95,14 @@ fn FleetTable(fleet: FleetHealth, what: String) -> impl IntoView {
                 </thead>
                 <tbody>
                     {fleet.components.into_iter().map(|c| {
-                        let class = format!("chip health-{}", c.state.label().to_lowercase());
                         view! {
                             <tr data-component=c.link.entity_ref.clone()>
                                 <td><EntityLinkView link=c.link.clone()/></td>
-                                <td>
-                                    <span class=class title=c.reason.clone()>
-                                        <span aria-hidden="true">{symbol(c.state)}" "</span>{c.state.label()}
-                                    </span>
-                                    <span class="visually-hidden">{format!(": {}", c.reason)}</span>
-                                </td>
+                                <td><HealthChip state=c.state reason=c.reason.clone()/></td>
                                 <td class="number">{format!("{}/{}", c.pods_ready, c.pods_total)}</td>
                                 <td class="number">{c.restarts}</td>
                                 <td>{c.worst_error.unwrap_or_default()}</td>
-                                <td><a href=c.tab_href aria-label=format!("Kubernetes tab of {}", c.link.label)>"Open tab"</a></td>
+                                <td><a href=c.tab_href>"Kubernetes tab"<span class="visually-hidden">{format!(" of {}", c.link.label)}</span></a></td>
                             </tr>
                         }
                     }).collect_view()}
