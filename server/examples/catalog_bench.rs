@@ -221,6 +221,7 @@ async fn main() {
                 &server::permission::Decision::Allow,
                 "",
                 "",
+                1 + i % 4,
             );
             explorer.push(started.elapsed());
         }

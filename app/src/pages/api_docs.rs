@@ -21,17 +21,21 @@ pub fn ApiDocsPage() -> impl IntoView {
             (
                 q.get("type").unwrap_or_default(),
                 q.get("lifecycle").unwrap_or_default(),
+                q.get("page")
+                    .and_then(|p| p.parse::<usize>().ok())
+                    .filter(|p| *p >= 1)
+                    .unwrap_or(1),
             )
         })
     });
-    let data = Resource::new(move || filters.get(), |(t, l)| get_api_explorer(t, l));
+    let data = Resource::new(move || filters.get(), |(t, l, p)| get_api_explorer(t, l, p));
     view! {
         <Title text="APIs"/>
         <section class="page">
             <h1>"APIs"</h1>
             <Transition fallback=|| view! { <p class="loading">"Loading the APIs…"</p> }>
                 {move || Suspend::new(async move {
-                    let (api_type, lifecycle) = filters.get_untracked();
+                    let (api_type, lifecycle, _) = filters.get_untracked();
                     match data.await {
                         Ok(explorer) => view! { <Explorer explorer api_type lifecycle/> }.into_any(),
                         Err(e) => view! { <ErrorPanel title="The APIs could not be loaded" message=e.to_string()/> }.into_any(),
@@ -44,7 +48,29 @@ pub fn ApiDocsPage() -> impl IntoView {
 
 #[component]
 fn Explorer(explorer: ApiExplorer, api_type: String, lifecycle: String) -> impl IntoView {
-    let count = explorer.apis.len();
+    let count = explorer.total;
+    let first = (explorer.page - 1) * explorer.page_size + 1;
+    let last = first + explorer.apis.len().saturating_sub(1);
+    let url = |page: usize| {
+        let mut q = Vec::new();
+        for (k, v) in [("type", &api_type), ("lifecycle", &lifecycle)] {
+            if !v.is_empty() {
+                q.push(format!("{k}={}", crate::pages::catalog::encode(v)));
+            }
+        }
+        if page > 1 {
+            q.push(format!("page={page}"));
+        }
+        if q.is_empty() {
+            "/api-docs".to_string()
+        } else {
+            format!("/api-docs?{}", q.join("&"))
+        }
+    };
+    let prev = (explorer.page > 1).then(|| url(explorer.page - 1));
+    let next = (last < count).then(|| url(explorer.page + 1));
+    let paged = prev.is_some() || next.is_some();
+    let page = explorer.page;
     view! {
         <Form method="GET" action="/api-docs" attr:class="filters inline-filters" attr:aria-label="Filters">
             <FacetSelect label="Type" name="type" any="All types" facet=explorer.types selected=api_type/>
@@ -54,7 +80,12 @@ fn Explorer(explorer: ApiExplorer, api_type: String, lifecycle: String) -> impl 
                 <a href="/api-docs">"Reset"</a>
             </div>
         </Form>
-        <p class="result-summary" role="status">{match count { 0 => "No APIs match these filters.".to_string(), 1 => "1 API".to_string(), n => format!("{n} APIs") }}</p>
+        <p class="result-summary" role="status">{match count {
+            0 => "No APIs match these filters.".to_string(),
+            1 => "1 API".to_string(),
+            n if paged => format!("Showing {first}–{last} of {n} APIs"),
+            n => format!("{n} APIs"),
+        }}</p>
         {(count > 0).then(|| view! {
             <div class="table-scroll">
                 <table class="entities">
@@ -91,6 +122,13 @@ fn Explorer(explorer: ApiExplorer, api_type: String, lifecycle: String) -> impl 
                     </tbody>
                 </table>
             </div>
+        })}
+        {paged.then(|| view! {
+            <nav class="pager" aria-label="Pages">
+                {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
+                <span>{format!("Page {page}")}</span>
+                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
+            </nav>
         })}
     }
 }

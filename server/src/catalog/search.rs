@@ -241,14 +241,49 @@ fn hit(snapshot: &Snapshot, e: &StoredEntity, words: &[String]) -> SearchHit {
     }
 }
 
-/// The APIs explorer: every API the viewer may read, of `api_type` and `lifecycle` when given
-/// (case-insensitive), sorted by name, with type and lifecycle counts over all of them.
+/// APIs per page of the explorer.
+pub const EXPLORER_PAGE_SIZE: usize = 50;
+
+/// The APIs explorer: page `page` (from 1) of every API the viewer may read, of `api_type` and
+/// `lifecycle` when given (case-insensitive), sorted by name, with type and lifecycle counts
+/// over all of them. The whole sorted result is kept in the snapshot's query cache, so paging
+/// and repeated views do not filter and sort again.
 pub fn api_explorer(
     snapshot: &Snapshot,
     scope: &Decision,
     api_type: &str,
     lifecycle: &str,
+    page: usize,
 ) -> ApiExplorer {
+    let key = format!(
+        "api-explorer\u{0}{}\u{0}{}\u{0}{}",
+        scope.cache_key(),
+        api_type.to_lowercase(),
+        lifecycle.to_lowercase()
+    );
+    let all = snapshot
+        .query_cache
+        .get_or_compute(&key, || explore(snapshot, scope, api_type, lifecycle));
+    let total = all.apis.len();
+    let pages = total.div_ceil(EXPLORER_PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    ApiExplorer {
+        apis: all
+            .apis
+            .iter()
+            .skip((page - 1) * EXPLORER_PAGE_SIZE)
+            .take(EXPLORER_PAGE_SIZE)
+            .cloned()
+            .collect(),
+        total,
+        page,
+        page_size: EXPLORER_PAGE_SIZE,
+        types: all.types.clone(),
+        lifecycles: all.lifecycles.clone(),
+    }
+}
+
+fn explore(snapshot: &Snapshot, scope: &Decision, api_type: &str, lifecycle: &str) -> ApiExplorer {
     let entities = &snapshot.entities;
     let mut bits = snapshot
         .filter_index
@@ -292,7 +327,10 @@ pub fn api_explorer(
         label(a).cmp(&label(b))
     });
     ApiExplorer {
+        total: apis.len(),
         apis,
+        page: 1,
+        page_size: EXPLORER_PAGE_SIZE,
         types,
         lifecycles,
     }
@@ -393,10 +431,10 @@ mod tests {
     #[test]
     fn the_api_explorer_filters_by_type_and_lifecycle() {
         let snap = bundled_catalog();
-        let all = api_explorer(&snap, &Decision::Allow, "", "");
+        let all = api_explorer(&snap, &Decision::Allow, "", "", 1);
         assert_eq!(all.apis.len(), 5);
         assert!(all.types.values.contains(&("openapi".to_string(), 2)));
-        let open = api_explorer(&snap, &Decision::Allow, "OpenAPI", "production");
+        let open = api_explorer(&snap, &Decision::Allow, "OpenAPI", "production", 1);
         let names: Vec<_> = open
             .apis
             .iter()
@@ -406,7 +444,7 @@ mod tests {
         assert_eq!((open.apis[0].providers, open.apis[0].consumers), (1, 3));
         // An oversized filter value matches nothing and is not compared API by API.
         let huge = "x".repeat(1_000_000);
-        assert!(api_explorer(&snap, &Decision::Allow, &huge, "")
+        assert!(api_explorer(&snap, &Decision::Allow, &huge, "", 1)
             .apis
             .is_empty());
     }
