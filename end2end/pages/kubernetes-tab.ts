@@ -29,7 +29,7 @@ export class KubernetesTab {
 
   /** A workload card, by kind and name ("Deployment storefront-web"). */
   workload(cluster: string, kindAndName: string): Locator {
-    return this.cluster(cluster).getByRole('region', { name: kindAndName, exact: true });
+    return this.cluster(cluster).getByRole('region', { name: `${kindAndName} on ${cluster}`, exact: true });
   }
 
   podRows(scope: Locator): Locator {

@@ -90,10 +90,11 @@ test('an API shows its definition text beneath the rendered definition', async (
   await expect(definition.locator('pre')).toContainText('openapi: 3.0.3');
 });
 
-test('an unknown entity is a 404 page', async ({ page }) => {
+test('an unknown entity is a 404 page that names it', async ({ page }) => {
   const response = await page.goto('/catalog/default/component/does-not-exist');
   expect(response?.status()).toBe(404);
-  await expect(page.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Entity not found' })).toBeVisible();
+  await expect(page.getByText('The catalog has no entity component:default/does-not-exist')).toBeVisible();
 });
 
 test('the problems page shows an invalid entity with its file, field and reason', async ({ page }) => {
@@ -143,9 +144,10 @@ test('the relations graph is server-rendered SVG whose nodes link to the related
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto('/catalog/default/component/checkout-service');
-  const graph = page.getByRole('img', { name: 'Relations of Checkout service' });
+  // A named group (not an image), so its links are reachable; each says its relation.
+  const graph = page.getByRole('group', { name: 'Relations of Checkout service' });
   await expect(graph).toBeVisible();
-  await expect(graph.getByRole('link', { name: /Payment processing/ })).toHaveAttribute('href', '/catalog/default/system/payment-processing');
+  await expect(graph.getByRole('link', { name: 'Part of: Payment processing' })).toHaveAttribute('href', '/catalog/default/system/payment-processing');
   await graph.getByRole('link', { name: /Payment processing/ }).click();
   await expect(page).toHaveURL(/\/catalog\/default\/system\/payment-processing$/);
   await context.close();

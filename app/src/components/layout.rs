@@ -1,5 +1,8 @@
-//! The page chrome: header with the portal title, the collapsible navigation sidebar, and the
-//! main content area. Owns the `app.title` resource and the page `<title>` format.
+//! The page chrome: a skip link, the header with the portal title, the navigation (a collapsible
+//! sidebar on wide screens, a menu button and an off-canvas drawer on narrow ones, hidden from
+//! focus while closed), and the main content area. Owns the `app.title` resource and the page
+//! `<title>` format. After a client-side navigation it moves focus to the new page's heading
+//! and announces the page's title, as a full page load would.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,10 +21,73 @@ pub fn Layout(
     let info = Resource::new_blocking(|| (), |_| get_portal_info());
     let viewer = Resource::new_blocking(|| (), |_| get_viewer());
     let (nav_open, set_nav_open) = signal(true);
+    // The narrow-screen drawer (closed on every navigation and by Escape).
+    let menu_open = RwSignal::new(false);
+    let announcement = RwSignal::new(String::new());
+    let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if let Some(p) = previous.filter(|p| *p != path) {
+            menu_open.set(false);
+            // Another tab of the same entity: announce, but leave focus in the tab bar.
+            let page = |s: &str| s.split('/').take(5).collect::<Vec<_>>().join("/");
+            let same_entity = path.starts_with("/catalog/") && page(&p) == page(&path);
+            after_navigation(announcement, !same_entity);
+        }
+        path
+    });
+    let menu_button = NodeRef::<leptos::html::Button>::new();
+    let main_area = NodeRef::<leptos::html::Main>::new();
+    let sidebar = NodeRef::<leptos::html::Nav>::new();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu_open.get_untracked() {
+            menu_open.set(false);
+            if let Some(b) = menu_button.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+    };
+    // An opened drawer takes focus (its first link).
+    Effect::new(move |_| {
+        if menu_open.get() {
+            // Once the drawer is displayed.
+            set_timeout(
+                move || {
+                    if let Some(first) = sidebar
+                        .get_untracked()
+                        .and_then(|s| s.query_selector("a").ok().flatten())
+                    {
+                        use leptos::wasm_bindgen::JsCast;
+                        if let Ok(a) = first.dyn_into::<leptos::web_sys::HtmlElement>() {
+                            let _ = a.focus();
+                        }
+                    }
+                },
+                std::time::Duration::from_millis(0),
+            );
+        }
+    });
 
     view! {
-        <div class="shell" class:nav-collapsed=move || !nav_open.get()>
+        <a class="skip-link" href="#main" on:click=move |ev| {
+            // The router would treat it as a navigation: move focus as the browser would.
+            ev.prevent_default();
+            if let Some(main) = main_area.get_untracked() {
+                let _ = main.focus();
+            }
+        }>"Skip to content"</a>
+        <div class="shell" class:nav-collapsed=move || !nav_open.get() class:menu-open=move || menu_open.get() on:keydown=on_keydown>
             <header class="topbar">
+                <button
+                    type="button"
+                    node_ref=menu_button
+                    class="menu-toggle"
+                    aria-controls="sidebar"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    <span aria-hidden="true">"☰ "</span>"Menu"
+                </button>
                 <button
                     type="button"
                     class="nav-toggle"
@@ -58,18 +124,60 @@ pub fn Layout(
                     })}
                 </Suspense>
             </header>
-            <nav id="sidebar" class="sidebar" aria-label="Main" hidden=move || !nav_open.get()>
+            <nav id="sidebar" class="sidebar" aria-label="Main" hidden=move || !nav_open.get() node_ref=sidebar>
                 <ul>
                     <li><NavLink href="/catalog" label="Catalog"/></li>
                     <li><NavLink href="/api-docs" label="APIs"/></li>
                     <li><NavLink href="/search" label="Search"/></li>
+                    <li><NavLink href="/clusters" label="Clusters"/></li>
                     <li><NavLink href="/catalog-problems" label="Catalog problems"/></li>
                     <li><NavLink href="/catalog-import" label="Register a component"/></li>
                 </ul>
             </nav>
-            <main class="content">{children()}</main>
+            <div class="menu-backdrop" aria-hidden="true" on:click=move |_| menu_open.set(false)></div>
+            <main id="main" class="content" tabindex="-1" node_ref=main_area>{children()}</main>
+            <p class="visually-hidden" aria-live="polite" aria-atomic="true">{move || announcement.get()}</p>
         </div>
     }
+}
+
+/// After a client-side navigation, once the new page has rendered: focus its main heading (or
+/// the main area) without scrolling (if `move_focus`), and announce its title.
+#[allow(unused_variables)]
+fn after_navigation(announcement: RwSignal<String>, move_focus: bool) {
+    #[cfg(feature = "hydrate")]
+    set_timeout(
+        move || {
+            use wasm_bindgen::JsCast;
+            let doc = document();
+            // Someone typing (the header search) keeps the focus.
+            let typing = doc.active_element().is_some_and(|e| {
+                matches!(
+                    e.tag_name().to_ascii_lowercase().as_str(),
+                    "input" | "select" | "textarea"
+                )
+            });
+            if !move_focus || typing {
+                announcement.set(doc.title());
+                return;
+            }
+            let target = doc
+                .query_selector("main h1")
+                .ok()
+                .flatten()
+                .or_else(|| doc.get_element_by_id("main"));
+            if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                if !el.has_attribute("tabindex") {
+                    let _ = el.set_attribute("tabindex", "-1");
+                }
+                let options = web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = el.focus_with_options(&options);
+            }
+            announcement.set(doc.title());
+        },
+        std::time::Duration::from_millis(200),
+    );
 }
 
 /// The signed-in user: name, picture, groups and sign-out, in a disclosure.
@@ -99,11 +207,12 @@ fn UserMenu(viewer: Viewer) -> impl IntoView {
         .map(|(ns, name)| format!("/catalog/{ns}/user/{name}"));
     view! {
         <details class="user-menu">
-            <summary aria-label=format!("Signed in as {}", viewer.display_name)>
+            <summary>
                 {match picture {
                     Some(src) => view! { <img class="avatar" src=src alt="" width="24" height="24"/> }.into_any(),
                     None => view! { <span class="avatar" aria-hidden="true">{initial}</span> }.into_any(),
                 }}
+                <span class="visually-hidden">"Signed in as "</span>
                 <span class="user-name">{viewer.display_name.clone()}</span>
             </summary>
             <div class="user-menu-panel">

@@ -1,6 +1,8 @@
 //! The relations graph of an entity page: the entity in the middle, each related entity around
-//! it, one labelled edge per relation. Plain SVG built in the view, so it is rendered on the
-//! server and works without JavaScript; every node is a link to its entity.
+//! it, one labelled edge per relation (in words: "Depends on"). Plain SVG built in the view, so
+//! it is rendered on the server and works without JavaScript; every node is a link to its
+//! entity. The SVG is a named group (not an image) so its links are reachable by keyboard and
+//! screen readers, each named with its relation.
 
 use std::f64::consts::PI;
 
@@ -62,12 +64,14 @@ pub fn RelationsGraph(
             let (x, y) = (cx + radius_x * angle.cos(), cy + radius_y * angle.sin());
             let (mx, my) = ((cx + x) / 2.0, (cy + y) / 2.0);
             let class = if edge.target.exists { "node" } else { "node dangling" };
+            let relation = crate::wire::relation_label(&edge.relation_type);
+            let name = format!("{}: {}", relation, edge.target.label);
             view! {
                 <g class="edge">
                     <line x1=cx y1=cy x2=x y2=y/>
-                    <text class="edge-label" x=mx y=my - 4.0 text-anchor="middle">{edge.relation_type}</text>
+                    <text class="edge-label" x=mx y=my - 4.0 text-anchor="middle" aria-hidden="true">{relation}</text>
                 </g>
-                <a href=edge.target.href class=class aria-label=edge.target.label.clone()>
+                <a href=edge.target.href class=class aria-label=name>
                     <title>{edge.target.entity_ref.clone()}</title>
                     <rect x=x - NODE_W / 2.0 y=y - NODE_H / 2.0 width=NODE_W height=NODE_H rx="6"/>
                     <text x=x y=y + 5.0 text-anchor="middle">{truncate(&edge.target.label, 22)}</text>
@@ -77,9 +81,9 @@ pub fn RelationsGraph(
         .collect_view();
     view! {
         <figure class="relations-graph">
-            <svg viewBox=view_box role="img" aria-label=format!("Relations of {}", center.label)>
+            <svg viewBox=view_box role="group" aria-label=format!("Relations of {}", center.label)>
                 {nodes}
-                <g class="node center">
+                <g class="node center" aria-hidden="true">
                     <rect x=cx - NODE_W / 2.0 y=cy - NODE_H / 2.0 width=NODE_W height=NODE_H rx="6"/>
                     <text x=cx y=cy + 5.0 text-anchor="middle">{truncate(&center.label, 22)}</text>
                 </g>

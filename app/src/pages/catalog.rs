@@ -1,16 +1,21 @@
 //! `/catalog`: the software catalog list, with its filters in the URL.
 //!
 //! The filter form is a plain GET form, so filtering works before hydration and every filtered
-//! view is a shareable URL; after hydration the router turns submissions into client-side
-//! navigations. Paging is server-side: only one page of rows is ever sent.
+//! view is a shareable URL. After hydration filters apply as they are chosen (the search box
+//! after a pause in typing), each as a client-side navigation to a clean URL (no empty
+//! parameters). Paging is server-side: only one page of rows is ever sent.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map, params::ParamsMap};
+use leptos_router::{hooks::use_query_map, params::ParamsMap};
 
-use crate::backend::list_catalog;
+use crate::backend::{get_catalog_health, list_catalog};
 use crate::components::entity_link::EntityLinkView;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::health_chip::HealthChip;
+use crate::wire::clusters::RowHealth;
 use crate::wire::{CatalogFilters, CatalogListPage, FacetValues};
 
 /// The kind shown when the URL names none (Backstage's catalog opens on Components).
@@ -62,7 +67,7 @@ pub fn catalog_url(filters: &CatalogFilters, page: usize) -> String {
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
@@ -81,6 +86,8 @@ pub fn CatalogPage() -> impl IntoView {
     let query = use_query_map();
     let filters = Memo::new(move |_| query.with(filters_from_query));
     let data = Resource::new(move || filters.get(), list_catalog);
+    // The filter that applied last: focus returns to it when the list (and its form) re-render.
+    provide_context(Refocus(RwSignal::new(None)));
     view! {
         <Title text="Catalog"/>
         <section class="page">
@@ -131,10 +138,121 @@ fn CatalogBody(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView 
     }
 }
 
+/// The name of the filter control that applied last (focus returns to it after the page
+/// re-renders with the new filters).
+#[derive(Clone, Copy)]
+struct Refocus(RwSignal<Option<String>>);
+
+/// The filters the form shows now (the first page of them).
+#[cfg(feature = "hydrate")]
+fn filters_of(form: &web_sys::HtmlFormElement) -> CatalogFilters {
+    let data = web_sys::FormData::new_with_form(form).ok();
+    let get = |k: &str| {
+        data.as_ref()
+            .and_then(|d| d.get(k).as_string())
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    CatalogFilters {
+        kind: get("kind").to_lowercase(),
+        entity_type: get("type"),
+        owner: get("owner"),
+        lifecycle: get("lifecycle"),
+        tag: get("tag"),
+        namespace: get("namespace"),
+        text: get("q"),
+        user: get("user").to_lowercase(),
+        page: 1,
+    }
+}
+
 #[component]
 fn FilterForm(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    // Navigates to the form's filters (a clean URL), unless that is where we are.
+    let apply = move || {
+        #[cfg(feature = "hydrate")]
+        if let Some(f) = form.get_untracked() {
+            let url = catalog_url(&filters_of(&f), 1);
+            let here = window().location();
+            let current = format!(
+                "{}{}",
+                here.pathname().unwrap_or_default(),
+                here.search().unwrap_or_default()
+            );
+            if url != current {
+                navigate(&url, Default::default());
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&form, &navigate);
+    };
+    let refocus = use_context::<Refocus>().map(|r| r.0);
+    let remember = move |ev: &leptos::ev::Event| {
+        if let Some(r) = refocus {
+            r.set(event_target::<leptos::web_sys::HtmlElement>(ev).get_attribute("name"));
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let (Some(f), Some(name)) = (form.get(), refocus.and_then(|r| r.get_untracked())) else {
+            return;
+        };
+        use wasm_bindgen::JsCast;
+        let selector = if name == "user" {
+            "[name=\"user\"]:checked".to_string()
+        } else {
+            format!("[name=\"{}\"]", name.replace(['"', '\\'], ""))
+        };
+        if let Some(el) = f
+            .query_selector(&selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+            // Typing goes on where it stopped.
+            if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                let end = input.value().len() as u32;
+                let _ = input.set_selection_range(end, end);
+            }
+        }
+    });
+    let typing = StoredValue::new(None::<TimeoutHandle>);
+    let on_change = {
+        let apply = apply.clone();
+        move |ev: leptos::ev::Event| {
+            remember(&ev);
+            apply()
+        }
+    };
+    let on_input = {
+        let apply = apply.clone();
+        move |ev: leptos::ev::Event| {
+            let is_text = event_target::<leptos::web_sys::HtmlElement>(&ev)
+                .get_attribute("type")
+                .is_some_and(|t| t == "search");
+            if !is_text {
+                return;
+            }
+            remember(&ev);
+            if let Some(h) = typing.get_value() {
+                h.clear();
+            }
+            let apply = apply.clone();
+            typing.set_value(
+                set_timeout_with_handle(apply, std::time::Duration::from_millis(300)).ok(),
+            );
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        apply();
+    };
     view! {
-        <Form method="GET" action="/catalog" attr:class="filters" attr:aria-label="Filters">
+        <form method="GET" action="/catalog" class="filters" aria-label="Filters" node_ref=form
+            on:change=on_change on:input=on_input on:submit=on_submit>
             <UserFilter owned=page.owned_count all=page.all_count selected=filters.user/>
             <FacetSelect label="Kind" name="kind" any="All kinds" facet=page.kinds selected=filters.kind/>
             <FacetSelect label="Type" name="type" any="All types" facet=page.types selected=filters.entity_type/>
@@ -150,7 +268,7 @@ fn FilterForm(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView {
                 <button type="submit" class="primary">"Apply filters"</button>
                 <a href="/catalog">"Reset"</a>
             </div>
-        </Form>
+        </form>
     }
 }
 
@@ -170,6 +288,18 @@ fn UserFilter(owned: usize, all: usize, selected: String) -> impl IntoView {
                 {format!("All ({all})")}
             </label>
         </fieldset>
+    }
+}
+
+/// An entity ref as the catalog table shows an owner: `group:default/payments` → `payments`,
+/// `user:default/jdoe` → `user:jdoe`, another namespace kept (`group:ops/sre` → `ops/sre`).
+pub fn humanize_ref(entity_ref: &str) -> String {
+    let (kind, rest) = entity_ref.split_once(':').unwrap_or(("group", entity_ref));
+    let rest = rest.strip_prefix("default/").unwrap_or(rest);
+    if kind.eq_ignore_ascii_case("group") {
+        rest.to_string()
+    } else {
+        format!("{}:{rest}", kind.to_lowercase())
     }
 }
 
@@ -202,9 +332,10 @@ pub fn FacetSelect(
                     .into_iter()
                     .map(|(value, count)| {
                         let is_selected = value.eq_ignore_ascii_case(&selected);
+                        let text = if name == "owner" { humanize_ref(&value) } else { value.clone() };
                         view! {
                             <option value=value.clone() selected=is_selected>
-                                {format!("{value} ({count})")}
+                                {format!("{text} ({count})")}
                             </option>
                         }
                     })
@@ -214,13 +345,61 @@ pub fn FacetSelect(
     }
 }
 
+/// The health column's cells by entity ref: filled from the page, then refreshed from the
+/// server's watch cache every `health_refresh_ms` while the page is open (only the cells
+/// change; the filters and rows stay as they are).
+fn live_health(page: &CatalogListPage) -> RwSignal<HashMap<String, RowHealth>> {
+    let cells: HashMap<String, RowHealth> = page
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.link.entity_ref.clone(), r.health.clone()?)))
+        .collect();
+    let refs: Vec<String> = cells.keys().cloned().collect();
+    let health = RwSignal::new(cells);
+    let every = page.health_refresh_ms;
+    if every > 0 && !refs.is_empty() {
+        Effect::new(move |_| {
+            let refs = refs.clone();
+            let busy = StoredValue::new(false);
+            let tick = move || {
+                // Not while the browser tab is in the background.
+                #[cfg(feature = "hydrate")]
+                if document().hidden() {
+                    return;
+                }
+                if busy.get_value() {
+                    return;
+                }
+                busy.set_value(true);
+                let refs = refs.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(Some((_, list))) = get_catalog_health(refs.clone()).await {
+                        health.set(refs.into_iter().zip(list).collect());
+                    }
+                    busy.set_value(false);
+                });
+            };
+            if let Ok(handle) =
+                set_interval_with_handle(tick, std::time::Duration::from_millis(every))
+            {
+                on_cleanup(move || handle.clear());
+            }
+        });
+    }
+    health
+}
+
 #[component]
 fn EntityTable(page: CatalogListPage) -> impl IntoView {
+    let with_health = page.rows.iter().any(|r| r.health.is_some());
+    let health = live_health(&page);
     view! {
+        <div class="table-scroll">
         <table class="entities">
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
+                    {with_health.then(|| view! { <th scope="col">"Health"</th> })}
                     <th scope="col">"Kind"</th>
                     <th scope="col">"Type"</th>
                     <th scope="col">"Owner"</th>
@@ -236,9 +415,18 @@ fn EntityTable(page: CatalogListPage) -> impl IntoView {
                     .into_iter()
                     .map(|row| {
                         let label = row.title.clone().unwrap_or_else(|| row.link.label.clone());
+                        let entity_ref = row.link.entity_ref.clone();
+                        let cell = with_health.then(|| view! {
+                            <td class="health-cell">
+                                {move || health.with(|h| h.get(&entity_ref).cloned()).map(|h| view! {
+                                    <HealthChip state=h.state reason=h.reason/>
+                                })}
+                            </td>
+                        });
                         view! {
                             <tr>
                                 <td><a href=row.link.href.clone()>{label}</a></td>
+                                {cell}
                                 <td>{row.kind}</td>
                                 <td>{row.entity_type.unwrap_or_default()}</td>
                                 <td>{row.owner.map(|o| view! { <EntityLinkView link=o/> })}</td>
@@ -256,5 +444,6 @@ fn EntityTable(page: CatalogListPage) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }

@@ -45,7 +45,11 @@ pub fn EntityPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match entity.await {
                     Ok(Some(e)) => view! { <EntityHeader entity=e/> <section class="tab-panel"><Outlet/></section> }.into_any(),
-                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Ok(None) => {
+                        let (ns, kind, name) = key.get_untracked();
+                        let entity = format!("{}:{ns}/{name}", kind.to_lowercase());
+                        view! { <NotFound entity/> }.into_any()
+                    }
                     Err(err) => view! { <ErrorPanel title="The entity could not be loaded" message=err.to_string()/> }.into_any(),
                 }
             })}
@@ -61,8 +65,25 @@ fn EntityHeader(entity: EntityDetail) -> impl IntoView {
         Some(t) => format!("{} — {t}", entity.kind),
         None => entity.kind.clone(),
     };
+    // The page title names the tab: "Checkout service · Kubernetes".
+    let location = leptos_router::hooks::use_location();
+    let labels: Vec<(String, &'static str)> =
+        tabs.iter().map(|t| (t.href.clone(), t.label)).collect();
+    let page_title = {
+        let heading = heading.clone();
+        move || {
+            let path = location.pathname.get();
+            match labels
+                .iter()
+                .find(|(href, _)| href.trim_end_matches('/') == path.trim_end_matches('/'))
+            {
+                Some((_, label)) if *label != "Overview" => format!("{heading} · {label}"),
+                _ => heading.clone(),
+            }
+        }
+    };
     view! {
-        <Title text=heading.clone()/>
+        <Title text=page_title/>
         <header class="entity-header">
             <p class="entity-kind">{kind_line}</p>
             <h1>{heading}</h1>
@@ -216,7 +237,7 @@ fn Overview(entity: EntityDetail) -> impl IntoView {
                         <dl class="relations">
                             {relations.into_iter().map(|g| view! {
                                 <div>
-                                    <dt>{g.relation_type}</dt>
+                                    <dt>{crate::wire::relation_label(&g.relation_type)}</dt>
                                     <dd><ul>{g.targets.into_iter().map(|t| view! { <li><EntityLinkView link=t/></li> }).collect_view()}</ul></dd>
                                 </div>
                             }).collect_view()}

@@ -100,7 +100,7 @@ fn WorkloadCard(cluster: String, workload: Workload) -> impl IntoView {
     );
     let hpa = workload.hpa.clone();
     view! {
-        <section class="workload" id=id aria-label=format!("{} {}", workload.kind, workload.name)>
+        <section class="workload" id=id aria-label=format!("{} {} on {}", workload.kind, workload.name, cluster)>
             <header class="workload-head">
                 <span class="workload-kind">{workload.kind.clone()}</span>
                 <h4 class="workload-name">{workload.name.clone()}</h4>

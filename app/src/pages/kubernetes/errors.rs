@@ -32,8 +32,8 @@ pub fn ErrorReporting(errors: Vec<DetectedError>) -> impl IntoView {
                         let level = match e.severity { 8.. => "high", 6..=7 => "medium", _ => "low" };
                         view! {
                             <tr class=format!("severity-{level}")>
-                                <td><span class=format!("chip severity-{level}")>{format!("{level} ({})", e.severity)}</span></td>
-                                <td><a href=href>{format!("{} {}", e.kind, e.name)}</a><div class="muted">{e.namespace.clone()}</div></td>
+                                <td><span class=format!("chip severity-{level}") title=format!("Severity {} on Backstage's scale of 1 (informational) to 10 (the service is down): {}", e.severity, match level { "high" => "high is 8 and up", "medium" => "medium is 6 or 7", _ => "low is 5 and below" })>{format!("{level} ({} of 10)", e.severity)}</span></td>
+                                <td><a href=href data-noscroll="">{format!("{} {}", e.kind, e.name)}</a><div class="muted">{e.namespace.clone()}</div></td>
                                 <td>{e.cluster.clone()}</td>
                                 <td class="problem-message">{e.message.clone()}</td>
                                 <td>{e.occurrence_count}</td>

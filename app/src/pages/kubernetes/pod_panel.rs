@@ -115,12 +115,14 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
             .is_some_and(|r| r.is_ok_and(|d| d.access_denied.is_some()))
     });
     let title = format!("Pod {}", pod.name);
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    dialog_behaviour(dialog, ctx.path.clone(), ctx.pod_href(&pod));
     view! {
-        <aside class="pod-panel" role="dialog" aria-modal="false" aria-labelledby="pod-panel-title" data-pod=pod.name.clone()>
+        <div class="pod-panel" role="dialog" aria-modal="true" aria-labelledby="pod-panel-title" data-pod=pod.name.clone() node_ref=dialog>
             <header class="pod-panel-head">
-                <h3 id="pod-panel-title">{title}</h3>
+                <h3 id="pod-panel-title" tabindex="-1">{title}</h3>
                 <span class="muted">{format!("{} · {}", pod.cluster, pod.namespace)}</span>
-                <a class="close" href=ctx.path.clone() aria-label="Close the pod panel">"×"</a>
+                <a class="close" href=ctx.path.clone() data-noscroll="" aria-label="Close the pod panel">"×"</a>
             </header>
             <Transition fallback=|| view! { <p class="loading">"Loading pod…"</p> }>
                 {move || Suspend::new(async move {
@@ -158,7 +160,7 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                         Follow::Ended(why) => why,
                         Follow::Unavailable => String::new(),
                     }}</p>
-                    <pre class="logs" aria-label="Log lines" data-followed="true">{move || followed.get().into_iter().map(|(ts, text)| view! {
+                    <pre class="logs" tabindex="0" aria-label="Log lines" data-followed="true">{move || followed.get().into_iter().map(|(ts, text)| view! {
                         <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
                     }).collect_view()}</pre>
                 })}
@@ -175,7 +177,7 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                                     )}</p>
                                 })}
                                 // Named only while it is the log shown (not behind a followed one).
-                                <pre class="logs" aria-label=move || (!streaming.get()).then_some("Log lines")>{l.lines.into_iter().map(|(ts, text)| view! {
+                                <pre class="logs" tabindex="0" aria-label=move || (!streaming.get()).then_some("Log lines")>{l.lines.into_iter().map(|(ts, text)| view! {
                                     <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
                                 }).collect_view()}</pre>
                             }.into_any(),
@@ -185,7 +187,117 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                 </Transition>
                 </div>
             </section>
-        </aside>
+        </div>
+    }
+}
+
+/// The panel as a dialog: focus moves to its title when it opens (without scrolling the page),
+/// Tab and Shift+Tab stay inside it, Escape closes it (as × does, without scrolling), and when
+/// it closes focus returns to the link that opened it (or, if the list was re-rendered
+/// meanwhile, the link to the same pod).
+#[allow(unused_variables)]
+fn dialog_behaviour(dialog: NodeRef<leptos::html::Div>, close_href: String, opener_href: String) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos_router::{hooks::use_navigate, NavigateOptions};
+        use wasm_bindgen::JsCast;
+        // The link that opened the panel (not `<body>`, which has focus after a page load).
+        let opener = StoredValue::new_local(
+            document()
+                .active_element()
+                .filter(|e| e.tag_name().eq_ignore_ascii_case("a")),
+        );
+        Effect::new(move |_| {
+            if let Some(el) = dialog.get() {
+                if let Some(h) = el
+                    .query_selector("#pod-panel-title")
+                    .ok()
+                    .flatten()
+                    .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let options = web_sys::FocusOptions::new();
+                    options.set_prevent_scroll(true);
+                    let _ = h.focus_with_options(&options);
+                }
+            }
+        });
+        let navigate = use_navigate();
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| match ev.key().as_str() {
+            // Not when a control inside used it already (an open <select> closes itself).
+            "Escape" if !ev.default_prevented() => {
+                ev.prevent_default();
+                navigate(
+                    &close_href,
+                    NavigateOptions {
+                        scroll: false,
+                        ..Default::default()
+                    },
+                );
+            }
+            "Tab" => {
+                let Some(el) = dialog.get_untracked() else {
+                    return;
+                };
+                let Ok(list) = el.query_selector_all(
+                    "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), summary, [tabindex]:not([tabindex=\"-1\"])",
+                ) else {
+                    return;
+                };
+                let focusable: Vec<web_sys::HtmlElement> = (0..list.length())
+                    .filter_map(|i| list.item(i))
+                    .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+                    .filter(|e| e.offset_parent().is_some())
+                    .collect();
+                let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+                    return;
+                };
+                let active = document().active_element();
+                let inside = active
+                    .as_ref()
+                    .is_some_and(|a| el.contains(Some(a.as_ref())));
+                let at = |e: &web_sys::HtmlElement| {
+                    active
+                        .as_ref()
+                        .is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>())
+                };
+                if ev.shift_key() && (!inside || at(first)) {
+                    ev.prevent_default();
+                    let _ = last.focus();
+                } else if !ev.shift_key() && (!inside || at(last)) {
+                    ev.prevent_default();
+                    let _ = first.focus();
+                }
+            }
+            _ => {}
+        });
+        on_cleanup(move || {
+            keys.remove();
+            let opener = opener.get_value();
+            set_timeout(
+                move || {
+                    let doc = document();
+                    // Another pod's panel opened instead: it has the focus.
+                    if doc.query_selector(".pod-panel").ok().flatten().is_some() {
+                        return;
+                    }
+                    let escaped = opener_href.replace('\\', "\\\\").replace('"', "\\\"");
+                    let target = opener
+                        .filter(|o| o.is_connected())
+                        .or_else(|| {
+                            doc.query_selector(&format!("main a[href=\"{escaped}\"]"))
+                                .ok()
+                                .flatten()
+                        })
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                    if let Some(t) = target {
+                        let options = web_sys::FocusOptions::new();
+                        options.set_prevent_scroll(true);
+                        let _ = t.focus_with_options(&options);
+                    }
+                },
+                std::time::Duration::from_millis(50),
+            );
+        });
     }
 }
 

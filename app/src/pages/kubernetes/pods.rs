@@ -72,6 +72,7 @@ pub fn PodsTable(pods: Vec<PodRow>) -> impl IntoView {
         }
     };
     view! {
+        <div class="table-scroll">
         <table class="k8s pods">
             <thead><tr>
                 {header("Name", Col::Name)}{header("Phase", Col::Phase)}<th scope="col">"Status"</th>
@@ -87,7 +88,7 @@ pub fn PodsTable(pods: Vec<PodRow>) -> impl IntoView {
                         let href = ctx.pod_href(&PodRef { cluster: p.cluster.clone(), namespace: p.namespace.clone(), name: p.name.clone() });
                         view! {
                             <tr data-pod=p.name.clone() class={if p.error_count > 0 { "has-errors" } else { "" }}>
-                                <td><a class="pod-link" href=href>{p.name.clone()}</a></td>
+                                <td><a class="pod-link" href=href data-noscroll="">{p.name.clone()}</a></td>
                                 <td>{p.phase.clone()}</td>
                                 <td><span class="chips">{p.containers.into_iter().map(|c| {
                                     let title = format!("container {}", c.name);
@@ -105,5 +106,6 @@ pub fn PodsTable(pods: Vec<PodRow>) -> impl IntoView {
                 }}
             </tbody>
         </table>
+        </div>
     }
 }
