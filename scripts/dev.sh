@@ -140,7 +140,8 @@ case "$cmd" in
 
     echo "== cargo test (release profile: reuses the artefacts built above)"
     set +e
-    cargo test --release -p server -p app -p demo-cluster --features app/ssr 2>&1 | tee target/cargo-test.log
+    # Unit and integration tests; the benchmark examples are built when they are run.
+    cargo test --release -p server -p app -p demo-cluster --features app/ssr --lib --bins --tests 2>&1 | tee target/cargo-test.log
     cargo_rc=${PIPESTATUS[0]}
     set -e
     [ "$cargo_rc" = 0 ] || failures=1

@@ -5,17 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use server::permission::{KubernetesAccess, Permissions};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::support::*;
 use axum::body::Body;
 use http::Request;
 use serde_json::{json, Value};
 use server::kubernetes::KubernetesService;
-use support::*;
 use tower::ServiceExt;
 
 const SEED_SERVICE_ACCOUNT: &str = r#"

@@ -6,17 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use server::permission::{KubernetesAccess, Permissions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use axum::body::Body;
 use http::Request;
 use serde_json::{json, Value};
 use server::kubernetes::KubernetesService;
-use support::*;
 use tower::ServiceExt;
 
 const CLUSTER: &str = "greenroom-demo";

@@ -7,16 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use crate::support::*;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use serde_json::Value;
 use server::catalog::store::CatalogStore;
-use support::*;
 use tower::ServiceExt as _;
 
 const SECRET: &str = "an-e2e-session-secret-of-32-chars!";

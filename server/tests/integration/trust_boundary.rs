@@ -6,16 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use server::kubernetes::live::Live;
 use server::permission::{KubernetesAccess, Permissions};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::support::*;
 use axum::body::Body;
 use serde_json::{json, Value};
-use support::*;
 use tower::ServiceExt as _;
 
 /// The demo Secret's values, base64 and plain (catalog/clusters/greenroom-demo/checkout-service.yaml).
