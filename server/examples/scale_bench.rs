@@ -231,6 +231,68 @@ async fn logs() {
     }
 }
 
+/// `viewers` clients each loading `url` every 2 s for 20 s: API-server requests per minute.
+async fn viewers(h: &Harness, viewers: usize, url: &str) -> f64 {
+    h.reset_cluster_requests().await;
+    let window = Instant::now();
+    let one = |v: usize| async move {
+        tokio::time::sleep(Duration::from_millis((v as u64 * 20) % 2000)).await;
+        for _ in 0..10 {
+            let t = Instant::now();
+            let (code, _) = h.get(url).await.expect("catalog page");
+            assert_eq!(code, 200);
+            tokio::time::sleep(Duration::from_secs(2).saturating_sub(t.elapsed())).await;
+        }
+    };
+    futures_util::future::join_all((0..viewers).map(one)).await;
+    h.cluster_requests().await as f64 * 60.0 / window.elapsed().as_secs_f64()
+}
+
+async fn health() {
+    println!("\n### The catalog list with its health column (25 rows), over 50,000 pods\n");
+    println!("| components | page p50 / p99 | RSS | API-server requests per minute: 1 viewer | 100 viewers |");
+    println!("| --- | --- | --- | --- | --- |");
+    for entities in [1_000usize, 20_000] {
+        let mut h = Harness::start(Seed {
+            clusters: 1,
+            bulk_pods: 50_000,
+            app_replicas: 5,
+            frozen: true,
+            entities,
+        })
+        .await;
+        h.start_portal(1, "").await;
+        until_ready(&h).await;
+        let pages = (entities / 25).min(40);
+        let mut times = Vec::new();
+        for i in 0..200 {
+            let url = format!(
+                "{}/catalog?kind=component&page={}",
+                h.portal_url,
+                i % pages + 1
+            );
+            let t = Instant::now();
+            let (code, body) = h.get(&url).await.expect("catalog page");
+            times.push(t.elapsed());
+            assert_eq!(code, 200);
+            assert!(
+                String::from_utf8_lossy(&body).contains("health-cell"),
+                "the page has a health column"
+            );
+        }
+        times.sort();
+        let url = format!("{}/catalog?kind=component", h.portal_url);
+        let one = viewers(&h, 1, &url).await;
+        let hundred = viewers(&h, 100, &url).await;
+        println!(
+            "| {entities} | {} / {} | {:.1} MiB | {one:.1} | {hundred:.1} |",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            rss_kib(h.portal_pid()) as f64 / 1024.0,
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
@@ -243,5 +305,8 @@ async fn main() {
     }
     if want("logs") {
         logs().await;
+    }
+    if want("health") {
+        health().await;
     }
 }
