@@ -21,27 +21,31 @@ use crate::wire::{CatalogFilters, CatalogListPage, FacetValues};
 /// The kind shown when the URL names none (Backstage's catalog opens on Components).
 pub const DEFAULT_KIND: &str = "component";
 
-/// Reads the filters from the URL query.
-pub fn filters_from_query(q: &ParamsMap) -> CatalogFilters {
-    let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+/// The filters from a lookup of their parameters (the URL query, or the form): no `kind` is
+/// the default kind, no `page` the first.
+fn filters_with(get: impl Fn(&str) -> Option<String>) -> CatalogFilters {
+    let text = |k: &str| get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     CatalogFilters {
-        kind: q
-            .get("kind")
+        kind: get("kind")
             .map(|v| v.trim().to_lowercase())
             .unwrap_or_else(|| DEFAULT_KIND.into()),
-        entity_type: get("type"),
-        owner: get("owner"),
-        lifecycle: get("lifecycle"),
-        tag: get("tag"),
-        namespace: get("namespace"),
-        text: get("q"),
-        user: get("user").to_lowercase(),
-        page: q
-            .get("page")
+        entity_type: text("type"),
+        owner: text("owner"),
+        lifecycle: text("lifecycle"),
+        tag: text("tag"),
+        namespace: text("namespace"),
+        text: text("q"),
+        user: text("user").to_lowercase(),
+        page: get("page")
             .and_then(|p| p.parse().ok())
             .filter(|p| *p >= 1)
             .unwrap_or(1),
     }
+}
+
+/// Reads the filters from the URL query.
+pub fn filters_from_query(q: &ParamsMap) -> CatalogFilters {
+    filters_with(|k| q.get(k))
 }
 
 /// The URL of `filters` (with `page` replaced).
@@ -143,27 +147,11 @@ fn CatalogBody(page: CatalogListPage, filters: CatalogFilters) -> impl IntoView 
 #[derive(Clone, Copy)]
 struct Refocus(RwSignal<Option<String>>);
 
-/// The filters the form shows now (the first page of them).
+/// The filters the form shows now (the first page of them: the form has no `page`).
 #[cfg(feature = "hydrate")]
 fn filters_of(form: &web_sys::HtmlFormElement) -> CatalogFilters {
     let data = web_sys::FormData::new_with_form(form).ok();
-    let get = |k: &str| {
-        data.as_ref()
-            .and_then(|d| d.get(k).as_string())
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    CatalogFilters {
-        kind: get("kind").to_lowercase(),
-        entity_type: get("type"),
-        owner: get("owner"),
-        lifecycle: get("lifecycle"),
-        tag: get("tag"),
-        namespace: get("namespace"),
-        text: get("q"),
-        user: get("user").to_lowercase(),
-        page: 1,
-    }
+    filters_with(|k| data.as_ref().and_then(|d| d.get(k).as_string()))
 }
 
 #[component]

@@ -85,11 +85,16 @@ pub fn row(snapshot: &Snapshot, e: &StoredEntity) -> EntityRow {
             .map(|r| link_to(snapshot, &r, ns)),
         description: str_at(&v, "/metadata/description").map(str::to_string),
         tags: tags_of(&v),
-        kubernetes: e
-            .keys
-            .has_key("metadata.annotations.backstage.io/kubernetes-id")
-            || e.keys
-                .has_key("metadata.annotations.backstage.io/kubernetes-label-selector"),
+        kubernetes: kubernetes_annotated(e),
         health: None,
     }
+}
+
+/// Whether the entity has `backstage.io/kubernetes-id` or `backstage.io/kubernetes-label-selector`
+/// (from its filter keys, without parsing it).
+pub fn kubernetes_annotated(e: &StoredEntity) -> bool {
+    e.keys
+        .has_key("metadata.annotations.backstage.io/kubernetes-id")
+        || e.keys
+            .has_key("metadata.annotations.backstage.io/kubernetes-label-selector")
 }

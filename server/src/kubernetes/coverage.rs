@@ -151,12 +151,7 @@ pub fn claims_by_cluster(
     type Distinct = (String, Option<Vec<String>>);
     let mut distinct: HashMap<Distinct, (Arc<Claim>, Vec<bool>)> = HashMap::new();
     for e in &snapshot.entities {
-        if !(e
-            .keys
-            .has_key("metadata.annotations.backstage.io/kubernetes-id")
-            || e.keys
-                .has_key("metadata.annotations.backstage.io/kubernetes-label-selector"))
-        {
+        if !crate::catalog::rows::kubernetes_annotated(e) {
             continue;
         }
         let entity = e.value();

@@ -12,6 +12,7 @@ use app::wire::kubernetes::{ComponentHealth, FleetHealth, HealthState, Kubernete
 use serde_json::Value;
 
 use crate::catalog::kind_views::targets;
+use crate::catalog::rows::kubernetes_annotated;
 use crate::catalog::store::Snapshot;
 use crate::permission::KubernetesAccess;
 
@@ -41,14 +42,7 @@ pub fn components_of(snapshot: &Snapshot, entity: &Value) -> Vec<String> {
     let mut out: Vec<String> = candidates
         .into_iter()
         .filter(|r| r.starts_with("component:"))
-        .filter(|r| {
-            snapshot.get(r).is_some_and(|e| {
-                e.keys
-                    .has_key("metadata.annotations.backstage.io/kubernetes-id")
-                    || e.keys
-                        .has_key("metadata.annotations.backstage.io/kubernetes-label-selector")
-            })
-        })
+        .filter(|r| snapshot.get(r).is_some_and(kubernetes_annotated))
         .collect();
     out.sort();
     out.dedup();
@@ -233,12 +227,7 @@ pub async fn row_health(
         let key = r.to_lowercase();
         let annotated = r.len() <= MAX_REF
             && access.catalog.permits_entity(&snapshot, &key)
-            && snapshot.get(&key).is_some_and(|e| {
-                e.keys
-                    .has_key("metadata.annotations.backstage.io/kubernetes-id")
-                    || e.keys
-                        .has_key("metadata.annotations.backstage.io/kubernetes-label-selector")
-            });
+            && snapshot.get(&key).is_some_and(kubernetes_annotated);
         async move {
             if !annotated {
                 return Err("No such entity with Kubernetes annotations".to_string());
