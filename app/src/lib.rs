@@ -60,8 +60,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 ///
 /// Routes render `Async`: the server waits for the page's resources (portal title, entity data;
 /// all served from memory) and sends complete HTML, so pages work without JavaScript and the
-/// HTTP status (404) is known before headers are sent. Slow data (live cluster state) is loaded
-/// by the browser after hydration instead of holding up the page.
+/// HTTP status (404) is known before headers are sent.
+///
+/// The Kubernetes tab streams `InOrder` instead: the page down to the tab (head with its title,
+/// header, tab bar) is sent at once, since the resources it needs are blocking ones (the HTTP
+/// status is known too), and the cluster data follows in the same response as soon as the
+/// clusters answer (or their `fetchTimeoutMs` passes), so it shows without JavaScript and before
+/// the wasm has loaded. Leptos renders a path in the most blocking mode of its routes, so the
+/// entity route itself is `OutOfOrder` and its other tabs `Async`.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -78,9 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") ssr=SsrMode::Async view=SearchPage/>
                     <Route path=path!("/api-docs") ssr=SsrMode::Async view=ApiDocsPage/>
                     <Route path=path!("/clusters") ssr=SsrMode::Async view=ClustersPage/>
-                    <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::Async view=EntityPage>
+                    <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::OutOfOrder view=EntityPage>
                         <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
-                        <Route path=path!("kubernetes") ssr=SsrMode::Async view=KubernetesTab/>
+                        <Route path=path!("kubernetes") ssr=SsrMode::InOrder view=KubernetesTab/>
                         <Route path=path!("api") ssr=SsrMode::Async view=ApiTab/>
                         <Route path=path!("dependencies") ssr=SsrMode::Async view=DependenciesTab/>
                         <Route path=path!("definition") ssr=SsrMode::Async view=DefinitionTab/>

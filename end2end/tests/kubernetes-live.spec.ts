@@ -79,5 +79,6 @@ test('without the live stream the tab falls back to polling', async ({ page }) =
   const before = Number(await cell.textContent());
   await control('POST', `/clusters/greenroom-demo/pods/storefront/${pod}/restart`);
   await expect(cell).toHaveText(String(before + 1));
-  expect(polls.length).toBeGreaterThan(1);
+  // The first data came with the page; the change can only have come by a poll.
+  expect(polls.length).toBeGreaterThanOrEqual(1);
 });

@@ -131,3 +131,26 @@ test('bare pods and standalone jobs are listed', async ({ page }) => {
   await expect(job.getByText('Complete (3/3)')).toBeVisible();
   await expect(tab.podRows(job)).toHaveCount(3);
 });
+
+test('the Kubernetes tab shows its pods without JavaScript, in the first response', async ({ browser, request }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const response = await page.goto('/catalog/default/component/storefront-web/kubernetes');
+  expect(response?.status()).toBe(200);
+  await expect(page).toHaveTitle(/^Storefront web · Kubernetes \| /);
+  const tab = new KubernetesTab(page);
+  const deployment = tab.workload('greenroom-demo', 'Deployment storefront-web');
+  await expect(deployment.getByText('3/3 ready')).toBeVisible();
+  await expect(tab.podRows(deployment)).toHaveCount(3);
+  await expect(tab.podRows(tab.workload('demo-us', 'Deployment storefront-web'))).toHaveCount(2);
+  await expect(page.getByText('Loading cluster data')).toHaveCount(0);
+  // A Group's tab too: its components' health.
+  await page.goto('/catalog/default/group/data/kubernetes');
+  await expect(page.locator('tr[data-component="component:default/event-collector"] .chip')).toHaveText(/Healthy|Degraded|Failing/);
+  await context.close();
+  // The rows are in the HTML the server sends (no script fills them in), and an unknown entity's
+  // tab is still a 404.
+  const html = await (await request.get('/catalog/default/component/storefront-web/kubernetes')).text();
+  expect(html).toContain('class="k8s pods"');
+  expect((await request.get('/catalog/default/component/no-such-thing/kubernetes')).status()).toBe(404);
+});

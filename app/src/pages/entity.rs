@@ -35,7 +35,8 @@ pub fn EntityPage() -> impl IntoView {
             )
         })
     });
-    let entity = Resource::new(
+    // Blocking: a streamed tab (Kubernetes) still gets its title and HTTP status in the head.
+    let entity = Resource::new_blocking(
         move || key.get(),
         |(ns, kind, name)| get_entity(ns, kind, name),
     );

@@ -1,7 +1,7 @@
 //! The Kubernetes tab of a Group, System or Domain: each of its components' health (with words,
 //! not colour alone, and the reason in a tooltip and for screen readers), pods ready of total,
 //! restarts and the worst detected problem, each linking to the component's own tab. Read from
-//! the server's watch cache, refreshed on the configured interval.
+//! the server's watch cache, streamed with the page, then refreshed on the configured interval.
 
 use std::time::Duration;
 
@@ -23,7 +23,11 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
         entity.name.clone(),
     );
     let what = entity.kind.to_lowercase();
-    let data = LocalResource::new(move || get_fleet_health(ns.clone(), kind.clone(), name.clone()));
+    // Loaded with the page on the server (see the tab's module doc), hydrated, then polled.
+    let data = Resource::new(
+        || (),
+        move |_| get_fleet_health(ns.clone(), kind.clone(), name.clone()),
+    );
     let current: RwSignal<Option<Result<FleetHealth, String>>> = RwSignal::new(None);
     let interval = RwSignal::new(10_000u64);
     Effect::new(move |_| {
@@ -44,20 +48,21 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
+    let shown = move || {
+        current
+            .get()
+            .or_else(|| data.get().map(|r| r.map_err(|e| e.to_string())))
+    };
     view! {
         <h2>"Kubernetes"</h2>
         <p class="muted">{format!("The health of this {what}'s components in every cluster, refreshed every few seconds.")}</p>
-        {move || if !mounted.get() {
-            view! { <p class="loading" role="status">"Loading cluster data…"</p> }.into_any()
-        } else {
-            match current.get() {
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading cluster data…"</p> }>
+            {move || match shown() {
                 None => view! { <p class="loading" role="status">"Loading cluster data…"</p> }.into_any(),
                 Some(Err(e)) => view! { <ErrorPanel title="The components' health could not be loaded" message=e/> }.into_any(),
                 Some(Ok(f)) => view! { <FleetTable fleet=f what=what.clone()/> }.into_any(),
-            }
-        }}
+            }}
+        </Transition>
     }
 }
 

@@ -1,7 +1,10 @@
 //! The Kubernetes tab (`/catalog/:namespace/:kind/:name/kubernetes`): is my service healthy, and
-//! if not, why. Cluster data is loaded by the browser after hydration (so a slow cluster never
-//! holds up the page), then kept current by live updates pushed from the server's watch cache
-//! (`live`), or, where push is unavailable, refreshed on the configured interval. The data on
+//! if not, why. Cluster data is loaded by the server and streamed with the page (the route
+//! renders in order: everything above the tab is sent first, and a slow cluster holds up only
+//! this section, at most its `fetchTimeoutMs`), so it shows without JavaScript and before the
+//! wasm has loaded. In the browser it is then kept current by live updates pushed from the
+//! server's watch cache (`live`), or, where push is unavailable, refreshed on the configured
+//! interval. The data on
 //! screen stays while the next arrives, and the open pod panel lives in the URL
 //! (`?pod=cluster/namespace/name`), so it survives refreshes and can be shared.
 
@@ -82,9 +85,14 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
         entity.kind.clone(),
         entity.name.clone(),
     );
-    let data =
-        LocalResource::new(move || get_kubernetes_view(ns.clone(), kind.clone(), name.clone()));
-    // What is on screen: from the first load, from polling, or pushed.
+    // Loaded on the server with the page (the route streams in order, so the rows are in the
+    // first response, without JavaScript), then hydrated from the serialized result; later
+    // loads are the polls.
+    let data = Resource::new(
+        || (),
+        move |_| get_kubernetes_view(ns.clone(), kind.clone(), name.clone()),
+    );
+    // What is on screen once the browser runs: from the first load, from polling, or pushed.
     let current: RwSignal<Option<Result<KubernetesView, String>>> = RwSignal::new(None);
     // True while the live stream delivers views (polling pauses).
     let pushing = RwSignal::new(false);
@@ -127,32 +135,34 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     let open_pod =
         Memo::new(move |_| query.with(|q| q.get("pod").and_then(|p| PodRef::from_param(&p))));
     provide_context(ctx.clone());
-    // Cluster data exists only in the browser: the server (and hydration) render the placeholder,
-    // and the live part is mounted right after hydration, so the two never disagree.
+    // Effects run only in the browser: until then (on the server and while hydrating) the
+    // tab shows the first load, so both render the same; the pod panel opens once mounted.
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
-    let loading = || view! { <p class="loading" role="status">"Loading cluster data…"</p> };
+    let shown = move || {
+        current
+            .get()
+            .or_else(|| data.get().map(|r| r.map_err(|e| e.to_string())))
+    };
     view! {
         <h2>"Kubernetes"</h2>
-        {move || if mounted.get() {
-            view! {
-                <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" } data-updates=move || updates.get()>
-                    <p class="live-status muted">{move || if pushing.get() {
-                        view! { <span class="dot" aria-hidden="true">"● "</span>"Live: changes in the clusters appear as they happen" }.into_any()
-                    } else {
-                        format!("Refreshed every {} s", interval.get() / 1000).into_any()
-                    }}</p>
-                    {move || match current.get() {
-                        None => loading().into_any(),
-                        Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
-                        Some(Err(e)) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e/> }.into_any(),
-                    }}
-                </div>
-                {move || open_pod.get().map(|pod| view! { <pod_panel::PodPanel pod=pod/> })}
-            }.into_any()
-        } else {
-            loading().into_any()
-        }}
+        <div class="kubernetes-data" data-live=move || if pushing.get() { "push" } else { "poll" } data-updates=move || updates.get()>
+            <p class="live-status muted">{move || if pushing.get() {
+                view! { <span class="dot" aria-hidden="true">"● "</span>"Live: changes in the clusters appear as they happen" }.into_any()
+            } else if mounted.get() {
+                format!("Refreshed every {} s", interval.get() / 1000).into_any()
+            } else {
+                "As of the page load".into_any()
+            }}</p>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading cluster data…"</p> }>
+                {move || match shown() {
+                    None => view! { <p class="loading" role="status">"Loading cluster data…"</p> }.into_any(),
+                    Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
+                    Some(Err(e)) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e/> }.into_any(),
+                }}
+            </Transition>
+        </div>
+        {move || mounted.get().then(|| open_pod.get().map(|pod| view! { <pod_panel::PodPanel pod=pod/> }))}
     }
     .into_any()
 }
