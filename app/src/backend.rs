@@ -150,7 +150,29 @@ pub async fn get_viewer() -> Result<Option<Viewer>, ServerFnError> {
 #[server]
 #[cfg_attr(feature = "ssr", tracing::instrument(level = "debug"))]
 pub async fn get_portal_info() -> Result<PortalInfo, ServerFnError> {
-    Ok(backend()?.portal_info())
+    let mut info = backend()?.portal_info();
+    info.theme = theme_cookie();
+    Ok(info)
+}
+
+/// The viewer's theme choice (`greenroom_theme=light|dark`); anything else is the system's.
+#[cfg(feature = "ssr")]
+fn theme_cookie() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .find_map(|c| {
+                    c.trim()
+                        .strip_prefix("greenroom_theme=")
+                        .map(str::to_string)
+                })
+        })
+        .filter(|t| t == "light" || t == "dark")
+        .unwrap_or_default()
 }
 
 /// One page of the catalog list for `filters`.

@@ -39,14 +39,25 @@ async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
 
-for (const width of [390, 1280]) {
-  test(`no serious accessibility violations at ${width} px, and no sideways scrolling`, async ({ page }) => {
+const runs: { width: number; scheme: 'light' | 'dark' }[] = [
+  { width: 390, scheme: 'light' },
+  { width: 1280, scheme: 'light' },
+  // The dark theme, as the system asks for it (prefers-color-scheme).
+  { width: 1280, scheme: 'dark' },
+];
+
+for (const { width, scheme } of runs) {
+  test(`no serious accessibility violations at ${width} px in the ${scheme} theme, and no sideways scrolling`, async ({ page }) => {
     test.setTimeout(120_000);
     await page.setViewportSize({ width, height: 900 });
+    await page.emulateMedia({ colorScheme: scheme });
     const shell = new Shell(page);
     // Every page is checked before the verdict, so one run lists every problem.
     const problems: string[] = [];
     const check = async (what: string) => {
+      // The page is in the theme under test (the dark page background is #0f1419).
+      const dark = (await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)) === 'rgb(15, 20, 25)';
+      if (dark !== (scheme === 'dark')) problems.push(`${what}: not in the ${scheme} theme`);
       problems.push(...(await seriousViolations(page)).map((v) => `${what}: ${v}`));
       const overflow = await horizontalOverflow(page);
       if (overflow > 0) problems.push(`${what}: scrolls sideways by ${overflow} px`);
@@ -65,6 +76,49 @@ for (const width of [390, 1280]) {
     expect(problems).toEqual([]);
   });
 }
+
+test('no page scrolls sideways at 768, 1024 and 1440 px', async ({ page }) => {
+  test.setTimeout(120_000);
+  const shell = new Shell(page);
+  const problems: string[] = [];
+  for (const width of [768, 1024, 1440]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const path of [...pages, '/catalog/default/component/storefront-web/kubernetes']) {
+      await page.goto(path);
+      await shell.waitForHydration();
+      const overflow = await horizontalOverflow(page);
+      if (overflow > 0) problems.push(`${path} at ${width} px: scrolls sideways by ${overflow} px`);
+    }
+  }
+  expect(problems).toEqual([]);
+});
+
+test('the theme switch: dark at once, kept for the next page (rendered by the server), back to the system', async ({ page, context }) => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto('/catalog');
+  const shell = new Shell(page);
+  await shell.waitForHydration();
+  const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const light = await background();
+  const theme = page.getByLabel('Theme');
+  await expect(theme).toHaveValue('');
+  await theme.selectOption('dark');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  expect(await background()).not.toBe(light);
+  expect((await context.cookies()).find((c) => c.name === 'greenroom_theme')?.value).toBe('dark');
+  // The server renders the next page dark: no flash of the light theme.
+  const html = await (await page.request.get('/clusters')).text();
+  expect(html).toMatch(/<html[^>]*data-theme="dark"/);
+  await page.goto('/clusters');
+  await shell.waitForHydration();
+  await expect(page.getByLabel('Theme')).toHaveValue('dark');
+  expect(await background()).not.toBe(light);
+  // "System" follows prefers-color-scheme again and forgets the choice.
+  await page.getByLabel('Theme').selectOption('');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', '');
+  expect(await background()).toBe(light);
+  expect((await context.cookies()).find((c) => c.name === 'greenroom_theme')).toBeUndefined();
+});
 
 test('the keyboard alone: skip link, filters, and the pod panel as a dialog', async ({ page }) => {
   await page.goto('/catalog');

@@ -46,6 +46,7 @@ impl PortalBackend {
             info: PortalInfo {
                 title: settings.app.title.clone(),
                 base_url: settings.app.base_url.clone(),
+                theme: String::new(),
             },
             catalog,
             kubernetes: None,

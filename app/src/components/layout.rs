@@ -5,7 +5,7 @@
 //! and announces the page's title, as a full page load would.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Html, Title};
 use leptos_router::hooks::use_location;
 
 use crate::backend::{get_portal_info, get_viewer};
@@ -20,6 +20,8 @@ pub fn Layout(
     // Blocking: the title must be in the server-rendered <head> and header, not filled in later.
     let info = Resource::new_blocking(|| (), |_| get_portal_info());
     let viewer = Resource::new_blocking(|| (), |_| get_viewer());
+    // The theme picked with the switch on this page (else the cookie's, else the system's).
+    let chosen_theme = RwSignal::new(None::<String>);
     let (nav_open, set_nav_open) = signal(true);
     // The narrow-screen drawer (closed on every navigation and by Escape).
     let menu_open = RwSignal::new(false);
@@ -100,12 +102,13 @@ pub fn Layout(
                 </button>
                 <Suspense fallback=|| view! { <span class="brand">"Greenroom"</span> }>
                     {move || Suspend::new(async move {
-                        let title = match info.await {
-                            Ok(info) => info.title,
-                            Err(_) => "Greenroom".to_string(),
+                        let (title, theme) = match info.await {
+                            Ok(info) => (info.title, info.theme),
+                            Err(_) => ("Greenroom".to_string(), String::new()),
                         };
                         let in_page_title = title.clone();
                         view! {
+                            <Html {..} data-theme=move || chosen_theme.get().unwrap_or_else(|| theme.clone())/>
                             <Title formatter=move |page: String| {
                                 if page.is_empty() {
                                     in_page_title.clone()
@@ -133,6 +136,12 @@ pub fn Layout(
                     <li><NavLink href="/catalog-problems" label="Catalog problems"/></li>
                     <li><NavLink href="/catalog-import" label="Register a component"/></li>
                 </ul>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let initial = info.await.map(|i| i.theme).unwrap_or_default();
+                        view! { <ThemeSwitch initial chosen=chosen_theme/> }
+                    })}
+                </Suspense>
             </nav>
             <div class="menu-backdrop" aria-hidden="true" on:click=move |_| menu_open.set(false)></div>
             <main id="main" class="content" tabindex="-1" node_ref=main_area>{children()}</main>
@@ -233,6 +242,51 @@ fn UserMenu(viewer: Viewer) -> impl IntoView {
                 })}
             </div>
         </details>
+    }
+}
+
+/// The colour theme: the system's, light or dark. The choice applies at once and is kept in the
+/// `greenroom_theme` cookie, so the server renders the next page in it (no flash of the other).
+#[component]
+fn ThemeSwitch(initial: String, chosen: RwSignal<Option<String>>) -> impl IntoView {
+    let initial = StoredValue::new(initial);
+    let current = move || chosen.get().unwrap_or_else(|| initial.get_value());
+    let option = move |value: &'static str, label: &'static str| {
+        view! { <option value=value selected=move || current() == value>{label}</option> }
+    };
+    view! {
+        <label class="theme-switch">
+            "Theme"
+            <select
+                prop:value=current
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    remember_theme(&value);
+                    chosen.set(Some(value));
+                }
+            >
+                {option("", "System")}
+                {option("light", "Light")}
+                {option("dark", "Dark")}
+            </select>
+        </label>
+    }
+}
+
+/// Keeps the theme choice for a year (an empty choice, the system's, removes the cookie).
+#[allow(unused_variables)]
+fn remember_theme(value: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let cookie = if value.is_empty() {
+            "greenroom_theme=; Path=/; Max-Age=0; SameSite=Lax".to_string()
+        } else {
+            format!("greenroom_theme={value}; Path=/; Max-Age=31536000; SameSite=Lax")
+        };
+        if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
+            let _ = doc.set_cookie(&cookie);
+        }
     }
 }
 

@@ -12,6 +12,10 @@ pub struct PortalInfo {
     pub title: String,
     /// `app.baseUrl`: the public URL of the portal, used for absolute links.
     pub base_url: String,
+    /// The viewer's colour theme from the `greenroom_theme` cookie: `light`, `dark`, or empty
+    /// for the system's (`prefers-color-scheme`).
+    #[serde(default)]
+    pub theme: String,
 }
 
 /// Who is looking: the signed-in user (or the guest of a portal without sign-in), as the server

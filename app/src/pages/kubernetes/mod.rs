@@ -38,13 +38,13 @@ pub(crate) fn query_escape(s: &str) -> String {
         .collect()
 }
 
-/// "45s", "12m", "5h", "7d".
+/// "45 s", "12 min", "5 h", "7 d": units spelled so that an age never reads like CPU (`12m`).
 pub fn age_text(secs: i64) -> String {
     match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
     }
 }
 
@@ -259,10 +259,10 @@ mod tests {
     }
 
     #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(age_text(5), "5s");
-        assert_eq!(age_text(600), "10m");
-        assert_eq!(age_text(7300), "2h");
-        assert_eq!(age_text(7 * 86_400), "7d");
+    fn ages_have_units_that_cannot_be_read_as_cpu() {
+        assert_eq!(age_text(5), "5 s");
+        assert_eq!(age_text(600), "10 min");
+        assert_eq!(age_text(7300), "2 h");
+        assert_eq!(age_text(7 * 86_400), "7 d");
     }
 }

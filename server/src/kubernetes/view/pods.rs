@@ -10,25 +10,30 @@ use serde_json::Value;
 use crate::kubernetes::objects::{self, Pod};
 use crate::kubernetes::types::PodStatus;
 
-/// "410m" / "1.5" cores.
+/// "410 mCPU" / "1.5 cores": the unit spelled out, so CPU never reads like an age in minutes.
 pub fn cpu_text(cores: f64) -> String {
     if cores < 1.0 {
-        format!("{}m", (cores * 1000.0).round() as i64)
+        format!("{} mCPU", (cores * 1000.0).round() as i64)
     } else {
-        format!("{:.2}", cores)
+        let n = format!("{:.2}", cores)
             .trim_end_matches('0')
             .trim_end_matches('.')
-            .to_string()
+            .to_string();
+        if n == "1" {
+            "1 core".to_string()
+        } else {
+            format!("{n} cores")
+        }
     }
 }
 
-/// "232Mi" / "1.5Gi".
+/// "232 MiB" / "1.5 GiB".
 pub fn mem_text(bytes: f64) -> String {
     const MI: f64 = 1048576.0;
     if bytes >= 1024.0 * MI {
-        format!("{:.1}Gi", bytes / (1024.0 * MI))
+        format!("{:.1} GiB", bytes / (1024.0 * MI))
     } else {
-        format!("{}Mi", (bytes / MI).round() as i64)
+        format!("{} MiB", (bytes / MI).round() as i64)
     }
 }
 
@@ -257,9 +262,16 @@ mod tests {
         .expect("usage");
         assert_eq!(
             (u.used.as_str(), u.of_request, u.of_limit, u.bounds.as_str()),
-            ("250m", Some(50), Some(25), "request 500m, limit 1")
+            (
+                "250 mCPU",
+                Some(50),
+                Some(25),
+                "request 500 mCPU, limit 1 core"
+            )
         );
-        assert_eq!(mem_text(1536.0 * 1048576.0), "1.5Gi");
+        assert_eq!(cpu_text(2.5), "2.5 cores");
+        assert_eq!(mem_text(1536.0 * 1048576.0), "1.5 GiB");
+        assert_eq!(mem_text(232.0 * 1048576.0), "232 MiB");
         assert_eq!(usage(&Value::Null, mem_text), None);
     }
 }
