@@ -7,7 +7,9 @@
 // For each page: bytes on the wire (Chromium's encodedDataLength: compressed bodies plus
 // headers), split by resource type, and the medians of: first contentful paint, DOMContentLoaded,
 // and hydration (the moment `<html data-hydrated="true">` is set by the wasm bundle, observed
-// by a MutationObserver installed before any page script runs). `--slow` adds Chromium's
+// by a MutationObserver installed before any page script runs), and the moment the page's
+// Kubernetes data is first in the document (the catalog's health column, the tab's pod rows),
+// seen by the same kind of observer. `--slow` adds Chromium's
 // emulation of a slow phone: 4× CPU slowdown, 1.6 Mbps down, 750 kbps up, 150 ms latency.
 // Numbers go to stdout as a Markdown table (README, Benchmarks).
 import { chromium } from '@playwright/test';
@@ -20,9 +22,10 @@ const option = (name, dflt) => {
 const base = option('--url', process.env.GREENROOM_URL ?? 'http://127.0.0.1:7007');
 const runs = Number(option('--runs', 7));
 const slow = args.includes('--slow');
+// Each page, its label, and the element that shows its Kubernetes data.
 const pages = [
-  ['/catalog', 'catalog list'],
-  ['/catalog/default/component/checkout-service/kubernetes', 'Kubernetes tab'],
+  ['/catalog', 'catalog list', '.chip[class*="health-"]'],
+  ['/catalog/default/component/checkout-service/kubernetes', 'Kubernetes tab', 'table.pods tbody tr'],
 ];
 
 const median = xs => {
@@ -30,10 +33,16 @@ const median = xs => {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
 
-async function once(browser, path) {
+async function once(browser, path, dataSelector) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.addInitScript(() => {
+  await page.addInitScript(selector => {
+    new MutationObserver((_, observer) => {
+      if (document.querySelector(selector)) {
+        window.__dataAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
     // Observes the document itself: the script runs before <html> is parsed.
     new MutationObserver((_, observer) => {
       if (document.documentElement?.dataset.hydrated === 'true') {
@@ -41,7 +50,7 @@ async function once(browser, path) {
         observer.disconnect();
       }
     }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
-  });
+  }, dataSelector);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
@@ -64,7 +73,7 @@ async function once(browser, path) {
     bytes[type] = (bytes[type] ?? 0) + e.encodedDataLength;
   });
   await page.goto(base + path, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: 60_000 });
+  await page.waitForFunction(() => window.__hydratedAt !== undefined && window.__dataAt !== undefined, null, { timeout: 60_000 });
   // Let requests started by hydration (server functions, the live stream's first frame) finish.
   await page.waitForLoadState('networkidle').catch(() => {});
   const timing = await page.evaluate(() => {
@@ -74,6 +83,7 @@ async function once(browser, path) {
       fcp: fcp ? fcp.startTime : NaN,
       dcl: nav ? nav.domContentLoadedEventEnd : NaN,
       hydrated: window.__hydratedAt,
+      data: window.__dataAt,
     };
   });
   await context.close();
@@ -86,11 +96,11 @@ const browser = await chromium.launch({
 });
 const kb = n => (n / 1024).toFixed(1);
 console.log(`first visit, empty cache, ${runs} runs each, ${slow ? 'slow phone emulation' : 'loopback'}: ${base}`);
-console.log('| page | transferred (KiB) | of which wasm / JS / document / other | first paint (ms) | DOMContentLoaded (ms) | hydrated (ms) |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [path, label] of pages) {
+console.log('| page | transferred (KiB) | of which wasm / JS / document / other | first paint (ms) | Kubernetes data visible (ms) | DOMContentLoaded (ms) | hydrated, interactive (ms) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const [path, label, dataSelector] of pages) {
   const results = [];
-  for (let i = 0; i < runs; i++) results.push(await once(browser, path));
+  for (let i = 0; i < runs; i++) results.push(await once(browser, path, dataSelector));
   const last = results[results.length - 1].bytes;
   const total = Object.values(last).reduce((a, b) => a + b, 0);
   const wasm = last.wasm ?? 0;
@@ -99,7 +109,7 @@ for (const [path, label] of pages) {
   const other = total - wasm - js - doc;
   const m = key => median(results.map(r => r[key])).toFixed(0);
   console.log(
-    `| ${label} (\`${path}\`) | ${kb(total)} | ${kb(wasm)} / ${kb(js)} / ${kb(doc)} / ${kb(other)} | ${m('fcp')} | ${m('dcl')} | ${m('hydrated')} |`,
+    `| ${label} (\`${path}\`) | ${kb(total)} | ${kb(wasm)} / ${kb(js)} / ${kb(doc)} / ${kb(other)} | ${m('fcp')} | ${m('data')} | ${m('dcl')} | ${m('hydrated')} |`,
   );
 }
 await browser.close();

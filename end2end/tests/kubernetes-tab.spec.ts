@@ -101,6 +101,58 @@ test('following a log shows a new line as it is written', async ({ page }) => {
   await expect(tab.logs).toContainText(line);
 });
 
+test('logs read well: first in the panel, wrapped, short timestamps, search, follow that sticks to the newest line', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  await tab.goto('storefront-web');
+  const deployment = tab.workload('greenroom-demo', 'Deployment storefront-web');
+  // A pod that never restarted: no "Previous container" to offer.
+  const rows = tab.podRows(deployment);
+  let index = -1;
+  for (let i = 0; i < (await rows.count()); i++) {
+    if ((await rows.nth(i).locator('td').nth(4).textContent())?.trim() === '0') index = i;
+  }
+  expect(index).toBeGreaterThanOrEqual(0);
+  const pod = await tab.openPod(deployment, index);
+  await expect(tab.panel.getByText('Running since')).toBeVisible();
+  await expect(tab.panel.getByLabel('Previous container')).toHaveCount(0);
+  // Logs come before the pod's details.
+  const order = await tab.panel.locator('h4').allTextContents();
+  expect(order.indexOf('Logs')).toBeLessThan(order.indexOf('Conditions'));
+  // Enough lines to scroll, with one to search for.
+  const marker = `needle-${Date.now()}`;
+  for (let i = 0; i < 40; i++) {
+    await control('POST', `/clusters/greenroom-demo/pods/storefront/${pod}/log`, { line: i === 20 ? `found the ${marker} here` : `GET /health 200 ${i}` });
+  }
+  await tab.panel.getByLabel('Follow').check();
+  const follow = tab.panel.locator('.log-follow');
+  await expect(follow).toContainText('Following');
+  await expect(tab.logs).toContainText(marker);
+  // Wrapped, with the time of day.
+  await expect(tab.logs).toHaveClass(/\bwrap\b/);
+  await expect(tab.logs.locator('.ts').first()).toHaveText(/^\d\d:\d\d:\d\d$/);
+  await tab.panel.getByLabel('Timestamps').selectOption('full');
+  await expect(tab.logs.locator('.ts').first()).toHaveText(/^\d{4}-\d\d-\d\dT.*Z$/);
+  await tab.panel.getByLabel('Timestamps').selectOption('hidden');
+  await expect(tab.logs.locator('.ts')).toHaveCount(0);
+  await tab.panel.getByLabel('Wrap lines').uncheck();
+  await expect(tab.logs).not.toHaveClass(/\bwrap\b/);
+  // Sticks to the newest line; scrolling up pauses, and "Jump to newest" counts what came.
+  const atBottom = () => tab.logs.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8);
+  await expect.poll(atBottom).toBe(true);
+  await tab.logs.evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+  await expect(follow).toContainText('Paused');
+  await control('POST', `/clusters/greenroom-demo/pods/storefront/${pod}/log`, { line: 'one more' });
+  await expect(follow).toContainText('1 new line below');
+  await follow.getByRole('button', { name: 'Jump to newest' }).click();
+  await expect.poll(atBottom).toBe(true);
+  await expect(follow).toContainText('Following');
+  // Search keeps the matching lines, marked.
+  await tab.panel.getByLabel('Search in the log').fill(marker.toUpperCase());
+  await expect(tab.panel.getByRole('status').filter({ hasText: 'lines match' })).toHaveText(/^1 of \d+ lines match$/);
+  await expect(tab.logs.locator('.log-line')).toHaveCount(1);
+  await expect(tab.logs.locator('mark')).toHaveText(marker);
+});
+
 test('the open pod panel survives data updates and a page reload', async ({ page }) => {
   const tab = new KubernetesTab(page);
   await tab.goto('storefront-web');

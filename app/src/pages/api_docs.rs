@@ -8,7 +8,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::backend::get_api_explorer;
 use crate::components::entity_link::EntityLinkView;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::pages::catalog::FacetSelect;
 use crate::wire::{ApiExplorer, EntityLink};
 
@@ -38,7 +38,7 @@ pub fn ApiDocsPage() -> impl IntoView {
                     let (api_type, lifecycle, _) = filters.get_untracked();
                     match data.await {
                         Ok(explorer) => view! { <Explorer explorer api_type lifecycle/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel title="The APIs could not be loaded" message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The APIs could not be loaded" message=plain_error(&e)/> }.into_any(),
                     }
                 })}
             </Transition>

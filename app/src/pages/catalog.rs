@@ -13,7 +13,7 @@ use leptos_router::{hooks::use_query_map, params::ParamsMap};
 
 use crate::backend::{get_catalog_health, list_catalog};
 use crate::components::entity_link::EntityLinkView;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::components::health_chip::HealthChip;
 use crate::wire::clusters::RowHealth;
 use crate::wire::{CatalogFilters, CatalogListPage, FacetValues};
@@ -100,7 +100,7 @@ pub fn CatalogPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(page) => view! { <CatalogBody page filters=filters.get_untracked()/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel title="The catalog could not be loaded" message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The catalog could not be loaded" message=plain_error(&e)/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::backend::get_clusters_overview;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::components::health_chip::HealthChip;
 use crate::components::safe_url::external_href;
 use crate::wire::clusters::{ClusterHealth, ClustersOverview};
@@ -25,7 +25,7 @@ pub fn ClustersPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(o) => view! { <Overview overview=o/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel title="The clusters could not be loaded" message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The clusters could not be loaded" message=plain_error(&e)/> }.into_any(),
                     }
                 })}
             </Transition>

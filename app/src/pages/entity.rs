@@ -11,7 +11,7 @@ use leptos_router::{
 
 use crate::backend::{get_entity, UnregisterLocation};
 use crate::components::entity_link::EntityLinkView;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::components::relations_graph::RelationsGraph;
 use crate::components::tabs::TabBar;
 use crate::pages::entity_kinds::{people_overview, KindSections};
@@ -51,7 +51,7 @@ pub fn EntityPage() -> impl IntoView {
                         let entity = format!("{}:{ns}/{name}", kind.to_lowercase());
                         view! { <NotFound entity/> }.into_any()
                     }
-                    Err(err) => view! { <ErrorPanel title="The entity could not be loaded" message=err.to_string()/> }.into_any(),
+                    Err(err) => view! { <ErrorPanel title="The entity could not be loaded" message=plain_error(&err)/> }.into_any(),
                 }
             })}
         </Transition>
@@ -148,7 +148,7 @@ fn Unregister(location: RegisteredLocation) -> impl IntoView {
                     <button type="button" class="secondary" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
                 </p>
                 {move || action.value().get().and_then(Result::err).map(|e| view! {
-                    <ErrorPanel title="The location could not be unregistered" message=e.to_string()/>
+                    <ErrorPanel title="The location could not be unregistered" message=plain_error(&e)/>
                 })}
             </div>
         </div>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::backend::list_catalog_problems;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::wire::ProblemView;
 
 /// The catalog problems page.
@@ -21,7 +21,7 @@ pub fn ProblemsPage() -> impl IntoView {
                     match problems.await {
                         Ok(list) if list.is_empty() => view! { <p class="empty-state">"No problems: every file and entity loaded."</p> }.into_any(),
                         Ok(list) => view! { <ProblemTable problems=list/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel title="Problems could not be loaded" message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="Problems could not be loaded" message=plain_error(&e)/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::backend::search_catalog;
 use crate::components::entity_link::EntityLinkView;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::wire::{SearchHit, SearchResults};
 
 /// Results shown on the page.
@@ -46,7 +46,7 @@ pub fn SearchPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match results.await {
                         Ok(r) => view! { <ResultList results=r/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel title="The search failed" message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The search failed" message=plain_error(&e)/> }.into_any(),
                     }
                 })}
             </Transition>

@@ -638,15 +638,18 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
             .unwrap(),
     );
     let snapshot = svc.catalog_store().snapshot();
-    let as_viewer = |user: &str| {
+    let viewer_of = |user: &str| {
         let facts = server::auth::resolve::user_facts(&snapshot, user);
-        let viewer = app::wire::Viewer {
+        app::wire::Viewer {
             entity_ref: user.into(),
             ownership_refs: facts.ownership_refs,
             provider: "oidc".into(),
             sign_in_required: true,
             ..Default::default()
-        };
+        }
+    };
+    let as_viewer = |user: &str| {
+        let viewer = viewer_of(user);
         server::http::kubernetes_api::routes::<()>(
             Arc::clone(&svc),
             Arc::new(Vec::new()),
@@ -801,4 +804,53 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
     .await;
     assert_eq!(s, 403, "{b}");
     assert!(b.contains("cluster 'demo-us'"), "{b}");
+
+    // The server functions of the Clusters page and of the catalog's health column decide the
+    // same way (they call these with the request's viewer).
+    let access = |user: &str| {
+        server::permission::KubernetesAccess::of(&permissions, Some(&viewer_of(user)))
+    };
+    let shown = |o: &app::wire::clusters::ClustersOverview| {
+        let mut n: Vec<String> = o.clusters.iter().map(|c| c.name.clone()).collect();
+        n.sort();
+        (n, o.hidden_clusters)
+    };
+    let overview = |user: &'static str| {
+        let access = access(user);
+        let svc = Arc::clone(&svc);
+        async move { server::kubernetes::coverage::overview(&svc, &access).await }
+    };
+    assert_eq!(
+        shown(&overview("user:default/farah-haddad").await),
+        (vec!["demo-us".to_string(), "greenroom-demo".to_string()], 0)
+    );
+    assert_eq!(
+        shown(&overview("user:default/diego-ramirez").await),
+        (vec!["greenroom-demo".to_string()], 1)
+    );
+    assert_eq!(
+        shown(&overview("user:default/hana-sato").await),
+        (Vec::new(), 2)
+    );
+    // A viewer who may not read the entity gets the answer an unknown entity gets.
+    let refs = [
+        "component:default/storefront-web".to_string(),
+        "component:default/no-such-component".to_string(),
+    ];
+    let rows = server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/visitor"))
+        .await
+        .expect("the watch cache is on");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], rows[1]);
+    // One who reads it but no cluster: unknown, and no pod counts.
+    let rows = server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/hana-sato"))
+        .await
+        .expect("the watch cache is on");
+    assert_eq!(rows[0].state, app::wire::kubernetes::HealthState::Unknown, "{:?}", rows[0]);
+    assert!(!rows[0].reason.contains("pods ready"), "{:?}", rows[0]);
+    // Storefront's team reads it; its cell is not that answer.
+    let rows = server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/farah-haddad"))
+        .await
+        .expect("the watch cache is on");
+    assert_ne!(rows[0], rows[1]);
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::backend::get_fleet_health;
 use crate::components::entity_link::EntityLinkView;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::components::health_chip::HealthChip;
 use crate::wire::kubernetes::{FleetHealth, HealthState};
 use crate::wire::EntityDetail;
@@ -37,7 +37,7 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
                     interval.set(v.refresh_interval_ms);
                 }
             }
-            current.set(Some(r.map_err(|e| e.to_string())));
+            current.set(Some(r.map_err(|e| plain_error(&e))));
         }
     });
     Effect::new(move |_| {
@@ -51,7 +51,7 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
     let shown = move || {
         current
             .get()
-            .or_else(|| data.get().map(|r| r.map_err(|e| e.to_string())))
+            .or_else(|| data.get().map(|r| r.map_err(|e| plain_error(&e))))
     };
     view! {
         <h2>"Kubernetes"</h2>

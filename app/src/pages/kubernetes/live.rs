@@ -9,7 +9,7 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{EventSource, MessageEvent};
 
-use super::pod_panel::Follow;
+use super::logs::Follow;
 use crate::wire::kubernetes::KubernetesView;
 
 /// What the tab shows: nothing yet, the view, or why it could not be loaded.

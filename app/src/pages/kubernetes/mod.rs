@@ -13,6 +13,7 @@ mod errors;
 mod fleet;
 #[cfg(feature = "hydrate")]
 mod live;
+mod logs;
 mod pod_panel;
 mod pods;
 
@@ -22,7 +23,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::backend::get_kubernetes_view;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::wire::kubernetes::{KubernetesView, PodRef};
 use crate::wire::EntityDetail;
 
@@ -111,7 +112,7 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
                 }
             }
             if !pushing.get_untracked() || current.with_untracked(Option::is_none) {
-                current.set(Some(r.map_err(|e| e.to_string())));
+                current.set(Some(r.map_err(|e| plain_error(&e))));
             }
         }
     });
@@ -142,7 +143,7 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     let shown = move || {
         current
             .get()
-            .or_else(|| data.get().map(|r| r.map_err(|e| e.to_string())))
+            .or_else(|| data.get().map(|r| r.map_err(|e| plain_error(&e))))
     };
     view! {
         <h2>"Kubernetes"</h2>

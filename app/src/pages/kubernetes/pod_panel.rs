@@ -1,90 +1,23 @@
-//! The pod panel (open while the URL has `?pod=cluster/namespace/name`): phase, IP, node,
-//! conditions, containers (image, state, restarts, last termination, probes, usage), logs (tail,
-//! previous container, follow, download), events of the pod and its workload, and the YAML.
-//! A followed log is pushed by the server (one upstream stream per container however many
-//! viewers); where the stream is unavailable the panel re-reads the tail every 1.5 s.
+//! The pod panel (open while the URL has `?pod=cluster/namespace/name`): the logs first (see
+//! `logs`), then phase, IP, node, conditions, containers (image, state, restarts, last
+//! termination, probes, usage), events of the pod and its workload, and the YAML.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::logs::LogsSection;
 use super::TabContext;
-use crate::backend::{get_pod_detail, get_pod_logs};
-use crate::components::error_panel::ErrorPanel;
+use crate::backend::get_pod_detail;
+use crate::components::error_panel::{plain_error, ErrorPanel};
 use crate::components::gauge::Gauge;
-use crate::wire::kubernetes::{LogRequest, PodDetail, PodRef};
-
-/// How often a followed log is re-read when it cannot be streamed.
-const FOLLOW_EVERY: Duration = Duration::from_millis(1500);
-/// Lines of a followed log the panel keeps.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-const FOLLOW_KEEP: usize = 5000;
-
-/// Where a followed log stands in the pod panel (set by the browser only).
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Follow {
-    /// Waiting for the first lines.
-    Connecting,
-    /// Lines arrive as the container writes them.
-    Streaming,
-    /// The server ended it (the pod is gone…): why.
-    Ended(String),
-    /// No stream (refused, or the cache is off): the panel re-reads the log instead.
-    Unavailable,
-}
+use crate::wire::kubernetes::{PodDetail, PodRef};
 
 #[component]
 pub fn PodPanel(pod: PodRef) -> impl IntoView {
     let ctx = expect_context::<TabContext>();
     let (er, p) = (ctx.entity_ref.clone(), pod.clone());
     let detail = LocalResource::new(move || get_pod_detail(er.clone(), p.clone()));
-    let container = RwSignal::new(None::<String>);
-    let previous = RwSignal::new(false);
-    let tail = RwSignal::new(200u32);
-    let follow = RwSignal::new(false);
-    let (er, p) = (ctx.entity_ref.clone(), pod.clone());
-    let logs = LocalResource::new(move || {
-        let request = LogRequest {
-            pod: p.clone(),
-            container: container.get(),
-            previous: previous.get(),
-            tail_lines: tail.get(),
-        };
-        get_pod_logs(er.clone(), request)
-    });
-    // Following the current container's log: pushed while the stream works, re-read while not.
-    let followed = RwSignal::new(Vec::<(String, String)>::new());
-    let follow_state = RwSignal::new(Follow::Unavailable);
-    let streaming = Memo::new(move |_| {
-        follow.get() && !previous.get() && follow_state.get() != Follow::Unavailable
-    });
-    #[cfg(feature = "hydrate")]
-    {
-        let (er, p) = (ctx.entity_ref.clone(), pod.clone());
-        Effect::new(move |_| {
-            if follow.get() && !previous.get() {
-                let url = format!(
-                    "/api/greenroom/kubernetes/logs/follow?entity={}&cluster={}&namespace={}&pod={}{}&tail={}",
-                    super::query_escape(&er),
-                    super::query_escape(&p.cluster),
-                    super::query_escape(&p.namespace),
-                    super::query_escape(&p.name),
-                    container.get().map(|c| format!("&container={}", super::query_escape(&c))).unwrap_or_default(),
-                    tail.get()
-                );
-                followed.set(Vec::new());
-                super::live::follow_log(&url, followed, FOLLOW_KEEP, follow_state);
-            }
-        });
-    }
-    Effect::new(move |_| {
-        if follow.get() && !streaming.get() {
-            if let Ok(handle) = set_interval_with_handle(move || logs.refetch(), FOLLOW_EVERY) {
-                on_cleanup(move || handle.clear());
-            }
-        }
-    });
     // The panel's own data refreshes with the tab's interval.
     Effect::new(move |_| {
         if let Ok(handle) =
@@ -93,21 +26,6 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
-    let download = {
-        let (er, p) = (ctx.entity_ref.clone(), pod.clone());
-        move || {
-            format!(
-                "/api/greenroom/kubernetes/logs?entity={}&cluster={}&namespace={}&pod={}{}{}&tail={}",
-                super::query_escape(&er),
-                super::query_escape(&p.cluster),
-                super::query_escape(&p.namespace),
-                super::query_escape(&p.name),
-                container.get().map(|c| format!("&container={}", super::query_escape(&c))).unwrap_or_default(),
-                if previous.get() { "&previous=true" } else { "" },
-                tail.get()
-            )
-        }
-    };
     // Without kubernetes.proxy the panel says so, and shows no log controls.
     let denied = Memo::new(move |_| {
         detail
@@ -124,69 +42,17 @@ pub fn PodPanel(pod: PodRef) -> impl IntoView {
                 <span class="muted">{format!("{} · {}", pod.cluster, pod.namespace)}</span>
                 <a class="close" href=ctx.path.clone() data-noscroll="" aria-label="Close the pod panel">"×"</a>
             </header>
+            // Logs first: the reason to open a pod, most of the time.
+            <LogsSection pod=pod.clone() detail denied/>
             <Transition fallback=|| view! { <p class="loading">"Loading pod…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(PodDetail { access_denied: Some(why), .. }) => view! { <super::NoAccess message=why/> }.into_any(),
-                        Ok(d) => view! { <Details detail=d container=container/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel title="The pod could not be read" message=e.to_string()/> }.into_any(),
+                        Ok(d) => view! { <Details detail=d/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel title="The pod could not be read" message=plain_error(&e)/> }.into_any(),
                     }
                 })}
             </Transition>
-            <section class="logs-section" aria-labelledby="logs-title" hidden=move || denied.get()>
-                <h4 id="logs-title">"Logs"</h4>
-                <div class="log-controls">
-                    <label>"Lines "
-                        <select on:change=move |ev| tail.set(event_target_value(&ev).parse().unwrap_or(200))>
-                            <option value="100">"100"</option>
-                            <option value="200" selected>"200"</option>
-                            <option value="1000">"1000"</option>
-                            <option value="5000">"5000"</option>
-                        </select>
-                    </label>
-                    <label><input type="checkbox" on:change=move |ev| previous.set(event_target_checked(&ev))/> " Previous container"</label>
-                    <label><input type="checkbox" on:change=move |ev| follow.set(event_target_checked(&ev))/> " Follow"</label>
-                    <a href=download download="">"Download"</a>
-                </div>
-                {move || streaming.get().then(|| view! {
-                    <p class="log-follow muted" role="status" data-follow=move || match follow_state.get() {
-                        Follow::Connecting => "connecting",
-                        Follow::Streaming => "streaming",
-                        Follow::Ended(_) => "ended",
-                        Follow::Unavailable => "unavailable",
-                    }>{move || match follow_state.get() {
-                        Follow::Connecting => "Connecting to the log…".to_string(),
-                        Follow::Streaming => "Following: new lines appear as the container writes them.".to_string(),
-                        Follow::Ended(why) => why,
-                        Follow::Unavailable => String::new(),
-                    }}</p>
-                    <pre class="logs" tabindex="0" aria-label="Log lines" data-followed="true">{move || followed.get().into_iter().map(|(ts, text)| view! {
-                        <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
-                    }).collect_view()}</pre>
-                })}
-                <div hidden=move || streaming.get()>
-                <Transition fallback=|| view! { <p class="loading">"Loading logs…"</p> }>
-                    {move || Suspend::new(async move {
-                        match logs.await {
-                            Ok(l) if l.lines.is_empty() => view! { <p class="muted">"No log lines."</p> }.into_any(),
-                            Ok(l) => view! {
-                                {l.truncated.map(|max| view! {
-                                    <p class="log-truncated" role="status">{format!(
-                                        "Truncated: the portal reads at most {} KiB of a log at once, so the newest lines are cut off. Ask for fewer lines to see them.",
-                                        max / 1024
-                                    )}</p>
-                                })}
-                                // Named only while it is the log shown (not behind a followed one).
-                                <pre class="logs" tabindex="0" aria-label=move || (!streaming.get()).then_some("Log lines")>{l.lines.into_iter().map(|(ts, text)| view! {
-                                    <span class="log-line"><span class="ts">{ts}</span>" "{text}"\n"</span>
-                                }).collect_view()}</pre>
-                            }.into_any(),
-                            Err(e) => view! { <ErrorPanel title="The log could not be read" message=e.to_string()/> }.into_any(),
-                        }
-                    })}
-                </Transition>
-                </div>
-            </section>
         </div>
     }
 }
@@ -302,8 +168,7 @@ fn dialog_behaviour(dialog: NodeRef<leptos::html::Div>, close_href: String, open
 }
 
 #[component]
-fn Details(detail: PodDetail, container: RwSignal<Option<String>>) -> impl IntoView {
-    let names: Vec<String> = detail.containers.iter().map(|c| c.name.clone()).collect();
+fn Details(detail: PodDetail) -> impl IntoView {
     view! {
         <dl class="pod-facts">
             <div><dt>"Phase"</dt><dd>{detail.phase.clone()}</dd></div>
@@ -319,13 +184,6 @@ fn Details(detail: PodDetail, container: RwSignal<Option<String>>) -> impl IntoV
             }).collect_view()}</tbody>
         </table>
         <h4>"Containers"</h4>
-        {(names.len() > 1).then(|| view! {
-            <label class="container-pick">"Logs of container "
-                <select on:change=move |ev| container.set(Some(event_target_value(&ev)))>
-                    {names.iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-        })}
         {detail.containers.into_iter().map(|c| { let id = c.name.clone(); view! {
             <div class="container-detail" data-container=id>
                 <p><strong>{c.name}</strong> " " <code>{c.image}</code></p>
