@@ -428,9 +428,10 @@ async fn run_server(
             tracing::info!(%metrics_addr, "metrics on http://{metrics_addr}/metrics");
         }
         let router = http::metrics_router(Arc::clone(&metrics), kubernetes.clone());
+        let delay = settings.backend.shutdown_delay;
         tokio::spawn(async move {
             let served = axum::serve(listener, router)
-                .with_graceful_shutdown(http::shutdown_signal())
+                .with_graceful_shutdown(http::shutdown_after(delay))
                 .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "the metrics listener stopped");
@@ -466,8 +467,9 @@ async fn run_server(
     );
     // The peer address lets the sign-in gate honour oauth2-proxy headers only from its proxies.
     let service = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let shutdown_delay = settings.backend.shutdown_delay;
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        http::shutdown_signal().await;
+        http::shutdown_after(shutdown_delay).await;
         // Live streams never end by themselves: end them so in-flight requests can finish.
         if let Some(k) = live {
             k.shut_down();

@@ -3,9 +3,13 @@
 //! the file it came from, so `greenroom validate` can print them all at once.
 //!
 //! Keys owned here: `app.title`, `app.baseUrl`, `backend.baseUrl`, `backend.listen`,
-//! `backend.auth.externalAccess`, and Greenroom's `backend.metrics.listen`.
+//! `backend.auth.externalAccess`, `backend.lifecycle.serverShutdownDelay`, and Greenroom's
+//! `backend.metrics.listen`.
 
 use crate::config::{Config, ConfigError};
+
+/// Backstage's key for the delay between SIGTERM and the server closing.
+const SHUTDOWN_DELAY: &str = "backend.lifecycle.serverShutdownDelay";
 
 /// `app.title` when unset.
 pub const DEFAULT_TITLE: &str = "Greenroom";
@@ -49,6 +53,11 @@ pub struct BackendSettings {
     /// APIs (`/api/catalog/...`) require one of these as a Bearer token. The UI keeps working
     /// through server functions, which never leave the process's trust boundary.
     pub static_tokens: Vec<StaticToken>,
+    /// `backend.lifecycle.serverShutdownDelay` (a duration, as Backstage reads it): after
+    /// SIGTERM, how long to keep serving with readiness answering 503 ("Backend is shutting
+    /// down") before the server stops accepting, so a load balancer takes the replica out first.
+    /// None (Backstage's default): stop at once.
+    pub shutdown_delay: Option<std::time::Duration>,
 }
 
 /// A static external-access token (Backstage's `type: static`).
@@ -105,6 +114,15 @@ pub fn read(config: &Config) -> Result<Settings, Vec<ConfigError>> {
         None
     };
     let static_tokens = read_external_access(config, &mut errors);
+    let shutdown_delay = config
+        .get_optional_value(SHUTDOWN_DELAY)
+        .and_then(|raw| {
+            ok_or_push(
+                crate::catalog::config::duration_millis(config, SHUTDOWN_DELAY, &raw),
+                &mut errors,
+            )
+        })
+        .map(|ms| std::time::Duration::from_millis(ms.clamp(0.0, 3_600_000.0) as u64));
     match (app_base_url, backend_base_url, listen) {
         (Some(app_url), Some(backend_url), Some(listen)) if errors.is_empty() => Ok(Settings {
             app: AppSettings {
@@ -116,6 +134,7 @@ pub fn read(config: &Config) -> Result<Settings, Vec<ConfigError>> {
                 listen,
                 metrics_listen,
                 static_tokens,
+                shutdown_delay,
             },
         }),
         _ => Err(errors),

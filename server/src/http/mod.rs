@@ -134,6 +134,20 @@ pub fn metrics_router(
         .merge(observability::routes(metrics, kubernetes))
 }
 
+/// Resolves when the server should stop: SIGINT or SIGTERM arrived, readiness answers 503 since,
+/// and `delay` (`backend.lifecycle.serverShutdownDelay`) passed with everything still served.
+pub async fn shutdown_after(delay: Option<std::time::Duration>) {
+    shutdown_signal().await;
+    health::begin_shutdown();
+    if let Some(delay) = delay.filter(|d| !d.is_zero()) {
+        tracing::info!(
+            delay_ms = delay.as_millis() as u64,
+            "shutting down: readiness answers 503, serving until backend.lifecycle.serverShutdownDelay passes"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
 /// Resolves when SIGINT (Ctrl-C) or SIGTERM arrives.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -240,3 +240,35 @@ fn metrics_listen_takes_the_forms_of_backend_listen() {
     let err = settings_from("metrics-bad", &bad, &[]).expect_err("invalid port");
     assert!(err[0].contains("backend.metrics.listen.port"), "{err:?}");
 }
+
+#[test]
+fn shutdown_delay_is_read_as_backstage_reads_durations() {
+    assert_eq!(
+        settings_from("no-delay", URLS, &[])
+            .expect("valid")
+            .backend
+            .shutdown_delay,
+        None
+    );
+    for (name, value, ms) in [
+        ("delay-string", "20s", 20_000),
+        ("delay-object", "{ seconds: 5, milliseconds: 500 }", 5_500),
+        ("delay-iso", "PT1M", 60_000),
+    ] {
+        let yaml = format!("{URLS}  lifecycle:\n    serverShutdownDelay: {value}\n");
+        let s = settings_from(name, &yaml, &[]).expect("valid");
+        assert_eq!(
+            s.backend.shutdown_delay,
+            Some(std::time::Duration::from_millis(ms)),
+            "{value}"
+        );
+    }
+    let yaml = format!("{URLS}  lifecycle:\n    serverShutdownDelay: soon\n");
+    let errors = settings_from("delay-bad", &yaml, &[]).expect_err("invalid");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("backend.lifecycle.serverShutdownDelay")),
+        "{errors:?}"
+    );
+}

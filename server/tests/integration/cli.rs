@@ -503,3 +503,80 @@ fn validate_names_the_rule_of_each_relative_target_and_suggests_the_other() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn after_sigterm_readiness_fails_while_the_shutdown_delay_keeps_serving() {
+    let dir = workdir("shutdown-delay");
+    std::fs::create_dir_all(dir.join("site/pkg")).expect("mkdir");
+    write(&dir, "site/pkg/greenroom.js", "// bundle");
+    // Backstage's key and duration forms.
+    let file = write(
+        &dir,
+        "c.yaml",
+        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n  lifecycle:\n    serverShutdownDelay: {{ seconds: 2 }}\n"),
+    );
+    let mut child = bin()
+        .env("GREENROOM_SITE_ROOT", dir.join("site"))
+        .env("RUST_LOG", "info")
+        .args(["--log-format", "json", "serve", "--config"])
+        .arg(&file)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited early")
+            .expect("read line");
+        let json: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if let Some(addr) = json.get("addr").and_then(|a| a.as_str()) {
+            break addr.to_string();
+        }
+    };
+    let ready = http_get(&addr, "/.backstage/health/v1/readiness");
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let signalled = Instant::now();
+    // Readiness turns 503 with Backstage's body; everything else is still served.
+    let deadline = signalled + Duration::from_secs(1);
+    let not_ready = loop {
+        let r = http_get(&addr, "/.backstage/health/v1/readiness");
+        if r.starts_with("HTTP/1.1 503") || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(not_ready.starts_with("HTTP/1.1 503"), "{not_ready}");
+    assert!(
+        not_ready.ends_with(r#"{"message":"Backend is shutting down","status":"error"}"#)
+            || not_ready.ends_with(r#"{"status":"error","message":"Backend is shutting down"}"#),
+        "{not_ready}"
+    );
+    let live = http_get(&addr, "/.backstage/health/v1/liveness");
+    assert!(live.starts_with("HTTP/1.1 200"), "{live}");
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(15),
+            "server did not stop after its shutdown delay"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit status: {exit}");
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(1900),
+        "stopped before serverShutdownDelay passed: {:?}",
+        signalled.elapsed()
+    );
+}

@@ -807,9 +807,8 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
 
     // The server functions of the Clusters page and of the catalog's health column decide the
     // same way (they call these with the request's viewer).
-    let access = |user: &str| {
-        server::permission::KubernetesAccess::of(&permissions, Some(&viewer_of(user)))
-    };
+    let access =
+        |user: &str| server::permission::KubernetesAccess::of(&permissions, Some(&viewer_of(user)));
     let shown = |o: &app::wire::clusters::ClustersOverview| {
         let mut n: Vec<String> = o.clusters.iter().map(|c| c.name.clone()).collect();
         n.sort();
@@ -843,14 +842,21 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], rows[1]);
     // One who reads it but no cluster: unknown, and no pod counts.
-    let rows = server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/hana-sato"))
-        .await
-        .expect("the watch cache is on");
-    assert_eq!(rows[0].state, app::wire::kubernetes::HealthState::Unknown, "{:?}", rows[0]);
+    let rows =
+        server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/hana-sato"))
+            .await
+            .expect("the watch cache is on");
+    assert_eq!(
+        rows[0].state,
+        app::wire::kubernetes::HealthState::Unknown,
+        "{:?}",
+        rows[0]
+    );
     assert!(!rows[0].reason.contains("pods ready"), "{:?}", rows[0]);
     // Storefront's team reads it; its cell is not that answer.
-    let rows = server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/farah-haddad"))
-        .await
-        .expect("the watch cache is on");
+    let rows =
+        server::kubernetes::fleet::row_health(&svc, &refs, &access("user:default/farah-haddad"))
+            .await
+            .expect("the watch cache is on");
     assert_ne!(rows[0], rows[1]);
 }

@@ -66,6 +66,7 @@ fn state(title: &str) -> AppState {
             base_url: "http://localhost:7007".into(),
             static_tokens: Vec::new(),
             metrics_listen: None,
+            shutdown_delay: None,
             listen: Listen {
                 host: "127.0.0.1".into(),
                 port: 7007,
