@@ -232,28 +232,24 @@ fn http_get(addr: &str, path: &str) -> String {
     response
 }
 
-#[cfg(unix)]
-#[test]
-fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
-    let dir = workdir("serve");
-    std::fs::create_dir_all(dir.join("site/pkg")).expect("mkdir");
-    write(&dir, "site/pkg/greenroom.js", "// bundle");
-    write(
-        &dir,
-        "catalog-info.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: watched\n  annotations:\n    backstage.io/kubernetes-id: watched\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
-    );
-    // A live stream stays open until the server ends it: SIGTERM must still stop the server.
-    let file = write(
-        &dir,
-        "c.yaml",
-        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n  metrics:\n    listen: 127.0.0.1:0\ncatalog:\n  locations:\n    - type: file\n      target: ./catalog-info.yaml\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: https://127.0.0.1:1\n          name: nowhere\n          authProvider: serviceAccount\n          serviceAccountToken: t\n"),
-    );
+/// A `greenroom serve` started by a test, logging JSON on stderr.
+struct Serving {
+    child: std::process::Child,
+    /// The rest of its log.
+    lines: std::io::Lines<BufReader<std::process::ChildStderr>>,
+    addr: String,
+    /// `backend.metrics.listen`'s address, when configured (logged before the main one).
+    metrics_addr: Option<String>,
+}
+
+/// Starts `greenroom serve` on `file` with the site assets of `dir`, and waits (at most 30 s)
+/// for the address it logs.
+fn serve(dir: &Path, file: &Path) -> Serving {
     let mut child = bin()
         .env("GREENROOM_SITE_ROOT", dir.join("site"))
         .env("RUST_LOG", "info")
         .args(["--log-format", "json", "serve", "--config"])
-        .arg(&file)
+        .arg(file)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -277,6 +273,37 @@ fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
             break addr.to_string();
         }
     };
+    Serving {
+        child,
+        lines,
+        addr,
+        metrics_addr,
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_health_checks_logs_json_and_stops_cleanly_on_sigterm() {
+    let dir = workdir("serve");
+    std::fs::create_dir_all(dir.join("site/pkg")).expect("mkdir");
+    write(&dir, "site/pkg/greenroom.js", "// bundle");
+    write(
+        &dir,
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: watched\n  annotations:\n    backstage.io/kubernetes-id: watched\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+    );
+    // A live stream stays open until the server ends it: SIGTERM must still stop the server.
+    let file = write(
+        &dir,
+        "c.yaml",
+        &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n  metrics:\n    listen: 127.0.0.1:0\ncatalog:\n  locations:\n    - type: file\n      target: ./catalog-info.yaml\nkubernetes:\n  serviceLocatorMethod:\n    type: multiTenant\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n        - url: https://127.0.0.1:1\n          name: nowhere\n          authProvider: serviceAccount\n          serviceAccountToken: t\n"),
+    );
+    let Serving {
+        mut child,
+        lines,
+        addr,
+        metrics_addr,
+    } = serve(&dir, &file);
     // backend.metrics.listen: /metrics and health only, on an address of its own.
     let metrics_addr = metrics_addr.expect("the metrics address is logged before the main one");
     assert_ne!(metrics_addr, addr);
@@ -516,28 +543,13 @@ fn after_sigterm_readiness_fails_while_the_shutdown_delay_keeps_serving() {
         "c.yaml",
         &format!("{VALID}  listen:\n    host: 127.0.0.1\n    port: 0\n  lifecycle:\n    serverShutdownDelay: {{ seconds: 2 }}\n"),
     );
-    let mut child = bin()
-        .env("GREENROOM_SITE_ROOT", dir.join("site"))
-        .env("RUST_LOG", "info")
-        .args(["--log-format", "json", "serve", "--config"])
-        .arg(&file)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited early")
-            .expect("read line");
-        let json: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        if let Some(addr) = json.get("addr").and_then(|a| a.as_str()) {
-            break addr.to_string();
-        }
-    };
+    // The log is kept open: the server writes to it while it shuts down.
+    let Serving {
+        mut child,
+        lines: _log,
+        addr,
+        ..
+    } = serve(&dir, &file);
     let ready = http_get(&addr, "/.backstage/health/v1/readiness");
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
     let status = Command::new("kill")

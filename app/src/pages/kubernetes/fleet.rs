@@ -56,9 +56,9 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
     view! {
         <h2>"Kubernetes"</h2>
         <p class="muted">{format!("The health of this {what}'s components in every cluster, refreshed every few seconds.")}</p>
-        <Transition fallback=|| view! { <p class="loading" role="status">"Loading cluster data…"</p> }>
+        <Transition fallback=super::loading>
             {move || match shown() {
-                None => view! { <p class="loading" role="status">"Loading cluster data…"</p> }.into_any(),
+                None => super::loading().into_any(),
                 Some(Err(e)) => view! { <ErrorPanel title="The components' health could not be loaded" message=e/> }.into_any(),
                 Some(Ok(f)) => view! { <FleetTable fleet=f what=what.clone()/> }.into_any(),
             }}

@@ -40,7 +40,7 @@ pub enum Follow {
 /// How timestamps are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stamps {
-    /// `17:25:52` (UTC; the full stamp is in the line's tooltip-free download).
+    /// `17:25:52` (UTC; `Full` and the download keep the whole stamp).
     Short,
     /// As the kubelet wrote it (RFC 3339, nanoseconds).
     Full,
@@ -88,16 +88,35 @@ fn pieces<'a>(text: &'a str, query: &str) -> Vec<(&'a str, bool)> {
     out
 }
 
-/// The lines to show: all, or those matching the search.
-fn matching(lines: &[(String, String)], query: &str) -> Vec<(String, String)> {
-    if query.is_empty() {
-        return lines.to_vec();
-    }
+/// The lines to show: all, or those matching the search (borrowed: a followed log holds up to
+/// 5,000 lines and is re-rendered on every batch).
+fn matching<'a>(lines: &'a [(String, String)], query: &str) -> Vec<&'a (String, String)> {
     lines
         .iter()
-        .filter(|(_, text)| text.to_ascii_lowercase().contains(query))
-        .cloned()
+        .filter(|(_, text)| query.is_empty() || text.to_ascii_lowercase().contains(query))
         .collect()
+}
+
+/// The query string of the log routes (`/logs`, `/logs/follow`) for a container of `pod`.
+fn log_query(
+    entity_ref: &str,
+    pod: &PodRef,
+    container: Option<String>,
+    previous: bool,
+    tail: u32,
+) -> String {
+    use super::query_escape as q;
+    format!(
+        "entity={}&cluster={}&namespace={}&pod={}{}{}&tail={tail}",
+        q(entity_ref),
+        q(&pod.cluster),
+        q(&pod.namespace),
+        q(&pod.name),
+        container
+            .map(|c| format!("&container={}", q(&c)))
+            .unwrap_or_default(),
+        if previous { "&previous=true" } else { "" },
+    )
 }
 
 /// One log line: its timestamp as chosen, and its text with the search's matches marked.
@@ -184,13 +203,8 @@ pub fn LogsSection(
         Effect::new(move |_| {
             if follow.get() && !previous.get() {
                 let url = format!(
-                    "/api/greenroom/kubernetes/logs/follow?entity={}&cluster={}&namespace={}&pod={}{}&tail={}",
-                    super::query_escape(&er),
-                    super::query_escape(&p.cluster),
-                    super::query_escape(&p.namespace),
-                    super::query_escape(&p.name),
-                    container.get().map(|c| format!("&container={}", super::query_escape(&c))).unwrap_or_default(),
-                    tail.get()
+                    "/api/greenroom/kubernetes/logs/follow?{}",
+                    log_query(&er, &p, container.get(), false, tail.get())
                 );
                 followed.set(Vec::new());
                 super::live::follow_log(&url, followed, FOLLOW_KEEP, follow_state);
@@ -251,14 +265,8 @@ pub fn LogsSection(
         let (er, p) = (ctx.entity_ref.clone(), pod.clone());
         move || {
             format!(
-                "/api/greenroom/kubernetes/logs?entity={}&cluster={}&namespace={}&pod={}{}{}&tail={}",
-                super::query_escape(&er),
-                super::query_escape(&p.cluster),
-                super::query_escape(&p.namespace),
-                super::query_escape(&p.name),
-                container.get().map(|c| format!("&container={}", super::query_escape(&c))).unwrap_or_default(),
-                if previous.get() { "&previous=true" } else { "" },
-                tail.get()
+                "/api/greenroom/kubernetes/logs?{}",
+                log_query(&er, &p, container.get(), previous.get(), tail.get())
             )
         }
     };
@@ -332,14 +340,15 @@ pub fn LogsSection(
             })}
             {move || streaming.get().then(|| {
                 let (how, q) = (stamps.get(), needle.get());
-                let total = followed.with(Vec::len);
-                let lines = followed.with(|l| matching(l, &q));
-                view! {
-                    {match_count(total, lines.len())}
-                    <pre class=pre_class tabindex="0" aria-label="Log lines" data-followed="true" node_ref=followed_pre on:scroll=on_scroll>
-                        {lines.iter().map(|(ts, text)| line_view(ts, text, how, &q)).collect_view()}
-                    </pre>
-                }
+                followed.with(|all| {
+                    let lines = matching(all, &q);
+                    view! {
+                        {match_count(all.len(), lines.len())}
+                        <pre class=pre_class tabindex="0" aria-label="Log lines" data-followed="true" node_ref=followed_pre on:scroll=on_scroll>
+                            {lines.iter().map(|(ts, text)| line_view(ts, text, how, &q)).collect_view()}
+                        </pre>
+                    }
+                })
             })}
             <div hidden=move || streaming.get()>
             <Transition fallback=|| view! { <p class="loading">"Loading logs…"</p> }>

@@ -49,6 +49,11 @@ pub fn age_text(secs: i64) -> String {
     }
 }
 
+/// Shown until the first cluster data is there.
+fn loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading cluster data…"</p> }
+}
+
 /// Which entity the tab is about, and where its tab lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TabContext {
@@ -155,9 +160,9 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
             } else {
                 "As of the page load".into_any()
             }}</p>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading cluster data…"</p> }>
+            <Transition fallback=loading>
                 {move || match shown() {
-                    None => view! { <p class="loading" role="status">"Loading cluster data…"</p> }.into_any(),
+                    None => loading().into_any(),
                     Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
                     Some(Err(e)) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e/> }.into_any(),
                 }}
