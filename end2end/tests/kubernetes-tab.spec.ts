@@ -90,6 +90,34 @@ test('a cluster that rejects the token and one that is down are banners beside a
   }
 });
 
+test('a cluster that changes between the page load and hydration hydrates the page first, then shows the change', async ({ page }) => {
+  const tab = new KubernetesTab(page);
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  // The wasm is held until a cluster has changed, so the first live update differs from the
+  // markup the server sent; it must not reach the page before that markup is hydrated.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/pkg/greenroom.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  try {
+    await page.goto('/catalog/default/component/storefront-web/kubernetes');
+    await expect(page.getByText('No problems detected.')).toBeVisible();
+    await control('PUT', '/clusters/demo-us/faults', { unauthorized: true });
+    await page.waitForTimeout(1500);
+    release();
+    await tab.shell.waitForHydration();
+    await expect(tab.cluster('demo-us').getByRole('alert')).toContainText("rejected Greenroom's credentials (401 Unauthorized)");
+    await expect(tab.podRows(tab.workload('greenroom-demo', 'Deployment storefront-web'))).toHaveCount(3);
+    expect(errors).toEqual([]);
+  } finally {
+    release();
+    await control('PUT', '/clusters/demo-us/faults', {});
+  }
+});
+
 test('following a log shows a new line as it is written', async ({ page }) => {
   const tab = new KubernetesTab(page);
   await tab.goto('storefront-web');

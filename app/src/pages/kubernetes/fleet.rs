@@ -40,8 +40,13 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
             current.set(Some(r.map_err(|e| plain_error(&e))));
         }
     });
+    // Polls start once the first load is hydrated (see the tab's `settled`).
+    let settled = RwSignal::new(false);
     Effect::new(move |_| {
         let ms = interval.get();
+        if !settled.get() {
+            return;
+        }
         if let Ok(handle) =
             set_interval_with_handle(move || data.refetch(), Duration::from_millis(ms))
         {
@@ -49,18 +54,26 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
         }
     });
     let shown = move || {
-        current
+        settled
             .get()
+            .then(|| current.get())
+            .flatten()
             .or_else(|| data.get().map(|r| r.map_err(|e| plain_error(&e))))
     };
     view! {
         <h2>"Kubernetes"</h2>
         <p class="muted">{format!("The health of this {what}'s components in every cluster, refreshed every few seconds.")}</p>
         <Transition fallback=super::loading>
-            {move || match shown() {
-                None => super::loading().into_any(),
-                Some(Err(e)) => view! { <ErrorPanel title="The components' health could not be loaded" message=e/> }.into_any(),
-                Some(Ok(f)) => view! { <FleetTable fleet=f what=what.clone()/> }.into_any(),
+            {move || {
+                let r = shown();
+                if r.is_some() {
+                    super::settle_after_hydration(settled);
+                }
+                match r {
+                    None => super::loading().into_any(),
+                    Some(Err(e)) => view! { <ErrorPanel title="The components' health could not be loaded" message=e/> }.into_any(),
+                    Some(Ok(f)) => view! { <FleetTable fleet=f what=what.clone()/> }.into_any(),
+                }
             }}
         </Transition>
     }

@@ -121,8 +121,15 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
             }
         }
     });
+    // Set once the tab's section has been hydrated (or built): until then what is shown is the
+    // server's first load, whatever a push or a poll brings, so the browser hydrates the markup
+    // the server sent (a different tree there is a hydration panic).
+    let settled = RwSignal::new(false);
     Effect::new(move |_| {
         let ms = interval.get();
+        if !settled.get() {
+            return;
+        }
         let poll = move || {
             if !pushing.get_untracked() {
                 data.refetch();
@@ -135,7 +142,11 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let entity_ref = ctx.entity_ref.clone();
-        Effect::new(move |_| live::connect(&entity_ref, current, pushing));
+        Effect::new(move |_| {
+            if settled.get() {
+                live::connect(&entity_ref, current, pushing);
+            }
+        });
     }
     let query = use_query_map();
     let open_pod =
@@ -146,8 +157,10 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
     let shown = move || {
-        current
+        settled
             .get()
+            .then(|| current.get())
+            .flatten()
             .or_else(|| data.get().map(|r| r.map_err(|e| plain_error(&e))))
     };
     view! {
@@ -161,10 +174,16 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
                 "As of the page load".into_any()
             }}</p>
             <Transition fallback=loading>
-                {move || match shown() {
-                    None => loading().into_any(),
-                    Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
-                    Some(Err(e)) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e/> }.into_any(),
+                {move || {
+                    let r = shown();
+                    if r.is_some() {
+                        settle_after_hydration(settled);
+                    }
+                    match r {
+                        None => loading().into_any(),
+                        Some(Ok(v)) => view! { <TabBody view=v/> }.into_any(),
+                        Some(Err(e)) => view! { <ErrorPanel title="Kubernetes data could not be loaded" message=e/> }.into_any(),
+                    }
                 }}
             </Transition>
         </div>
@@ -235,6 +254,16 @@ fn LabelHelp() -> impl IntoView {
             <a href="/help/kubernetes">"How Greenroom matches objects"</a>
         </p>
     }
+}
+
+/// Sets `settled` once the view being built now is in the page: effects run after the
+/// (synchronous) hydration or build of the view they were created with, never during it.
+fn settle_after_hydration(settled: RwSignal<bool>) {
+    Effect::new(move |_| {
+        if !settled.get_untracked() {
+            settled.set(true);
+        }
+    });
 }
 
 /// The state shown for an entity without Kubernetes annotations.
