@@ -15,9 +15,11 @@ RUN rustup target add wasm32-unknown-unknown \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
-# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock; wasm-split-cli cuts the bundle
+# into per-page modules (scripts/build.sh).
 RUN version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock) \
- && cargo install --locked wasm-bindgen-cli --version "$version"
+ && cargo install --locked wasm-bindgen-cli --version "$version" \
+ && cargo install --locked wasm_split_cli_support --version 0.2.4 --features build-binary
 COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 COPY . .

@@ -9,7 +9,8 @@
 # - Debian packages rustc-web cargo-web rust-web-src rust-web-llvm lld-22, when rustup has no
 #   wasm32-unknown-unknown std (see env.sh); chromium, postgresql (the database tests start a
 #   private server) and kubectl with --test.
-# - wasm-bindgen-cli, at exactly the version of the wasm-bindgen crate in Cargo.lock.
+# - wasm-bindgen-cli, at exactly the version of the wasm-bindgen crate in Cargo.lock, and
+#   wasm-split-cli (cargo install).
 # - end2end/node_modules (npm ci): Playwright and npm's binaryen (wasm-opt 132).
 # - with --test, end2end/compat/node_modules (npm ci): Backstage's catalog backend for the
 #   differential check (scripts/dev.sh compat).
@@ -69,6 +70,18 @@ if [ "$have" != "$wb_version" ]; then
   fi
 else
   say "wasm-bindgen-cli $wb_version: present"
+fi
+
+# --- wasm-split-cli: cuts the bundle into the main module and one chunk per lazily loaded page --
+# The splitter of Leptos' lazy routes (the library cargo-leptos uses for `--split`), as a command.
+ws_version=0.2.4
+if ! command -v wasm-split-cli >/dev/null \
+  || ! cargo install --list | grep -qx "wasm_split_cli_support v$ws_version:"; then
+  say "installing wasm-split-cli $ws_version; takes ~2 min once"
+  cargo install --force --locked wasm_split_cli_support --version "$ws_version" --features build-binary
+  command -v wasm-split-cli >/dev/null || { echo "setup: wasm-split-cli is not on PATH after installing it; is ~/.cargo/bin on PATH?" >&2; exit 1; }
+else
+  say "wasm-split-cli $ws_version: present"
 fi
 
 # --- npm packages (Playwright, wasm-opt) --------------------------------------------------------

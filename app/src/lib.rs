@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod components;
+pub mod page_data;
 pub mod pages;
 pub mod wire;
 
@@ -16,7 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -77,23 +78,61 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <Redirect path="/catalog"/> }/>
-                    <Route path=path!("/catalog") ssr=SsrMode::Async view=CatalogPage/>
-                    <Route path=path!("/catalog-problems") ssr=SsrMode::Async view=ProblemsPage/>
-                    <Route path=path!("/catalog-import") ssr=SsrMode::Async view=RegisterPage/>
-                    <Route path=path!("/help/:topic") ssr=SsrMode::Async view=HelpPage/>
-                    <Route path=path!("/search") ssr=SsrMode::Async view=SearchPage/>
-                    <Route path=path!("/api-docs") ssr=SsrMode::Async view=ApiDocsPage/>
-                    <Route path=path!("/clusters") ssr=SsrMode::Async view=ClustersPage/>
+                    <Route path=path!("/catalog") ssr=SsrMode::Async view={Lazy::<Catalog>::new()}/>
+                    <Route path=path!("/catalog-problems") ssr=SsrMode::Async view={Lazy::<Problems>::new()}/>
+                    <Route path=path!("/catalog-import") ssr=SsrMode::Async view={Lazy::<Register>::new()}/>
+                    <Route path=path!("/help/:topic") ssr=SsrMode::Async view={Lazy::<Help>::new()}/>
+                    <Route path=path!("/search") ssr=SsrMode::Async view={Lazy::<Search>::new()}/>
+                    <Route path=path!("/api-docs") ssr=SsrMode::Async view={Lazy::<ApiDocs>::new()}/>
+                    <Route path=path!("/clusters") ssr=SsrMode::Async view={Lazy::<Clusters>::new()}/>
                     <ParentRoute path=path!("/catalog/:namespace/:kind/:name") ssr=SsrMode::OutOfOrder view=EntityPage>
-                        <Route path=path!("") ssr=SsrMode::Async view=OverviewTab/>
-                        <Route path=path!("kubernetes") ssr=SsrMode::InOrder view=KubernetesTab/>
-                        <Route path=path!("api") ssr=SsrMode::Async view=ApiTab/>
-                        <Route path=path!("dependencies") ssr=SsrMode::Async view=DependenciesTab/>
-                        <Route path=path!("definition") ssr=SsrMode::Async view=DefinitionTab/>
-                        <Route path=path!("diagram") ssr=SsrMode::Async view=DiagramTab/>
+                        <Route path=path!("") ssr=SsrMode::Async view={Lazy::<Overview>::new()}/>
+                        <Route path=path!("kubernetes") ssr=SsrMode::InOrder view={Lazy::<Kubernetes>::new()}/>
+                        <Route path=path!("api") ssr=SsrMode::Async view={Lazy::<Api>::new()}/>
+                        <Route path=path!("dependencies") ssr=SsrMode::Async view={Lazy::<Dependencies>::new()}/>
+                        <Route path=path!("definition") ssr=SsrMode::Async view={Lazy::<Definition>::new()}/>
+                        <Route path=path!("diagram") ssr=SsrMode::Async view={Lazy::<Diagram>::new()}/>
                     </ParentRoute>
                 </Routes>
             </Layout>
         </Router>
     }
+}
+
+/// Declares pages whose code is a wasm chunk of its own (`scripts/build.sh` splits the bundle at
+/// these points): the browser loads the shell first and a page's chunk when the page is first
+/// shown (for the page being hydrated, in parallel with the main bundle: the server lists its
+/// chunks as preloads). On the server they render like any route.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let $route = this;
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    Catalog => CatalogPage,
+    Problems => ProblemsPage,
+    Register => RegisterPage,
+    Help => HelpPage,
+    Search => SearchPage,
+    ApiDocs => ApiDocsPage,
+    Clusters => ClustersPage,
+    Overview => OverviewTab,
+    Kubernetes => KubernetesTab,
+    Api => ApiTab,
+    Dependencies => DependenciesTab,
+    Definition => DefinitionTab,
+    Diagram => DiagramTab,
 }

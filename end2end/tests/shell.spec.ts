@@ -93,3 +93,28 @@ test('the root address leads to the catalog', async ({ page }) => {
   await expect(page).toHaveURL(/\/catalog$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Catalog' })).toBeVisible();
 });
+
+test("a page downloads its own code only: the catalog does not fetch the Kubernetes tab's until it is opened", async ({ page }) => {
+  const errors = watchForErrors(page);
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
+  });
+  await page.goto('/catalog');
+  const shell = new Shell(page);
+  await shell.waitForHydration();
+  expect(wasm).toContain('/pkg/greenroom.wasm');
+  expect(wasm.filter((f) => f.includes('_catalog_view_')).length).toBeGreaterThan(0);
+  expect(wasm.filter((f) => f.includes('_kubernetes_view_'))).toEqual([]);
+  // A client-side navigation loads the next page's module (once), then the page works.
+  await page.locator('main a[href="/catalog/default/component/storefront-web"]').first().click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Storefront web' })).toBeVisible();
+  await page.getByRole('link', { name: 'Kubernetes', exact: true }).click();
+  await expect(page.locator('table.pods').first()).toBeVisible();
+  expect(wasm.filter((f) => f.includes('_kubernetes_view_')).length).toBe(1);
+  await page.locator('a.pod-link').first().click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  // No module is downloaded twice (a preload the loader does not reuse would be).
+  expect(new Set(wasm).size).toBe(wasm.length);
+  expect(errors).toEqual([]);
+});

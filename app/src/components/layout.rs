@@ -18,8 +18,8 @@ pub fn Layout(
     children: Children,
 ) -> impl IntoView {
     // Blocking: the title must be in the server-rendered <head> and header, not filled in later.
-    let info = Resource::new_blocking(|| (), |_| get_portal_info());
-    let viewer = Resource::new_blocking(|| (), |_| get_viewer());
+    let info = crate::page_data::blocking_page_data(|| (), |_| get_portal_info());
+    let viewer = crate::page_data::blocking_page_data(|| (), |_| get_viewer());
     // The theme picked with the switch on this page (else the cookie's, else the system's).
     let chosen_theme = RwSignal::new(None::<String>);
     let (nav_open, set_nav_open) = signal(true);
@@ -34,7 +34,7 @@ pub fn Layout(
             // Another tab of the same entity: announce, but leave focus in the tab bar.
             let page = |s: &str| s.split('/').take(5).collect::<Vec<_>>().join("/");
             let same_entity = path.starts_with("/catalog/") && page(&p) == page(&path);
-            after_navigation(announcement, !same_entity);
+            after_navigation(announcement, !same_entity, path.clone(), 0);
         }
         path
     });
@@ -150,15 +150,24 @@ pub fn Layout(
     }
 }
 
-/// After a client-side navigation, once the new page has rendered: focus its main heading (or
-/// the main area) without scrolling (if `move_focus`), and announce its title.
+/// After a client-side navigation to `path`, once the new page has rendered: focus its main
+/// heading (or the main area) without scrolling (if `move_focus`), and announce its title.
+///
+/// The router changes its location at once but puts the new URL in the address bar only when
+/// the page is in place (its code may have to load first): that is checked every 100 ms, for at
+/// most 2 s.
 #[allow(unused_variables)]
-fn after_navigation(announcement: RwSignal<String>, move_focus: bool) {
+fn after_navigation(announcement: RwSignal<String>, move_focus: bool, path: String, waited: u32) {
     #[cfg(feature = "hydrate")]
     set_timeout(
         move || {
             use wasm_bindgen::JsCast;
             let doc = document();
+            let arrived = window().location().pathname().is_ok_and(|p| p == path);
+            if !arrived && waited < 20 {
+                after_navigation(announcement, move_focus, path, waited + 1);
+                return;
+            }
             // Someone typing (the header search) keeps the focus.
             let typing = doc.active_element().is_some_and(|e| {
                 matches!(
@@ -185,7 +194,7 @@ fn after_navigation(announcement: RwSignal<String>, move_focus: bool) {
             }
             announcement.set(doc.title());
         },
-        std::time::Duration::from_millis(200),
+        std::time::Duration::from_millis(100),
     );
 }
 

@@ -28,7 +28,8 @@ pub fn ApiDocsPage() -> impl IntoView {
             )
         })
     });
-    let data = Resource::new(move || filters.get(), |(t, l, p)| get_api_explorer(t, l, p));
+    let data =
+        crate::page_data::page_data(move || filters.get(), |(t, l, p)| get_api_explorer(t, l, p));
     view! {
         <Title text="APIs"/>
         <section class="page">

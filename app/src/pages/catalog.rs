@@ -89,7 +89,7 @@ pub fn encode(value: &str) -> String {
 pub fn CatalogPage() -> impl IntoView {
     let query = use_query_map();
     let filters = Memo::new(move |_| query.with(filters_from_query));
-    let data = Resource::new(move || filters.get(), list_catalog);
+    let data = crate::page_data::page_data(move || filters.get(), list_catalog);
     // The filter that applied last: focus returns to it when the list (and its form) re-render.
     provide_context(Refocus(RwSignal::new(None)));
     view! {

@@ -15,7 +15,7 @@ use crate::wire::clusters::{ClusterHealth, ClustersOverview};
 /// The Clusters page.
 #[component]
 pub fn ClustersPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_clusters_overview());
+    let data = crate::page_data::page_data(|| (), |_| get_clusters_overview());
     view! {
         <Title text="Clusters"/>
         <section class="page clusters-page">

@@ -20,7 +20,7 @@ use crate::wire::{EntityDetail, EntityLink, ExternalLink, RegisteredLocation};
 
 /// The loaded entity, shared with the tabs.
 #[derive(Clone, Copy)]
-struct CurrentEntity(Resource<Result<Option<EntityDetail>, ServerFnError>>);
+struct CurrentEntity(crate::page_data::PageData<Result<Option<EntityDetail>, ServerFnError>>);
 
 /// Header and tab bar of an entity page; the selected tab renders in the outlet.
 #[component]
@@ -36,7 +36,7 @@ pub fn EntityPage() -> impl IntoView {
         })
     });
     // Blocking: a streamed tab (Kubernetes) still gets its title and HTTP status in the head.
-    let entity = Resource::new_blocking(
+    let entity = crate::page_data::blocking_page_data(
         move || key.get(),
         |(ns, kind, name)| get_entity(ns, kind, name),
     );

@@ -12,7 +12,7 @@ use crate::pages::not_found::NotFound;
 pub fn HelpPage() -> impl IntoView {
     let params = use_params_map();
     let topic = Memo::new(move |_| params.with(|p| p.get("topic").unwrap_or_default()));
-    let text = Resource::new(move || topic.get(), get_help);
+    let text = crate::page_data::page_data(move || topic.get(), get_help);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -11,7 +11,7 @@ use crate::wire::ProblemView;
 /// The catalog problems page.
 #[component]
 pub fn ProblemsPage() -> impl IntoView {
-    let problems = Resource::new(|| (), |_| list_catalog_problems());
+    let problems = crate::page_data::page_data(|| (), |_| list_catalog_problems());
     view! {
         <Title text="Catalog problems"/>
         <section class="page">

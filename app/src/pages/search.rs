@@ -29,7 +29,7 @@ fn kind_line(hit: &SearchHit) -> String {
 pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.with(|p| p.get("q").unwrap_or_default()));
-    let results = Resource::new(move || q.get(), |q| search_catalog(q, PAGE_HITS));
+    let results = crate::page_data::page_data(move || q.get(), |q| search_catalog(q, PAGE_HITS));
     view! {
         <Title text=move || {
             let q = q.get();

@@ -24,7 +24,7 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
     );
     let what = entity.kind.to_lowercase();
     // Loaded with the page on the server (see the tab's module doc), hydrated, then polled.
-    let data = Resource::new(
+    let data = crate::page_data::page_data(
         || (),
         move |_| get_fleet_health(ns.clone(), kind.clone(), name.clone()),
     );

@@ -34,7 +34,7 @@ pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
         if let Some(Ok(view)) = ev
             .data()
             .as_string()
-            .map(|t| serde_json::from_str::<KubernetesView>(&t))
+            .map(|t| serde_json::from_slice::<KubernetesView>(t.as_bytes()))
         {
             current.set(Some(Ok(view)));
             pushing.set(true);
@@ -44,7 +44,7 @@ pub fn connect(entity_ref: &str, current: Current, pushing: RwSignal<bool>) {
         let message = ev
             .data()
             .as_string()
-            .and_then(|t| serde_json::from_str::<Failure>(&t).ok())
+            .and_then(|t| serde_json::from_slice::<Failure>(t.as_bytes()).ok())
             .map_or_else(|| "live update failed".to_string(), |f| f.message);
         current.set(Some(Err(message)));
     });
@@ -78,7 +78,7 @@ pub fn follow_log(
         let Some(Ok(batch)) = ev
             .data()
             .as_string()
-            .map(|t| serde_json::from_str::<Vec<(String, String)>>(&t))
+            .map(|t| serde_json::from_slice::<Vec<(String, String)>>(t.as_bytes()))
         else {
             return;
         };
@@ -98,7 +98,7 @@ pub fn follow_log(
         let message = ev
             .data()
             .as_string()
-            .and_then(|t| serde_json::from_str::<Failure>(&t).ok())
+            .and_then(|t| serde_json::from_slice::<Failure>(t.as_bytes()).ok())
             .map_or_else(|| "the log stream ended".to_string(), |f| f.message);
         ended_source.close();
         state.set(Follow::Ended(message));

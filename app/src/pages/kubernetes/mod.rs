@@ -94,7 +94,7 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     // Loaded on the server with the page (the route streams in order, so the rows are in the
     // first response, without JavaScript), then hydrated from the serialized result; later
     // loads are the polls.
-    let data = Resource::new(
+    let data = crate::page_data::page_data(
         || (),
         move |_| get_kubernetes_view(ns.clone(), kind.clone(), name.clone()),
     );
