@@ -72,6 +72,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    provide_context(page_data::PageLoads::default());
     view! {
         <Stylesheet id="greenroom" href=format!("/pkg/{BUNDLE_NAME}.css")/>
         <Router>

@@ -25,8 +25,8 @@ pub fn FleetTab(entity: EntityDetail) -> impl IntoView {
     let what = entity.kind.to_lowercase();
     // Loaded with the page on the server (see the tab's module doc), hydrated, then polled.
     let data = crate::page_data::page_data(
-        || (),
-        move |_| get_fleet_health(ns.clone(), kind.clone(), name.clone()),
+        move || (ns.clone(), kind.clone(), name.clone()),
+        |(ns, kind, name)| get_fleet_health(ns, kind, name),
     );
     let current: RwSignal<Option<Result<FleetHealth, String>>> = RwSignal::new(None);
     let interval = RwSignal::new(10_000u64);

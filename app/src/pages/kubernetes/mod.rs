@@ -95,8 +95,8 @@ pub fn KubernetesTabView(entity: EntityDetail) -> impl IntoView {
     // first response, without JavaScript), then hydrated from the serialized result; later
     // loads are the polls.
     let data = crate::page_data::page_data(
-        || (),
-        move |_| get_kubernetes_view(ns.clone(), kind.clone(), name.clone()),
+        move || (ns.clone(), kind.clone(), name.clone()),
+        |(ns, kind, name)| get_kubernetes_view(ns, kind, name),
     );
     // What is on screen once the browser runs: from the first load, from polling, or pushed.
     let current: RwSignal<Option<Result<KubernetesView, String>>> = RwSignal::new(None);

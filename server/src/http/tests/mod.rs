@@ -10,6 +10,13 @@ use super::*;
 use crate::backend::PortalBackend;
 use crate::catalog::store::CatalogStore;
 use crate::settings::{AppSettings, BackendSettings, Listen, Settings};
+use app::backend::{Backend, BoxFuture};
+use app::wire::clusters::{ClustersOverview, RowHealth};
+use app::wire::kubernetes::{FleetHealth, KubernetesView, LogRequest, PodDetail, PodLogs, PodRef};
+use app::wire::{
+    ApiExplorer, CatalogFilters, CatalogListPage, EntityDetail, EntityLink, ImportAnalysis,
+    PortalInfo, ProblemView, SearchResults, Viewer,
+};
 
 mod catalog;
 
@@ -82,17 +89,121 @@ fn state(title: &str) -> AppState {
             Arc::clone(&catalog),
         )),
         leptos: leptos_options(&site_root(), addr),
-        backend: Arc::new(PortalBackend::new(
+        backend: Arc::new(ChangingClusters(PortalBackend::new(
             &settings,
             Arc::clone(&catalog),
             Arc::new(crate::permission::Permissions::disabled()),
-        )),
+        ))),
         catalog,
         catalog_writes: None,
         static_tokens: Arc::new(Vec::new()),
         kubernetes: None,
         metrics: Arc::default(),
         permissions: Arc::new(crate::permission::Permissions::disabled()),
+    }
+}
+
+/// The portal's backend, but the Kubernetes tab's clusters change on every read: read `n` of an
+/// entity's view shows one cluster, `read-n` (without `kubernetes:` the real one answers "not
+/// configured" every time).
+struct ChangingClusters(PortalBackend);
+
+/// How often each entity's Kubernetes view was read.
+fn kubernetes_reads() -> &'static std::sync::Mutex<std::collections::HashMap<String, usize>> {
+    static READS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+        std::sync::OnceLock::new();
+    READS.get_or_init(Default::default)
+}
+
+impl Backend for ChangingClusters {
+    fn kubernetes_view(
+        &self,
+        _viewer: Option<&Viewer>,
+        entity_ref: String,
+    ) -> BoxFuture<KubernetesView> {
+        let mut reads = kubernetes_reads().lock().expect("reads");
+        let n = reads.entry(entity_ref).or_default();
+        *n += 1;
+        let view = KubernetesView {
+            configured: true,
+            refresh_interval_ms: 10_000,
+            clusters: vec![app::wire::kubernetes::ClusterView {
+                name: format!("read-{n}"),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        Box::pin(async move { Ok(view) })
+    }
+
+    fn portal_info(&self) -> PortalInfo {
+        self.0.portal_info()
+    }
+    fn catalog_list(&self, viewer: Option<&Viewer>, filters: &CatalogFilters) -> CatalogListPage {
+        self.0.catalog_list(viewer, filters)
+    }
+    fn entity(
+        &self,
+        viewer: Option<&Viewer>,
+        ns: &str,
+        kind: &str,
+        name: &str,
+    ) -> Option<EntityDetail> {
+        self.0.entity(viewer, ns, kind, name)
+    }
+    fn search(&self, viewer: Option<&Viewer>, query: &str, limit: usize) -> SearchResults {
+        self.0.search(viewer, query, limit)
+    }
+    fn api_explorer(&self, viewer: Option<&Viewer>, t: &str, l: &str, page: usize) -> ApiExplorer {
+        self.0.api_explorer(viewer, t, l, page)
+    }
+    fn catalog_problems(&self, viewer: Option<&Viewer>) -> Vec<ProblemView> {
+        self.0.catalog_problems(viewer)
+    }
+    fn help(&self, topic: &str) -> Option<String> {
+        self.0.help(topic)
+    }
+    fn catalog_health(
+        &self,
+        viewer: Option<&Viewer>,
+        refs: Vec<String>,
+    ) -> BoxFuture<Option<(u64, Vec<RowHealth>)>> {
+        self.0.catalog_health(viewer, refs)
+    }
+    fn clusters_overview(&self, viewer: Option<&Viewer>) -> BoxFuture<ClustersOverview> {
+        self.0.clusters_overview(viewer)
+    }
+    fn fleet_health(&self, viewer: Option<&Viewer>, entity_ref: String) -> BoxFuture<FleetHealth> {
+        self.0.fleet_health(viewer, entity_ref)
+    }
+    fn pod_detail(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+        pod: PodRef,
+    ) -> BoxFuture<PodDetail> {
+        self.0.pod_detail(viewer, entity_ref, pod)
+    }
+    fn pod_logs(
+        &self,
+        viewer: Option<&Viewer>,
+        entity_ref: String,
+        request: LogRequest,
+    ) -> BoxFuture<PodLogs> {
+        self.0.pod_logs(viewer, entity_ref, request)
+    }
+    fn analyze_import(&self, viewer: Option<&Viewer>, url: String) -> BoxFuture<ImportAnalysis> {
+        self.0.analyze_import(viewer, url)
+    }
+    fn register_import(
+        &self,
+        viewer: Option<&Viewer>,
+        target: String,
+    ) -> BoxFuture<Vec<EntityLink>> {
+        self.0.register_import(viewer, target)
+    }
+    fn unregister_location(&self, viewer: Option<&Viewer>, id: String) -> BoxFuture<()> {
+        self.0.unregister_location(viewer, id)
     }
 }
 
@@ -203,6 +314,39 @@ fn entity_page_tabs_are_sub_paths() {
             body.contains(r#"href="/catalog/default/component/example1""#),
             "{body}"
         );
+    })
+}
+
+/// Leptos builds a tab's view three times while it renders the page (to find its resources, to
+/// wait for them, to write the HTML); the data must be read once, or the HTML and the value the
+/// browser hydrates from can differ (here every read differs: a hydration panic in the browser).
+#[test]
+fn a_tab_reads_its_data_once_per_page_and_the_html_matches_what_the_browser_hydrates() {
+    block_on(async {
+        let (status, _, body) = get("/catalog/default/component/checkout-service/kubernetes").await;
+        assert_eq!(status, StatusCode::OK);
+        let reads = kubernetes_reads()
+            .lock()
+            .expect("reads")
+            .iter()
+            .filter(|(entity, _)| entity.eq_ignore_ascii_case("component:default/checkout-service"))
+            .map(|(_, n)| *n)
+            .sum::<usize>();
+        assert_eq!(reads, 1, "{body}");
+        assert!(body.contains(r#"data-cluster="read-1""#), "{body}");
+        let serialized: Vec<&str> = body
+            .split("__RESOLVED_RESOURCES[")
+            .skip(1)
+            .filter(|r| r.contains("read-"))
+            .collect();
+        assert!(!serialized.is_empty(), "{body}");
+        for value in serialized {
+            assert_eq!(
+                value.matches("read-").count(),
+                value.matches("read-1").count(),
+                "{value}"
+            );
+        }
     })
 }
 
