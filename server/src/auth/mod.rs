@@ -271,6 +271,12 @@ fn same_origin(headers: &HeaderMap) -> bool {
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
+/// When the session a request was made in ends unless renewed (Unix seconds): the gate puts it
+/// beside the viewer of a request signed in by session cookie, and long-lived responses end
+/// then (see [`crate::http::streams`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionDeadline(pub u64);
+
 /// The gate: identifies the viewer of every request (see the module docs).
 pub async fn gate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
@@ -291,6 +297,7 @@ pub async fn gate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -
         .map(|c| c.0);
     let now = session::now();
     let mut set_cookie = None;
+    let mut deadline = None;
     let viewer = if let Some(t) = auth.static_token(req.headers()) {
         Some(Viewer {
             display_name: t.subject.clone(),
@@ -302,6 +309,7 @@ pub async fn gate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -
         Some(v)
     } else if let Some((s, refresh)) = auth.session(req.headers(), now) {
         set_cookie = refresh;
+        deadline = Some(SessionDeadline(s.expires_at));
         Some(auth.session_viewer(&s))
     } else if !auth.sign_in_required() {
         Some(auth.guest_viewer())
@@ -311,6 +319,9 @@ pub async fn gate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -
     match viewer {
         Some(v) => {
             req.extensions_mut().insert(v);
+            if let Some(d) = deadline {
+                req.extensions_mut().insert(d);
+            }
         }
         None if is_open(&path) => {}
         None => {

@@ -17,6 +17,8 @@ use axum::{
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::streams::{Places, Recheck, Rechecks};
+use crate::auth::SessionDeadline;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
 use crate::kubernetes::live::Live;
@@ -277,11 +279,13 @@ pub fn ui_routes<S: Clone + Send + Sync + 'static>(
     let follows = Arc::new(crate::kubernetes::log_follow::LogFollows::new(Arc::clone(
         &service,
     )));
+    let places = Places::new(service.config().limits.max_live_subscribers_per_user);
     Router::new()
         .route("/api/greenroom/kubernetes/logs", get(download_logs))
         .route("/api/greenroom/kubernetes/logs/follow", get(follow_logs))
         .route("/api/greenroom/kubernetes/live", get(live_view))
         .layer(axum::Extension(follows))
+        .layer(axum::Extension(places))
         .layer(axum::Extension(permissions))
         .layer(axum::Extension(live))
         .with_state(service)
@@ -295,11 +299,15 @@ struct LiveQuery {
 /// The tab's live view as Server-Sent Events: `event: view` frames (the `KubernetesView` JSON),
 /// sent when the view changes; the current frame first unless `Last-Event-ID` says the browser
 /// already has it (EventSource sends it when it reconnects). 404 for an unknown entity, 503 when
-/// the watch cache is off (the tab then polls).
+/// the watch cache is off (the tab then polls), 429 past the viewer's own places. The stream
+/// ends when the viewer's session does, or when the policy in force changes the viewer's
+/// decisions (the browser reconnects and is answered anew; see [`super::streams`]).
 async fn live_view(
     State(svc): Svc,
     axum::Extension(live): axum::Extension<Arc<Live>>,
+    axum::Extension(places): axum::Extension<Arc<Places>>,
     access: Access,
+    deadline: Option<axum::Extension<SessionDeadline>>,
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LiveQuery>,
 ) -> Response {
@@ -314,7 +322,12 @@ async fn live_view(
     if live.is_closed() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let sub = match live.subscribe(&q.entity, &access.kubernetes()) {
+    let place = match places.take(access.viewer.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::TOO_MANY_REQUESTS, e.to_string()).into_response(),
+    };
+    let decided = access.kubernetes();
+    let sub = match live.subscribe(&q.entity, &decided) {
         Ok(s) => s,
         Err(e @ LookupError::TooManyViewers(_)) => {
             return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
@@ -326,26 +339,60 @@ async fn live_view(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let stream = futures_util::stream::unfold((sub, last_seen), |(mut sub, mut last)| async move {
+    let rechecks = Rechecks::new(&access, deadline.map(|axum::Extension(d)| d));
+    let state = LiveStream {
+        sub,
+        last: last_seen,
+        rechecks,
+        access,
+        decided,
+        _place: place,
+    };
+    let stream = futures_util::stream::unfold(state, |mut st| async move {
         loop {
-            let frame = sub.rx.borrow_and_update().clone();
-            if let Some(f) = frame.filter(|f| last.as_deref() != Some(f.id.as_str())) {
-                last = Some(f.id.clone());
+            let frame = st.sub.rx.borrow_and_update().clone();
+            if let Some(f) = frame.filter(|f| st.last.as_deref() != Some(f.id.as_str())) {
+                st.last = Some(f.id.clone());
                 let event = Event::default()
                     .event(f.event)
                     .id(f.id.clone())
                     .retry(std::time::Duration::from_secs(1))
                     .data(&*f.data);
-                return Some((Ok::<_, std::convert::Infallible>(event), (sub, last)));
+                return Some((Ok::<_, std::convert::Infallible>(event), st));
             }
-            if sub.rx.changed().await.is_err() {
-                return None;
+            tokio::select! {
+                changed = st.sub.rx.changed() => changed.ok()?,
+                recheck = st.rechecks.next() => match recheck {
+                    Recheck::SessionEnded => return None,
+                    Recheck::PolicyChanged if !same_view(&st.access.kubernetes(), &st.decided) => {
+                        return None
+                    }
+                    Recheck::PolicyChanged => {}
+                },
             }
         }
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
         .into_response()
+}
+
+/// Whether two viewers' decisions give the same live view (the feed's key).
+fn same_view(
+    a: &crate::permission::KubernetesAccess,
+    b: &crate::permission::KubernetesAccess,
+) -> bool {
+    a.catalog == b.catalog && a.resources == b.resources && a.clusters == b.clusters
+}
+
+/// One live view's stream: its subscription and what it was authorized with.
+struct LiveStream {
+    sub: crate::kubernetes::live::Subscription,
+    last: Option<String>,
+    rechecks: Rechecks,
+    access: Access,
+    decided: crate::permission::KubernetesAccess,
+    _place: Option<super::streams::Place>,
 }
 
 #[derive(serde::Deserialize)]
@@ -364,11 +411,15 @@ struct LogsQuery {
 /// ...]`, first the last `tail` lines, then the new ones as they come) and, when the log can no
 /// longer be followed, `event: ended` (data: `{"message": ...}`) before the stream closes. The
 /// same checks as a log download (403/404/400 with the reason); 503 when the watch cache is off
-/// or every place is taken (the panel then re-reads the log).
+/// or every place is taken, 429 past the viewer's own places (the panel then re-reads the log).
+/// The stream ends (`ended`, with the reason) when the viewer's session does, or when the policy
+/// in force no longer lets the viewer read this pod's logs (see [`super::streams`]).
 async fn follow_logs(
     State(svc): Svc,
     axum::Extension(follows): axum::Extension<Arc<crate::kubernetes::log_follow::LogFollows>>,
+    axum::Extension(places): axum::Extension<Arc<Places>>,
     access: Access,
+    deadline: Option<axum::Extension<SessionDeadline>>,
     axum::extract::Query(q): axum::extract::Query<LogsQuery>,
 ) -> Response {
     use crate::kubernetes::log_follow::Next;
@@ -401,11 +452,15 @@ async fn follow_logs(
         previous: false,
         tail_lines: q.tail.unwrap_or(200),
     };
-    let access = access.kubernetes();
-    if let Some(denied) = svc.pod_access_denied(&q.entity, &request.pod.cluster, &access) {
+    let decided = access.kubernetes();
+    if let Some(denied) = svc.pod_access_denied(&q.entity, &request.pod.cluster, &decided) {
         return text(StatusCode::FORBIDDEN, denied);
     }
-    let target = match svc.follow_target(&q.entity, &request, &access).await {
+    let place = match places.take(access.viewer.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return text(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+    };
+    let target = match svc.follow_target(&q.entity, &request, &decided).await {
         Ok(t) => t,
         Err(e) => {
             return text(
@@ -418,12 +473,34 @@ async fn follow_logs(
         Ok(f) => f,
         Err(e) => return text(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
-    let shutdown = svc.shutdown_signal();
-    let stream = futures_util::stream::unfold(Some((follower, shutdown)), |state| async move {
-        let (mut follower, mut shutdown) = state?;
-        let next = tokio::select! {
-            n = follower.next() => n?,
-            _ = shutdown.wait_for(|down| *down) => return None,
+    let state = FollowStream {
+        follower,
+        shutdown: svc.shutdown_signal(),
+        rechecks: Rechecks::new(&access, deadline.map(|axum::Extension(d)| d)),
+        access,
+        entity: q.entity,
+        cluster: request.pod.cluster,
+        svc,
+        _place: place,
+    };
+    let stream = futures_util::stream::unfold(Some(state), |st| async move {
+        let mut st = st?;
+        let next = loop {
+            tokio::select! {
+                n = st.follower.next() => break n?,
+                _ = st.shutdown.wait_for(|down| *down) => return None,
+                recheck = st.rechecks.next() => match recheck {
+                    Recheck::SessionEnded => break Next::Ended(
+                        "Your session has ended: sign in again to follow this log.".into(),
+                    ),
+                    Recheck::PolicyChanged => {
+                        let access = st.access.kubernetes();
+                        if let Some(denied) = st.svc.pod_access_denied(&st.entity, &st.cluster, &access) {
+                            break Next::Ended(denied);
+                        }
+                    }
+                },
+            }
         };
         let (event, more) = match next {
             Next::Lines(lines) => {
@@ -442,14 +519,23 @@ async fn follow_logs(
                 false,
             ),
         };
-        Some((
-            Ok::<_, std::convert::Infallible>(event),
-            more.then_some((follower, shutdown)),
-        ))
+        Some((Ok::<_, std::convert::Infallible>(event), more.then_some(st)))
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
         .into_response()
+}
+
+/// One followed log's stream: the follower and what it was authorized with.
+struct FollowStream {
+    follower: crate::kubernetes::log_follow::Follower,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    rechecks: Rechecks,
+    access: Access,
+    entity: String,
+    cluster: String,
+    svc: Arc<KubernetesService>,
+    _place: Option<super::streams::Place>,
 }
 
 async fn download_logs(

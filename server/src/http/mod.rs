@@ -13,6 +13,7 @@ pub mod error;
 mod health;
 pub mod kubernetes_api;
 mod observability;
+pub mod streams;
 
 use std::sync::Arc;
 

@@ -238,6 +238,9 @@ pub struct Permissions {
     config: PermissionConfig,
     store: Arc<CatalogStore>,
     current: RwLock<Option<Arc<Compiled>>>,
+    /// How many times the policy in force was replaced (files reloaded, memberships changed):
+    /// open streams re-check their viewer when it moves.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Permissions {
@@ -255,6 +258,7 @@ impl Permissions {
             config: PermissionConfig::default(),
             store: Arc::default(),
             current: RwLock::new(None),
+            changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -265,6 +269,7 @@ impl Permissions {
     ) -> Result<Self, Vec<String>> {
         let p = Permissions {
             current: RwLock::new(None),
+            changes: tokio::sync::watch::Sender::new(0),
             store,
             config,
         };
@@ -353,6 +358,11 @@ impl Permissions {
             files,
             memberships,
         })
+    }
+
+    /// Moves each time the policy in force is replaced (decisions may have changed).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     fn compiled(&self) -> Option<Arc<Compiled>> {
@@ -497,6 +507,7 @@ impl Permissions {
             match self.compile(files, members).await {
                 Ok(c) => {
                     *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(c));
+                    self.changes.send_modify(|n| *n += 1);
                 }
                 Err(e) => tracing::error!("{e}; the last good policy stays in force"),
             }

@@ -289,40 +289,6 @@ async fn metrics_are_fetched_once_per_interval_and_idle_watches_stop() {
     }
 }
 
-/// Reads SSE frames from a body until one arrives; (id, event, data).
-async fn next_frame(
-    body: &mut axum::body::BodyDataStream,
-    buf: &mut String,
-) -> (String, String, Value) {
-    use futures_util::StreamExt;
-    loop {
-        if let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|l| l.strip_prefix(&format!("{name}:")))
-                    .map(|v| v.trim_start().to_string())
-                    .unwrap_or_default()
-            };
-            if field("data").is_empty() {
-                continue; // keep-alive comment
-            }
-            return (
-                field("id"),
-                field("event"),
-                serde_json::from_str(&field("data")).unwrap(),
-            );
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
-            .await
-            .expect("a frame within 10 s")
-            .expect("stream open")
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-    }
-}
-
 fn pod_count(view: &Value) -> usize {
     view["clusters"]
         .as_array()

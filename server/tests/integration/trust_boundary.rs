@@ -860,3 +860,170 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
             .expect("the watch cache is on");
     assert_ne!(rows[0], rows[1]);
 }
+
+/// Open streams stay within what their viewer may do: a followed log ends with the reason, and a
+/// live view closes (the browser reconnects and is answered anew), when reloaded policy files
+/// take the viewer's access away; both end when the viewer's session does; one user holds at
+/// most `kubernetes.live.maxSubscribersPerUser` of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_streams_end_when_access_is_withdrawn_or_the_session_ends() {
+    use axum::http::Request;
+    use server::auth::SessionDeadline;
+    let demo = demo().await;
+    let svc = Arc::new(service_with_catalog(
+        &format!(
+            "{}  live:\n    maxSubscribersPerUser: 2\n",
+            two_clusters(&demo, "")
+        ),
+        HashMap::new(),
+        None,
+    ));
+    svc.warm_up(std::time::Duration::from_secs(20)).await;
+    let d = dir("rbac-reload");
+    let csv = d.0.join("rbac.csv");
+    let grants = "p, role:default/dev, kubernetes.clusters.read, read, allow\n\
+                  p, role:default/dev, catalog-entity, read, allow\n\
+                  g, group:default/storefront, role:default/dev\n";
+    let with_access = format!(
+        "{grants}p, role:default/dev, kubernetes.resources.read, read, allow\n\
+         p, role:default/dev, kubernetes.proxy, use, allow\n"
+    );
+    std::fs::write(&csv, &with_access).unwrap();
+    let permissions = Arc::new(
+        Permissions::load(
+            server::permission::config::PermissionConfig {
+                enabled: true,
+                policies_file: Some(csv.clone()),
+                reload: true,
+                ..Default::default()
+            },
+            svc.catalog_store(),
+        )
+        .await
+        .unwrap(),
+    );
+    tokio::spawn(Arc::clone(&permissions).watch());
+    let snapshot = svc.catalog_store().snapshot();
+    let farah = app::wire::Viewer {
+        entity_ref: "user:default/farah-haddad".into(),
+        ownership_refs: server::auth::resolve::user_facts(&snapshot, "user:default/farah-haddad")
+            .ownership_refs,
+        provider: "oidc".into(),
+        sign_in_required: true,
+        ..Default::default()
+    };
+    let app = server::http::kubernetes_api::ui_routes::<()>(
+        Arc::new(Live::new(Arc::clone(&svc))),
+        Arc::clone(&permissions),
+    )
+    .layer(axum::Extension(farah.clone()));
+    let open = |uri: String, app: axum::Router| async move {
+        let resp = app
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.into_body().into_data_stream())
+    };
+    let live =
+        "/api/greenroom/kubernetes/live?entity=component%3Adefault%2Fstorefront-web".to_string();
+    let (status, mut view) = open(live.clone(), app.clone()).await;
+    assert_eq!(status, 200);
+    let mut view_buf = String::new();
+    assert_eq!(next_frame(&mut view, &mut view_buf).await.1, "view");
+    let answer = serde_json::to_value(
+        svc.objects_for_ref(
+            "component:default/storefront-web",
+            None,
+            &KubernetesAccess::all(),
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    let item = answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["cluster"]["name"] == "greenroom-demo")
+        .unwrap();
+    let pod = pod_names(item)[0].clone();
+    let follow = format!("/api/greenroom/kubernetes/logs/follow?entity=component%3Adefault%2Fstorefront-web&cluster=greenroom-demo&namespace=storefront&pod={pod}&tail=3");
+    let (status, mut log) = open(follow.clone(), app.clone()).await;
+    assert_eq!(status, 200);
+    let mut log_buf = String::new();
+    assert_eq!(next_frame(&mut log, &mut log_buf).await.1, "lines");
+
+    // Two streams are Farah's share; a third is refused with the reason (another user is not).
+    let (status, _) = open(live.clone(), app.clone()).await;
+    assert_eq!(status, 429);
+    let other = server::http::kubernetes_api::ui_routes::<()>(
+        Arc::new(Live::new(Arc::clone(&svc))),
+        Arc::clone(&permissions),
+    )
+    .layer(axum::Extension(app::wire::Viewer {
+        entity_ref: "user:default/gustav-lindqvist".into(),
+        ownership_refs: server::auth::resolve::user_facts(
+            &snapshot,
+            "user:default/gustav-lindqvist",
+        )
+        .ownership_refs,
+        ..farah.clone()
+    }));
+    assert_eq!(open(live.clone(), other).await.0, 200);
+
+    // The policy loses kubernetes.resources.read and kubernetes.proxy for Farah's role.
+    std::fs::write(&csv, grants).unwrap();
+    let (_, event, data) = loop {
+        let frame = next_frame(&mut log, &mut log_buf).await;
+        if frame.1 != "lines" {
+            break frame;
+        }
+    };
+    assert_eq!(event, "ended", "{data}");
+    assert!(
+        data["message"]
+            .as_str()
+            .unwrap()
+            .contains("kubernetes.proxy"),
+        "{data}"
+    );
+    assert!(
+        ended(&mut view).await,
+        "the live view stays open after its access was withdrawn"
+    );
+    // Reconnecting is answered with today's decision.
+    assert_eq!(open(live.clone(), app.clone()).await.0, 403);
+
+    // Access back: a stream opened in a session that ends in a second ends then.
+    std::fs::write(&csv, &with_access).unwrap();
+    let session = app.layer(axum::Extension(SessionDeadline(
+        server::auth::session::now() + 1,
+    )));
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut view = loop {
+        let (status, body) = open(live.clone(), session.clone()).await;
+        if status == 200 {
+            break body;
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "access never came back: {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(ended(&mut view).await, "the live view outlived its session");
+}
+
+/// Whether an SSE body ends within 10 s (frames before the end are skipped).
+async fn ended(body: &mut axum::body::BodyDataStream) -> bool {
+    use futures_util::StreamExt;
+    let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(give_up, body.next()).await {
+            Ok(None) => return true,
+            Ok(Some(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}

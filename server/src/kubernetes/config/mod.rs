@@ -118,6 +118,9 @@ pub struct Limits {
     pub max_log_bytes: u64,
     /// `kubernetes.live.maxSubscribers` (default 2000): open live streams at once; more get 503.
     pub max_live_subscribers: usize,
+    /// `kubernetes.live.maxSubscribersPerUser` (default 20): live views and followed logs one
+    /// signed-in user (or static token) may hold open at once; more get 429.
+    pub max_live_subscribers_per_user: usize,
 }
 
 impl Default for Limits {
@@ -125,6 +128,7 @@ impl Default for Limits {
         Self {
             max_log_bytes: 2 * 1024 * 1024,
             max_live_subscribers: 2000,
+            max_live_subscribers_per_user: 20,
         }
     }
 }
@@ -194,6 +198,13 @@ fn read_limits(k: &Config, errors: &mut Vec<ConfigError>) -> Limits {
             "live.maxSubscribers",
             1.0,
             d.max_live_subscribers as u64,
+            errors,
+        ) as usize,
+        max_live_subscribers_per_user: count(
+            k,
+            "live.maxSubscribersPerUser",
+            1.0,
+            d.max_live_subscribers_per_user as u64,
             errors,
         ) as usize,
     }

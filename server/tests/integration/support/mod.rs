@@ -156,3 +156,37 @@ pub async fn control(base: &str, method: &str, path: &str, body: &str) -> (u16, 
         .unwrap_or_default();
     (status, body)
 }
+
+/// Reads SSE frames from a body until one arrives; (id, event, data).
+pub async fn next_frame(
+    body: &mut axum::body::BodyDataStream,
+    buf: &mut String,
+) -> (String, String, Value) {
+    use futures_util::StreamExt;
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                    .map(|v| v.trim_start().to_string())
+                    .unwrap_or_default()
+            };
+            if field("data").is_empty() {
+                continue; // keep-alive comment
+            }
+            return (
+                field("id"),
+                field("event"),
+                serde_json::from_str(&field("data")).unwrap(),
+            );
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
