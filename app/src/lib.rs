@@ -38,6 +38,9 @@ use crate::pages::{
 /// The name of the wasm/JS/CSS bundle under `/pkg/` (cargo-leptos `name`).
 pub const BUNDLE_NAME: &str = "greenroom";
 
+/// The split bundle's loader (`scripts/build.sh`; the name Leptos looks for).
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
 /// The HTML document around [`App`], rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -48,6 +51,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                // The split bundle's loader, which the main module imports: asked for before
+                // the page's chunks (preloaded by Leptos below, from the split manifest), so the
+                // main module does not wait behind them over HTTP/1.1.
+                <link rel="modulepreload" href=format!("/pkg/{SPLIT_LOADER}")/>
                 <MetaTags/>
             </head>
             <body>

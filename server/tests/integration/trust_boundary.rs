@@ -931,23 +931,7 @@ async fn open_streams_end_when_access_is_withdrawn_or_the_session_ends() {
     assert_eq!(status, 200);
     let mut view_buf = String::new();
     assert_eq!(next_frame(&mut view, &mut view_buf).await.1, "view");
-    let answer = serde_json::to_value(
-        svc.objects_for_ref(
-            "component:default/storefront-web",
-            None,
-            &KubernetesAccess::all(),
-        )
-        .await
-        .unwrap(),
-    )
-    .unwrap();
-    let item = answer["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["cluster"]["name"] == "greenroom-demo")
-        .unwrap();
-    let pod = pod_names(item)[0].clone();
+    let pod = pod_of(&demo, "storefront", "storefront-web");
     let follow = format!("/api/greenroom/kubernetes/logs/follow?entity=component%3Adefault%2Fstorefront-web&cluster=greenroom-demo&namespace=storefront&pod={pod}&tail=3");
     let (status, mut log) = open(follow.clone(), app.clone()).await;
     assert_eq!(status, 200);
