@@ -17,7 +17,7 @@ use axum::{
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::streams::{Places, Recheck, Rechecks};
+use super::streams::{refreshed, Places, Recheck, Rechecks};
 use crate::auth::SessionDeadline;
 use crate::catalog::refs::parse_ref;
 use crate::kubernetes::config::{CustomResource, MAX_CUSTOM_RESOURCES_PER_REQUEST};
@@ -322,6 +322,8 @@ async fn live_view(
     if live.is_closed() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
+    // Watching for changes starts before the decision, so none is missed.
+    let rechecks = Rechecks::new(&access, deadline.map(|axum::Extension(d)| d));
     let place = match places.take(access.viewer.as_ref()) {
         Ok(p) => p,
         Err(e) => return (StatusCode::TOO_MANY_REQUESTS, e.to_string()).into_response(),
@@ -339,13 +341,13 @@ async fn live_view(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let rechecks = Rechecks::new(&access, deadline.map(|axum::Extension(d)| d));
     let state = LiveStream {
         sub,
         last: last_seen,
         rechecks,
         access,
         decided,
+        svc,
         _place: place,
     };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
@@ -364,10 +366,12 @@ async fn live_view(
                 changed = st.sub.rx.changed() => changed.ok()?,
                 recheck = st.rechecks.next() => match recheck {
                     Recheck::SessionEnded => return None,
-                    Recheck::PolicyChanged if !same_view(&st.access.kubernetes(), &st.decided) => {
-                        return None
+                    Recheck::PolicyChanged => {
+                        let now = refreshed(&st.access, &st.svc.catalog_store().snapshot());
+                        if !same_view(&now.kubernetes(), &st.decided) {
+                            return None;
+                        }
                     }
-                    Recheck::PolicyChanged => {}
                 },
             }
         }
@@ -392,6 +396,7 @@ struct LiveStream {
     rechecks: Rechecks,
     access: Access,
     decided: crate::permission::KubernetesAccess,
+    svc: Arc<KubernetesService>,
     _place: Option<super::streams::Place>,
 }
 
@@ -452,6 +457,8 @@ async fn follow_logs(
         previous: false,
         tail_lines: q.tail.unwrap_or(200),
     };
+    // Watching for changes starts before the decision, so none is missed.
+    let rechecks = Rechecks::new(&access, deadline.map(|axum::Extension(d)| d));
     let decided = access.kubernetes();
     if let Some(denied) = svc.pod_access_denied(&q.entity, &request.pod.cluster, &decided) {
         return text(StatusCode::FORBIDDEN, denied);
@@ -476,7 +483,7 @@ async fn follow_logs(
     let state = FollowStream {
         follower,
         shutdown: svc.shutdown_signal(),
-        rechecks: Rechecks::new(&access, deadline.map(|axum::Extension(d)| d)),
+        rechecks,
         access,
         entity: q.entity,
         cluster: request.pod.cluster,
@@ -494,7 +501,8 @@ async fn follow_logs(
                         "Your session has ended: sign in again to follow this log.".into(),
                     ),
                     Recheck::PolicyChanged => {
-                        let access = st.access.kubernetes();
+                        let access =
+                            refreshed(&st.access, &st.svc.catalog_store().snapshot()).kubernetes();
                         if let Some(denied) = st.svc.pod_access_denied(&st.entity, &st.cluster, &access) {
                             break Next::Ended(denied);
                         }

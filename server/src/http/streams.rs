@@ -3,8 +3,10 @@
 //!
 //! - it ends when the viewer's session does (the browser then reconnects, and the sign-in gate
 //!   answers for the session it has then);
-//! - it is re-checked when the policy in force changes (policy files reloaded, group
-//!   memberships changed), and ends if its viewer's decisions changed;
+//! - it is re-checked, with its viewer's groups read again, when decisions may have changed
+//!   (policy files reloaded, the catalog changed: owners, memberships), and ends if its
+//!   viewer's decisions changed. The checks start before the stream is authorized, so a change
+//!   while it is being set up is not missed;
 //! - one viewer holds at most `kubernetes.live.maxSubscribersPerUser` of them, so that one
 //!   account cannot take the `kubernetes.live.maxSubscribers` places the whole portal shares.
 //!   Viewers are told apart by identity (user, or static token); guests of a portal without
@@ -103,10 +105,27 @@ fn identity(viewer: &Viewer) -> Option<String> {
     }
 }
 
+/// `access` with its viewer's groups read again from `catalog` (the sign-in gate resolved them
+/// when the stream was opened; a member who left a group since must lose what the group gave).
+/// Guests keep their configured refs, static tokens have none.
+pub fn refreshed(access: &Access, catalog: &crate::catalog::store::Snapshot) -> Access {
+    let viewer = access.viewer.clone().map(|mut v| {
+        if !matches!(v.provider.as_str(), "guest" | "static") && !v.entity_ref.is_empty() {
+            v.ownership_refs =
+                crate::auth::resolve::user_facts(catalog, &v.entity_ref).ownership_refs;
+        }
+        v
+    });
+    Access {
+        viewer,
+        permissions: Arc::clone(&access.permissions),
+    }
+}
+
 /// What a stream must look at again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recheck {
-    /// The policy in force changed: re-decide.
+    /// The policy in force or the catalog changed: re-decide.
     PolicyChanged,
     /// The viewer's session is over: end.
     SessionEnded,

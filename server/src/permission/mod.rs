@@ -360,7 +360,8 @@ impl Permissions {
         })
     }
 
-    /// Moves each time the policy in force is replaced (decisions may have changed).
+    /// Moves each time decisions may have changed: the policy in force was replaced, or the
+    /// catalog (owners, memberships, users) changed.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.changes.subscribe()
     }
@@ -473,6 +474,10 @@ impl Permissions {
             let now_snapshot = self.store.snapshot();
             let catalog_changed = !Arc::ptr_eq(&now_snapshot, &snapshot);
             snapshot = now_snapshot;
+            if catalog_changed {
+                // Decisions read the catalog too (owners, memberships, users that left).
+                self.changes.send_modify(|n| *n += 1);
+            }
             let now_stamps = self.stamps();
             let files_changed = self.config.reload && now_stamps != stamps;
             let members = if catalog_changed {

@@ -999,6 +999,128 @@ async fn open_streams_end_when_access_is_withdrawn_or_the_session_ends() {
     assert!(ended(&mut view).await, "the live view outlived its session");
 }
 
+/// A member who leaves the owning group loses the owners' access on the streams they hold open:
+/// the viewer's groups are read again from the catalog when it changes (the role here is the
+/// user's own, so only the ownership claim changes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_log_ends_when_its_viewer_leaves_the_owning_group() {
+    use axum::http::Request;
+    use server::catalog::{config::CatalogConfig, location, rules::Rule};
+    let demo = demo().await;
+    let member = |groups: &str| {
+        format!("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: lee-member\nspec:\n  memberOf: [{groups}]\n")
+    };
+    let svc = Arc::new(service_with_catalog(
+        &two_clusters(&demo, ""),
+        HashMap::new(),
+        Some(&member("storefront")),
+    ));
+    svc.warm_up(std::time::Duration::from_secs(20)).await;
+    let d = dir("rbac-members");
+    let csv = d.0.join("rbac.csv");
+    std::fs::write(
+        &csv,
+        "p, role:default/dev, kubernetes.clusters.read, read, allow\n\
+         p, role:default/dev, kubernetes.resources.read, read, allow\n\
+         p, role:default/dev, kubernetes.proxy, use, allow\n\
+         p, role:default/dev, catalog-entity, read, allow\n\
+         g, user:default/lee-member, role:default/dev\n",
+    )
+    .unwrap();
+    // Lee's role is Lee's own; the logs are for the entity's owners (Lee's groups, as the
+    // catalog says now).
+    let conditions = d.0.join("conditions.yaml");
+    std::fs::write(
+        &conditions,
+        "result: CONDITIONAL\nroleEntityRef: role:default/dev\npluginId: kubernetes\nresourceType: catalog-entity\npermissionMapping: [use]\nconditions: { rule: IS_ENTITY_OWNER, resourceType: catalog-entity, params: { claims: [$ownerRefs] } }\n",
+    )
+    .unwrap();
+    let permissions = Arc::new(
+        Permissions::load(
+            server::permission::config::PermissionConfig {
+                enabled: true,
+                policies_file: Some(csv),
+                conditional_file: Some(conditions),
+                ..Default::default()
+            },
+            svc.catalog_store(),
+        )
+        .await
+        .unwrap(),
+    );
+    tokio::spawn(Arc::clone(&permissions).watch());
+    let lee = app::wire::Viewer {
+        entity_ref: "user:default/lee-member".into(),
+        ownership_refs: server::auth::resolve::user_facts(
+            &svc.catalog_store().snapshot(),
+            "user:default/lee-member",
+        )
+        .ownership_refs,
+        provider: "oidc".into(),
+        sign_in_required: true,
+        ..Default::default()
+    };
+    assert!(
+        lee.ownership_refs
+            .contains(&"group:default/storefront".to_string()),
+        "{lee:?}"
+    );
+    let app = server::http::kubernetes_api::ui_routes::<()>(
+        Arc::new(Live::new(Arc::clone(&svc))),
+        Arc::clone(&permissions),
+    )
+    .layer(axum::Extension(lee));
+    let pod = pod_of(&demo, "storefront", "storefront-web");
+    let resp = app
+        .oneshot(
+            Request::get(format!("/api/greenroom/kubernetes/logs/follow?entity=component%3Adefault%2Fstorefront-web&cluster=greenroom-demo&namespace=storefront&pod={pod}&tail=3"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut log = resp.into_body().into_data_stream();
+    let mut buf = String::new();
+    assert_eq!(next_frame(&mut log, &mut buf).await.1, "lines");
+
+    // The catalog now has Lee in no group.
+    let moved = d.0.join("lee.yaml");
+    std::fs::write(&moved, member("")).unwrap();
+    let file = |target: std::path::PathBuf| location::LocationSpec {
+        kind: location::LocationType::File,
+        target: target.display().to_string(),
+        rules: Vec::new(),
+        optional: false,
+    };
+    let config = CatalogConfig {
+        locations: vec![file(repo().join("catalog/all.yaml")), file(moved)],
+        rules: vec![Rule::allowing(&[
+            "Component",
+            "System",
+            "API",
+            "Resource",
+            "Location",
+            "Domain",
+            "Group",
+            "User",
+        ])],
+    };
+    svc.catalog_store().replace(server::catalog::reload::load(
+        &config,
+        &location::HttpUrlReader,
+    ));
+    let (_, event, data) = loop {
+        let frame = next_frame(&mut log, &mut buf).await;
+        if frame.1 != "lines" {
+            break frame;
+        }
+    };
+    assert_eq!(event, "ended", "{data}");
+    let message = data["message"].as_str().unwrap();
+    assert!(message.contains("kubernetes.proxy"), "{data}");
+}
+
 /// Whether an SSE body ends within 10 s (frames before the end are skipped).
 async fn ended(body: &mut axum::body::BodyDataStream) -> bool {
     use futures_util::StreamExt;
