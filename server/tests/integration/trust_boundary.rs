@@ -638,16 +638,7 @@ async fn permissions_decide_what_each_kubernetes_route_returns() {
             .unwrap(),
     );
     let snapshot = svc.catalog_store().snapshot();
-    let viewer_of = |user: &str| {
-        let facts = server::auth::resolve::user_facts(&snapshot, user);
-        app::wire::Viewer {
-            entity_ref: user.into(),
-            ownership_refs: facts.ownership_refs,
-            provider: "oidc".into(),
-            sign_in_required: true,
-            ..Default::default()
-        }
-    };
+    let viewer_of = |user: &str| signed_in(&snapshot, user);
     let as_viewer = |user: &str| {
         let viewer = viewer_of(user);
         server::http::kubernetes_api::routes::<()>(
@@ -904,14 +895,7 @@ async fn open_streams_end_when_access_is_withdrawn_or_the_session_ends() {
     );
     tokio::spawn(Arc::clone(&permissions).watch());
     let snapshot = svc.catalog_store().snapshot();
-    let farah = app::wire::Viewer {
-        entity_ref: "user:default/farah-haddad".into(),
-        ownership_refs: server::auth::resolve::user_facts(&snapshot, "user:default/farah-haddad")
-            .ownership_refs,
-        provider: "oidc".into(),
-        sign_in_required: true,
-        ..Default::default()
-    };
+    let farah = signed_in(&snapshot, "user:default/farah-haddad");
     let app = server::http::kubernetes_api::ui_routes::<()>(
         Arc::new(Live::new(Arc::clone(&svc))),
         Arc::clone(&permissions),
@@ -945,15 +929,10 @@ async fn open_streams_end_when_access_is_withdrawn_or_the_session_ends() {
         Arc::new(Live::new(Arc::clone(&svc))),
         Arc::clone(&permissions),
     )
-    .layer(axum::Extension(app::wire::Viewer {
-        entity_ref: "user:default/gustav-lindqvist".into(),
-        ownership_refs: server::auth::resolve::user_facts(
-            &snapshot,
-            "user:default/gustav-lindqvist",
-        )
-        .ownership_refs,
-        ..farah.clone()
-    }));
+    .layer(axum::Extension(signed_in(
+        &snapshot,
+        "user:default/gustav-lindqvist",
+    )));
     assert_eq!(open(live.clone(), other).await.0, 200);
 
     // The policy loses kubernetes.resources.read and kubernetes.proxy for Farah's role.
@@ -1049,17 +1028,7 @@ async fn a_followed_log_ends_when_its_viewer_leaves_the_owning_group() {
         .unwrap(),
     );
     tokio::spawn(Arc::clone(&permissions).watch());
-    let lee = app::wire::Viewer {
-        entity_ref: "user:default/lee-member".into(),
-        ownership_refs: server::auth::resolve::user_facts(
-            &svc.catalog_store().snapshot(),
-            "user:default/lee-member",
-        )
-        .ownership_refs,
-        provider: "oidc".into(),
-        sign_in_required: true,
-        ..Default::default()
-    };
+    let lee = signed_in(&svc.catalog_store().snapshot(), "user:default/lee-member");
     assert!(
         lee.ownership_refs
             .contains(&"group:default/storefront".to_string()),
@@ -1119,6 +1088,18 @@ async fn a_followed_log_ends_when_its_viewer_leaves_the_owning_group() {
     assert_eq!(event, "ended", "{data}");
     let message = data["message"].as_str().unwrap();
     assert!(message.contains("kubernetes.proxy"), "{data}");
+}
+
+/// `user` as the sign-in gate puts them in a request after an OIDC sign-in: with the groups the
+/// catalog gives them.
+fn signed_in(catalog: &server::catalog::store::Snapshot, user: &str) -> app::wire::Viewer {
+    app::wire::Viewer {
+        entity_ref: user.into(),
+        ownership_refs: server::auth::resolve::user_facts(catalog, user).ownership_refs,
+        provider: "oidc".into(),
+        sign_in_required: true,
+        ..Default::default()
+    }
 }
 
 /// Whether an SSE body ends within 10 s (frames before the end are skipped).
