@@ -36,9 +36,8 @@ fi
 # `cargo leptos <build|watch|end-to-end> $GREENROOM_LEPTOS_ARGS` passes the wasm flags to
 # cargo-leptos (it has no environment variable for them).
 export GREENROOM_LEPTOS_ARGS="${GREENROOM_WASM_CARGO_ARGS:+--lib-cargo-args=$GREENROOM_WASM_CARGO_ARGS}"
-# The wasm keeps its relocations, which `wasm-split-cli` (scripts/build.sh) needs to cut the bundle
-# into the main module and one chunk per lazily loaded page.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs"
+# Build flags (the wasm's relocations for wasm-split-cli, Leptos' `erase_components`) are in
+# .cargo/config.toml, so cargo run without this file builds the same thing.
 # Read at compile time by leptos; keep it identical for every build so nothing rebuilds.
 export LEPTOS_OUTPUT_NAME=greenroom
 unset _gr_ws
